@@ -1,0 +1,237 @@
+-- InfraAI schema: the source of truth. Applied idempotently at every start (CREATE ... IF NOT EXISTS);
+-- changes to existing tables go through numbered migrations in src/db/migrations.ts, and
+-- PRAGMA user_version records the schema version reached.
+-- Timestamps are ISO-8601 UTC strings. *_json columns hold JSON text, already redacted.
+
+-- Registry ------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS deployments (
+  run_id            TEXT PRIMARY KEY,
+  dir               TEXT NOT NULL,
+  status            TEXT NOT NULL CHECK (status IN ('active', 'failed', 'destroyed', 'uninitialised')),
+  state_serial      INTEGER,
+  state_lineage     TEXT,
+  terraform_version TEXT,
+  state_hash        TEXT,            -- sha256 of the redacted resource set; unchanged → no writes
+  resource_count    INTEGER NOT NULL DEFAULT 0,
+  last_error        TEXT,
+  synced_at         TEXT,
+  created_at        TEXT NOT NULL,
+  updated_at        TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS resources (
+  id               INTEGER PRIMARY KEY,
+  run_id           TEXT NOT NULL REFERENCES deployments(run_id) ON DELETE CASCADE,
+  address          TEXT NOT NULL,
+  module_path      TEXT NOT NULL DEFAULT '',
+  mode             TEXT NOT NULL CHECK (mode IN ('managed', 'data')),
+  type             TEXT NOT NULL,
+  name             TEXT NOT NULL,
+  index_key        TEXT,             -- JSON: number for count, string for for_each, NULL for none
+  provider         TEXT NOT NULL,
+  cloud_id         TEXT,
+  attributes_json  TEXT NOT NULL,    -- secrets removed
+  status           TEXT NOT NULL DEFAULT 'present' CHECK (status IN ('present', 'gone')),
+  last_seen_serial INTEGER,
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL,
+  UNIQUE (run_id, address)
+);
+CREATE INDEX IF NOT EXISTS resources_cloud_id ON resources (cloud_id);
+CREATE INDEX IF NOT EXISTS resources_name ON resources (name);
+
+-- Lookup keys the alert path resolves against: name label, address, cloud id, name/self_link
+-- attributes, label and tag values.
+CREATE TABLE IF NOT EXISTS resource_keys (
+  key         TEXT NOT NULL,
+  resource_id INTEGER NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+  kind        TEXT NOT NULL,
+  PRIMARY KEY (key, resource_id, kind)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS resource_keys_resource ON resource_keys (resource_id);
+
+-- Alerts --------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS notifications (
+  id               TEXT PRIMARY KEY,
+  dedup_key        TEXT NOT NULL UNIQUE,  -- groupKey + sorted fingerprint:status
+  format           TEXT NOT NULL CHECK (format IN ('alertmanager', 'simple')),
+  receiver         TEXT,
+  group_key        TEXT,
+  status           TEXT NOT NULL,
+  alert_count      INTEGER NOT NULL,
+  truncated_alerts INTEGER NOT NULL DEFAULT 0,
+  received_at      TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS alerts (
+  fingerprint      TEXT PRIMARY KEY,
+  alertname        TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('firing', 'resolved')),
+  severity         TEXT,
+  labels_json      TEXT NOT NULL,
+  annotations_json TEXT NOT NULL,
+  value            REAL,
+  starts_at        TEXT,
+  ends_at          TEXT,
+  generator_url    TEXT,
+  resource_key     TEXT,             -- the label value naming the resource
+  run_id           TEXT,
+  resource_address TEXT,
+  lookup_status    TEXT NOT NULL DEFAULT 'pending' CHECK (lookup_status IN ('pending', 'matched', 'unknown', 'ambiguous', 'missing')),
+  lookup_reason    TEXT,
+  incident_id      TEXT,
+  first_seen_at    TEXT NOT NULL,
+  last_seen_at     TEXT NOT NULL,
+  resolved_at      TEXT
+);
+CREATE INDEX IF NOT EXISTS alerts_status ON alerts (status);
+CREATE INDEX IF NOT EXISTS alerts_incident ON alerts (incident_id);
+
+CREATE TABLE IF NOT EXISTS alert_events (
+  id              INTEGER PRIMARY KEY,
+  fingerprint     TEXT NOT NULL REFERENCES alerts(fingerprint),
+  notification_id TEXT NOT NULL REFERENCES notifications(id),
+  status          TEXT NOT NULL,
+  at              TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_events_fp ON alert_events (fingerprint);
+
+CREATE TABLE IF NOT EXISTS incidents (
+  id               TEXT PRIMARY KEY,
+  incident_key     TEXT NOT NULL,     -- run_id | address | alertname (or the unmatched resource key)
+  run_id           TEXT,
+  resource_address TEXT,
+  alertname        TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+  alert_count      INTEGER NOT NULL DEFAULT 0,
+  decision_id      TEXT,
+  opened_at        TEXT NOT NULL,
+  updated_at       TEXT NOT NULL,
+  resolved_at      TEXT
+);
+CREATE INDEX IF NOT EXISTS incidents_key ON incidents (incident_key, status);
+
+CREATE TABLE IF NOT EXISTS incident_alerts (
+  incident_id TEXT NOT NULL REFERENCES incidents(id),
+  fingerprint TEXT NOT NULL REFERENCES alerts(fingerprint),
+  joined_at   TEXT NOT NULL,
+  PRIMARY KEY (incident_id, fingerprint)
+) WITHOUT ROWID;
+
+-- Decisions -----------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS decisions (
+  id                  TEXT PRIMARY KEY,
+  incident_id         TEXT NOT NULL REFERENCES incidents(id),
+  run_id              TEXT,
+  resource_address    TEXT,
+  action_type         TEXT NOT NULL,
+  resource_id         TEXT NOT NULL,
+  parameters_json     TEXT NOT NULL,
+  confidence          REAL NOT NULL,
+  reason              TEXT NOT NULL,
+  source              TEXT NOT NULL CHECK (source IN ('gemini', 'rules', 'human', 'verification')),
+  status              TEXT NOT NULL,
+  policy_verdict_json TEXT,
+  model               TEXT,
+  prompt              TEXT,
+  response            TEXT,
+  latency_ms          INTEGER,
+  prompt_tokens       INTEGER,
+  output_tokens       INTEGER,
+  error               TEXT,
+  created_at          TEXT NOT NULL,
+  updated_at          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_status ON decisions (status);
+CREATE INDEX IF NOT EXISTS decisions_resource ON decisions (run_id, resource_address, created_at);
+
+-- Actions, approvals, revisions ---------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS actions (
+  id                  TEXT PRIMARY KEY,
+  decision_id         TEXT NOT NULL UNIQUE REFERENCES decisions(id),
+  run_id              TEXT NOT NULL,
+  action_type         TEXT NOT NULL,
+  target_address      TEXT NOT NULL,
+  parameters_json     TEXT NOT NULL,
+  status              TEXT NOT NULL,
+  status_reason       TEXT,
+  staging_dir         TEXT,
+  base_revision_id    TEXT,
+  revision_id         TEXT,
+  plan_sha256         TEXT,
+  plan_summary_json   TEXT,
+  plan_json           TEXT,
+  diff                TEXT,
+  fix_attempts_json   TEXT NOT NULL DEFAULT '[]',
+  tf_output           TEXT,
+  rollback_json       TEXT,
+  result_json         TEXT,
+  expires_at          TEXT,
+  decided_by          TEXT,
+  decided_via         TEXT,
+  decided_at          TEXT,
+  verify_until        TEXT,
+  verified_at         TEXT,
+  created_at          TEXT NOT NULL,
+  updated_at          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS actions_status ON actions (status);
+CREATE INDEX IF NOT EXISTS actions_run ON actions (run_id, status);
+
+CREATE TABLE IF NOT EXISTS action_status_history (
+  id        INTEGER PRIMARY KEY,
+  action_id TEXT NOT NULL REFERENCES actions(id),
+  status    TEXT NOT NULL,
+  detail    TEXT,
+  at        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS action_status_history_action ON action_status_history (action_id);
+
+CREATE TABLE IF NOT EXISTS approvals (
+  id          INTEGER PRIMARY KEY,
+  action_id   TEXT NOT NULL,
+  verdict     TEXT NOT NULL CHECK (verdict IN ('approve', 'reject')),
+  outcome     TEXT NOT NULL CHECK (outcome IN ('accepted', 'refused')),
+  channel     TEXT NOT NULL CHECK (channel IN ('telegram', 'rest', 'dashboard', 'policy')),
+  actor       TEXT NOT NULL,
+  reason      TEXT,
+  plan_sha256 TEXT,
+  at          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS approvals_action ON approvals (action_id);
+
+CREATE TABLE IF NOT EXISTS revisions (
+  id           TEXT PRIMARY KEY,
+  run_id       TEXT NOT NULL,
+  parent_id    TEXT,
+  action_id    TEXT,
+  files_dir    TEXT NOT NULL,       -- snapshot of the .tf/.tfvars files applied (on disk, not here)
+  plan_sha256  TEXT,
+  state_serial INTEGER,
+  created_at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS revisions_run ON revisions (run_id, created_at);
+
+CREATE TABLE IF NOT EXISTS telegram_messages (
+  action_id  TEXT PRIMARY KEY,
+  chat_id    TEXT NOT NULL,
+  message_id INTEGER NOT NULL,
+  sent_at    TEXT NOT NULL
+);
+
+-- Ledger: append-only record of every step ----------------------------------------------------
+CREATE TABLE IF NOT EXISTS ledger (
+  id          INTEGER PRIMARY KEY,
+  at          TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  fingerprint TEXT,
+  incident_id TEXT,
+  decision_id TEXT,
+  action_id   TEXT,
+  run_id      TEXT,
+  actor       TEXT,
+  data_json   TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS ledger_action ON ledger (action_id);
+CREATE INDEX IF NOT EXISTS ledger_incident ON ledger (incident_id);
+CREATE INDEX IF NOT EXISTS ledger_kind_at ON ledger (kind, at);

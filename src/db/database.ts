@@ -1,0 +1,66 @@
+import Database from 'better-sqlite3';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../shared/errors.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+
+export type Db = Database.Database;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** schema.sql sits at the package root; from src/db or dist/src/db walk up until it is found. */
+function findSchema(): string {
+  let dir = here;
+  for (let i = 0; i < 5; i++) {
+    const candidate = path.join(dir, 'schema.sql');
+    try {
+      return readFileSync(candidate, 'utf8');
+    } catch {
+      dir = path.dirname(dir);
+    }
+  }
+  throw new AppError('ERR_DATABASE', `schema.sql not found above ${here}`);
+}
+
+/**
+ * Opens (creating when needed) the SQLite database: WAL, busy timeout, foreign keys, schema
+ * applied idempotently and migrations run up to SCHEMA_VERSION in one transaction.
+ * @throws AppError ERR_DATABASE when the file cannot be opened or is newer than this code.
+ */
+export function openDatabase(file: string): Db {
+  let db: Db;
+  try {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    db = new Database(file);
+  } catch (err) {
+    throw new AppError('ERR_DATABASE', `opening database "${file}": ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    if (err instanceof AppError) throw err;
+    throw new AppError('ERR_DATABASE', `preparing database "${file}": ${(err as Error).message}`, { cause: err });
+  }
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new AppError(
+      'ERR_DATABASE',
+      `database schema version ${current} is newer than this build supports (${SCHEMA_VERSION}); upgrade InfraAI`,
+    );
+  }
+  db.transaction(() => {
+    for (const m of MIGRATIONS) if (m.version > current && current > 0) m.up(db);
+    db.exec(findSchema());
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}

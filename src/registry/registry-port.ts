@@ -1,0 +1,34 @@
+/** What the alert path and the executor need from the registry. */
+
+export interface RegistryResource {
+  runId: string;
+  address: string;
+  modulePath: string;
+  mode: 'managed' | 'data';
+  type: string;
+  name: string;
+  indexKey: number | string | null;
+  provider: string;
+  cloudId: string | null;
+  /** Attributes with secrets removed. */
+  attributes: Record<string, unknown>;
+  status: 'present' | 'gone';
+}
+
+export type LookupResult =
+  | { status: 'matched'; resource: RegistryResource; matchedBy: string }
+  | { status: 'ambiguous'; candidates: RegistryResource[]; reason: string }
+  | { status: 'unknown'; reason: string };
+
+export interface RegistryLookup {
+  /**
+   * Finds the one managed, present resource a key names: Terraform name label, full address,
+   * cloud id, the `name`/`self_link` attributes, or a label/tag value. Matches in two
+   * deployments give `ambiguous`, never a pick. Reads only; never throws for a miss.
+   */
+  lookup(key: string): LookupResult;
+  /** The resource at an exact address in a deployment, or undefined. Reads only. */
+  get(runId: string, address: string): RegistryResource | undefined;
+  /** Present managed resources of a deployment (the neighbours given to the agent). Reads only. */
+  listByDeployment(runId: string, limit?: number): RegistryResource[];
+}

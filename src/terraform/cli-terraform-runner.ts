@@ -1,0 +1,126 @@
+import { execa, type ResultPromise } from 'execa';
+import { existsSync } from 'node:fs';
+import { AppError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { RunOptions, TerraformResult, TerraformRunner } from './terraform-runner.js';
+
+export interface CliTerraformRunnerOptions {
+  bin: string;
+  lockTimeoutSeconds: number;
+  logger: Logger;
+  /** Environment handed to Terraform (defaults to this process's). */
+  baseEnv?: NodeJS.ProcessEnv;
+}
+
+const LOCKING = new Set(['plan', 'apply', 'init', 'refresh', 'import', 'destroy']);
+const NO_INPUT = new Set(['plan', 'apply', 'init', 'refresh', 'import', 'destroy']);
+const NO_COLOR = new Set(['plan', 'apply', 'init', 'refresh', 'import', 'destroy', 'validate', 'show', 'output', 'fmt', 'providers', 'console']);
+
+/** Runs the Terraform CLI through execa with argument arrays (never a shell). */
+export class CliTerraformRunner implements TerraformRunner {
+  readonly bin: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly running = new Set<ResultPromise>();
+
+  constructor(private readonly options: CliTerraformRunnerOptions) {
+    this.bin = options.bin;
+    const base = options.baseEnv ?? process.env;
+    const cliConfig = base.TF_CLI_CONFIG_FILE;
+    this.env = {
+      TF_IN_AUTOMATION: '1',
+      TF_INPUT: '0',
+      CHECKPOINT_DISABLE: '1',
+      // A configured CLI file that does not exist makes every command warn on stderr.
+      ...(cliConfig !== undefined && !existsSync(cliConfig) ? { TF_CLI_CONFIG_FILE: '/dev/null' } : {}),
+    };
+  }
+
+  /** Builds the final argument list: subcommand flags first so saved-plan paths stay last. */
+  static argsFor(args: string[], lockTimeoutSeconds: number): string[] {
+    const [sub, ...rest] = args;
+    if (sub === undefined) return [];
+    const flags: string[] = [];
+    if (NO_INPUT.has(sub) && !rest.some((a) => a.startsWith('-input'))) flags.push('-input=false');
+    if (NO_COLOR.has(sub) && !rest.includes('-no-color')) flags.push('-no-color');
+    if (LOCKING.has(sub) && !rest.some((a) => a.startsWith('-lock-timeout'))) flags.push(`-lock-timeout=${lockTimeoutSeconds}s`);
+    return [sub, ...flags, ...rest];
+  }
+
+  async run(args: string[], options: RunOptions): Promise<TerraformResult> {
+    const full = CliTerraformRunner.argsFor(args, this.options.lockTimeoutSeconds);
+    const started = Date.now();
+    const sub = execa(this.bin, full, {
+      cwd: options.cwd,
+      env: this.env,
+      extendEnv: true,
+      timeout: options.timeoutMs,
+      killSignal: 'SIGINT',
+      forceKillAfterDelay: 60_000,
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+      reject: false,
+      maxBuffer: 200_000_000,
+      stripFinalNewline: false,
+      ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
+    });
+    this.running.add(sub);
+    try {
+      const r = await sub;
+      if (r.exitCode === undefined && !r.isCanceled && !r.timedOut && r.code === 'ENOENT') {
+        throw new AppError(
+          'ERR_TERRAFORM_MISSING',
+          `terraform binary "${this.bin}" was not found (set TERRAFORM_BIN to the terraform or tofu executable)`,
+        );
+      }
+      const result: TerraformResult = {
+        command: `${this.bin} ${full.join(' ')}`,
+        exitCode: r.exitCode,
+        stdout: String(r.stdout ?? ''),
+        stderr: String(r.stderr ?? ''),
+        durationMs: Date.now() - started,
+        timedOut: r.timedOut,
+        canceled: r.isCanceled,
+      };
+      this.options.logger.debug(
+        { cmd: full[0], cwd: options.cwd, exitCode: result.exitCode, ms: result.durationMs },
+        'terraform finished',
+      );
+      return result;
+    } finally {
+      this.running.delete(sub);
+    }
+  }
+
+  async version(): Promise<{ version: string }> {
+    const r = await this.run(['version', '-json'], { cwd: process.cwd(), timeoutMs: 30_000 });
+    try {
+      const parsed = JSON.parse(r.stdout) as { terraform_version?: unknown };
+      if (typeof parsed.terraform_version === 'string') return { version: parsed.terraform_version };
+    } catch {
+      // fall through: older binaries and tofu print text
+    }
+    const m = /v(\d+\.\d+\.\d+)/.exec(r.stdout);
+    if (m?.[1] !== undefined) return { version: m[1] };
+    throw new AppError('ERR_TERRAFORM', `could not read the version of "${this.bin}": ${r.stderr || r.stdout}`);
+  }
+
+  /** Sends SIGINT to every running command and waits for them (used on shutdown). */
+  async interruptAll(): Promise<void> {
+    const pending = [...this.running];
+    for (const p of pending) p.kill('SIGINT');
+    await Promise.allSettled(pending);
+  }
+}
+
+/** Minimum supported version: `show -json` of plans, `-replace`, `terraform_data`. */
+export const MIN_TERRAFORM_VERSION = '1.4.0';
+
+export function versionAtLeast(version: string, min: string): boolean {
+  const a = version.split('.').map((n) => Number.parseInt(n, 10) || 0);
+  const b = min.split('.').map((n) => Number.parseInt(n, 10) || 0);
+  for (let i = 0; i < 3; i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (x !== y) return x > y;
+  }
+  return true;
+}
