@@ -5,6 +5,8 @@ import { openDatabase, type Db } from './db/database.js';
 import { buildApp, type ZodApp } from './http/app.js';
 import { healthRoutes } from './http/routes/health.js';
 import { systemClock, type Clock } from './shared/clock.js';
+import { SqliteLedger, type Ledger } from './db/ledger-store.js';
+import { InProcessEventBus, type EventBus } from './shared/events.js';
 import { AppError } from './shared/errors.js';
 import type { Logger } from './shared/logger.js';
 import { asLogger, createPinoLogger } from './shared/pino-logger.js';
@@ -24,6 +26,8 @@ export interface Service {
   clock: Clock;
   db: Db;
   terraform: TerraformRunner;
+  ledger: Ledger;
+  events: EventBus;
   app: ZodApp;
   /** Work done once before listening: terraform checks, init and registry sync. */
   start(): Promise<void>;
@@ -40,6 +44,11 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const terraform =
     overrides.terraform ??
     new CliTerraformRunner({ bin: env.TERRAFORM_BIN, lockTimeoutSeconds: env.TF_LOCK_TIMEOUT_SECONDS, logger });
+
+  const ledger = new SqliteLedger(db);
+  const events = new InProcessEventBus((err, event) =>
+    logger.error({ err: { message: (err as Error).message }, event: event.type }, 'event listener failed'),
+  );
 
   let terraformVersion: string | undefined;
   let terraformProblem: string | undefined;
@@ -72,6 +81,8 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     clock,
     db,
     terraform,
+    ledger,
+    events,
     app,
     async start() {
       try {

@@ -2,7 +2,10 @@
 
 export interface RegistryResource {
   runId: string;
+  /** Full instance address, e.g. `module.a.terraform_data.pool[1]`. */
   address: string;
+  /** The resource block's address without the instance key, e.g. `module.a.terraform_data.pool`. */
+  blockAddress: string;
   modulePath: string;
   mode: 'managed' | 'data';
   type: string;
@@ -24,7 +27,9 @@ export interface RegistryLookup {
   /**
    * Finds the one managed, present resource a key names: Terraform name label, full address,
    * cloud id, the `name`/`self_link` attributes, or a label/tag value. Matches in two
-   * deployments give `ambiguous`, never a pick. Reads only; never throws for a miss.
+   * deployments (or two different blocks) give `ambiguous`, never a pick. When every match is an
+   * instance of one block (count/for_each) the result is `matched` with the first instance; the
+   * owner is then `resource.blockAddress`. Reads only; never throws for a miss.
    */
   lookup(key: string): LookupResult;
   /** The resource at an exact address in a deployment, or undefined. Reads only. */
