@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { ACTION_TYPES, AttributePathSchema } from '../agent/decision-schema.js';
+
+/** Bounds for one attribute. Numbers get min/max/max_step, strings allowed_values. */
+export const AttributeBoundsSchema = z
+  .object({
+    min: z.number().optional(),
+    max: z.number().optional(),
+    /** Largest change from the current value in one decision. */
+    max_step: z.number().positive().optional(),
+    allowed_values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).optional(),
+  })
+  .strict()
+  .refine((b) => b.min === undefined || b.max === undefined || b.min <= b.max, {
+    message: 'min must not exceed max',
+    path: ['min'],
+  });
+
+export const PolicySchema = z
+  .object({
+    version: z.literal(1).default(1),
+    allowed_action_types: z.array(z.enum(ACTION_TYPES)).min(1),
+    /** Below this the decision is recorded but blocked (goes to a human). */
+    min_confidence: z.number().min(0).max(1),
+    /** Attribute paths that may ever be changed. Matched exactly or by last segment. */
+    changeable_attributes: z.array(AttributePathSchema),
+    attributes: z.record(AttributePathSchema, AttributeBoundsSchema).default({}),
+    /** Step the rules agent uses when scaling; policy max_step still applies. */
+    default_step: z.number().int().positive().default(1),
+    cooldown_seconds: z.number().int().min(0).max(7 * 86_400),
+    /** The executor's plan gate: at most this many resources changed by one plan. */
+    max_changed_resources: z.number().int().positive(),
+    auto_approve: z
+      .object({
+        enabled: z.boolean().default(false),
+        min_confidence: z.number().min(0).max(1).default(0.95),
+        action_types: z.array(z.enum(ACTION_TYPES)).default([]),
+      })
+      .strict()
+      .default({ enabled: false, min_confidence: 0.95, action_types: [] }),
+  })
+  .strict();
+
+export type Policy = z.infer<typeof PolicySchema>;
+export type AttributeBounds = z.infer<typeof AttributeBoundsSchema>;
+
+/** The embedded default: conservative, human approval always required. Mirrors policy.example.yaml. */
+export const DEFAULT_POLICY: Policy = PolicySchema.parse({
+  version: 1,
+  allowed_action_types: ['scale_up', 'scale_down', 'restart', 'no_action'],
+  min_confidence: 0.6,
+  changeable_attributes: [
+    'count',
+    'node_count',
+    'replicas',
+    'machine_type',
+    'autoscaling.min_node_count',
+    'autoscaling.max_node_count',
+  ],
+  attributes: {
+    count: { min: 1, max: 10, max_step: 2 },
+    node_count: { min: 1, max: 10, max_step: 2 },
+    replicas: { min: 1, max: 10, max_step: 2 },
+    'autoscaling.min_node_count': { min: 0, max: 10, max_step: 2 },
+    'autoscaling.max_node_count': { min: 1, max: 20, max_step: 4 },
+    machine_type: { allowed_values: ['e2-small', 'e2-medium', 'e2-standard-2', 'e2-standard-4'] },
+  },
+  default_step: 1,
+  cooldown_seconds: 600,
+  max_changed_resources: 3,
+  auto_approve: { enabled: false, min_confidence: 0.95, action_types: [] },
+});
+
+/**
+ * The policy entry for an attribute path: exact match first, then the last segment, so a bound
+ * on `node_count` also covers `input.node_count` (terraform_data keeps values under `input`).
+ */
+export function matchAttributeKey<T>(table: Readonly<Record<string, T>>, path: string): T | undefined {
+  if (Object.hasOwn(table, path)) return table[path];
+  const last = path.split('.').at(-1) ?? path;
+  return Object.hasOwn(table, last) ? table[last] : undefined;
+}
+
+export function isChangeable(policy: Policy, path: string): boolean {
+  const last = path.split('.').at(-1) ?? path;
+  return policy.changeable_attributes.some((a) => a === path || a === last);
+}
