@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS resources (
   id               INTEGER PRIMARY KEY,
   run_id           TEXT NOT NULL REFERENCES deployments(run_id) ON DELETE CASCADE,
   address          TEXT NOT NULL,
+  block_address    TEXT NOT NULL,    -- address without the instance key: count/for_each siblings share it
   module_path      TEXT NOT NULL DEFAULT '',
   mode             TEXT NOT NULL CHECK (mode IN ('managed', 'data')),
   type             TEXT NOT NULL,
@@ -32,7 +33,7 @@ CREATE TABLE IF NOT EXISTS resources (
   cloud_id         TEXT,
   attributes_json  TEXT NOT NULL,    -- secrets removed
   status           TEXT NOT NULL DEFAULT 'present' CHECK (status IN ('present', 'gone')),
-  last_seen_serial INTEGER,
+  last_seen_serial INTEGER,          -- state serial at which this row last changed
   created_at       TEXT NOT NULL,
   updated_at       TEXT NOT NULL,
   UNIQUE (run_id, address)
@@ -85,7 +86,7 @@ CREATE TABLE IF NOT EXISTS alerts (
   resolved_at      TEXT
 );
 CREATE INDEX IF NOT EXISTS alerts_status ON alerts (status);
-CREATE INDEX IF NOT EXISTS alerts_incident ON alerts (incident_id);
+CREATE INDEX IF NOT EXISTS alerts_incident ON alerts (incident_id, status);
 
 CREATE TABLE IF NOT EXISTS alert_events (
   id              INTEGER PRIMARY KEY,
@@ -95,12 +96,16 @@ CREATE TABLE IF NOT EXISTS alert_events (
   at              TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alert_events_fp ON alert_events (fingerprint);
+CREATE INDEX IF NOT EXISTS alert_events_notification ON alert_events (notification_id);
 
 CREATE TABLE IF NOT EXISTS incidents (
   id               TEXT PRIMARY KEY,
   incident_key     TEXT NOT NULL,     -- run_id | address | alertname (or the unmatched resource key)
   run_id           TEXT,
   resource_address TEXT,
+  resource_key     TEXT,             -- the alert label value that named the resource
+  lookup_status    TEXT NOT NULL DEFAULT 'matched' CHECK (lookup_status IN ('matched', 'unknown', 'ambiguous', 'missing')),
+  lookup_reason    TEXT,             -- why it is unmatched: such incidents go to a human
   alertname        TEXT NOT NULL,
   status           TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
   alert_count      INTEGER NOT NULL DEFAULT 0,
@@ -149,6 +154,7 @@ CREATE INDEX IF NOT EXISTS decisions_resource ON decisions (run_id, resource_add
 CREATE TABLE IF NOT EXISTS actions (
   id                  TEXT PRIMARY KEY,
   decision_id         TEXT NOT NULL UNIQUE REFERENCES decisions(id),
+  incident_id         TEXT,
   run_id              TEXT NOT NULL,
   action_type         TEXT NOT NULL,
   target_address      TEXT NOT NULL,
@@ -162,6 +168,9 @@ CREATE TABLE IF NOT EXISTS actions (
   plan_summary_json   TEXT,
   plan_json           TEXT,
   diff                TEXT,
+  changes_json        TEXT,          -- intended edits [{address, attributePath, from, to}], replace addresses
+  files_json          TEXT,          -- {changed: [names], deleted: [names]} written to the run dir on success
+  gate_json           TEXT,          -- plan gate verdict {ok, reasons}
   fix_attempts_json   TEXT NOT NULL DEFAULT '[]',
   tf_output           TEXT,
   rollback_json       TEXT,
@@ -177,6 +186,10 @@ CREATE TABLE IF NOT EXISTS actions (
 );
 CREATE INDEX IF NOT EXISTS actions_status ON actions (status);
 CREATE INDEX IF NOT EXISTS actions_run ON actions (run_id, status);
+-- At most one pending action per deployment (see src/executor/README.md): a second decision for
+-- the same deployment is recorded as 'superseded' instead of interleaving.
+CREATE UNIQUE INDEX IF NOT EXISTS actions_one_pending ON actions (run_id)
+  WHERE status IN ('proposed', 'preparing', 'awaiting_approval', 'approved', 'applying', 'stale');
 
 CREATE TABLE IF NOT EXISTS action_status_history (
   id        INTEGER PRIMARY KEY,
@@ -216,6 +229,7 @@ CREATE TABLE IF NOT EXISTS telegram_messages (
   action_id  TEXT PRIMARY KEY,
   chat_id    TEXT NOT NULL,
   message_id INTEGER NOT NULL,
+  plan_sha256 TEXT,                  -- the plan hash the message showed; a press is bound to it
   sent_at    TEXT NOT NULL
 );
 

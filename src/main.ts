@@ -4,6 +4,36 @@ import { isLoopbackHost } from './config/config.js';
 import { openDatabase, type Db } from './db/database.js';
 import { buildApp, type ZodApp } from './http/app.js';
 import { healthRoutes } from './http/routes/health.js';
+import { dashboardRoutes } from './http/routes/dashboard.js';
+import { eventsRoutes } from './http/routes/events.js';
+import { metricsRoutes } from './http/routes/metrics.js';
+import { statsRoutes } from './http/routes/stats.js';
+import { SqliteOpsQueries } from './db/sqlite-ops-queries.js';
+import { ServiceMetrics } from './metrics/service-metrics.js';
+import { packageVersion } from './metrics/version.js';
+import { webhookRoutes } from './http/routes/webhook.js';
+import { alertRoutes } from './http/routes/alerts.js';
+import { AlertIntake } from './alerts/intake.js';
+import { noopDecisionTrigger, type DecisionTrigger } from './alerts/ports.js';
+import { SqliteAlertStore } from './db/sqlite-alert-store.js';
+import { SqliteRegistryStore } from './db/sqlite-registry-store.js';
+import type { RegistryLookup } from './registry/registry-port.js';
+import { RegistrySync, type DeploymentLock, type SyncReport } from './registry/registry-sync.js';
+import type { RegistryStore } from './registry/registry-store.js';
+import { registryRoutes } from './http/routes/registry.js';
+import { actionRoutes } from './http/routes/actions.js';
+import { SqliteActionStore } from './db/sqlite-action-store.js';
+import { SqliteDecisionReader } from './db/sqlite-decision-reader.js';
+import { ActionExecutor } from './executor/action-executor.js';
+import { DeploymentLocks } from './executor/deployment-locks.js';
+import { treeSitterHclEditor } from './executor/hcl-editor-adapter.js';
+import { executorPolicy } from './executor/policy-adapter.js';
+import { intervalScheduler, type FixClient, type Scheduler } from './executor/ports.js';
+import { Revisions } from './executor/revisions.js';
+import { TerraformSteps } from './executor/terraform-steps.js';
+import { loadPolicy } from './policy/load-policy.js';
+import path from 'node:path';
+import { newId } from './shared/ids.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { SqliteLedger, type Ledger } from './db/ledger-store.js';
 import { InProcessEventBus, type EventBus } from './shared/events.js';
@@ -18,6 +48,16 @@ export interface Overrides {
   logger?: Logger;
   clock?: Clock;
   terraform?: TerraformRunner;
+  /** Receives every newly opened incident (after commit). Default: none (incidents wait for a human). */
+  decisionTrigger?: DecisionTrigger;
+  /** Resource lookup for the alert path. Default: the SQLite registry. */
+  registryLookup?: RegistryLookup;
+  /** Per-deployment lock the registry sync runs under. Default: the executor's DeploymentLocks. */
+  deploymentLock?: DeploymentLock;
+  /** The executor's fix agent. Default: none (no fix rounds) until the agent's client is wired here. */
+  fixClient?: FixClient;
+  /** Runs the approval expiry sweep. Default: setInterval (unref'd). */
+  scheduler?: Scheduler;
 }
 
 export interface Service {
@@ -28,6 +68,25 @@ export interface Service {
   terraform: TerraformRunner;
   ledger: Ledger;
   events: EventBus;
+  /** The service's own Prometheus metrics; `metrics` is also the LlmRecorder for the agent. */
+  metrics: ServiceMetrics;
+  /** Stored notifications, alerts and incidents: queries for the API/agent, attachDecision. */
+  alerts: SqliteAlertStore;
+  /** POST /ops/webhook's service: normalised notification → one transaction → decisions enqueued. */
+  intake: AlertIntake;
+  decisionTrigger: DecisionTrigger;
+  /** The deployment registry store: lookups, deployments, resource search. */
+  registry: RegistryStore;
+  /** Re-reads Terraform state into the registry: syncAll() / syncOne(runId). */
+  registrySync: RegistrySync;
+  /** Reports of the start-up sync (empty before start()). */
+  startupSync: SyncReport[];
+  /** Actions: prepare(decisionId) (the ActionPreparer port), decide(), sweepExpired(), markObsolete(). */
+  executor: ActionExecutor;
+  /** Durable action records (read views, tests). */
+  actions: SqliteActionStore;
+  /** Never two Terraform operations on one deployment at once: withDeploymentLock(runId, fn). */
+  deploymentLocks: DeploymentLocks;
   app: ZodApp;
   /** Work done once before listening: terraform checks, init and registry sync. */
   start(): Promise<void>;
@@ -41,14 +100,56 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const logger = overrides.logger ?? asLogger(createPinoLogger(env.LOG_LEVEL));
   const clock = overrides.clock ?? systemClock;
   const db = openDatabase(config.databasePath);
+  const version = packageVersion();
+  const opsQueries = new SqliteOpsQueries(db);
+  const metrics = new ServiceMetrics(opsQueries, clock, version);
   const terraform =
     overrides.terraform ??
-    new CliTerraformRunner({ bin: env.TERRAFORM_BIN, lockTimeoutSeconds: env.TF_LOCK_TIMEOUT_SECONDS, logger });
+    new CliTerraformRunner({
+      bin: env.TERRAFORM_BIN, lockTimeoutSeconds: env.TF_LOCK_TIMEOUT_SECONDS, logger, onCommand: metrics.terraformObserver,
+    });
 
   const ledger = new SqliteLedger(db);
   const events = new InProcessEventBus((err, event) =>
     logger.error({ err: { message: (err as Error).message }, event: event.type }, 'event listener failed'),
   );
+  metrics.attach(events);
+
+  const alerts = new SqliteAlertStore(db);
+  const registry = new SqliteRegistryStore(db, clock);
+  const registryLookup = overrides.registryLookup ?? registry;
+  const deploymentLocks = new DeploymentLocks();
+  const registrySync = new RegistrySync(
+    { terraform, store: registry, events, logger: logger.child({ component: 'registry' }),
+      withDeploymentLock: overrides.deploymentLock ?? ((runId, fn) => deploymentLocks.withDeploymentLock(runId, fn)) },
+    { runsDir: config.runsDir, initTimeoutMs: env.TF_INIT_TIMEOUT * 1000, readTimeoutMs: env.TF_PLAN_TIMEOUT * 1000,
+      applyTimeoutMs: env.TF_APPLY_TIMEOUT * 1000 },
+  );
+  const actions = new SqliteActionStore(db, ledger, events, clock);
+  const executorDataDir = path.dirname(config.databasePath === ':memory:' ? path.resolve('data', 'x') : config.databasePath);
+  const policy = loadPolicy(config.policyFile);
+  const executor = new ActionExecutor(
+    {
+      store: actions, locks: deploymentLocks, hcl: treeSitterHclEditor(), policy: executorPolicy(() => policy),
+      steps: new TerraformSteps(terraform, { planMs: env.TF_PLAN_TIMEOUT * 1000, applyMs: env.TF_APPLY_TIMEOUT * 1000 }),
+      decisions: new SqliteDecisionReader(db), registry: registryLookup, registrySync,
+      // EXECUTOR-FIX-CLIENT: pass the agent's ModelFixClient here once it is composed (undefined = no fix rounds).
+      fix: overrides.fixClient,
+      revisions: new Revisions(actions, executorDataDir, clock),
+      settings: {
+        runsDir: config.runsDir, dataDir: executorDataDir, planTimeoutMs: env.TF_PLAN_TIMEOUT * 1000,
+        applyTimeoutMs: env.TF_APPLY_TIMEOUT * 1000, approvalTtlSeconds: env.APPROVAL_TTL_SECONDS, fixMaxAttempts: env.FIX_MAX_ATTEMPTS,
+      },
+      clock, logger: logger.child({ component: 'executor' }), planSecrets: new Map(),
+    },
+    events,
+    overrides.scheduler ?? intervalScheduler,
+  );
+  const decisionTrigger = overrides.decisionTrigger ?? noopDecisionTrigger;
+  const intake = new AlertIntake({
+    store: alerts, ledger, registry: registryLookup, trigger: decisionTrigger, events, clock, logger,
+    resourceLabels: env.RESOURCE_LABELS, newId,
+  });
 
   let terraformVersion: string | undefined;
   let terraformProblem: string | undefined;
@@ -56,7 +157,9 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
 
   const app = await buildApp({
     logger,
+    openapi: { title: 'InfraAI', version, description: 'Prometheus alert → decision → reviewed Terraform change → verified.' },
     routes: [
+      metricsRoutes(metrics, logger),
       healthRoutes({
         database: () => {
           db.prepare('SELECT 1').get();
@@ -67,7 +170,23 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
             ? { ok: true, detail: `${terraform.bin} ${terraformVersion}` }
             : { ok: false, detail: terraformProblem ?? 'not checked yet' },
         runsDir: () => checkRunsDir(config.runsDir),
+        registry: () => {
+          const all = registry.listDeployments();
+          const failed = all.filter((d) => d.status === 'failed').map((d) => d.runId);
+          const detail = `${all.length} deployments${failed.length > 0 ? `; failed: ${failed.join(', ')}` : ''}`;
+          return { ok: failed.length === 0, detail };
+        },
       }),
+      webhookRoutes({
+        intake, token: env.WEBHOOK_TOKEN, resourceLabels: env.RESOURCE_LABELS, maxPending: env.WEBHOOK_MAX_PENDING,
+        backlog: () => decisionTrigger.backlog?.() ?? 0, logger,
+      }),
+      alertRoutes({ queries: alerts, ledger }),
+      registryRoutes({ store: registry, sync: registrySync, apiToken: env.API_TOKEN }),
+      actionRoutes({ store: actions, ledger }),
+      eventsRoutes(events, { onClientCount: (n) => metrics.sseClients.set({}, n) }),
+      statsRoutes({ stats: opsQueries, ledger, clock, authRequired: env.API_TOKEN !== undefined, version }),
+      dashboardRoutes(),
     ],
     onClose: async () => {
       if (!closed) db.close();
@@ -83,6 +202,16 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     terraform,
     ledger,
     events,
+    metrics,
+    alerts,
+    intake,
+    decisionTrigger,
+    registry,
+    registrySync,
+    startupSync: [],
+    executor,
+    actions,
+    deploymentLocks,
     app,
     async start() {
       try {
@@ -91,8 +220,18 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
         terraformProblem = (err as Error).message;
         throw err;
       }
+      // A deployment that cannot be initialised or read is recorded as failed, never fatal.
+      service.startupSync = await registrySync.syncAll({ bootstrap: true });
+      for (const r of service.startupSync.filter((x) => x.outcome === 'failed')) {
+        logger.error({ runId: r.runId, error: r.error }, 'deployment could not be synced at start');
+      }
+      // Recovery of actions interrupted by the last stop/crash, then the expiry sweep.
+      executor.start();
     },
     async stop() {
+      executor.beginStop();
+      if (terraform instanceof CliTerraformRunner) await terraform.interruptAll();
+      await executor.idle();
       await app.close();
     },
   };

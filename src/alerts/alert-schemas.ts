@@ -23,17 +23,18 @@ export const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 export const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 
 function stringMap(what: string, maxEntries: number, maxValue: number) {
-  return z
-    .record(z.string().min(1).max(LIMITS.keyLength), z.string().max(maxValue))
-    .superRefine((map, ctx) => {
-      const keys = Object.keys(map);
-      if (keys.length > maxEntries) {
-        ctx.addIssue({ code: 'custom', message: `at most ${maxEntries} ${what} allowed, got ${keys.length}` });
-      }
-      for (const k of keys) {
-        if (FORBIDDEN_KEYS.has(k)) ctx.addIssue({ code: 'custom', path: [k], message: `${what} key "${k}" is not allowed` });
-      }
-    });
+  const map = z.record(z.string().min(1).max(LIMITS.keyLength), z.string().max(maxValue)).superRefine((m, ctx) => {
+    const count = Object.keys(m).length;
+    if (count > maxEntries) ctx.addIssue({ code: 'custom', message: `at most ${maxEntries} ${what} allowed, got ${count}` });
+  });
+  // Checked on the raw object: once parsed into a plain object `__proto__` would be gone silently.
+  return z.preprocess((raw, ctx) => {
+    if (raw === null || typeof raw !== 'object') return raw;
+    for (const k of Object.keys(raw)) {
+      if (FORBIDDEN_KEYS.has(k)) ctx.addIssue({ code: 'custom', path: [k], message: `${what} key "${k}" is not allowed`, input: raw });
+    }
+    return raw;
+  }, map);
 }
 
 export const LabelsSchema = stringMap('labels', LIMITS.labelsPerAlert, LIMITS.labelValueLength);

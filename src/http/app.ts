@@ -6,6 +6,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from '../shared/logger.js';
 import { installErrorHandling } from './errors.js';
+import { registerOpenApi, type OpenApiInfo } from './openapi.js';
 
 export type App = FastifyInstance & { withTypeProvider: FastifyInstance['withTypeProvider'] };
 export type ZodApp = ReturnType<typeof typedApp>;
@@ -21,6 +22,8 @@ export interface AppOptions {
   logger: Logger;
   bodyLimitBytes?: number;
   routes: RouteModule[];
+  /** When given, the OpenAPI spec (GET /docs/json) and its UI (GET /docs) are served. */
+  openapi?: OpenApiInfo;
   /** Runs when the server begins closing: end streams, stop bots, interrupt Terraform. */
   onPreClose?: () => Promise<void>;
   /** Runs once in-flight requests are done: close the database. */
@@ -44,6 +47,8 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app, options.logger);
+  // Before the routes: @fastify/swagger only documents routes registered after it.
+  if (options.openapi) await registerOpenApi(app, options.openapi);
   for (const register of options.routes) await register(app);
   if (options.onPreClose) {
     const pre = options.onPreClose;

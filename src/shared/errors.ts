@@ -33,6 +33,9 @@ export const ERROR_STATUS = {
   ERR_LLM: 502,
   ERR_TELEGRAM: 502,
   ERR_OVERLOADED: 503,
+  /** The database refused a write (disk full, locked too long): retryable, never a 2xx. */
+  ERR_STORE_UNAVAILABLE: 503,
+  ERR_INCIDENT_NOT_FOUND: 404,
   ERR_SHUTTING_DOWN: 503,
 } as const;
 

@@ -2,6 +2,7 @@ import { execa, type ResultPromise } from 'execa';
 import { existsSync } from 'node:fs';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { TerraformObserver } from '../shared/metrics-ports.js';
 import type { RunOptions, TerraformResult, TerraformRunner } from './terraform-runner.js';
 
 export interface CliTerraformRunnerOptions {
@@ -10,6 +11,8 @@ export interface CliTerraformRunnerOptions {
   logger: Logger;
   /** Environment handed to Terraform (defaults to this process's). */
   baseEnv?: NodeJS.ProcessEnv;
+  /** Hears about every finished command (metrics). Errors it throws are ignored. */
+  onCommand?: TerraformObserver;
 }
 
 const LOCKING = new Set(['plan', 'apply', 'init', 'refresh', 'import', 'destroy']);
@@ -84,9 +87,20 @@ export class CliTerraformRunner implements TerraformRunner {
         { cmd: full[0], cwd: options.cwd, exitCode: result.exitCode, ms: result.durationMs },
         'terraform finished',
       );
+      this.observe(full[0] ?? '', result);
       return result;
     } finally {
       this.running.delete(sub);
+    }
+  }
+
+  private observe(subcommand: string, r: TerraformResult): void {
+    try {
+      this.options.onCommand?.({
+        subcommand, durationMs: r.durationMs, exitCode: r.exitCode, timedOut: r.timedOut, canceled: r.canceled,
+      });
+    } catch {
+      // Metrics must never change what a Terraform run returns.
     }
   }
 

@@ -1,0 +1,142 @@
+/**
+ * Registry benchmark: a synthetic `terraform show -json` state of 50,000 resource instances is
+ * parsed (zod + redaction + cross-scrub) and synced into a fresh SQLite file, re-synced unchanged,
+ * then looked up 10,000 times. Terraform itself is not run (it is not what is measured): the
+ * parser and the store are called directly, the same code RegistrySync calls.
+ *
+ * Usage: npm run bench:registry [-- <instances>]
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { openDatabase } from '../src/db/database.js';
+import { SqliteRegistryStore } from '../src/db/sqlite-registry-store.js';
+import { parseShowJson } from '../src/registry/state-parser.js';
+import { systemClock } from '../src/shared/clock.js';
+
+const INSTANCES = Number(process.argv[2] ?? 50_000);
+const LOOKUPS = 10_000;
+const PER_BLOCK = 50;
+
+function instance(i: number, modulePrefix: string): Record<string, unknown> {
+  const block = Math.floor(i / PER_BLOCK);
+  const idx = i % PER_BLOCK;
+  const forEach = block % 2 === 1;
+  const index = forEach ? `k${idx}` : idx;
+  const type = block % 3 === 0 ? 'google_compute_instance' : 'google_container_node_pool';
+  const addr = `${modulePrefix}${type}.b${block}[${forEach ? JSON.stringify(index) : index}]`;
+  const secret = i % 100 === 0 ? { admin_password: `pw-${i}-Xk29sLq0` } : {};
+  return {
+    address: addr,
+    mode: 'managed',
+    type,
+    name: `b${block}`,
+    index,
+    provider_name: 'registry.terraform.io/hashicorp/google',
+    schema_version: 1,
+    values: {
+      id: `projects/bench/zones/europe-west1-b/instances/vm-${i}`,
+      name: `vm-${i}`,
+      self_link: `https://www.googleapis.com/compute/v1/projects/bench/zones/europe-west1-b/instances/vm-${i}`,
+      machine_type: 'e2-small',
+      zone: 'europe-west1-b',
+      node_count: 3,
+      labels: { team: `team-${block % 20}`, app: `app-${block}` },
+      metadata: { note: `instance ${i} of block ${block}` },
+      ...secret,
+    },
+    sensitive_values: i % 100 === 0 ? { admin_password: true, labels: {}, metadata: {} } : { labels: {}, metadata: {} },
+  };
+}
+
+/** Half the instances in the root module, half in two levels of child modules. */
+function syntheticState(n: number): unknown {
+  const root: unknown[] = [];
+  const inner: unknown[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i < n / 2) root.push(instance(i, ''));
+    else inner.push(instance(i, 'module.platform.module.nodes[0].'));
+  }
+  return {
+    format_version: '1.0',
+    terraform_version: '1.11.4',
+    values: {
+      outputs: { admin: { sensitive: true, value: 'pw-0-Xk29sLq0', type: 'string' } },
+      root_module: {
+        resources: root,
+        child_modules: [
+          { address: 'module.platform', child_modules: [{ address: 'module.platform.module.nodes[0]', resources: inner }] },
+        ],
+      },
+    },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+function main(): void {
+  const dir = mkdtempSync(path.join(tmpdir(), 'infraai-bench-'));
+  const stateFile = path.join(dir, 'show.json');
+  writeFileSync(stateFile, JSON.stringify(syntheticState(INSTANCES)));
+  const stateBytes = statSync(stateFile).size;
+  const db = openDatabase(path.join(dir, 'bench.sqlite'));
+  const store = new SqliteRegistryStore(db, systemClock);
+
+  // What RegistrySync does with `terraform show -json` stdout: JSON.parse, parse, store.
+  const syncOnce = (serial: number) => {
+    const t0 = performance.now();
+    const state = parseShowJson('bench', JSON.parse(readFileSync(stateFile, 'utf8')));
+    const t1 = performance.now();
+    const outcome = store.applyState({ runId: 'bench', dir, serial, lineage: 'bench-lineage', state });
+    const t2 = performance.now();
+    return { parseMs: t1 - t0, storeMs: t2 - t1, outcome };
+  };
+  const first = syncOnce(1);
+  const again = syncOnce(1);
+  if (first.outcome.added !== INSTANCES || again.outcome.changed) throw new Error('bench sync did not behave');
+  const keyRows = (db.prepare('SELECT count(*) AS n FROM resource_keys').get() as { n: number }).n;
+
+  const keys: string[] = [];
+  for (let i = 0; i < LOOKUPS; i++) {
+    const n = Math.floor(Math.random() * INSTANCES);
+    const kind = i % 4;
+    keys.push(kind === 0 ? `vm-${n}` : kind === 1 ? `projects/bench/zones/europe-west1-b/instances/vm-${n}` : kind === 2 ? `app-${Math.floor(n / PER_BLOCK)}` : `team-${n % 20}`);
+  }
+  const latencies: number[] = [];
+  const outcomes = { matched: 0, ambiguous: 0, unknown: 0 };
+  for (const key of keys) {
+    const t = performance.now();
+    const r = store.lookup(key);
+    latencies.push(performance.now() - t);
+    outcomes[r.status]++;
+  }
+  latencies.sort((a, b) => a - b);
+  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  const dbBytes = statSync(path.join(dir, 'bench.sqlite')).size;
+  db.close();
+  if (process.env.BENCH_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
+  else process.stderr.write(`kept ${dir}\n`);
+
+  const f = (ms: number) => `${ms.toFixed(0)} ms`;
+  const rows: Array<[string, string, string]> = [
+    ['instances', String(INSTANCES), ''],
+    ['show-json size', `${(stateBytes / 1e6).toFixed(1)} MB`, ''],
+    ['lookup key rows', String(keyRows), ''],
+    ['first sync: parse (JSON + zod + redaction)', f(first.parseMs), ''],
+    ['first sync: store (one transaction)', f(first.storeMs), ''],
+    ['first sync total', f(first.parseMs + first.storeMs), '≤ 5000 ms'],
+    ['re-sync unchanged total (writes nothing)', f(again.parseMs + again.storeMs), ''],
+    ['peak RSS', `${maxRssMb.toFixed(0)} MB`, '≤ 400 MB'],
+    [`lookup p50 (${LOOKUPS} random keys)`, `${percentile(latencies, 50).toFixed(3)} ms`, ''],
+    ['lookup p99', `${percentile(latencies, 99).toFixed(3)} ms`, '≤ 1 ms'],
+    ['lookup outcomes', `${outcomes.matched} matched / ${outcomes.ambiguous} ambiguous / ${outcomes.unknown} unknown`, ''],
+    ['database file', `${(dbBytes / 1e6).toFixed(1)} MB`, ''],
+  ];
+  process.stdout.write('| measure | value | aim |\n|---|---|---|\n');
+  for (const [m, v, aim] of rows) process.stdout.write(`| ${m} | ${v} | ${aim} |\n`);
+}
+
+main();

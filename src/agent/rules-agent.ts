@@ -1,0 +1,110 @@
+import { matchAttributeKey } from '../policy/policy-schema.js';
+import { resolveAttribute, countInstances } from './attribute-paths.js';
+import type { DecisionContext, IncidentAlert } from './context.js';
+import type { DecisionOutput } from './decision-schema.js';
+
+/** Fixed confidence per rule; documented in src/agent/README.md. */
+export const RULE_CONFIDENCE = { scale_up: 0.8, scale_down: 0.7, restart: 0.6, no_action: 0.5 } as const;
+
+// Matched against the alert text split into lower-case words joined by "_" ("CPULow" → "cpu_low"),
+// so "SlowQueries" is not "low" and "Slowdown" is not "down".
+const RESTART = /crash|(^|_)(oom\w*|down|unhealthy|unreachable|restart\w*)(_|$)|not_?ready/;
+const LOW = /(^|_)(low|idle|unused|under_?utili[sz]\w*|underused)(_|$)/;
+const HIGH = /cpu|memory|mem|saturat|load|latency|queue/;
+
+/** Paths tried, in order, when scaling; `count` means the number of count instances. */
+const SCALE_UP_PATHS = ['count', 'node_count', 'replicas', 'desired_count', 'autoscaling.max_node_count'];
+const SCALE_DOWN_PATHS = ['count', 'node_count', 'replicas', 'desired_count', 'autoscaling.min_node_count'];
+
+type Signal = 'restart' | 'low' | 'high' | 'none';
+
+/** The text an alert is classified by: its name and the metric it measures. */
+export function alertText(a: IncidentAlert): string {
+  return [a.alertname, a.labels.metric, a.labels.__name__, a.labels.reason]
+    .filter((t): t is string => typeof t === 'string' && t !== '')
+    .join(' ')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '')
+    .join('_');
+}
+
+function threshold(a: IncidentAlert): number | undefined {
+  const raw = a.labels.threshold ?? a.annotations.threshold;
+  const n = raw === undefined ? Number.NaN : Number(raw);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Classifies one firing alert. Restart beats low beats high (an OOM on memory is a restart). */
+export function classifyAlert(a: IncidentAlert): Signal {
+  if (a.status !== 'firing') return 'none';
+  const text = alertText(a);
+  if (RESTART.test(text)) return 'restart';
+  if (LOW.test(text)) return 'low';
+  if (!HIGH.test(text)) return 'none';
+  const t = threshold(a);
+  // A value known to be below its own threshold is not "high", whatever the alert is called.
+  return t !== undefined && a.value !== null && a.value < t ? 'none' : 'high';
+}
+
+function strongest(alerts: readonly IncidentAlert[]): { signal: Signal; alert?: IncidentAlert } {
+  for (const wanted of ['restart', 'high', 'low'] as const) {
+    const alert = alerts.find((a) => classifyAlert(a) === wanted);
+    if (alert) return { signal: wanted, alert };
+  }
+  return { signal: 'none' };
+}
+
+/** The first scalable attribute and its current numeric value. */
+function scalable(ctx: DecisionContext, paths: readonly string[]): { path: string; current: number } | undefined {
+  for (const path of paths) {
+    const current = path === 'count' ? countInstances(ctx.resource, ctx.neighbours) : resolveAttribute(ctx.resource.attributes, path)?.value;
+    if (typeof current === 'number') return { path, current };
+  }
+  return undefined;
+}
+
+function noAction(ctx: DecisionContext, reason: string): DecisionOutput {
+  return { action_type: 'no_action', resource_id: ctx.targetId, parameters: {}, confidence: RULE_CONFIDENCE.no_action, reason };
+}
+
+function scale(ctx: DecisionContext, direction: 'up' | 'down', why: string): DecisionOutput {
+  const found = scalable(ctx, direction === 'up' ? SCALE_UP_PATHS : SCALE_DOWN_PATHS);
+  if (!found) return noAction(ctx, `${why}, but ${ctx.targetId} has no count or node_count-like attribute to scale`);
+  const bounds = matchAttributeKey(ctx.policy.attributes, found.path);
+  const step = Math.min(ctx.policy.default_step, bounds?.max_step ?? Number.POSITIVE_INFINITY);
+  const limit = direction === 'up' ? (bounds?.max ?? Number.POSITIVE_INFINITY) : (bounds?.min ?? 0);
+  const target = direction === 'up' ? Math.min(found.current + step, limit) : Math.max(found.current - step, limit);
+  if (target === found.current) {
+    return noAction(ctx, `${why}, but ${found.path} is already at its policy ${direction === 'up' ? 'max' : 'min'} (${found.current})`);
+  }
+  const action = direction === 'up' ? 'scale_up' : 'scale_down';
+  return {
+    action_type: action, resource_id: ctx.targetId, parameters: { [found.path]: target },
+    confidence: RULE_CONFIDENCE[action], reason: `${why}: ${found.path} ${found.current} → ${target}`,
+  };
+}
+
+/**
+ * The deterministic agent: the embedded default and the fallback when Gemini is unavailable.
+ * Pure and total: every context yields a schema-valid decision.
+ */
+export function decideByRules(ctx: DecisionContext): DecisionOutput {
+  const { signal, alert } = strongest(ctx.alerts);
+  const label = alert ? `${alert.alertname}${alert.value !== null ? ` (value ${alert.value})` : ''}` : '';
+  switch (signal) {
+    case 'restart':
+      return {
+        action_type: 'restart', resource_id: ctx.targetId, parameters: {}, confidence: RULE_CONFIDENCE.restart,
+        reason: `${label} reports the resource unhealthy: replace it`,
+      };
+    case 'high':
+      return scale(ctx, 'up', `${label} is high`);
+    case 'low':
+      return scale(ctx, 'down', `${label} is low`);
+    default:
+      return noAction(ctx, 'no rule matches the firing alerts');
+  }
+}

@@ -1,0 +1,61 @@
+import type { RegistryLookup } from '../registry/registry-port.js';
+import type { AlertStatus } from './normalise.js';
+import type { LookupStatus } from './ports.js';
+
+/** Where an alert's resource label led in the registry. */
+export interface Resolution {
+  status: LookupStatus;
+  reason: string | null;
+  runId: string | null;
+  /** The owning block's address (count/for_each instances collapse onto their block). */
+  resourceAddress: string | null;
+}
+
+/**
+ * The notification's identity for deduplication: Alertmanager re-delivers the same group (on
+ * retry, at repeat_interval), so the group key plus every alert's fingerprint, status and
+ * start says "same notification". The start time keeps a resolved-then-refired alert (a new
+ * episode, new startsAt) from being mistaken for an old delivery.
+ */
+export function dedupKey(
+  groupKey: string,
+  alerts: ReadonlyArray<{ fingerprint: string; status: AlertStatus; startsAt: string | null }>,
+): string {
+  const parts = alerts.map((a) => `${a.fingerprint}:${a.status}:${a.startsAt ?? ''}`).sort();
+  return `${groupKey}\n${parts.join(',')}`;
+}
+
+/**
+ * Storm collapse: alerts with the same owner and alertname share one incident. Unmatched alerts
+ * group by the raw resource key so that a human still sees one incident per thing.
+ */
+export function incidentKey(resolution: Resolution, resourceKey: string | null, alertname: string): string {
+  if (resolution.status === 'matched' && resolution.runId !== null && resolution.resourceAddress !== null) {
+    return `${resolution.runId}|${resolution.resourceAddress}|${alertname}`;
+  }
+  return `unmatched|${resourceKey ?? ''}|${alertname}`;
+}
+
+/**
+ * Resolves a resource key through the registry. A key like `db-1:9100` (Prometheus' `instance`
+ * label is host:port) is retried without the port when the full key is unknown.
+ */
+export function resolveResource(registry: RegistryLookup, resourceKey: string | null, labelOrder: readonly string[]): Resolution {
+  if (resourceKey === null) {
+    return { status: 'missing', reason: `no resource label (looked for ${labelOrder.join(', ')})`, runId: null, resourceAddress: null };
+  }
+  let result = registry.lookup(resourceKey);
+  const host = /^(.+):\d{1,5}$/.exec(resourceKey)?.[1];
+  if (result.status === 'unknown' && host !== undefined) {
+    const again = registry.lookup(host);
+    if (again.status !== 'unknown') result = again;
+  }
+  switch (result.status) {
+    case 'matched':
+      return { status: 'matched', reason: `matched by ${result.matchedBy}`, runId: result.resource.runId, resourceAddress: result.resource.blockAddress };
+    case 'ambiguous':
+      return { status: 'ambiguous', reason: result.reason, runId: null, resourceAddress: null };
+    default:
+      return { status: 'unknown', reason: result.reason, runId: null, resourceAddress: null };
+  }
+}

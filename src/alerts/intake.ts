@@ -1,0 +1,198 @@
+import type { Ledger } from '../db/ledger-store.js';
+import type { RegistryLookup } from '../registry/registry-port.js';
+import type { Clock } from '../shared/clock.js';
+import type { EventBus } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+import { dedupKey, incidentKey, resolveResource, type Resolution } from './collapse.js';
+import type { NormalisedAlert, NormalisedNotification } from './normalise.js';
+import type { AlertWriteStore, DecisionTrigger, StoredAlertState } from './ports.js';
+
+export interface IntakeDeps {
+  store: AlertWriteStore;
+  ledger: Ledger;
+  registry: RegistryLookup;
+  trigger: DecisionTrigger;
+  events: EventBus;
+  clock: Clock;
+  logger: Logger;
+  /** Label names tried in order to find the alert's resource. */
+  resourceLabels: readonly string[];
+  newId: (prefix: string, nowMs: number) => string;
+}
+
+export interface IntakeResult {
+  notificationId: string;
+  duplicate: boolean;
+  alerts: number;
+  incidentsOpened: number;
+  incidentsResolved: number;
+}
+
+/** What one notification changed; filled inside the transaction, acted on after commit. */
+interface Work {
+  notificationId: string;
+  at: string;
+  opened: string[];
+  resolved: string[];
+  touched: Set<string>;
+  received: Array<{ fingerprint: string; status: 'firing' | 'resolved'; incidentId: string | null }>;
+  resolutions: Map<string, Resolution>;
+}
+
+/**
+ * Alert intake: stores a notification, its alerts and their incidents in one transaction, then
+ * (after commit) asks for decisions on new incidents and tells listeners what changed.
+ * Idempotent per notification: a redelivery changes nothing and reports `duplicate: true`.
+ */
+export class AlertIntake {
+  constructor(private readonly deps: IntakeDeps) {}
+
+  /** @throws whatever the store throws (the transaction is rolled back; nothing is stored). */
+  receive(n: NormalisedNotification): IntakeResult {
+    const { store } = this.deps;
+    const now = this.deps.clock.now();
+    const at = new Date(now).toISOString();
+    const work: Work = {
+      notificationId: this.deps.newId('ntf', now), at, opened: [], resolved: [], touched: new Set(), received: [], resolutions: new Map(),
+    };
+    const duplicateOf = store.transaction(() => {
+      const states = n.alerts.map((a) => store.getAlertState(a.fingerprint));
+      const starts = n.alerts.map((a, i) => episodeStart(a, states[i], at));
+      const key = dedupKey(n.groupKey, n.alerts.map((a, i) => ({ fingerprint: a.fingerprint, status: a.status, startsAt: starts[i] ?? null })));
+      const inserted = store.insertNotification({
+        id: work.notificationId, dedupKey: key, format: n.format, receiver: n.receiver, groupKey: n.groupKey,
+        status: n.status, alertCount: n.alerts.length, truncatedAlerts: n.truncatedAlerts, receivedAt: at,
+      });
+      if (!inserted) return store.notificationIdByDedupKey(key) ?? work.notificationId;
+      n.alerts.forEach((a, i) => this.processAlert({ ...a, startsAt: starts[i] ?? null }, states[i], work));
+      for (const incidentId of work.touched) this.maybeResolveIncident(incidentId, work);
+      return undefined;
+    });
+    if (duplicateOf !== undefined) {
+      return { notificationId: duplicateOf, duplicate: true, alerts: n.alerts.length, incidentsOpened: 0, incidentsResolved: 0 };
+    }
+    this.afterCommit(work);
+    return {
+      notificationId: work.notificationId, duplicate: false, alerts: n.alerts.length,
+      incidentsOpened: work.opened.length, incidentsResolved: work.resolved.length,
+    };
+  }
+
+  private processAlert(a: NormalisedAlert, state: StoredAlertState | undefined, work: Work): void {
+    const changed = state === undefined || state.status !== a.status;
+    if (a.status === 'firing') this.processFiring(a, state, changed, work);
+    else this.processResolved(a, state, work);
+    // After the alert row exists: alert_events references it.
+    if (changed) this.deps.store.addAlertEvent(a.fingerprint, work.notificationId, a.status, work.at);
+  }
+
+  private processFiring(a: NormalisedAlert, state: StoredAlertState | undefined, changed: boolean, work: Work): void {
+    const { store } = this.deps;
+    if (!changed && state?.incidentOpen === true) {
+      store.touchAlert({ fingerprint: a.fingerprint, labels: a.labels, annotations: a.annotations, value: a.value, severity: a.severity, seenAt: work.at });
+      work.received.push({ fingerprint: a.fingerprint, status: 'firing', incidentId: state.incidentId });
+      return;
+    }
+    const resolution = this.resolve(a.resourceKey, work);
+    const keep = state?.incidentOpen === true ? state.incidentId : null;
+    const incident = keep !== null ? { id: keep, opened: false } : this.incidentFor(a, resolution, work);
+    // The alert row must exist before incident_alerts references it, and must carry its incident.
+    store.upsertAlert(alertRow(a, resolution, incident.id, work.at));
+    if (keep === null) this.recordJoin(a, resolution, incident, work);
+    work.received.push({ fingerprint: a.fingerprint, status: 'firing', incidentId: incident.id });
+  }
+
+  private processResolved(a: NormalisedAlert, state: StoredAlertState | undefined, work: Work): void {
+    const incidentId = state?.incidentId ?? null;
+    const resolution = this.resolve(a.resourceKey, work);
+    this.deps.store.upsertAlert({ ...alertRow(a, resolution, incidentId, work.at), resolvedAt: a.endsAt ?? work.at });
+    if (incidentId !== null && state?.incidentOpen === true) work.touched.add(incidentId);
+    work.received.push({ fingerprint: a.fingerprint, status: 'resolved', incidentId });
+  }
+
+  /** The open incident with the same key, or a new one (which will need a decision). */
+  private incidentFor(a: NormalisedAlert, r: Resolution, work: Work): { id: string; opened: boolean } {
+    const key = incidentKey(r, a.resourceKey, a.alertname);
+    const existing = this.deps.store.findOpenIncident(key);
+    if (existing !== undefined) return { id: existing, opened: false };
+    const id = this.deps.newId('inc', this.deps.clock.now());
+    this.deps.store.insertIncident({
+      id, incidentKey: key, runId: r.runId, resourceAddress: r.resourceAddress, resourceKey: a.resourceKey,
+      alertname: a.alertname, lookupStatus: r.status, lookupReason: r.reason, openedAt: work.at,
+    });
+    work.opened.push(id);
+    return { id, opened: true };
+  }
+
+  /** Links the alert to its incident and says so in the ledger. */
+  private recordJoin(a: NormalisedAlert, r: Resolution, incident: { id: string; opened: boolean }, work: Work): void {
+    this.deps.store.joinIncident(incident.id, a.fingerprint, work.at);
+    const common = { at: work.at, fingerprint: a.fingerprint, runId: r.runId, actor: 'alertmanager', incidentId: incident.id };
+    if (!incident.opened) {
+      this.deps.ledger.append({ ...common, kind: 'incident.alert_joined', data: { notification_id: work.notificationId } });
+      return;
+    }
+    this.deps.ledger.append({
+      ...common, kind: 'incident.opened',
+      data: {
+        notification_id: work.notificationId, incident_key: incidentKey(r, a.resourceKey, a.alertname), alertname: a.alertname,
+        resource_key: a.resourceKey, resource_address: r.resourceAddress, lookup_status: r.status, lookup_reason: r.reason,
+        needs_human: r.status !== 'matched',
+      },
+    });
+  }
+
+  private maybeResolveIncident(incidentId: string, work: Work): void {
+    if (this.deps.store.countFiringAlerts(incidentId) > 0) return;
+    this.deps.store.resolveIncident(incidentId, work.at);
+    this.deps.ledger.append({
+      kind: 'incident.resolved', at: work.at, incidentId, actor: 'alertmanager', data: { notification_id: work.notificationId },
+    });
+    work.resolved.push(incidentId);
+  }
+
+  /** One registry lookup per resource key per notification: a storm repeats the same few keys. */
+  private resolve(resourceKey: string | null, work: Work): Resolution {
+    const cacheKey = resourceKey ?? '\u0000';
+    let r = work.resolutions.get(cacheKey);
+    if (r === undefined) {
+      r = resolveResource(this.deps.registry, resourceKey, this.deps.resourceLabels);
+      work.resolutions.set(cacheKey, r);
+    }
+    return r;
+  }
+
+  private afterCommit(work: Work): void {
+    const { events, trigger, logger } = this.deps;
+    for (const r of work.received) events.publish({ type: 'alert.received', ...r });
+    for (const id of work.opened) events.publish({ type: 'incident.opened', incidentId: id });
+    for (const id of work.resolved) events.publish({ type: 'incident.resolved', incidentId: id });
+    for (const id of work.opened) {
+      try {
+        trigger.enqueue(id);
+      } catch (err) {
+        // The port promises not to throw; if it does, the incident stays open for a human.
+        logger.error({ err: { message: (err as Error).message }, incidentId: id }, 'decision enqueue failed');
+      }
+    }
+  }
+}
+
+/**
+ * Simple-form alerts carry no start time: a post continues the stored episode while the alert
+ * is firing (or when it is being resolved), and starts a new one otherwise.
+ */
+export function episodeStart(a: NormalisedAlert, state: StoredAlertState | undefined, at: string): string {
+  if (a.startsAt !== null) return a.startsAt;
+  if (state !== undefined && (state.status === 'firing' || a.status === 'resolved') && state.startsAt !== null) return state.startsAt;
+  return at;
+}
+
+function alertRow(a: NormalisedAlert, r: Resolution, incidentId: string | null, at: string) {
+  return {
+    fingerprint: a.fingerprint, alertname: a.alertname, status: a.status, severity: a.severity, labels: a.labels,
+    annotations: a.annotations, value: a.value, startsAt: a.startsAt, endsAt: a.endsAt, generatorUrl: a.generatorUrl,
+    resourceKey: a.resourceKey, runId: r.runId, resourceAddress: r.resourceAddress, lookupStatus: r.status,
+    lookupReason: r.reason, incidentId, seenAt: at, resolvedAt: null,
+  };
+}

@@ -1,0 +1,102 @@
+import type { AlertStatus } from './normalise.js';
+
+/** How the alert's resource label resolved against the registry. */
+export type LookupStatus = 'matched' | 'unknown' | 'ambiguous' | 'missing';
+
+/** Asks for a decision on a newly opened incident. Implemented by the decision service. */
+export interface DecisionTrigger {
+  /**
+   * Queues a decision for the incident and returns at once: no LLM or Terraform work inline
+   * (it is called right after the intake transaction commits, inside the webhook request).
+   * Never throws. Called once per opened incident; repeated calls for the same id should be
+   * ignored by the implementation (idempotent).
+   */
+  enqueue(incidentId: string): void;
+  /** Incidents queued and not yet decided. Intake answers 503 above WEBHOOK_MAX_PENDING. Never throws. */
+  backlog?(): number;
+}
+
+/** The default until a decision service is wired in: incidents wait for a human. */
+export const noopDecisionTrigger: DecisionTrigger = { enqueue() {}, backlog: () => 0 };
+
+/** What intake needs to know about an alert it has seen before. */
+export interface StoredAlertState {
+  fingerprint: string;
+  status: AlertStatus;
+  startsAt: string | null;
+  incidentId: string | null;
+  /** True when `incidentId` names an incident that is still open. */
+  incidentOpen: boolean;
+}
+
+export interface NotificationRow {
+  id: string;
+  dedupKey: string;
+  format: 'alertmanager' | 'simple';
+  receiver: string | null;
+  groupKey: string;
+  status: AlertStatus;
+  alertCount: number;
+  truncatedAlerts: number;
+  receivedAt: string;
+}
+
+export interface AlertRow {
+  fingerprint: string;
+  alertname: string;
+  status: AlertStatus;
+  severity: string | null;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  value: number | null;
+  startsAt: string | null;
+  endsAt: string | null;
+  generatorUrl: string | null;
+  resourceKey: string | null;
+  runId: string | null;
+  resourceAddress: string | null;
+  lookupStatus: LookupStatus;
+  lookupReason: string | null;
+  incidentId: string | null;
+  seenAt: string;
+  resolvedAt: string | null;
+}
+
+export interface IncidentRow {
+  id: string;
+  incidentKey: string;
+  runId: string | null;
+  resourceAddress: string | null;
+  resourceKey: string | null;
+  alertname: string;
+  lookupStatus: LookupStatus;
+  lookupReason: string | null;
+  openedAt: string;
+}
+
+/**
+ * The writes intake makes. Every method must be called inside `transaction`; a throw anywhere
+ * rolls the whole notification back (nothing half-stored).
+ */
+export interface AlertWriteStore {
+  /** Runs `fn` in one database transaction and returns its result. Rethrows what `fn` throws. */
+  transaction<T>(fn: () => T): T;
+  /** Inserts the notification; false (and no write) when its dedup key is already stored. */
+  insertNotification(row: NotificationRow): boolean;
+  /** Id of the notification stored under this dedup key. */
+  notificationIdByDedupKey(dedupKey: string): string | undefined;
+  getAlertState(fingerprint: string): StoredAlertState | undefined;
+  /** Inserts or replaces the alert's current state (first_seen_at is kept on update). */
+  upsertAlert(row: AlertRow): void;
+  /** Still firing: refreshes labels, annotations, value and last_seen_at only. */
+  touchAlert(row: Pick<AlertRow, 'fingerprint' | 'labels' | 'annotations' | 'value' | 'severity' | 'seenAt'>): void;
+  /** Appends one firing/resolved transition to the alert's history. */
+  addAlertEvent(fingerprint: string, notificationId: string, status: AlertStatus, at: string): void;
+  /** Id of the open incident with this key, if any. */
+  findOpenIncident(incidentKey: string): string | undefined;
+  insertIncident(row: IncidentRow): void;
+  /** Links the alert to the incident; false when it was already linked. Bumps alert_count. */
+  joinIncident(incidentId: string, fingerprint: string, at: string): boolean;
+  countFiringAlerts(incidentId: string): number;
+  resolveIncident(incidentId: string, at: string): void;
+}

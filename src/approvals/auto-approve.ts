@@ -1,0 +1,71 @@
+/**
+ * Policy auto-approval: off unless the policy enables it, and then only for an action whose
+ * decision is confident enough, of an allowed type, whose plan passed the gate (reaching
+ * awaiting_approval means the executor's gate passed). Approves through the same decide() as
+ * the humans, as actor `policy`, so it is single-use and in the ledger like any approval.
+ */
+import type { DomainEvent, EventBus } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+import type { ApprovalPort, ApprovalRequestView, ApprovalView } from './ports.js';
+
+/** The part of the policy this needs (Policy['auto_approve'] from src/policy/policy-schema.ts). */
+export interface AutoApprovePolicy {
+  enabled: boolean;
+  min_confidence: number;
+  action_types: readonly string[];
+}
+
+export type AutoApproveVerdict = { approve: true; reason: string } | { approve: false; reason: string };
+
+/** Pure: whether the policy approves this request on its own, and why (or why not). */
+export function evaluateAutoApprove(policy: AutoApprovePolicy, v: ApprovalRequestView): AutoApproveVerdict {
+  if (!policy.enabled) return { approve: false, reason: 'auto-approve is disabled' };
+  if (v.status !== 'awaiting_approval') return { approve: false, reason: `action is ${v.status}` };
+  if (v.planSha256 === null) return { approve: false, reason: 'no plan hash recorded (plan gate not passed)' };
+  if (!policy.action_types.includes(v.actionType)) {
+    return { approve: false, reason: `action type ${v.actionType} is not in auto_approve.action_types` };
+  }
+  if (!(v.decision.confidence >= policy.min_confidence)) {
+    return { approve: false, reason: `confidence ${v.decision.confidence} is below ${policy.min_confidence}` };
+  }
+  return {
+    approve: true,
+    reason: `auto-approved by policy: ${v.actionType}, confidence ${v.decision.confidence} ≥ ${policy.min_confidence}`,
+  };
+}
+
+export interface AutoApproverDeps {
+  policy: AutoApprovePolicy;
+  view: ApprovalView;
+  approvals: ApprovalPort;
+  events: EventBus;
+  logger: Logger;
+}
+
+/**
+ * Subscribes to action.status events; returns the unsubscribe function. Does nothing at all when
+ * the policy disables auto-approval. Never throws into the event bus.
+ */
+export function startAutoApprover(d: AutoApproverDeps): () => void {
+  if (!d.policy.enabled) return () => {};
+  return d.events.subscribe((e: DomainEvent) => {
+    if (e.type !== 'action.status' || e.status !== 'awaiting_approval') return;
+    void autoApprove(d, e.actionId).catch((err: unknown) =>
+      d.logger.error({ actionId: e.actionId, error: (err as Error).message }, 'auto-approve failed'),
+    );
+  });
+}
+
+/** Evaluates one action and approves it when the policy allows. Returns the verdict applied. */
+export async function autoApprove(d: Omit<AutoApproverDeps, 'events'>, actionId: string): Promise<AutoApproveVerdict> {
+  const view = await d.view.getRequest(actionId);
+  if (view === undefined) return { approve: false, reason: 'unknown action' };
+  const verdict = evaluateAutoApprove(d.policy, view);
+  if (!verdict.approve) return verdict;
+  const result = await d.approvals.decide({
+    actionId, verdict: 'approve', channel: 'policy', actor: 'policy', reason: verdict.reason,
+    ...(view.planSha256 !== null ? { planSha256: view.planSha256 } : {}),
+  });
+  d.logger.info({ actionId, result }, result.ok ? 'auto-approved by policy' : 'auto-approve refused');
+  return result.ok ? verdict : { approve: false, reason: result.message };
+}

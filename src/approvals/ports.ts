@@ -1,0 +1,146 @@
+/**
+ * The approvals domain's ports. The executor owns the action state machine and implements
+ * ApprovalPort; approval channels (Telegram, REST, dashboard, policy) only ask it to decide.
+ */
+
+export type Verdict = 'approve' | 'reject';
+export type ApprovalChannelName = 'telegram' | 'rest' | 'dashboard' | 'policy';
+
+export interface DecideRequest {
+  /** The ACTION id (not the decision id). */
+  actionId: string;
+  verdict: Verdict;
+  channel: ApprovalChannelName;
+  /** Who decided, e.g. `telegram:111 @alice`, `policy`, or the REST caller's claimed name. */
+  actor: string;
+  reason?: string;
+  /** When given, the decision is refused unless it matches the plan the approver saw. */
+  planSha256?: string;
+}
+
+export type DecideRefusalCode =
+  | 'ERR_ACTION_NOT_FOUND'
+  | 'ERR_APPROVAL_ALREADY_DECIDED'
+  | 'ERR_APPROVAL_EXPIRED'
+  | 'ERR_ACTION_OBSOLETE'
+  | 'ERR_CONFLICT';
+
+export type DecideResult =
+  | { ok: true; status: string }
+  | { ok: false; code: DecideRefusalCode; message: string };
+
+/** Implemented by the executor. */
+export interface ApprovalPort {
+  /**
+   * Decides an action awaiting approval. Atomic and single-use: of any number of concurrent calls
+   * at most one is accepted, and an approval leads to exactly one apply. Records the approvals
+   * row and ledger event for accepted and refused attempts alike. Refusals are return values.
+   * @throws only on infrastructure failure (database unavailable).
+   */
+  decide(request: DecideRequest): Promise<DecideResult>;
+}
+
+export interface PlanChangeView {
+  address: string;
+  /** create, update, delete, replace, no-op … */
+  action: string;
+  /** Attribute path → values; already redacted by the executor. */
+  attributes: Array<{ path: string; before: unknown; after: unknown }>;
+}
+
+export interface AlertView {
+  name: string;
+  fingerprint: string;
+  status: string;
+  /** The resource the alert names (label value or registry address). */
+  resource: string | null;
+  value: number | null;
+  since: string | null;
+}
+
+export interface DecisionView {
+  id: string;
+  actionType: string;
+  parameters: Record<string, unknown>;
+  confidence: number;
+  reason: string;
+  source: string;
+  status: string;
+}
+
+/** Everything an approval message or list needs about one action, read from the database. */
+export interface ApprovalRequestView {
+  actionId: string;
+  status: string;
+  statusReason: string | null;
+  runId: string;
+  actionType: string;
+  targetAddress: string;
+  parameters: Record<string, unknown>;
+  planSha256: string | null;
+  planChanges: PlanChangeView[];
+  expiresAt: string | null;
+  decidedBy: string | null;
+  decidedVia: string | null;
+  decidedAt: string | null;
+  revisionId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  decision: DecisionView;
+  alert: AlertView | null;
+}
+
+/** A decision that never became an action (blocked by policy), for notifications. */
+export interface BlockedDecisionView {
+  decision: DecisionView;
+  runId: string | null;
+  resourceAddress: string | null;
+  policyReason: string | null;
+  alert: AlertView | null;
+}
+
+/** Read-only view over actions, decisions, incidents and alerts. */
+export interface ApprovalView {
+  /** One action with its decision and alert; undefined when unknown. Never throws for bad ids. */
+  getRequest(actionId: string): Promise<ApprovalRequestView | undefined>;
+  /** Actions currently awaiting approval, oldest first. */
+  listPending(): Promise<ApprovalRequestView[]>;
+  /** The `limit` most recently updated actions, newest first. */
+  listRecent(limit: number): Promise<ApprovalRequestView[]>;
+  /** A decision by id, for "blocked by policy" notices; undefined when unknown. */
+  getDecision(decisionId: string): Promise<BlockedDecisionView | undefined>;
+}
+
+/** Records approval attempts refused before they reach the executor (e.g. a stranger's press). */
+export interface ApprovalAudit {
+  /**
+   * Writes an approvals row with outcome `refused` and a ledger event `approval.refused`, in one
+   * transaction. Not idempotent: every attempt is a row.
+   */
+  recordRefusal(attempt: {
+    actionId: string;
+    verdict: Verdict;
+    channel: ApprovalChannelName;
+    actor: string;
+    reason: string;
+  }): void;
+  /** Appends a ledger event about an action (e.g. `telegram.delivery_failed`). */
+  recordEvent(kind: string, actionId: string | null, data: Record<string, unknown>): void;
+}
+
+export interface SentMessage {
+  actionId: string;
+  chatId: string;
+  messageId: number;
+  /** The plan hash shown in the message; a press is bound to it. */
+  planSha256: string | null;
+  sentAt: string;
+}
+
+/** Where the Telegram request message for each action lives, so later statuses edit it. */
+export interface TelegramMessageStore {
+  /** Undefined when no message was sent for the action. */
+  get(actionId: string): SentMessage | undefined;
+  /** Inserts or replaces the record for the action. Idempotent. */
+  save(message: SentMessage): void;
+}

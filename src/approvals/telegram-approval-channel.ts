@@ -1,0 +1,270 @@
+/**
+ * Telegram adapter (telegraf 4.16): sends approval requests, edits them as actions move on, and
+ * turns button presses into ApprovalPort.decide calls. Long polling by default (works behind NAT);
+ * webhook mode when a webhook URL is configured. The bot token is part of every API URL, so every
+ * error is scrubbed of it before it is logged or stored.
+ */
+import { randomBytes } from 'node:crypto';
+import { Telegraf, type Context } from 'telegraf';
+import type { Clock } from '../shared/clock.js';
+import { errorMessage } from '../shared/errors.js';
+import type { EventBus } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+import { scrubText } from '../shared/redact.js';
+import { ApprovalNotifier, type ChatSender } from './approval-notifier.js';
+import { CallbackDataSchema, callbackAnswer, renderActionList, type InlineButton } from './message.js';
+import type { ApprovalAudit, ApprovalPort, ApprovalView, DecideResult, TelegramMessageStore, Verdict } from './ports.js';
+import { DEFAULT_RETRY, retryDelay, withRetry, type RetryOptions } from './telegram-retry.js';
+
+export interface TelegramChannelOptions {
+  token: string;
+  chatId: string;
+  allowedUserIds: readonly string[];
+  apiRoot?: string;
+  /** Webhook mode when set; the secret is generated when not configured. */
+  webhook?: { url: string; secret?: string };
+  approvals: ApprovalPort;
+  view: ApprovalView;
+  messages: TelegramMessageStore;
+  audit: ApprovalAudit;
+  events: EventBus;
+  clock: Clock;
+  logger: Logger;
+  /** Other secrets to scrub from texts and errors (the token is always scrubbed). */
+  secrets?: readonly string[];
+  retry?: Partial<RetryOptions>;
+  /** How long a press waits for decide() before the callback is answered with "working on it". */
+  decideDeadlineMs?: number;
+}
+
+const REFUSAL_TEXT: Record<string, string> = {
+  ERR_ACTION_NOT_FOUND: '❓ Unknown action. Nothing was changed.',
+  ERR_APPROVAL_ALREADY_DECIDED: '↩️ Already decided. Nothing was changed.',
+  ERR_APPROVAL_EXPIRED: '⌛ This request has expired. Nothing was changed.',
+  ERR_ACTION_OBSOLETE: '🟢 The alert resolved on its own. Nothing was changed.',
+  ERR_CONFLICT: '⚠️ The plan changed since this message was sent. Nothing was changed.',
+};
+
+/** The callback answer for a decide() result. */
+export function describeDecideResult(verdict: Verdict, r: DecideResult): string {
+  if (r.ok) return verdict === 'approve' ? '✅ Approved. Applying the plan now.' : '🚫 Rejected. Nothing will change.';
+  return callbackAnswer(`${REFUSAL_TEXT[r.code] ?? '⚠️ Refused.'} ${r.message}`);
+}
+
+export class TelegramApprovalChannel {
+  readonly mode: 'polling' | 'webhook';
+  /** The secret Telegram must send in X-Telegram-Bot-Api-Secret-Token (webhook mode). */
+  readonly webhookSecret: string | undefined;
+  private readonly bot: Telegraf;
+  private readonly notifier: ApprovalNotifier;
+  private readonly allowed: Set<string>;
+  private readonly secrets: string[];
+  private readonly retry: RetryOptions;
+  private unsubscribe: (() => void) | undefined;
+  private polling: Promise<void> | undefined;
+  private launched = false;
+  private stopped = false;
+  private relaunchTimer: NodeJS.Timeout | undefined;
+  private lastError: string | undefined;
+  private connected = false;
+
+  constructor(private readonly o: TelegramChannelOptions) {
+    this.mode = o.webhook === undefined ? 'polling' : 'webhook';
+    this.webhookSecret = o.webhook === undefined ? undefined : (o.webhook.secret ?? randomBytes(24).toString('hex'));
+    this.allowed = new Set(o.allowedUserIds);
+    this.secrets = [o.token, ...(o.secrets ?? []), ...(this.webhookSecret ? [this.webhookSecret] : [])];
+    this.retry = { ...DEFAULT_RETRY, ...o.retry };
+    this.bot = new Telegraf(o.token, {
+      telegram: { ...(o.apiRoot ? { apiRoot: o.apiRoot } : {}), webhookReply: false },
+      handlerTimeout: 30_000,
+    });
+    this.notifier = new ApprovalNotifier({
+      sender: this.sender(), view: o.view, messages: o.messages, audit: o.audit, clock: o.clock,
+      logger: o.logger, secrets: this.secrets, onDelivery: (e) => { this.lastError = e; },
+    });
+    this.bot.on('callback_query', (ctx) => this.onCallback(ctx));
+    this.bot.command('pending', (ctx) => this.onList(ctx, 'pending'));
+    this.bot.command('status', (ctx) => this.onList(ctx, 'status'));
+    this.bot.catch((err, ctx) => {
+      this.o.logger.error({ error: this.scrub(err), update: ctx.updateType }, 'telegram update handler failed');
+    });
+  }
+
+  /** Subscribes to action events and connects (without waiting for Telegram). Idempotent. */
+  start(): void {
+    if (this.unsubscribe !== undefined) return;
+    this.unsubscribe = this.o.events.subscribe((e) => this.notifier.handle(e));
+    if (this.mode === 'polling') this.launchPolling(1);
+    else void this.registerWebhook();
+  }
+
+  /** Stops polling and waits briefly for queued messages. Idempotent; never throws. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    clearTimeout(this.relaunchTimer);
+    if (this.launched) {
+      try {
+        this.bot.stop('service stopping');
+      } catch {
+        // "Bot is not running!": launch failed before polling began.
+      }
+    }
+    const settle = new Promise<void>((resolve) => setTimeout(resolve, 3000).unref());
+    await Promise.race([Promise.all([this.polling, this.notifier.idle()]).then(() => undefined), settle]);
+  }
+
+  /** For tests and shutdown: resolves when queued sends/edits are done. */
+  idle(): Promise<void> {
+    return this.notifier.idle();
+  }
+
+  /** Re-renders an action's message (e.g. after a refused press found it stale). */
+  refresh(actionId: string): void {
+    this.notifier.refresh(actionId);
+  }
+
+  health(): { ok: boolean; detail: string } {
+    if (this.lastError !== undefined) return { ok: false, detail: `${this.mode}; last error: ${this.lastError}` };
+    return { ok: true, detail: `${this.mode}; ${this.connected ? 'connected' : 'connecting'}` };
+  }
+
+  /** Webhook mode: hands one update (already authenticated by the route) to telegraf. */
+  handleWebhookUpdate(update: unknown): void {
+    void this.bot.handleUpdate(update as Parameters<Telegraf['handleUpdate']>[0]).catch((err: unknown) => {
+      this.o.logger.error({ error: this.scrub(err) }, 'telegram webhook update failed');
+    });
+  }
+
+  private scrub(err: unknown): string {
+    return scrubText(errorMessage(err), this.secrets);
+  }
+
+  private launchPolling(attempt: number): void {
+    if (this.stopped) return;
+    this.launched = true;
+    this.polling = this.bot
+      .launch(() => {
+        this.connected = true;
+        this.o.logger.info({ mode: 'polling' }, 'telegram connected');
+      })
+      .catch((err: unknown) => {
+        this.connected = false;
+        this.lastError = this.scrub(err);
+        const delay = retryDelay(err, Math.min(attempt, 6), this.retry);
+        this.o.logger.error({ error: this.lastError, retryInMs: delay }, 'telegram polling stopped');
+        if (delay !== undefined && !this.stopped) {
+          this.relaunchTimer = setTimeout(() => this.launchPolling(attempt + 1), delay);
+          this.relaunchTimer.unref();
+        }
+      });
+  }
+
+  private async registerWebhook(): Promise<void> {
+    const url = this.o.webhook?.url ?? '';
+    try {
+      await withRetry(async () => {
+        await this.bot.telegram.setWebhook(url, {
+          secret_token: this.webhookSecret, allowed_updates: ['callback_query', 'message'],
+        });
+      }, this.retry);
+      this.connected = true;
+      this.lastError = undefined;
+      this.o.logger.info({ mode: 'webhook', url }, 'telegram webhook registered');
+    } catch (err) {
+      this.lastError = this.scrub(err);
+      this.o.logger.error({ error: this.lastError }, 'telegram setWebhook failed');
+    }
+  }
+
+  private sender(): ChatSender {
+    const markup = (k?: InlineButton[][]) => (k === undefined ? {} : { reply_markup: { inline_keyboard: k } });
+    const onRetry = (err: unknown, attempt: number, delayMs: number) =>
+      this.o.logger.warn({ error: this.scrub(err), attempt, delayMs }, 'telegram call failed; retrying');
+    return {
+      send: async (text, keyboard) => {
+        const m = await withRetry(
+          () => this.bot.telegram.sendMessage(this.o.chatId, text, {
+            parse_mode: 'HTML', link_preview_options: { is_disabled: true }, ...markup(keyboard),
+          }),
+          this.retry, onRetry,
+        );
+        return { chatId: String(m.chat.id), messageId: m.message_id };
+      },
+      edit: async (chatId, messageId, text, keyboard) => {
+        try {
+          await withRetry(
+            () => this.bot.telegram.editMessageText(chatId, messageId, undefined, text, {
+              parse_mode: 'HTML', link_preview_options: { is_disabled: true }, ...markup(keyboard),
+            }),
+            this.retry, onRetry,
+          );
+        } catch (err) {
+          if (!/message is not modified/i.test(errorMessage(err))) throw err;
+        }
+      },
+    };
+  }
+
+  private async answer(ctx: Context, text: string): Promise<void> {
+    try {
+      await withRetry(() => ctx.answerCbQuery(callbackAnswer(text), { show_alert: false }), { ...this.retry, attempts: 2 });
+    } catch (err) {
+      this.o.logger.warn({ error: this.scrub(err) }, 'answering a telegram callback failed');
+    }
+  }
+
+  private async onCallback(ctx: Context): Promise<void> {
+    const cq = ctx.callbackQuery;
+    if (cq === undefined) return;
+    const parsed = CallbackDataSchema.safeParse('data' in cq ? cq.data : undefined);
+    if (!parsed.success) {
+      this.o.logger.warn({ from: cq.from.id }, 'telegram callback with unknown data refused');
+      return this.answer(ctx, '⚠️ Unknown button. Nothing was changed.');
+    }
+    const { verdict, actionId } = parsed.data;
+    const actor = `telegram:${cq.from.id}${cq.from.username ? ` @${cq.from.username}` : ''}`;
+    if (!this.allowed.has(String(cq.from.id))) {
+      await this.answer(ctx, '⛔ You are not allowed to approve or reject changes. This attempt was recorded.');
+      this.o.audit.recordRefusal({
+        actionId, verdict, channel: 'telegram', actor, reason: 'user not in TELEGRAM_ALLOWED_USER_IDS',
+      });
+      this.o.events.publish({ type: 'approval.recorded', actionId, verdict, outcome: 'refused', channel: 'telegram' });
+      return;
+    }
+    await this.decideAndAnswer(ctx, { verdict, actionId, actor });
+  }
+
+  private async decideAndAnswer(ctx: Context, p: { verdict: Verdict; actionId: string; actor: string }): Promise<void> {
+    const planSha256 = this.o.messages.get(p.actionId)?.planSha256 ?? undefined;
+    const decision = this.o.approvals
+      .decide({ actionId: p.actionId, verdict: p.verdict, channel: 'telegram', actor: p.actor, ...(planSha256 ? { planSha256 } : {}) })
+      .then((r) => ({ r }), (err: unknown) => ({ err }));
+    // Telegram shows a spinner until answered; apply work is the executor's, so decide() is short,
+    // but never keep the user waiting on it beyond the deadline.
+    const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), this.o.decideDeadlineMs ?? 2500).unref());
+    const outcome = await Promise.race([decision, deadline]);
+    if (outcome === 'late') {
+      await this.answer(ctx, '⏳ Received. The message will update when it is recorded.');
+    } else if ('err' in outcome) {
+      this.o.logger.error({ error: this.scrub(outcome.err), actionId: p.actionId }, 'decide failed for a telegram press');
+      await this.answer(ctx, '⚠️ Could not record your decision (internal error). Try again or use the dashboard.');
+    } else {
+      await this.answer(ctx, describeDecideResult(p.verdict, outcome.r));
+      // A refused press may come from a stale message (e.g. expired while Telegram was down).
+      if (!outcome.r.ok) this.notifier.refresh(p.actionId);
+    }
+  }
+
+  private async onList(ctx: Context, which: 'pending' | 'status'): Promise<void> {
+    if (ctx.from === undefined || !this.allowed.has(String(ctx.from.id))) {
+      await ctx.reply('⛔ You are not allowed to use this bot.').catch(() => undefined);
+      return;
+    }
+    const views = which === 'pending' ? await this.o.view.listPending() : await this.o.view.listRecent(10);
+    const title = which === 'pending' ? 'Waiting for approval' : 'Last actions';
+    await withRetry(() => ctx.reply(renderActionList(title, views, this.secrets), { parse_mode: 'HTML' }), this.retry).catch(
+      (err: unknown) => this.o.logger.warn({ error: this.scrub(err) }, 'telegram reply failed'),
+    );
+  }
+}

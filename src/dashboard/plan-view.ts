@@ -1,0 +1,78 @@
+import { list, obj, str, type Json } from './api.js';
+import { h } from './dom.js';
+
+const SYMBOL: Record<string, string> = { create: '+', update: '~', delete: '−', replace: '±', read: '↻', 'no-op': '=' };
+
+function summaryItems(summary: unknown): Json[] {
+  return list(summary, 'items', 'changes', 'resources');
+}
+
+/** The plan summary: one line per resource, then attribute before → after. */
+export function planSummaryView(summary: unknown): HTMLElement {
+  const items = summaryItems(summary);
+  if (items.length === 0) return h('p', { class: 'muted' }, summary ? 'No resource changes in the plan.' : 'Plan summary not available.');
+  return h(
+    'ul',
+    { class: 'plan' },
+    ...items.map((it) => {
+      const action = str(it, 'action') ?? 'change';
+      return h(
+        'li',
+        {},
+        h('span', { class: `plan-action ${action}` }, `${SYMBOL[action] ?? '•'} ${action}`),
+        ' ',
+        h('code', {}, str(it, 'address') ?? '?'),
+        str(it, 'reason') ? h('span', { class: 'muted' }, ` (${str(it, 'reason')})`) : null,
+        h(
+          'ul',
+          {},
+          ...list(it, 'changes', 'attributes').map((c) =>
+            h('li', {}, h('code', {}, str(c, 'path') ?? ''), ': ', h('span', { class: 'before' }, display(c.before)), ' → ', h('span', { class: 'after' }, display(c.after))),
+          ),
+        ),
+      );
+    }),
+  );
+}
+
+function display(v: unknown): string {
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v) ?? '(none)';
+}
+
+/** A unified diff with added and removed lines marked by class (and by their +/− sign). */
+export function diffView(diff: string | null): HTMLElement {
+  if (!diff) return h('p', { class: 'muted' }, 'No diff recorded.');
+  const pre = h('pre', { class: 'diff', attrs: { tabindex: '0', 'aria-label': 'HCL diff' } });
+  for (const line of diff.split('\n')) {
+    const cls = line.startsWith('+++') || line.startsWith('---') ? 'file' : line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : line.startsWith('@@') ? 'hunk' : '';
+    pre.append(h('span', { class: cls }, `${line}\n`));
+  }
+  return pre;
+}
+
+/** Terraform output records ({command, exit_code, stdout, stderr, duration_ms}) or plain text. */
+export function tfOutputView(out: unknown): HTMLElement {
+  if (typeof out === 'string') return h('pre', { class: 'tf-output', attrs: { tabindex: '0' } }, out || '(empty)');
+  const runs = list(out);
+  if (runs.length === 0) return h('p', { class: 'muted' }, 'No Terraform output recorded.');
+  return h(
+    'div',
+    {},
+    ...runs.map((r) => {
+      const text = [str(r, 'stdout'), str(r, 'stderr'), str(r, 'output', 'text')].filter(Boolean).join('\n');
+      return h(
+        'div',
+        { class: 'tf-run' },
+        h('p', { class: 'meta' }, h('code', {}, str(r, 'command', 'step', 'name') ?? 'terraform'), ` exit ${str(r, 'exit_code', 'exitCode') ?? '?'}`,
+          str(r, 'duration_ms', 'durationMs') ? ` · ${str(r, 'duration_ms', 'durationMs')} ms` : ''),
+        h('pre', { class: 'tf-output', attrs: { tabindex: '0' } }, text || '(no output)'),
+      );
+    }),
+  );
+}
+
+/** The action object inside a GET /ops/actions/:id answer, whichever way it is wrapped. */
+export function actionOf(detail: Json): Json {
+  return obj(detail, 'action') ?? detail;
+}

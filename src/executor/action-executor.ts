@@ -1,0 +1,155 @@
+/**
+ * The executor as the rest of the service sees it: turn accepted decisions into prepared actions,
+ * take approvals (single-use, plan-bound), run applies in the background, expire and obsolete
+ * waiting actions, and recover after a restart.
+ */
+import type { EventBus } from '../shared/events.js';
+import { errorMessage } from '../shared/errors.js';
+import type { ActionRecord, DecideInput, DecideResult } from './action-store.js';
+import { Applier } from './apply.js';
+import type { ExecutorDeps } from './executor-deps.js';
+import { Preparer } from './prepare.js';
+import type { Scheduler } from './ports.js';
+import { removeDir } from './workspace-fs.js';
+
+/** The port the decision service calls for each accepted decision. */
+export interface ActionPreparer {
+  /**
+   * Creates the action for `decisionId` (or the existing one) and queues its preparation. Returns
+   * at once; never throws (a missing or unusable decision is logged). Idempotent per decision.
+   */
+  prepare(decisionId: string): void;
+}
+
+export class ActionExecutor implements ActionPreparer {
+  private readonly preparer: Preparer;
+  private readonly applier: Applier;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private stopping = false;
+  private cancelSweep: (() => void) | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly d: ExecutorDeps,
+    private readonly events: EventBus,
+    private readonly scheduler: Scheduler,
+    private readonly sweepEveryMs = 15_000,
+  ) {
+    this.preparer = new Preparer(d);
+    this.applier = new Applier(d, () => this.stopping);
+  }
+
+  prepare(decisionId: string): void {
+    const decision = this.d.decisions.get(decisionId);
+    if (!decision || decision.runId === null || decision.resourceAddress === null) {
+      this.d.logger.error({ decisionId }, 'cannot prepare: decision missing or not tied to a deployment resource');
+      return;
+    }
+    const action = this.d.store.create({
+      decisionId, incidentId: decision.incidentId, runId: decision.runId, actionType: decision.actionType,
+      targetAddress: decision.resourceAddress, parameters: decision.parameters,
+    });
+    if (action.status === 'proposed') this.queuePrepare(action.id);
+  }
+
+  /** Approve or reject; an approval queues the apply. See ActionStore.decide for the guarantees. */
+  async decide(input: DecideInput): Promise<DecideResult> {
+    const result = this.d.store.decide(input);
+    if (!result.ok) return result;
+    if (result.status === 'approved') this.track(this.applyThenMaybeReprepare(input.actionId));
+    else this.dropStaging(input.actionId);
+    return result;
+  }
+
+  /** Expires overdue approvals and removes their staging copies. Returns the expired ids. */
+  sweepExpired(): string[] {
+    const ids = this.d.store.expireDue();
+    for (const id of ids) this.dropStaging(id);
+    return ids;
+  }
+
+  /** The incident resolved before anyone decided: its waiting actions become obsolete. */
+  markObsolete(incidentId: string): string[] {
+    const done = this.d.store
+      .awaitingForIncident(incidentId)
+      .filter((a) => this.d.store.transition(a.id, ['awaiting_approval'], 'obsolete', `incident ${incidentId} resolved before a decision`));
+    for (const a of done) this.dropStaging(a.id);
+    return done.map((a) => a.id);
+  }
+
+  /** Recovery, event subscription and the expiry sweep. Call once at service start. */
+  start(): void {
+    this.recover();
+    this.unsubscribe = this.events.subscribe((e) => {
+      if (e.type === 'incident.resolved') this.markObsolete(e.incidentId);
+    });
+    this.cancelSweep = this.scheduler.every(this.sweepEveryMs, () => {
+      try {
+        this.sweepExpired();
+      } catch (err) {
+        this.d.logger.error({ err: { message: errorMessage(err) } }, 'approval expiry sweep failed');
+      }
+    });
+  }
+
+  /** Stops timers and subscriptions; new work is refused. Call before interrupting Terraform. */
+  beginStop(): void {
+    this.stopping = true;
+    this.cancelSweep?.();
+    this.unsubscribe?.();
+  }
+
+  /** Resolves when every queued prepare/apply has finished. */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Runs `fn` under the deployment's Terraform lock (shared with prepare/apply, e.g. for registry sync). */
+  withDeploymentLock<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+    return this.d.locks.withDeploymentLock(runId, fn);
+  }
+
+  /**
+   * After a restart: 'preparing' → prepare_failed (staging removed; the run dir was never
+   * touched); 'applying' and 'approved' → interrupted (never retried: a human must look, since an
+   * apply may have partly happened); 'proposed' and 'stale' → prepared again (nothing ran yet).
+   */
+  recover(): void {
+    for (const a of this.d.store.inStatus(['preparing'])) {
+      removeDir(a.stagingDir);
+      this.d.store.transition(a.id, ['preparing'], 'prepare_failed', 'interrupted by restart', { stagingDir: null });
+    }
+    for (const a of this.d.store.inStatus(['applying', 'approved'])) {
+      const why = a.status === 'applying' ? 'the service stopped while applying; check the deployment' : 'approved but the apply never started before the restart';
+      this.d.store.transition(a.id, [a.status], 'interrupted', why);
+      this.d.logger.error({ actionId: a.id, runId: a.runId, was: a.status }, `action interrupted: ${why}`);
+    }
+    for (const a of this.d.store.inStatus(['proposed', 'stale'])) this.queuePrepare(a.id);
+  }
+
+  private queuePrepare(actionId: string): void {
+    if (this.stopping) return;
+    this.track(this.preparer.run(actionId));
+  }
+
+  private async applyThenMaybeReprepare(actionId: string): Promise<void> {
+    const outcome = await this.applier.run(actionId);
+    // A stale plan is never applied: plan again and ask again (same action, new plan hash).
+    if (outcome === 'stale' && !this.stopping) await this.preparer.run(actionId);
+  }
+
+  private dropStaging(actionId: string): void {
+    const a: ActionRecord | undefined = this.d.store.get(actionId);
+    if (a?.stagingDir) {
+      removeDir(a.stagingDir);
+      this.d.store.patch(actionId, { stagingDir: null });
+    }
+    this.d.planSecrets.delete(actionId);
+  }
+
+  private track(p: Promise<unknown>): void {
+    const guarded = p.catch((err: unknown) => this.d.logger.error({ err: { message: errorMessage(err) } }, 'executor task failed'));
+    this.inflight.add(guarded);
+    void guarded.finally(() => this.inflight.delete(guarded));
+  }
+}

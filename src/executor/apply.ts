@@ -1,0 +1,160 @@
+/**
+ * Apply: the exact saved plan the approver saw, in the run dir, with a backup first; on failure
+ * restore the files byte-for-byte and re-apply the original configuration to converge back.
+ */
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { errorMessage } from '../shared/errors.js';
+import { resolveRunDir } from '../registry/run-id.js';
+import { describeFailure, type TerraformResult } from '../terraform/terraform-runner.js';
+import type { ActionRecord } from './action-store.js';
+import { planFileOf, type ExecutorDeps } from './executor-deps.js';
+import { isStalePlan } from './terraform-steps.js';
+import { planSecrets } from './plan-redact.js';
+import { keepOutput, type StepOutput } from './tf-output.js';
+import { copyConfigFiles, fileExists, removeDir, restoreConfigFiles, sha256File, writeFilesAtomic } from './workspace-fs.js';
+
+export type ApplyOutcome = 'applied' | 'rolled_back' | 'rollback_failed' | 'stale' | 'interrupted' | 'skipped';
+
+export class Applier {
+  constructor(
+    private readonly d: ExecutorDeps,
+    /** True once the service is stopping: a failure then is an interruption, not a reason to roll back. */
+    private readonly stopping: () => boolean,
+  ) {}
+
+  /** Applies one approved action under its deployment's lock. Never throws. */
+  async run(actionId: string): Promise<ApplyOutcome> {
+    const action = this.d.store.get(actionId);
+    if (!action) return 'skipped';
+    return this.d.locks.withDeploymentLock(action.runId, async () => {
+      if (!this.d.store.transition(actionId, ['approved'], 'applying', null)) return 'skipped';
+      const a = this.d.store.get(actionId) as ActionRecord;
+      try {
+        return await this.locked(a);
+      } catch (err) {
+        this.d.logger.error({ actionId, runId: a.runId, err: { message: errorMessage(err) } }, 'apply crashed; action marked interrupted');
+        this.d.store.transition(actionId, ['applying'], 'interrupted', `apply crashed: ${errorMessage(err)}`);
+        return 'interrupted';
+      }
+    });
+  }
+
+  private async locked(a: ActionRecord): Promise<ApplyOutcome> {
+    const runDir = resolveRunDir(this.d.settings.runsDir, a.runId);
+    const staging = a.stagingDir as string;
+    const planFile = planFileOf(staging, a.id);
+    if (!fileExists(planFile) || sha256File(planFile) !== a.planSha256) {
+      this.d.logger.error({ actionId: a.id }, 'saved plan missing or its hash differs from the approved one; not applied');
+      this.d.store.transition(a.id, ['applying'], 'stale', 'the saved plan file is missing or differs from the approved plan; re-planning');
+      return 'stale';
+    }
+    const backupDir = path.join(staging, 'backup');
+    const outputs: StepOutput[] = [...(a.tfOutput as StepOutput[])];
+    const secrets = await this.secretsOf(a, staging, planFile);
+    await this.backup(runDir, backupDir, outputs);
+    const r = await this.d.steps.applyPlan(runDir, planFile);
+    outputs.push(keepOutput('apply', r, secrets));
+    if (r.exitCode === 0) return this.succeed(a, runDir, staging, outputs);
+    if (isStalePlan(r)) {
+      this.d.store.transition(a.id, ['applying'], 'stale', 'the saved plan is stale (state changed since it was made); re-planning', { tfOutput: outputs });
+      return 'stale';
+    }
+    if (this.stopping()) {
+      this.d.logger.error({ actionId: a.id, runId: a.runId }, 'apply interrupted by shutdown; not rolled back automatically');
+      this.d.store.transition(a.id, ['applying'], 'interrupted', 'apply interrupted by shutdown', { tfOutput: outputs });
+      return 'interrupted';
+    }
+    return this.rollback(a, runDir, backupDir, r, outputs, secrets);
+  }
+
+  /** Backs up the run's config files and the state (`state pull`, so remote backends work). */
+  private async backup(runDir: string, backupDir: string, outputs: StepOutput[]): Promise<void> {
+    removeDir(backupDir);
+    mkdirSync(backupDir, { recursive: true });
+    copyConfigFiles(runDir, path.join(backupDir, 'files'));
+    const pulled = await this.d.steps.statePull(runDir);
+    if (pulled.exitCode === 0) writeFileSync(path.join(backupDir, 'state.json'), pulled.stdout, { mode: 0o600 });
+    else outputs.push(keepOutput('state pull (backup)', pulled, []));
+  }
+
+  /** The plan's sensitive values, to scrub from apply output (from memory, else re-read from the plan). */
+  private async secretsOf(a: ActionRecord, staging: string, planFile: string): Promise<Set<string>> {
+    const known = this.d.planSecrets.get(a.id);
+    if (known) return known;
+    const shown = await this.d.steps.show(staging, planFile);
+    return shown.ok ? planSecrets(shown.plan) : new Set();
+  }
+
+  private async succeed(a: ActionRecord, runDir: string, staging: string, outputs: StepOutput[]): Promise<ApplyOutcome> {
+    const files = a.files ?? { changed: [], deleted: [] };
+    const contents: Record<string, Buffer> = {};
+    for (const name of files.changed) contents[name] = readFileSync(path.join(staging, name));
+    writeFilesAtomic(runDir, contents, files.deleted);
+    const latest = this.d.store.latestRevision(a.runId);
+    const revision = this.d.revisions.record(a.runId, runDir, {
+      parentId: latest?.id ?? a.baseRevisionId, actionId: a.id, planSha256: a.planSha256, stateSerial: await this.stateSerial(runDir),
+    });
+    await this.resync(a.runId);
+    const result = { success: true, new_run_id: revision.id, changes_applied: changesApplied(a, files) };
+    this.d.store.transition(a.id, ['applying'], 'applied', null, { revisionId: revision.id, result, tfOutput: outputs, stagingDir: null });
+    removeDir(staging);
+    this.d.planSecrets.delete(a.id);
+    return 'applied';
+  }
+
+  private async stateSerial(runDir: string): Promise<number | null> {
+    const r = await this.d.steps.statePull(runDir);
+    try {
+      const serial = (JSON.parse(r.stdout) as { serial?: unknown }).serial;
+      return typeof serial === 'number' ? serial : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private async resync(runId: string): Promise<void> {
+    if (!this.d.registrySync) return;
+    try {
+      await this.d.registrySync.syncOne(runId);
+    } catch (err) {
+      this.d.logger.warn({ runId, err: { message: errorMessage(err) } }, 'registry re-sync after apply failed');
+    }
+  }
+
+  private async rollback(
+    a: ActionRecord, runDir: string, backupDir: string, failed: TerraformResult, outputs: StepOutput[], secrets: Set<string>,
+  ): Promise<ApplyOutcome> {
+    const reason = describeFailure(`applying action ${a.id} to "${a.runId}"`, failed);
+    const failure = { success: false, new_run_id: null, changes_applied: {} };
+    this.d.store.transition(a.id, ['applying'], 'failed', reason, { tfOutput: outputs, result: failure });
+    const restoredFiles = restoreConfigFiles(path.join(backupDir, 'files'), runDir);
+    const re = await this.d.steps.applyConfig(runDir);
+    const reapply = keepOutput('rollback apply', re, secrets);
+    const details = { reason, restoredFiles, backupDir, applyOutput: outputs.at(-1), reapplyOutput: reapply };
+    outputs.push(reapply);
+    if (re.exitCode === 0) {
+      this.d.store.transition(a.id, ['failed'], 'rolled_back', 'files restored and the original configuration re-applied', { rollback: details, tfOutput: outputs, stagingDir: null });
+      removeDir(path.dirname(backupDir));
+      await this.resync(a.runId);
+      return 'rolled_back';
+    }
+    const why = describeFailure('re-applying the original configuration', re);
+    this.d.logger.error({ actionId: a.id, runId: a.runId, reason: why, backupDir }, 'ROLLBACK FAILED: deployment needs a human now');
+    this.d.store.transition(a.id, ['failed'], 'rollback_failed', why, { rollback: details, tfOutput: outputs });
+    return 'rollback_failed';
+  }
+}
+
+function changesApplied(a: ActionRecord, files: { changed: string[]; deleted: string[] }): Record<string, unknown> {
+  const changes = (a.changes ?? {}) as { edit?: unknown; replace?: unknown; kind?: unknown };
+  return {
+    action_type: a.actionType,
+    target: a.targetAddress,
+    edit: changes.edit ?? null,
+    replace: changes.replace ?? [],
+    files_changed: files.changed,
+    files_deleted: files.deleted,
+    plan: a.planSummary,
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The fix agent's rounds: when validate or plan fails after the edit, the diagnostics and the
+ * failing file go to the LLM; a proposed file is accepted only if it still carries the intended
+ * change. The plan gate afterwards refuses anything else the fix might have changed.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { AttributeEdit } from './edit-plan.js';
+import { describeEdit } from './edit-plan.js';
+import type { FixClient, HclEditor } from './ports.js';
+import { fileNamedIn } from './terraform-steps.js';
+import { unifiedDiff } from './unified-diff.js';
+import { listConfigFiles, readConfigFiles, writeFilesAtomic } from './workspace-fs.js';
+import { scrubText } from '../shared/redact.js';
+
+export interface FixAttempt {
+  round: number;
+  fileName: string;
+  diagnostics: string;
+  accepted: boolean;
+  reason?: string;
+  diff?: string;
+}
+
+const MAX_DIAGNOSTICS = 4000;
+
+/** Picks the file to fix: the one the diagnostics name, else the first edited file. */
+function targetFile(staging: string, diagnostics: string, edited: readonly string[]): string | undefined {
+  const names = listConfigFiles(staging);
+  return fileNamedIn(diagnostics, names) ?? edited.find((n) => names.includes(n)) ?? names.find((n) => n.endsWith('.tf'));
+}
+
+/**
+ * One round. Writes the accepted file into the staging copy (never the run dir). Never throws for
+ * a bad proposal: it is recorded as not accepted.
+ */
+export async function fixRound(input: {
+  round: number;
+  staging: string;
+  diagnostics: string;
+  edit: AttributeEdit;
+  edited: readonly string[];
+  fix: FixClient;
+  hcl: HclEditor;
+  secrets: Iterable<string>;
+}): Promise<FixAttempt> {
+  const diagnostics = scrubText(input.diagnostics, input.secrets).slice(0, MAX_DIAGNOSTICS);
+  const fileName = targetFile(input.staging, diagnostics, input.edited);
+  if (fileName === undefined) return { round: input.round, fileName: '', diagnostics, accepted: false, reason: 'no configuration file to fix' };
+  const before = readFileSync(path.join(input.staging, fileName), 'utf8');
+  const reply = await input.fix.proposeFix({ fileName, fileContent: before, diagnostics, intent: describeEdit(input.edit) });
+  const base = { round: input.round, fileName, diagnostics };
+  if ('error' in reply) return { ...base, accepted: false, reason: `fix agent: ${reply.error}` };
+  const diff = unifiedDiff(fileName, before, reply.content);
+  if (diff === '') return { ...base, accepted: false, reason: 'the proposed file is identical' };
+  const current = readConfigFiles(input.staging);
+  const proposed = { ...current, [fileName]: reply.content };
+  const had = await input.hcl.read(current, input.edit.address, input.edit.attributePath);
+  const has = await input.hcl.read(proposed, input.edit.address, input.edit.attributePath);
+  if (had !== has) {
+    return { ...base, diff, accepted: false, reason: `the proposed file drops the intended change (${input.edit.attributePath} would be ${JSON.stringify(has ?? null)})` };
+  }
+  writeFilesAtomic(input.staging, { [fileName]: reply.content });
+  return { ...base, diff, accepted: true };
+}

@@ -1,0 +1,76 @@
+/** Collaborators the executor takes from outside; main.ts adapts the real ones. */
+import type { FixClient } from '../agent/fix-client.js';
+
+export type { FixClient } from '../agent/fix-client.js';
+
+/** A decision as the executor needs it (read from the decisions table). */
+export interface ExecutorDecision {
+  id: string;
+  incidentId: string | null;
+  runId: string | null;
+  resourceAddress: string | null;
+  actionType: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface DecisionReader {
+  /** The decision with this id, or undefined. Reads only. */
+  get(decisionId: string): ExecutorDecision | undefined;
+}
+
+/** The policy facts the executor re-checks at prepare time (bounds may have changed since). */
+export interface ExecutorPolicy {
+  /** The plan gate's limit on changed resources. */
+  maxChangedResources(): number;
+  /**
+   * Re-checks one attribute change against the policy (changeable attributes, bounds, steps).
+   * Pure; a refusal is a return value.
+   */
+  check(actionType: string, attributePath: string, value: unknown, current: unknown): { ok: true } | { ok: false; reason: string };
+}
+
+/** Re-reads a deployment's state into the registry after an apply (the registry's sync service). */
+export interface RegistrySync {
+  /** Resolves when the registry reflects the deployment's current state; may throw (logged, not fatal). */
+  syncOne(runId: string): Promise<unknown>;
+}
+
+/** Periodic work (the expiry sweep) without touching timers directly. */
+export interface Scheduler {
+  /** Calls `fn` every `ms` until the returned cancel function is called. */
+  every(ms: number, fn: () => void): () => void;
+}
+
+export const intervalScheduler: Scheduler = {
+  every(ms, fn) {
+    const t = setInterval(fn, ms);
+    t.unref();
+    return () => clearInterval(t);
+  },
+};
+
+export interface ExecutorSettings {
+  runsDir: string;
+  /** Staging copies live in <dataDir>/staging/<actionId>, revision snapshots in <dataDir>/revisions/<id>. */
+  dataDir: string;
+  planTimeoutMs: number;
+  applyTimeoutMs: number;
+  approvalTtlSeconds: number;
+  fixMaxAttempts: number;
+}
+
+export type OptionalFixClient = FixClient | undefined;
+
+/** The HCL editor (src/executor/hcl-edit.ts) as the executor uses it. */
+export interface HclEditor {
+  /**
+   * Sets one attribute (literal, nested, or through the variable that feeds it) keeping every
+   * other byte. Returns only the files it changed; a refusal is a return value.
+   */
+  edit(
+    files: Record<string, string>,
+    edit: { address: string; attributePath: string; value: number | string | boolean },
+  ): Promise<{ ok: true; files: Record<string, string> } | { ok: false; reason: string }>;
+  /** The attribute's literal value in the configuration, or undefined. */
+  read(files: Record<string, string>, address: string, attributePath: string): Promise<number | string | boolean | undefined>;
+}

@@ -1,0 +1,185 @@
+/**
+ * Prepare: from a decided action to a saved, gated plan waiting for approval. All work happens in
+ * a staging copy; the run dir is only read.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { errorMessage } from '../shared/errors.js';
+import { resolveRunDir } from '../registry/run-id.js';
+import type { PlanJson } from '../terraform/plan-json.js';
+import type { TerraformResult } from '../terraform/terraform-runner.js';
+import { describeFailure } from '../terraform/terraform-runner.js';
+import type { ActionPatch, ActionRecord } from './action-store.js';
+import { blockAddressOf, planEdit, type EditPlan } from './edit-plan.js';
+import { planFileOf, stagingDirOf, type ExecutorDeps } from './executor-deps.js';
+import { fixRound, type FixAttempt } from './fix-rounds.js';
+import { gatePlan } from './plan-gate.js';
+import { planSecrets, redactPlanJson } from './plan-redact.js';
+import { keepOutput } from './tf-output.js';
+import { unifiedDiff } from './unified-diff.js';
+import {
+  createStaging, differingFiles, listConfigFiles, readConfigFiles, removeDir, sha256File, writeFilesAtomic, copyConfigFiles,
+} from './workspace-fs.js';
+
+type Step = { ok: true } | { ok: false; reason: string };
+
+/** What one prepare produced; `raw` outputs are redacted once the plan's secrets are known. */
+interface Work {
+  action: ActionRecord;
+  runDir: string;
+  staging: string;
+  planFile: string;
+  raw: Array<{ step: string; result: TerraformResult }>;
+  fixAttempts: FixAttempt[];
+  edited: string[];
+}
+
+export class Preparer {
+  constructor(private readonly d: ExecutorDeps) {}
+
+  /** Prepares one action under its deployment's lock. Never throws; failures end in prepare_failed. */
+  async run(actionId: string): Promise<void> {
+    const action = this.d.store.get(actionId);
+    if (!action) return;
+    await this.d.locks.withDeploymentLock(action.runId, () => this.locked(actionId));
+  }
+
+  private async locked(actionId: string): Promise<void> {
+    const staging = stagingDirOf(this.d.settings, actionId);
+    if (!this.d.store.transition(actionId, ['proposed', 'stale'], 'preparing', null, { stagingDir: staging })) return;
+    const action = this.d.store.get(actionId) as ActionRecord;
+    const work: Work = { action, runDir: '', staging, planFile: planFileOf(staging, actionId), raw: [], fixAttempts: [], edited: [] };
+    let result: { ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch };
+    try {
+      result = await this.build(work);
+    } catch (err) {
+      result = { ok: false, reason: `preparing: ${errorMessage(err)}`, patch: {} };
+    }
+    if (result.ok) {
+      const expiresAt = new Date(this.d.clock.now() + this.d.settings.approvalTtlSeconds * 1000).toISOString();
+      this.d.store.transition(actionId, ['preparing'], 'awaiting_approval', null, { ...result.patch, expiresAt });
+      return;
+    }
+    const outputs = work.raw.map((r) => keepOutput(r.step, r.result, []));
+    this.d.store.transition(actionId, ['preparing'], 'prepare_failed', result.reason, {
+      ...result.patch, tfOutput: result.patch.tfOutput ?? outputs, fixAttempts: work.fixAttempts, stagingDir: null,
+    });
+    removeDir(staging);
+    this.d.logger.warn({ actionId, runId: action.runId, reason: result.reason }, 'action prepare failed');
+  }
+
+  private async build(w: Work): Promise<{ ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch }> {
+    const a = w.action;
+    w.runDir = resolveRunDir(this.d.settings.runsDir, a.runId);
+    const base = this.d.revisions.ensureBase(a.runId, w.runDir);
+    createStaging(w.runDir, w.staging);
+    const plan = await planEdit(
+      { actionType: a.actionType, targetAddress: a.targetAddress, parameters: a.parameters, instances: this.instances(a), files: readConfigFiles(w.staging) },
+      this.d.hcl.read.bind(this.d.hcl),
+      this.d.policy,
+    );
+    if (plan.kind === 'refused') return { ok: false, reason: plan.reason, patch: { baseRevisionId: base.id } };
+    const changed = await this.change(w, plan);
+    if (!changed.ok) return { ok: false, reason: changed.reason, patch: { baseRevisionId: base.id } };
+    const files = differingFiles(w.staging, w.runDir);
+    const diff = this.diffOf(w, files);
+    const changes = { edit: plan.kind === 'edit' ? plan.edit : null, replace: plan.kind === 'replace' ? plan.replace : [], kind: plan.kind };
+    const common: ActionPatch = { baseRevisionId: base.id, files, diff, changes };
+    const planned = await this.validateAndPlan(w, plan);
+    if (!planned.ok) return { ok: false, reason: planned.reason, patch: common };
+    return this.gate(w, plan, planned.plan, common);
+  }
+
+  /** Present instance addresses of the target's block, from the registry. */
+  private instances(a: ActionRecord): string[] {
+    const block = blockAddressOf(a.targetAddress);
+    return (this.d.registry?.listByDeployment(a.runId, 100_000) ?? [])
+      .filter((r) => r.blockAddress === block && r.status === 'present' && r.mode === 'managed')
+      .map((r) => r.address);
+  }
+
+  /** Applies the planned change to the staging copy's files. */
+  private async change(w: Work, plan: EditPlan): Promise<Step> {
+    if (plan.kind === 'edit') {
+      const edited = await this.d.hcl.edit(readConfigFiles(w.staging), plan.edit);
+      if (!edited.ok) return { ok: false, reason: `editing ${plan.edit.address} ${plan.edit.attributePath}: ${edited.reason}` };
+      writeFilesAtomic(w.staging, edited.files);
+      w.edited = Object.keys(edited.files);
+      return this.fmt(w);
+    }
+    if (plan.kind === 'rollback') {
+      const previous = this.d.revisions.previous(w.action.runId);
+      if (!previous) return { ok: false, reason: `deployment "${w.action.runId}" has no previous revision to roll back to` };
+      writeFilesAtomic(w.staging, {}, listConfigFiles(w.staging));
+      copyConfigFiles(previous.filesDir, w.staging);
+      w.edited = listConfigFiles(w.staging);
+    }
+    return { ok: true };
+  }
+
+  private async fmt(w: Work): Promise<Step> {
+    const hcl = w.edited.filter((n) => !n.endsWith('.json'));
+    if (hcl.length === 0) return { ok: true };
+    const r = await this.d.steps.fmt(w.staging, hcl);
+    w.raw.push({ step: 'fmt', result: r });
+    return r.exitCode === 0 ? { ok: true } : { ok: false, reason: describeFailure('formatting the edited files', r) };
+  }
+
+  private diffOf(w: Work, files: { changed: string[]; deleted: string[] }): string {
+    const read = (dir: string, n: string) => (existsSync(path.join(dir, n)) ? readFileSync(path.join(dir, n), 'utf8') : '');
+    return [...files.changed, ...files.deleted].map((n) => unifiedDiff(n, read(w.runDir, n), read(w.staging, n))).join('');
+  }
+
+  /** validate + plan, with fix-agent rounds between failures (edits only, and only with an LLM). */
+  private async validateAndPlan(w: Work, plan: EditPlan): Promise<{ ok: true; plan: PlanJson } | { ok: false; reason: string }> {
+    const replace = plan.kind === 'replace' ? plan.replace : [];
+    for (let round = 1; ; round++) {
+      const attempt = await this.tryPlan(w, replace);
+      if (attempt.ok) return attempt;
+      if (plan.kind !== 'edit' || this.d.fix === undefined || round > this.d.settings.fixMaxAttempts) {
+        const rounds = w.fixAttempts.length > 0 ? ` (after ${w.fixAttempts.length} fix round(s))` : '';
+        return { ok: false, reason: `${attempt.reason}${rounds}` };
+      }
+      const fixed = await fixRound({
+        round, staging: w.staging, diagnostics: attempt.diagnostics, edit: plan.edit, edited: w.edited, fix: this.d.fix, hcl: this.d.hcl, secrets: [],
+      });
+      w.fixAttempts.push(fixed);
+      this.d.store.patch(w.action.id, { fixAttempts: w.fixAttempts });
+      if (fixed.accepted) await this.fmt({ ...w, edited: [fixed.fileName] });
+    }
+  }
+
+  private async tryPlan(w: Work, replace: readonly string[]): Promise<{ ok: true; plan: PlanJson } | { ok: false; reason: string; diagnostics: string }> {
+    const v = await this.d.steps.validate(w.staging);
+    w.raw.push({ step: 'validate', result: v.result });
+    if (!v.ok) return { ok: false, reason: `validating the edited configuration: ${firstLine(v.diagnostics)}`, diagnostics: v.diagnostics };
+    const p = await this.d.steps.plan(w.staging, w.planFile, replace);
+    w.raw.push({ step: 'plan', result: p });
+    if (p.exitCode !== 0 && p.exitCode !== 2) {
+      return { ok: false, reason: describeFailure(`planning deployment "${w.action.runId}"`, p), diagnostics: p.stderr || p.stdout };
+    }
+    const s = await this.d.steps.show(w.staging, w.planFile);
+    if (!s.ok) return { ok: false, reason: s.reason, diagnostics: '' };
+    return { ok: true, plan: s.plan };
+  }
+
+  private gate(w: Work, plan: Exclude<EditPlan, { kind: 'refused' }>, planJson: PlanJson, common: ActionPatch): { ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch } {
+    const secrets = planSecrets(planJson);
+    const verdict = gatePlan(planJson, plan.expectation, { maxChangedResources: this.d.policy.maxChangedResources() });
+    const patch: ActionPatch = {
+      ...common,
+      planSummary: verdict.summary,
+      planJson: redactPlanJson(planJson),
+      gate: verdict.ok ? { ok: true } : { ok: false, reasons: verdict.reasons },
+      tfOutput: w.raw.map((r) => keepOutput(r.step, r.result, secrets)),
+      fixAttempts: w.fixAttempts,
+    };
+    if (!verdict.ok) return { ok: false, reason: `plan gate refused: ${verdict.reasons.join('; ')}`, patch };
+    this.d.planSecrets.set(w.action.id, secrets);
+    return { ok: true, patch: { ...patch, planSha256: sha256File(w.planFile) } };
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { ACTION_STATUSES } from '../../executor/action-states.js';
+import type { ActionRecord, ActionStore } from '../../executor/action-store.js';
+import type { Ledger } from '../../db/ledger-store.js';
+import { AppError } from '../../shared/errors.js';
+import { RUN_ID_PATTERN } from '../../registry/run-id.js';
+import type { RouteModule } from '../app.js';
+
+export interface ActionRouteDeps {
+  store: ActionStore;
+  ledger: Ledger;
+}
+
+const ListQuery = z.object({
+  status: z.enum(ACTION_STATUSES).optional(),
+  run_id: z.string().regex(RUN_ID_PATTERN, 'must be a run_id').optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+const IdParams = z.object({ id: z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'must be an action id') });
+
+/** The list view: no plan JSON or output (those can be large); the detail view has everything. */
+function listItem(a: ActionRecord) {
+  return {
+    id: a.id, decision_id: a.decisionId, incident_id: a.incidentId, run_id: a.runId, action_type: a.actionType,
+    target_address: a.targetAddress, parameters: a.parameters, status: a.status, status_reason: a.statusReason,
+    plan_sha256: a.planSha256, expires_at: a.expiresAt, revision_id: a.revisionId, base_revision_id: a.baseRevisionId,
+    decided_by: a.decidedBy, decided_via: a.decidedVia, decided_at: a.decidedAt, created_at: a.createdAt, updated_at: a.updatedAt,
+  };
+}
+
+function detail(a: ActionRecord, deps: ActionRouteDeps) {
+  return {
+    ...listItem(a),
+    status_history: deps.store.statusHistory(a.id),
+    plan_summary: a.planSummary,
+    plan_gate: a.gate,
+    plan_json: a.planJson,
+    diff: a.diff,
+    changes: a.changes,
+    files: a.files,
+    fix_attempts: a.fixAttempts,
+    terraform_output: a.tfOutput,
+    rollback: a.rollback,
+    result: a.result,
+    approvals: deps.store.approvals(a.id),
+    ledger: deps.ledger.list({ actionId: a.id, limit: 500 }),
+  };
+}
+
+/** GET /ops/actions and GET /ops/actions/:id. Everything stored is already redacted. */
+export function actionRoutes(deps: ActionRouteDeps): RouteModule {
+  return (app) => {
+    app.get(
+      '/ops/actions',
+      { schema: { description: 'Actions, newest first; filter by status and run_id.', querystring: ListQuery } },
+      async (req) => {
+        const { status, run_id: runId, limit, offset } = req.query;
+        const page = deps.store.list({ status, runId, limit, offset });
+        return { total: page.total, limit, offset, items: page.items.map(listItem) };
+      },
+    );
+    app.get(
+      '/ops/actions/:id',
+      {
+        schema: {
+          description: 'One action: status history, plan summary, diff, fix attempts, Terraform output (redacted, truncated), rollback, revisions, approvals, result.',
+          params: IdParams,
+        },
+      },
+      async (req) => {
+        const a = deps.store.get(req.params.id);
+        if (!a) throw new AppError('ERR_ACTION_NOT_FOUND', `action ${req.params.id} not found`);
+        return detail(a, deps);
+      },
+    );
+  };
+}

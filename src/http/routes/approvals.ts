@@ -1,0 +1,87 @@
+/**
+ * REST approval endpoints. `:id` is always the ACTION id (what the dashboard, the Telegram message
+ * and GET /ops/approvals/pending show), never the decision id.
+ */
+import { z } from 'zod';
+import type { ApprovalPort, ApprovalRequestView, ApprovalView, Verdict } from '../../approvals/ports.js';
+import { AppError } from '../../shared/errors.js';
+import type { RouteModule } from '../app.js';
+import { requireToken } from '../auth.js';
+
+export interface ApprovalRoutesOptions {
+  approvals: ApprovalPort;
+  view: ApprovalView;
+  /** API_TOKEN; when set every route requires `Authorization: Bearer <token>`. */
+  apiToken: string | undefined;
+}
+
+const ParamsSchema = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be an action id') });
+
+const BodySchema = z
+  .object({
+    actor: z.string().trim().min(1).max(120).optional(),
+    reason: z.string().max(1000).optional(),
+    plan_sha256: z.string().regex(/^[a-f0-9]{64}$/, 'must be a hex sha256').optional(),
+  })
+  .strict()
+  // Fastify hands an absent body over as null.
+  .nullish();
+
+const HeadersSchema = z.object({
+  'x-infraai-channel': z.enum(['rest', 'dashboard']).optional(),
+});
+
+const DecidedSchema = z.object({ action_id: z.string(), verdict: z.enum(['approve', 'reject']), status: z.string() });
+
+const PendingSchema = z.object({
+  approvals: z.array(
+    z.object({
+      action_id: z.string(), run_id: z.string(), action_type: z.string(), target_address: z.string(),
+      parameters: z.record(z.string(), z.unknown()), plan_sha256: z.string().nullable(), expires_at: z.string().nullable(),
+      confidence: z.number(), reason: z.string(), source: z.string(), alert: z.string().nullable(),
+    }),
+  ),
+});
+
+function pendingItem(v: ApprovalRequestView): z.infer<typeof PendingSchema>['approvals'][number] {
+  return {
+    action_id: v.actionId, run_id: v.runId, action_type: v.actionType, target_address: v.targetAddress,
+    parameters: v.parameters, plan_sha256: v.planSha256, expires_at: v.expiresAt,
+    confidence: v.decision.confidence, reason: v.decision.reason, source: v.decision.source, alert: v.alert?.name ?? null,
+  };
+}
+
+export function approvalRoutes(o: ApprovalRoutesOptions): RouteModule {
+  const auth = requireToken(o.apiToken, 'ERR_UNAUTHORIZED');
+  return (app) => {
+    const decideRoute = (verdict: Verdict) =>
+      app.post(
+        `/ops/${verdict}/:id`,
+        {
+          onRequest: auth,
+          schema: {
+            description: `${verdict === 'approve' ? 'Approves' : 'Rejects'} the ACTION with this id (single-use; 409 once decided, expired or obsolete). Send "X-InfraAI-Channel: dashboard" from the dashboard.`,
+            params: ParamsSchema, body: BodySchema, headers: HeadersSchema, response: { 200: DecidedSchema },
+          },
+        },
+        async (req) => {
+          const body = req.body ?? {};
+          const channel = req.headers['x-infraai-channel'] ?? 'rest';
+          const result = await o.approvals.decide({
+            actionId: req.params.id, verdict, channel, actor: body.actor === undefined ? channel : `${channel}:${body.actor}`,
+            ...(body.reason !== undefined ? { reason: body.reason } : {}),
+            ...(body.plan_sha256 !== undefined ? { planSha256: body.plan_sha256 } : {}),
+          });
+          if (!result.ok) throw new AppError(result.code, result.message);
+          return { action_id: req.params.id, verdict, status: result.status };
+        },
+      );
+    decideRoute('approve');
+    decideRoute('reject');
+    app.get(
+      '/ops/approvals/pending',
+      { onRequest: auth, schema: { description: 'Actions awaiting approval, oldest first.', response: { 200: PendingSchema } } },
+      async () => ({ approvals: (await o.view.listPending()).map(pendingItem) }),
+    );
+  };
+}

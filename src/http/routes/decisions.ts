@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { DECISION_STATUSES } from '../../agent/decision-store.js';
+import type { SqliteDecisionView } from '../../db/sqlite-decision-view.js';
+import { AppError } from '../../shared/errors.js';
+import type { RouteModule } from '../app.js';
+
+export interface DecisionRouteDeps {
+  view: Pick<SqliteDecisionView, 'list' | 'get'>;
+}
+
+const ListQuery = z.object({
+  status: z.enum(DECISION_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+});
+
+const IdParams = z.object({ id: z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'must be a decision id') });
+
+/** GET /ops/decisions and GET /ops/decisions/:id (read-only; prompts were redacted before storage). */
+export function decisionRoutes(deps: DecisionRouteDeps): RouteModule {
+  return (app) => {
+    app.get(
+      '/ops/decisions',
+      { schema: { description: 'Decisions, newest first, optionally filtered by status.', querystring: ListQuery } },
+      async (req) => {
+        const { status, limit, offset } = req.query;
+        const page = deps.view.list({ limit, offset, ...(status ? { status } : {}) });
+        return { total: page.total, limit, offset, items: page.items };
+      },
+    );
+    app.get(
+      '/ops/decisions/:id',
+      {
+        schema: {
+          description: 'One decision with its incident, alerts, policy verdict, LLM exchange (redacted) and ledger.',
+          params: IdParams,
+        },
+      },
+      async (req) => {
+        const detail = deps.view.get(req.params.id);
+        if (!detail) throw new AppError('ERR_DECISION_NOT_FOUND', `decision ${req.params.id} not found`);
+        return detail;
+      },
+    );
+  };
+}

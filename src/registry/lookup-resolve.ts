@@ -1,0 +1,53 @@
+import { STRONG_KINDS, type KeyKind } from './lookup-keys.js';
+import type { LookupResult, RegistryResource } from './registry-port.js';
+
+export interface KeyMatch {
+  resource: RegistryResource;
+  kind: KeyKind;
+}
+
+const MAX_CANDIDATES = 10;
+
+/**
+ * Turns the rows a key matched into one answer. Pure.
+ * - Strong kinds (address, cloud id, self_link) win over weak ones (labels, names, tags).
+ * - All matches instances of one block in one deployment → `matched`, first instance.
+ * - Matches in two deployments or two blocks → `ambiguous` with the reason; never a pick.
+ */
+export function resolveMatches(key: string, matches: KeyMatch[]): LookupResult {
+  if (matches.length === 0) return { status: 'unknown', reason: `no present managed resource has the key "${key}"` };
+  const strong = matches.filter((m) => STRONG_KINDS.has(m.kind));
+  const pool = strong.length > 0 ? strong : matches;
+  const byResource = new Map<string, { resource: RegistryResource; kinds: Set<KeyKind> }>();
+  for (const m of pool) {
+    const id = `${m.resource.runId}\u0000${m.resource.address}`;
+    const entry = byResource.get(id) ?? { resource: m.resource, kinds: new Set<KeyKind>() };
+    entry.kinds.add(m.kind);
+    byResource.set(id, entry);
+  }
+  const entries = [...byResource.values()].sort((a, b) => compareResources(a.resource, b.resource));
+  const runs = new Set(entries.map((e) => e.resource.runId));
+  const blocks = new Set(entries.map((e) => `${e.resource.runId}\u0000${e.resource.blockAddress}`));
+  const first = entries[0];
+  if (first !== undefined && blocks.size === 1) {
+    const kinds = new Set(entries.flatMap((e) => [...e.kinds]));
+    return { status: 'matched', resource: first.resource, matchedBy: [...kinds].sort().join(',') };
+  }
+  const candidates = entries.slice(0, MAX_CANDIDATES).map((e) => e.resource);
+  const names = [...blocks].slice(0, MAX_CANDIDATES).map((b) => b.replace('\u0000', ':'));
+  const reason =
+    runs.size > 1
+      ? `key "${key}" matches resources in ${runs.size} deployments (${[...runs].slice(0, MAX_CANDIDATES).join(', ')}): ${names.join(', ')}`
+      : `key "${key}" matches ${blocks.size} different resources in deployment "${[...runs][0] ?? ''}": ${names.join(', ')}`;
+  return { status: 'ambiguous', candidates, reason };
+}
+
+/** Deployment, then block, then instance key (numbers numerically, so pool[2] < pool[10]). */
+function compareResources(a: RegistryResource, b: RegistryResource): number {
+  if (a.runId !== b.runId) return a.runId < b.runId ? -1 : 1;
+  if (a.blockAddress !== b.blockAddress) return a.blockAddress < b.blockAddress ? -1 : 1;
+  const ai = a.indexKey;
+  const bi = b.indexKey;
+  if (typeof ai === 'number' && typeof bi === 'number') return ai - bi;
+  return String(ai ?? '').localeCompare(String(bi ?? ''));
+}

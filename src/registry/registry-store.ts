@@ -1,0 +1,67 @@
+import type { ParsedState } from './state-parser.js';
+import type { RegistryLookup, RegistryResource } from './registry-port.js';
+
+export type DeploymentStatus = 'active' | 'failed' | 'destroyed' | 'uninitialised';
+
+export interface DeploymentRecord {
+  runId: string;
+  dir: string;
+  status: DeploymentStatus;
+  stateSerial: number | null;
+  stateLineage: string | null;
+  terraformVersion: string | null;
+  resourceCount: number;
+  lastError: string | null;
+  syncedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface StateSnapshot {
+  runId: string;
+  dir: string;
+  serial: number | null;
+  lineage: string | null;
+  state: ParsedState;
+}
+
+export interface ApplyOutcome {
+  /** False when the stored deployment already matched: nothing was written. */
+  changed: boolean;
+  status: DeploymentStatus;
+  added: number;
+  updated: number;
+  /** Present before, missing now: marked `gone`, never deleted. */
+  gone: number;
+  /** Marked `gone` before, back in the state now. */
+  revived: number;
+}
+
+export interface ResourceQuery {
+  /** Substring of address, name or cloud id, or an exact lookup key. */
+  q?: string | undefined;
+  runId?: string | undefined;
+  status?: 'present' | 'gone' | undefined;
+  limit: number;
+  offset: number;
+}
+
+/** Persistence of the registry; the sync service writes through it, the alert path reads. */
+export interface RegistryStore extends RegistryLookup {
+  /**
+   * Records a deployment's state in one transaction: new instances inserted, changed ones
+   * updated, missing ones marked `gone`. Idempotent: applying the same snapshot twice writes
+   * nothing the second time (compared by serial, lineage and a hash of the redacted instances).
+   * @throws AppError ERR_DATABASE on SQLite failure (the transaction is rolled back).
+   */
+  applyState(snapshot: StateSnapshot): ApplyOutcome;
+  /**
+   * Marks a deployment failed/uninitialised with the (already redacted) error; resources are
+   * kept as they were. Writes nothing when status and error are unchanged. Returns whether it wrote.
+   */
+  recordFailure(runId: string, dir: string, status: 'failed' | 'uninitialised', error: string): boolean;
+  getDeployment(runId: string): DeploymentRecord | undefined;
+  listDeployments(): DeploymentRecord[];
+  /** Paginated search over every resource (managed and data, present and gone). Reads only. */
+  searchResources(query: ResourceQuery): { total: number; items: RegistryResource[] };
+}

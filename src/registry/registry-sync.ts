@@ -1,0 +1,141 @@
+import { AppError, errorMessage } from '../shared/errors.js';
+import type { EventBus } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+import { scrubText } from '../shared/redact.js';
+import { describeFailure, type TerraformRunner } from '../terraform/terraform-runner.js';
+import { discoverDeployments, hasTerraformConfig, isInitialised, wantsBootstrap } from './deployment-discovery.js';
+import type { ApplyOutcome, DeploymentStatus, RegistryStore } from './registry-store.js';
+import { resolveRunDir } from './run-id.js';
+import { parseShowJson, parseStatePullMeta, type ParsedState } from './state-parser.js';
+
+export interface RegistrySyncOptions {
+  runsDir: string;
+  initTimeoutMs: number;
+  /** For show/state pull (read-only commands) — TF_PLAN_TIMEOUT. */
+  readTimeoutMs: number;
+  applyTimeoutMs: number;
+}
+
+/** Runs `fn` while holding the deployment's lock (the executor provides the real one). */
+export type DeploymentLock = <T>(runId: string, fn: () => Promise<T>) => Promise<T>;
+
+export interface RegistrySyncDeps {
+  terraform: TerraformRunner;
+  store: RegistryStore;
+  events: EventBus;
+  logger: Logger;
+  withDeploymentLock?: DeploymentLock;
+}
+
+export interface SyncReport {
+  runId: string;
+  /** `unchanged` wrote nothing; `failed` recorded the error on the deployment (when its name is valid). */
+  outcome: 'changed' | 'unchanged' | 'failed';
+  status: DeploymentStatus | null;
+  bootstrapped: boolean;
+  error?: string;
+  counts?: Omit<ApplyOutcome, 'changed' | 'status'>;
+}
+
+export interface SyncOptions {
+  /** Apply deployments marked `.infraai-bootstrap` that have no state yet (done once, at start). */
+  bootstrap?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Keeps the registry in line with Terraform state, read through Terraform itself. */
+export class RegistrySync {
+  private readonly lock: DeploymentLock;
+  // Built-in-only configurations never get a .terraform dir; init them once per process, not per sync.
+  private readonly initialised = new Set<string>();
+
+  constructor(
+    private readonly deps: RegistrySyncDeps,
+    private readonly options: RegistrySyncOptions,
+  ) {
+    this.lock = deps.withDeploymentLock ?? ((_runId, fn) => fn());
+  }
+
+  /** Syncs every deployment under RUNS_DIR. Never throws for one deployment's failure. */
+  async syncAll(opts: SyncOptions = {}): Promise<SyncReport[]> {
+    const { deployments, refused } = discoverDeployments(this.options.runsDir);
+    const reports: SyncReport[] = refused.map((r) => ({
+      runId: r.name,
+      outcome: 'failed' as const,
+      status: null,
+      bootstrapped: false,
+      error: r.reason,
+    }));
+    for (const r of refused) this.deps.logger.warn({ entry: r.name, reason: r.reason }, 'run dir refused');
+    for (const d of deployments) reports.push(await this.syncOne(d.runId, opts));
+    return reports;
+  }
+
+  /**
+   * Syncs one deployment. Invalid names and missing deployments throw; Terraform failures are
+   * recorded on the deployment (status `failed`, last_error) and returned, not thrown.
+   * @throws AppError ERR_INVALID_RUN_ID, ERR_DEPLOYMENT_NOT_FOUND.
+   */
+  async syncOne(runId: string, opts: SyncOptions = {}): Promise<SyncReport> {
+    const dir = resolveRunDir(this.options.runsDir, runId);
+    if (!hasTerraformConfig(dir)) {
+      throw new AppError('ERR_DEPLOYMENT_NOT_FOUND', `"${runId}" holds no Terraform configuration (*.tf, *.tf.json)`);
+    }
+    return this.lock(runId, async () => {
+      try {
+        return await this.syncLocked(runId, dir, opts);
+      } catch (err) {
+        const error = scrubText(errorMessage(err), []);
+        this.deps.store.recordFailure(runId, dir, 'failed', error);
+        this.deps.logger.warn({ runId, error }, 'registry sync failed');
+        return { runId, outcome: 'failed', status: 'failed', bootstrapped: false, error };
+      }
+    });
+  }
+
+  private async syncLocked(runId: string, dir: string, opts: SyncOptions): Promise<SyncReport> {
+    await this.ensureInit(runId, dir, opts.signal);
+    let state = await this.show(runId, dir, opts.signal);
+    let bootstrapped = false;
+    if (opts.bootstrap === true && !state.hasState && wantsBootstrap(dir)) {
+      this.deps.logger.info({ runId }, 'bootstrapping deployment: terraform apply');
+      await this.tf(['apply', '-auto-approve'], dir, this.options.applyTimeoutMs, `bootstrapping "${runId}"`, opts.signal);
+      bootstrapped = true;
+      state = await this.show(runId, dir, opts.signal);
+    }
+    // Pull after show: if an apply slips in between, the stored serial is older than the
+    // content and the next sync sees a new serial and re-reads.
+    const pulled = await this.tf(['state', 'pull'], dir, this.options.readTimeoutMs, `reading state of "${runId}"`, opts.signal);
+    const meta = parseStatePullMeta(runId, pulled);
+    const outcome = this.deps.store.applyState({ runId, dir, serial: meta?.serial ?? null, lineage: meta?.lineage ?? null, state });
+    const { changed, status, ...counts } = outcome;
+    if (changed) this.deps.events.publish({ type: 'registry.synced', runId });
+    this.deps.logger.info({ runId, changed, status, ...counts, secrets: state.secretCount }, 'registry synced');
+    return { runId, outcome: changed ? 'changed' : 'unchanged', status, bootstrapped, counts };
+  }
+
+  private async ensureInit(runId: string, dir: string, signal: AbortSignal | undefined): Promise<void> {
+    if (isInitialised(dir) || this.initialised.has(dir)) return;
+    await this.tf(['init'], dir, this.options.initTimeoutMs, `initialising "${runId}"`, signal);
+    this.initialised.add(dir);
+  }
+
+  private async show(runId: string, dir: string, signal: AbortSignal | undefined): Promise<ParsedState> {
+    const out = await this.tf(['show', '-json'], dir, this.options.readTimeoutMs, `reading state of "${runId}"`, signal);
+    let json: unknown;
+    try {
+      json = JSON.parse(out);
+    } catch {
+      throw new AppError('ERR_TERRAFORM', `reading state of "${runId}": terraform show -json did not print JSON`);
+    }
+    return parseShowJson(runId, json);
+  }
+
+  /** Runs one command; a non-zero exit or timeout becomes ERR_TERRAFORM(_TIMEOUT) naming the step. */
+  private async tf(args: string[], cwd: string, timeoutMs: number, what: string, signal?: AbortSignal): Promise<string> {
+    const result = await this.deps.terraform.run(args, { cwd, timeoutMs, ...(signal ? { signal } : {}) });
+    if (result.exitCode === 0) return result.stdout;
+    throw new AppError(result.timedOut ? 'ERR_TERRAFORM_TIMEOUT' : 'ERR_TERRAFORM', describeFailure(what, result));
+  }
+}
+
