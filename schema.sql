@@ -54,7 +54,7 @@ CREATE INDEX IF NOT EXISTS resource_keys_resource ON resource_keys (resource_id)
 -- Alerts --------------------------------------------------------------------------------------
 CREATE TABLE IF NOT EXISTS notifications (
   id               TEXT PRIMARY KEY,
-  dedup_key        TEXT NOT NULL UNIQUE,  -- groupKey + sorted fingerprint:status
+  dedup_key        TEXT NOT NULL UNIQUE,  -- sha256(groupKey + sorted fingerprint:status:startsAt)
   format           TEXT NOT NULL CHECK (format IN ('alertmanager', 'simple')),
   receiver         TEXT,
   group_key        TEXT,

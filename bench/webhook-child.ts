@@ -23,8 +23,11 @@ export async function runChild(role: 'service' | 'bare', resources: number): Pro
   seed(service.registry, resources);
   await service.app.listen({ port: 0, host: '127.0.0.1' });
   process.send?.({ port: (service.app.server.address() as { port: number }).port });
-  process.on('message', (m: string) => {
-    if (m === 'counts') {
+  const exists = service.db.prepare('SELECT 1 FROM notifications WHERE id = ?').pluck();
+  process.on('message', (m: string | { missing: string[] }) => {
+    if (typeof m === 'object') {
+      process.send?.({ missing: m.missing.filter((id) => exists.get(id) === undefined).length });
+    } else if (m === 'counts') {
       const counts = Object.fromEntries(TABLES.map((t) => [t, (service.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]));
       process.send?.({ counts, enqueued });
     } else if (m === 'stop') {

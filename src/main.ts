@@ -14,6 +14,7 @@ import { packageVersion } from './metrics/version.js';
 import { webhookRoutes } from './http/routes/webhook.js';
 import { alertRoutes } from './http/routes/alerts.js';
 import { AlertIntake } from './alerts/intake.js';
+import { IntakeBatcher } from './alerts/intake-batcher.js';
 import { noopDecisionTrigger, type DecisionTrigger } from './alerts/ports.js';
 import { SqliteAlertStore } from './db/sqlite-alert-store.js';
 import { SqliteRegistryStore } from './db/sqlite-registry-store.js';
@@ -32,6 +33,23 @@ import { intervalScheduler, type FixClient, type Scheduler } from './executor/po
 import { Revisions } from './executor/revisions.js';
 import { TerraformSteps } from './executor/terraform-steps.js';
 import { loadPolicy } from './policy/load-policy.js';
+import type { Policy } from './policy/policy-schema.js';
+import { DecisionService, type ActionPreparer } from './agent/decision-service.js';
+import type { DecisionModel } from './agent/decision-model.js';
+import { ModelFixClient } from './agent/fix-client.js';
+import { GeminiDecisionClient } from './agent/gemini-decision-client.js';
+import { SqliteDecisionStore } from './db/sqlite-decision-store.js';
+import { SqliteDecisionView } from './db/sqlite-decision-view.js';
+import { decisionRoutes } from './http/routes/decisions.js';
+import { approvalRoutes } from './http/routes/approvals.js';
+import { telegramWebhookRoutes } from './http/routes/telegram-webhook.js';
+import { startAutoApprover } from './approvals/auto-approve.js';
+import type { ApprovalPort, ApprovalView } from './approvals/ports.js';
+import { TelegramApprovalChannel } from './approvals/telegram-approval-channel.js';
+import type { RetryOptions } from './approvals/telegram-retry.js';
+import { SqliteApprovalAudit } from './db/sqlite-approval-audit.js';
+import { SqliteApprovalView } from './db/sqlite-approval-view.js';
+import { SqliteTelegramMessageStore } from './db/sqlite-telegram-message-store.js';
 import path from 'node:path';
 import { newId } from './shared/ids.js';
 import { systemClock, type Clock } from './shared/clock.js';
@@ -58,6 +76,12 @@ export interface Overrides {
   fixClient?: FixClient;
   /** Runs the approval expiry sweep. Default: setInterval (unref'd). */
   scheduler?: Scheduler;
+  /** The decision model. Default: Gemini when GEMINI_API_KEY is set; `null` forces the rules agent. */
+  decisionModel?: DecisionModel | null;
+  /** Receives proposed decisions. Default: the executor. */
+  actionPreparer?: ActionPreparer;
+  /** Backoff for Telegram calls (tests shrink it). Default: 5 attempts from 500 ms, retry_after in seconds. */
+  telegramRetry?: Partial<RetryOptions>;
 }
 
 export interface Service {
@@ -75,6 +99,12 @@ export interface Service {
   /** POST /ops/webhook's service: normalised notification → one transaction → decisions enqueued. */
   intake: AlertIntake;
   decisionTrigger: DecisionTrigger;
+  /** The loaded policy (POLICY_FILE or the built-in default). */
+  policy: Policy;
+  /** Decides opened incidents in the background (intake's DecisionTrigger): enqueue, backlog, idle, recover. */
+  decisions: DecisionService;
+  /** Gemini fix client for the executor; undefined without GEMINI_API_KEY. */
+  fixClient: ModelFixClient | undefined;
   /** The deployment registry store: lookups, deployments, resource search. */
   registry: RegistryStore;
   /** Re-reads Terraform state into the registry: syncAll() / syncOne(runId). */
@@ -87,6 +117,10 @@ export interface Service {
   actions: SqliteActionStore;
   /** Never two Terraform operations on one deployment at once: withDeploymentLock(runId, fn). */
   deploymentLocks: DeploymentLocks;
+  /** Read view of approval requests (Telegram messages, GET /ops/approvals/pending). */
+  approvalView: ApprovalView;
+  /** The Telegram approval channel; undefined without TELEGRAM_BOT_TOKEN. */
+  telegram: TelegramApprovalChannel | undefined;
   app: ZodApp;
   /** Work done once before listening: terraform checks, init and registry sync. */
   start(): Promise<void>;
@@ -128,13 +162,15 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const actions = new SqliteActionStore(db, ledger, events, clock);
   const executorDataDir = path.dirname(config.databasePath === ':memory:' ? path.resolve('data', 'x') : config.databasePath);
   const policy = loadPolicy(config.policyFile);
+  const decisionModel = overrides.decisionModel === undefined ? geminiFrom(config) : (overrides.decisionModel ?? undefined);
+  const fixClient = decisionModel ? new ModelFixClient(decisionModel) : undefined;
   const executor = new ActionExecutor(
     {
       store: actions, locks: deploymentLocks, hcl: treeSitterHclEditor(), policy: executorPolicy(() => policy),
       steps: new TerraformSteps(terraform, { planMs: env.TF_PLAN_TIMEOUT * 1000, applyMs: env.TF_APPLY_TIMEOUT * 1000 }),
       decisions: new SqliteDecisionReader(db), registry: registryLookup, registrySync,
       // EXECUTOR-FIX-CLIENT: pass the agent's ModelFixClient here once it is composed (undefined = no fix rounds).
-      fix: overrides.fixClient,
+      fix: overrides.fixClient ?? fixClient,
       revisions: new Revisions(actions, executorDataDir, clock),
       settings: {
         runsDir: config.runsDir, dataDir: executorDataDir, planTimeoutMs: env.TF_PLAN_TIMEOUT * 1000,
@@ -145,11 +181,24 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     events,
     overrides.scheduler ?? intervalScheduler,
   );
-  const decisionTrigger = overrides.decisionTrigger ?? noopDecisionTrigger;
+  const decisions = new DecisionService({
+    store: new SqliteDecisionStore(db, ledger, alerts), registry: registryLookup, policy, model: decisionModel, clock,
+    newId: (prefix) => newId(prefix, clock.now()), llmRecorder: metrics, events,
+    logger: logger.child({ component: 'decisions' }), preparer: overrides.actionPreparer ?? executor,
+  });
+  const decisionTrigger = overrides.decisionTrigger ?? decisions;
   const intake = new AlertIntake({
     store: alerts, ledger, registry: registryLookup, trigger: decisionTrigger, events, clock, logger,
     resourceLabels: env.RESOURCE_LABELS, newId,
   });
+  const intakeBatcher = new IntakeBatcher(intake, (fn) => setImmediate(fn));
+
+  const approvalView = new SqliteApprovalView(db);
+  const telegram = telegramFrom(config, {
+    approvals: executor, view: approvalView, db, ledger, events, clock, logger: logger.child({ component: 'telegram' }),
+    ...(overrides.telegramRetry ? { retry: overrides.telegramRetry } : {}),
+  });
+  let stopAutoApprove: () => void = () => {};
 
   let terraformVersion: string | undefined;
   let terraformProblem: string | undefined;
@@ -170,6 +219,11 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
             ? { ok: true, detail: `${terraform.bin} ${terraformVersion}` }
             : { ok: false, detail: terraformProblem ?? 'not checked yet' },
         runsDir: () => checkRunsDir(config.runsDir),
+        telegram: () => telegram?.health() ?? { ok: true, detail: 'not configured (TELEGRAM_BOT_TOKEN unset)' },
+        agent: () => ({
+          ok: true,
+          detail: decisionModel ? `gemini (${env.GEMINI_MODEL})` : 'rules (GEMINI_API_KEY unset: deterministic rules decide)',
+        }),
         registry: () => {
           const all = registry.listDeployments();
           const failed = all.filter((d) => d.status === 'failed').map((d) => d.runId);
@@ -178,12 +232,20 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
         },
       }),
       webhookRoutes({
-        intake, token: env.WEBHOOK_TOKEN, resourceLabels: env.RESOURCE_LABELS, maxPending: env.WEBHOOK_MAX_PENDING,
+        intake: intakeBatcher, token: env.WEBHOOK_TOKEN, resourceLabels: env.RESOURCE_LABELS, maxPending: env.WEBHOOK_MAX_PENDING,
         backlog: () => decisionTrigger.backlog?.() ?? 0, logger,
       }),
       alertRoutes({ queries: alerts, ledger }),
+      decisionRoutes({ view: new SqliteDecisionView(db, ledger) }),
       registryRoutes({ store: registry, sync: registrySync, apiToken: env.API_TOKEN }),
       actionRoutes({ store: actions, ledger }),
+      approvalRoutes({ approvals: executor, view: approvalView, apiToken: env.API_TOKEN }),
+      ...(telegram?.webhookSecret !== undefined && env.TELEGRAM_WEBHOOK_URL !== undefined
+        ? [telegramWebhookRoutes({
+            path: new URL(env.TELEGRAM_WEBHOOK_URL).pathname, secret: telegram.webhookSecret,
+            handle: (update) => telegram.handleWebhookUpdate(update),
+          })]
+        : []),
       eventsRoutes(events, { onClientCount: (n) => metrics.sseClients.set({}, n) }),
       statsRoutes({ stats: opsQueries, ledger, clock, authRequired: env.API_TOKEN !== undefined, version }),
       dashboardRoutes(),
@@ -206,12 +268,17 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     alerts,
     intake,
     decisionTrigger,
+    policy,
+    decisions,
+    fixClient,
     registry,
     registrySync,
     startupSync: [],
     executor,
     actions,
     deploymentLocks,
+    approvalView,
+    telegram,
     app,
     async start() {
       try {
@@ -225,17 +292,59 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       for (const r of service.startupSync.filter((x) => x.outcome === 'failed')) {
         logger.error({ runId: r.runId, error: r.error }, 'deployment could not be synced at start');
       }
+      // Approval channels listen before recovery so statuses it publishes reach them.
+      if (telegram) telegram.start();
+      else logger.info({}, 'Telegram approvals disabled: TELEGRAM_BOT_TOKEN is not set (REST and dashboard still work)');
+      stopAutoApprove = startAutoApprover({ policy: policy.auto_approve, view: approvalView, approvals: executor, events, logger });
       // Recovery of actions interrupted by the last stop/crash, then the expiry sweep.
       executor.start();
+      // Incidents opened but not decided before the last stop/crash.
+      decisions.recover();
     },
     async stop() {
+      await decisions.stop();
       executor.beginStop();
       if (terraform instanceof CliTerraformRunner) await terraform.interruptAll();
       await executor.idle();
+      stopAutoApprove();
+      await telegram?.stop();
       await app.close();
     },
   };
   return service;
+}
+
+/** The Telegram channel when a bot token is configured (long polling, or webhook with TELEGRAM_WEBHOOK_URL). */
+function telegramFrom(
+  config: Config,
+  d: { approvals: ApprovalPort; view: ApprovalView; db: Db; ledger: Ledger; events: EventBus; clock: Clock; logger: Logger; retry?: Partial<RetryOptions> },
+): TelegramApprovalChannel | undefined {
+  const env = config.env;
+  if (env.TELEGRAM_BOT_TOKEN === undefined || env.TELEGRAM_CHAT_ID === undefined) return undefined;
+  if (env.TELEGRAM_WEBHOOK_URL !== undefined && new URL(env.TELEGRAM_WEBHOOK_URL).pathname === '/') {
+    throw new AppError('ERR_CONFIG', 'TELEGRAM_WEBHOOK_URL needs a path (e.g. https://host/telegram/webhook)');
+  }
+  return new TelegramApprovalChannel({
+    token: env.TELEGRAM_BOT_TOKEN, chatId: env.TELEGRAM_CHAT_ID, allowedUserIds: env.TELEGRAM_ALLOWED_USER_IDS,
+    ...(env.TELEGRAM_API_ROOT ? { apiRoot: env.TELEGRAM_API_ROOT } : {}),
+    ...(env.TELEGRAM_WEBHOOK_URL
+      ? { webhook: { url: env.TELEGRAM_WEBHOOK_URL, ...(env.TELEGRAM_WEBHOOK_SECRET ? { secret: env.TELEGRAM_WEBHOOK_SECRET } : {}) } }
+      : {}),
+    approvals: d.approvals, view: d.view, messages: new SqliteTelegramMessageStore(d.db),
+    audit: new SqliteApprovalAudit(d.db, d.ledger, d.clock), events: d.events, clock: d.clock, logger: d.logger,
+    secrets: [env.API_TOKEN, env.WEBHOOK_TOKEN, env.GEMINI_API_KEY].filter((s): s is string => s !== undefined),
+    ...(d.retry ? { retry: d.retry } : {}),
+  });
+}
+
+/** Gemini when a key is configured; otherwise undefined and the rules agent decides. */
+function geminiFrom(config: Config): DecisionModel | undefined {
+  const env = config.env;
+  if (env.GEMINI_API_KEY === undefined) return undefined;
+  return new GeminiDecisionClient({
+    apiKey: env.GEMINI_API_KEY, model: env.GEMINI_MODEL, timeoutMs: env.GEMINI_TIMEOUT_MS, maxRetries: env.GEMINI_MAX_RETRIES,
+    ...(env.GEMINI_BASE_URL ? { baseUrl: env.GEMINI_BASE_URL } : {}),
+  });
 }
 
 /**

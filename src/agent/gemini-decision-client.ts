@@ -109,7 +109,8 @@ export class GeminiDecisionClient implements DecisionModel {
       },
     });
     const candidate = r.candidates?.[0];
-    const text = (candidate?.content?.parts ?? []).map((p) => p.text ?? '').join('');
+    // Thought parts (includeThoughts) are reasoning, not the answer.
+    const text = (candidate?.content?.parts ?? []).filter((p) => p.thought !== true).map((p) => p.text ?? '').join('');
     return {
       kind: 'answer' as const,
       text,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RegistryLookup } from '../registry/registry-port.js';
 import type { AlertStatus } from './normalise.js';
 import type { LookupStatus } from './ports.js';
@@ -22,7 +23,8 @@ export function dedupKey(
   alerts: ReadonlyArray<{ fingerprint: string; status: AlertStatus; startsAt: string | null }>,
 ): string {
   const parts = alerts.map((a) => `${a.fingerprint}:${a.status}:${a.startsAt ?? ''}`).sort();
-  return `${groupKey}\n${parts.join(',')}`;
+  // Hashed: a 1,000-alert group makes a 30 KB key, too big for a unique index.
+  return createHash('sha256').update(`${groupKey}\n${parts.join(',')}`).digest('hex');
 }
 
 /**

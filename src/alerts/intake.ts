@@ -49,33 +49,57 @@ export class AlertIntake {
 
   /** @throws whatever the store throws (the transaction is rolled back; nothing is stored). */
   receive(n: NormalisedNotification): IntakeResult {
+    const [outcome] = this.receiveMany([n]);
+    if (outcome instanceof Error || outcome === undefined) throw outcome ?? new Error('no intake outcome');
+    return outcome;
+  }
+
+  /**
+   * Group commit: several notifications in one outer transaction, each in its own savepoint, so
+   * one bad notification fails alone while the commit cost is shared. Every result is returned
+   * only after the outer commit; listeners and the decision trigger hear about it after that too.
+   * @throws whatever the outer commit throws (then nothing of the batch is stored).
+   */
+  receiveMany(batch: readonly NormalisedNotification[]): Array<IntakeResult | Error> {
+    const { store } = this.deps;
+    const done: Array<{ work: Work; result: IntakeResult } | Error> = store.transaction(() =>
+      batch.map((n) => {
+        try {
+          return store.transaction(() => this.apply(n));
+        } catch (err) {
+          return err instanceof Error ? err : new Error(String(err));
+        }
+      }),
+    );
+    return done.map((d) => {
+      if (d instanceof Error) return d;
+      if (!d.result.duplicate) this.afterCommit(d.work);
+      return d.result;
+    });
+  }
+
+  /** Stores one notification; runs inside a transaction (or savepoint). */
+  private apply(n: NormalisedNotification): { work: Work; result: IntakeResult } {
     const { store } = this.deps;
     const now = this.deps.clock.now();
     const at = new Date(now).toISOString();
     const work: Work = {
       notificationId: this.deps.newId('ntf', now), at, opened: [], resolved: [], touched: new Set(), received: [], resolutions: new Map(),
     };
-    const duplicateOf = store.transaction(() => {
-      const states = n.alerts.map((a) => store.getAlertState(a.fingerprint));
-      const starts = n.alerts.map((a, i) => episodeStart(a, states[i], at));
-      const key = dedupKey(n.groupKey, n.alerts.map((a, i) => ({ fingerprint: a.fingerprint, status: a.status, startsAt: starts[i] ?? null })));
-      const inserted = store.insertNotification({
-        id: work.notificationId, dedupKey: key, format: n.format, receiver: n.receiver, groupKey: n.groupKey,
-        status: n.status, alertCount: n.alerts.length, truncatedAlerts: n.truncatedAlerts, receivedAt: at,
-      });
-      if (!inserted) return store.notificationIdByDedupKey(key) ?? work.notificationId;
-      n.alerts.forEach((a, i) => this.processAlert({ ...a, startsAt: starts[i] ?? null }, states[i], work));
-      for (const incidentId of work.touched) this.maybeResolveIncident(incidentId, work);
-      return undefined;
+    const states = n.alerts.map((a) => store.getAlertState(a.fingerprint));
+    const starts = n.alerts.map((a, i) => episodeStart(a, states[i], at));
+    const key = dedupKey(n.groupKey, n.alerts.map((a, i) => ({ fingerprint: a.fingerprint, status: a.status, startsAt: starts[i] ?? null })));
+    const result = { notificationId: work.notificationId, duplicate: false, alerts: n.alerts.length, incidentsOpened: 0, incidentsResolved: 0 };
+    const inserted = store.insertNotification({
+      id: work.notificationId, dedupKey: key, format: n.format, receiver: n.receiver, groupKey: n.groupKey,
+      status: n.status, alertCount: n.alerts.length, truncatedAlerts: n.truncatedAlerts, receivedAt: at,
     });
-    if (duplicateOf !== undefined) {
-      return { notificationId: duplicateOf, duplicate: true, alerts: n.alerts.length, incidentsOpened: 0, incidentsResolved: 0 };
+    if (!inserted) {
+      return { work, result: { ...result, notificationId: store.notificationIdByDedupKey(key) ?? work.notificationId, duplicate: true } };
     }
-    this.afterCommit(work);
-    return {
-      notificationId: work.notificationId, duplicate: false, alerts: n.alerts.length,
-      incidentsOpened: work.opened.length, incidentsResolved: work.resolved.length,
-    };
+    n.alerts.forEach((a, i) => this.processAlert({ ...a, startsAt: starts[i] ?? null }, states[i], work));
+    for (const incidentId of work.touched) this.maybeResolveIncident(incidentId, work);
+    return { work, result: { ...result, incidentsOpened: work.opened.length, incidentsResolved: work.resolved.length } };
   }
 
   private processAlert(a: NormalisedAlert, state: StoredAlertState | undefined, work: Work): void {

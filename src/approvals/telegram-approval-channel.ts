@@ -37,6 +37,8 @@ export interface TelegramChannelOptions {
   decideDeadlineMs?: number;
 }
 
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 const REFUSAL_TEXT: Record<string, string> = {
   ERR_ACTION_NOT_FOUND: '❓ Unknown action. Nothing was changed.',
   ERR_APPROVAL_ALREADY_DECIDED: '↩️ Already decided. Nothing was changed.',
@@ -94,6 +96,11 @@ export class TelegramApprovalChannel {
   start(): void {
     if (this.unsubscribe !== undefined) return;
     this.unsubscribe = this.o.events.subscribe((e) => this.notifier.handle(e));
+    // Requests that never reached Telegram (it was down, or the service restarted) are sent now.
+    void this.o.view.listPending().then(
+      (pending) => pending.filter((v) => this.o.messages.get(v.actionId) === undefined).forEach((v) => this.notifier.refresh(v.actionId)),
+      (err: unknown) => this.o.logger.error({ error: this.scrub(err) }, 'listing pending approvals failed'),
+    );
     if (this.mode === 'polling') this.launchPolling(1);
     else void this.registerWebhook();
   }
@@ -103,15 +110,26 @@ export class TelegramApprovalChannel {
     this.stopped = true;
     this.unsubscribe?.();
     clearTimeout(this.relaunchTimer);
-    if (this.launched) {
+    if (this.launched) await this.stopPolling();
+    await Promise.race([this.notifier.idle(), delay(3000)]);
+  }
+
+  /**
+   * bot.stop() throws "Bot is not running!" until launch() has got through getMe and
+   * deleteWebhook; keep trying until polling runs (then stop it) or launch has failed.
+   */
+  private async stopPolling(): Promise<void> {
+    let settled = false;
+    const done = (this.polling ?? Promise.resolve()).finally(() => { settled = true; });
+    for (let i = 0; i < 150 && !settled; i++) {
       try {
         this.bot.stop('service stopping');
+        break;
       } catch {
-        // "Bot is not running!": launch failed before polling began.
+        await delay(20);
       }
     }
-    const settle = new Promise<void>((resolve) => setTimeout(resolve, 3000).unref());
-    await Promise.race([Promise.all([this.polling, this.notifier.idle()]).then(() => undefined), settle]);
+    await Promise.race([done, delay(3000)]);
   }
 
   /** For tests and shutdown: resolves when queued sends/edits are done. */

@@ -44,17 +44,29 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   return el as T;
 }
 
+function agoLabel(t: number, now: number): string {
+  const s = Math.round((now - t) / 1000);
+  const abs = Math.abs(s);
+  if (abs < 45) return 'just now';
+  const text = abs < 3600 ? `${Math.round(abs / 60)} min` : abs < 86_400 ? `${Math.round(abs / 3600)} h` : `${Math.round(abs / 86_400)} d`;
+  return s >= 0 ? `${text} ago` : `in ${text}`;
+}
+
 /** "3 min ago" with the exact UTC time on hover and for machines. */
 export function timeAgo(iso: string | null | undefined, now = Date.now()): HTMLElement | string {
   if (!iso) return '—';
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
-  const s = Math.round((now - t) / 1000);
-  const abs = Math.abs(s);
-  const text =
-    abs < 45 ? 'just now' : abs < 3600 ? `${Math.round(abs / 60)} min` : abs < 86_400 ? `${Math.round(abs / 3600)} h` : `${Math.round(abs / 86_400)} d`;
-  const label = abs < 45 ? text : s >= 0 ? `${text} ago` : `in ${text}`;
-  return h('time', { attrs: { datetime: new Date(t).toISOString(), title: new Date(t).toISOString() } }, label);
+  const at = new Date(t).toISOString();
+  return h('time', { attrs: { datetime: at, title: at } }, agoLabel(t, now));
+}
+
+/** Keeps every relative time on the page true as minutes pass (sections skip unchanged re-renders). */
+export function refreshTimes(now = Date.now()): void {
+  for (const el of document.querySelectorAll('time[datetime]')) {
+    const t = Date.parse(el.getAttribute('datetime') ?? '');
+    if (!Number.isNaN(t)) el.textContent = agoLabel(t, now);
+  }
 }
 
 export function duration(ms: number | null | undefined): string {

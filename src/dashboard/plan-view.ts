@@ -46,7 +46,7 @@ export function diffView(diff: string | null): HTMLElement {
   const pre = h('pre', { class: 'diff', attrs: { tabindex: '0', 'aria-label': 'HCL diff' } });
   for (const line of diff.split('\n')) {
     const cls = line.startsWith('+++') || line.startsWith('---') ? 'file' : line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : line.startsWith('@@') ? 'hunk' : '';
-    pre.append(h('span', { class: cls }, `${line}\n`));
+    pre.append(h('span', { class: cls }, line));
   }
   return pre;
 }

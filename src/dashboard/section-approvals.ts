@@ -1,5 +1,5 @@
 import { ApiError, enc, getJson, list, num, obj, postJson, str, type Json } from './api.js';
-import { announce, apiLink, badge, fill, h, timeAgo } from './dom.js';
+import { announce, apiLink, append, badge, fill, h, timeAgo } from './dom.js';
 import { actionOf, diffView, planSummaryView } from './plan-view.js';
 import { ChangeGate, OpenState, showError, type PageContext, type Section } from './section.js';
 
@@ -57,7 +57,7 @@ function card(p: Pending, open: OpenState, ctx: PageContext, fresh: boolean): HT
   const target = str(it, 'target_address') ?? '?';
   const planSha = str(it, 'plan_sha256');
   const el = h('li', { class: `card approval${fresh ? ' fresh' : ''}`, attrs: { 'data-action-id': id } });
-  el.append(
+  append(el, [
     h('div', { class: 'card-head' }, badge('awaiting_approval'), h('h3', {}, `${type.replace(/_/g, ' ')} `, h('code', {}, target)),
       h('span', { class: 'muted push' }, 'expires ', timeAgo(str(it, 'expires_at')))),
     h('p', { class: 'meta' }, 'deployment ', h('strong', {}, str(it, 'run_id') ?? '?'), str(it, 'alert') ? ` · alert ${str(it, 'alert')}` : '',
@@ -73,7 +73,7 @@ function card(p: Pending, open: OpenState, ctx: PageContext, fresh: boolean): HT
       h('span', { class: 'decide-result', attrs: { role: 'status' } }),
     ),
     h('p', { class: 'links' }, planSha ? h('span', { class: 'muted' }, `plan ${planSha.slice(0, 12)}`) : null, apiLink('action', `/ops/actions/${enc(id)}`)),
-  );
+  ]);
   return el;
 }
 

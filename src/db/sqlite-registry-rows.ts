@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RegistryResource } from '../registry/registry-port.js';
 import type { DeploymentRecord, DeploymentStatus } from '../registry/registry-store.js';
-import type { ParsedInstance } from '../registry/state-parser.js';
+import { REGISTRY_FORMAT, type ParsedInstance } from '../registry/state-parser.js';
 
 /** Row shapes of the registry tables and their mapping to domain records. */
 export interface ResourceRow {
@@ -112,6 +112,9 @@ export function sameColumns(row: ResourceRow, c: InstanceColumns): boolean {
   );
 }
 
+/** Stored hashes carry the registry format, so a parser change invalidates them. */
+export const HASH_PREFIX = `f${REGISTRY_FORMAT}:`;
+
 /** Hash of the redacted instance set, in state order. */
 export function hashInstances(columns: Array<[string, InstanceColumns]>): string {
   const h = createHash('sha256');
@@ -123,5 +126,5 @@ export function hashInstances(columns: Array<[string, InstanceColumns]>): string
     );
     h.update('\u0001');
   }
-  return h.digest('hex');
+  return `${HASH_PREFIX}${h.digest('hex')}`;
 }

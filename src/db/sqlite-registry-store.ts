@@ -16,6 +16,7 @@ import type {
 import type { Db } from './database.js';
 import {
   columnsOf,
+  HASH_PREFIX,
   hashInstances,
   RESOURCE_COLUMNS,
   toDeployment,
@@ -28,13 +29,23 @@ import { writeInstances } from './sqlite-registry-write.js';
 
 const LOOKUP_ROW_LIMIT = 200;
 
+interface LookupRow {
+  kind: KeyKind;
+  id: number;
+  run_id: string;
+  address: string;
+  block_address: string;
+  index_key: string | null;
+}
+
 /** The registry on SQLite: deployments, resources and their lookup keys. */
 export class SqliteRegistryStore implements RegistryStore {
   private readonly stmts: {
     getDeployment: Statement<[string], DeploymentRow>;
     listDeployments: Statement<[], DeploymentRow>;
     upsertDeployment: Statement<Record<string, unknown>>;
-    lookup: Statement<[string], ResourceRow & { kind: KeyKind }>;
+    lookup: Statement<[string], LookupRow>;
+    byId: Statement<[number], ResourceRow>;
     get: Statement<[string, string], ResourceRow>;
     listByDeployment: Statement<[string, number], ResourceRow>;
   };
@@ -58,9 +69,11 @@ export class SqliteRegistryStore implements RegistryStore {
            synced_at = excluded.synced_at, updated_at = excluded.updated_at`,
       ),
       lookup: db.prepare(
-        `SELECT k.kind, ${RESOURCE_COLUMNS} FROM resource_keys k JOIN resources r ON r.id = k.resource_id
+        `SELECT k.kind, r.id, r.run_id, r.address, r.block_address, r.index_key
+         FROM resource_keys k JOIN resources r ON r.id = k.resource_id
          WHERE k.key = ? AND r.status = 'present' AND r.mode = 'managed' LIMIT ${LOOKUP_ROW_LIMIT}`,
       ),
+      byId: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM resources r WHERE r.id = ?`),
       get: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM resources r WHERE r.run_id = ? AND r.address = ?`),
       listByDeployment: db.prepare(
         `SELECT ${RESOURCE_COLUMNS} FROM resources r WHERE r.run_id = ? AND r.status = 'present' AND r.mode = 'managed'
@@ -113,6 +126,20 @@ export class SqliteRegistryStore implements RegistryStore {
     }
   }
 
+  isCurrent(runId: string, dir: string, meta: { serial: number; lineage: string }): boolean {
+    const row = this.stmts.getDeployment.get(runId);
+    return (
+      row !== undefined &&
+      (row.status === 'active' || row.status === 'destroyed') &&
+      row.last_error === null &&
+      row.dir === dir &&
+      row.state_serial === meta.serial &&
+      row.state_lineage === meta.lineage &&
+      row.state_hash !== null &&
+      row.state_hash.startsWith(HASH_PREFIX)
+    );
+  }
+
   recordFailure(runId: string, dir: string, status: 'failed' | 'uninitialised', error: string): boolean {
     const existing = this.stmts.getDeployment.get(runId);
     if (existing && existing.status === status && existing.last_error === error && existing.dir === dir) return false;
@@ -142,8 +169,23 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   lookup(key: string): LookupResult {
+    // Decide on light rows; parse attributes only for the rows in the answer.
     const rows = this.stmts.lookup.all(key);
-    return resolveMatches(key, rows.map((r) => ({ resource: toResource(r), kind: r.kind })));
+    const matches = rows.map((r) => ({
+      kind: r.kind,
+      resource: {
+        id: r.id,
+        runId: r.run_id,
+        address: r.address,
+        blockAddress: r.block_address,
+        indexKey: r.index_key === null ? null : (JSON.parse(r.index_key) as number | string),
+      },
+    }));
+    const res = resolveMatches(key, matches, rows.length >= LOOKUP_ROW_LIMIT);
+    const load = (id: number): RegistryResource => toResource(this.stmts.byId.get(id)!);
+    if (res.status === 'matched') return { status: 'matched', matchedBy: res.matchedBy, resource: load(res.resource.id) };
+    if (res.status === 'ambiguous') return { status: 'ambiguous', reason: res.reason, candidates: res.candidates.map((c) => load(c.id)) };
+    return res;
   }
 
   get(runId: string, address: string): RegistryResource | undefined {

@@ -1,10 +1,18 @@
 import { STRONG_KINDS, type KeyKind } from './lookup-keys.js';
-import type { LookupResult, RegistryResource } from './registry-port.js';
+import type { RegistryResource } from './registry-port.js';
 
-export interface KeyMatch {
-  resource: RegistryResource;
+/** The fields a lookup decision needs; the full resource is loaded only for the answer. */
+export type MatchRef = Pick<RegistryResource, 'runId' | 'address' | 'blockAddress' | 'indexKey'>;
+
+export interface KeyMatch<T extends MatchRef> {
+  resource: T;
   kind: KeyKind;
 }
+
+export type Resolution<T extends MatchRef> =
+  | { status: 'matched'; resource: T; matchedBy: string }
+  | { status: 'ambiguous'; candidates: T[]; reason: string }
+  | { status: 'unknown'; reason: string };
 
 const MAX_CANDIDATES = 10;
 
@@ -14,11 +22,11 @@ const MAX_CANDIDATES = 10;
  * - All matches instances of one block in one deployment → `matched`, first instance.
  * - Matches in two deployments or two blocks → `ambiguous` with the reason; never a pick.
  */
-export function resolveMatches(key: string, matches: KeyMatch[]): LookupResult {
+export function resolveMatches<T extends MatchRef>(key: string, matches: Array<KeyMatch<T>>, truncated = false): Resolution<T> {
   if (matches.length === 0) return { status: 'unknown', reason: `no present managed resource has the key "${key}"` };
   const strong = matches.filter((m) => STRONG_KINDS.has(m.kind));
   const pool = strong.length > 0 ? strong : matches;
-  const byResource = new Map<string, { resource: RegistryResource; kinds: Set<KeyKind> }>();
+  const byResource = new Map<string, { resource: T; kinds: Set<KeyKind> }>();
   for (const m of pool) {
     const id = `${m.resource.runId}\u0000${m.resource.address}`;
     const entry = byResource.get(id) ?? { resource: m.resource, kinds: new Set<KeyKind>() };
@@ -35,15 +43,16 @@ export function resolveMatches(key: string, matches: KeyMatch[]): LookupResult {
   }
   const candidates = entries.slice(0, MAX_CANDIDATES).map((e) => e.resource);
   const names = [...blocks].slice(0, MAX_CANDIDATES).map((b) => b.replace('\u0000', ':'));
+  const atLeast = truncated ? 'at least ' : '';
   const reason =
     runs.size > 1
-      ? `key "${key}" matches resources in ${runs.size} deployments (${[...runs].slice(0, MAX_CANDIDATES).join(', ')}): ${names.join(', ')}`
-      : `key "${key}" matches ${blocks.size} different resources in deployment "${[...runs][0] ?? ''}": ${names.join(', ')}`;
+      ? `key "${key}" matches resources in ${atLeast}${runs.size} deployments (${[...runs].slice(0, MAX_CANDIDATES).join(', ')}): ${names.join(', ')}`
+      : `key "${key}" matches ${atLeast}${blocks.size} different resources in deployment "${[...runs][0] ?? ''}": ${names.join(', ')}`;
   return { status: 'ambiguous', candidates, reason };
 }
 
 /** Deployment, then block, then instance key (numbers numerically, so pool[2] < pool[10]). */
-function compareResources(a: RegistryResource, b: RegistryResource): number {
+function compareResources(a: MatchRef, b: MatchRef): number {
   if (a.runId !== b.runId) return a.runId < b.runId ? -1 : 1;
   if (a.blockAddress !== b.blockAddress) return a.blockAddress < b.blockAddress ? -1 : 1;
   const ai = a.indexKey;

@@ -59,6 +59,11 @@ export interface RegistryStore extends RegistryLookup {
    * Marks a deployment failed/uninitialised with the (already redacted) error; resources are
    * kept as they were. Writes nothing when status and error are unchanged. Returns whether it wrote.
    */
+  /**
+   * True when the stored deployment is healthy and was synced from exactly this state serial
+   * and lineage by the current parser: a sync may then skip reading the state. Reads only.
+   */
+  isCurrent(runId: string, dir: string, meta: { serial: number; lineage: string }): boolean;
   recordFailure(runId: string, dir: string, status: 'failed' | 'uninitialised', error: string): boolean;
   getDeployment(runId: string): DeploymentRecord | undefined;
   listDeployments(): DeploymentRecord[];

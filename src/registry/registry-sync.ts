@@ -95,23 +95,32 @@ export class RegistrySync {
 
   private async syncLocked(runId: string, dir: string, opts: SyncOptions): Promise<SyncReport> {
     await this.ensureInit(runId, dir, opts.signal);
+    // Pull before show: if an apply slips in between, the stored serial is older than the
+    // content, so the next sync sees a newer serial and reads again (never the reverse).
+    let meta = await this.pullMeta(runId, dir, opts.signal);
+    // Terraform bumps the serial on every state change: same lineage+serial means same state.
+    if (meta !== null && this.deps.store.isCurrent(runId, dir, meta)) {
+      return { runId, outcome: 'unchanged', status: this.deps.store.getDeployment(runId)?.status ?? null, bootstrapped: false };
+    }
     let state = await this.show(runId, dir, opts.signal);
     let bootstrapped = false;
     if (opts.bootstrap === true && !state.hasState && wantsBootstrap(dir)) {
       this.deps.logger.info({ runId }, 'bootstrapping deployment: terraform apply');
       await this.tf(['apply', '-auto-approve'], dir, this.options.applyTimeoutMs, `bootstrapping "${runId}"`, opts.signal);
       bootstrapped = true;
+      meta = await this.pullMeta(runId, dir, opts.signal);
       state = await this.show(runId, dir, opts.signal);
     }
-    // Pull after show: if an apply slips in between, the stored serial is older than the
-    // content and the next sync sees a new serial and re-reads.
-    const pulled = await this.tf(['state', 'pull'], dir, this.options.readTimeoutMs, `reading state of "${runId}"`, opts.signal);
-    const meta = parseStatePullMeta(runId, pulled);
     const outcome = this.deps.store.applyState({ runId, dir, serial: meta?.serial ?? null, lineage: meta?.lineage ?? null, state });
     const { changed, status, ...counts } = outcome;
     if (changed) this.deps.events.publish({ type: 'registry.synced', runId });
     this.deps.logger.info({ runId, changed, status, ...counts, secrets: state.secretCount }, 'registry synced');
     return { runId, outcome: changed ? 'changed' : 'unchanged', status, bootstrapped, counts };
+  }
+
+  private async pullMeta(runId: string, dir: string, signal: AbortSignal | undefined): Promise<{ serial: number; lineage: string } | null> {
+    const what = `reading state of "${runId}"`;
+    return parseStatePullMeta(runId, await this.tf(['state', 'pull'], dir, this.options.readTimeoutMs, what, signal));
   }
 
   private async ensureInit(runId: string, dir: string, signal: AbortSignal | undefined): Promise<void> {

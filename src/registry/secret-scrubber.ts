@@ -11,10 +11,12 @@ const MIN_SECRET = 4;
 export class SecretScrubber {
   private readonly secrets: Set<string>;
   private readonly lengths: number[];
+  private readonly grams: Set<number>;
 
   constructor(found: Iterable<string>) {
     this.secrets = new Set([...found].filter((s) => s.length >= MIN_SECRET));
     this.lengths = [...new Set([...this.secrets].map((s) => s.length))].sort((a, b) => b - a);
+    this.grams = new Set([...this.secrets].map((s) => gram(s, 0)));
   }
 
   get size(): number {
@@ -27,14 +29,25 @@ export class SecretScrubber {
     return this.walk(value);
   }
 
+  /** Returns `v` itself when nothing in it changed, so clean attributes are not copied. */
   private walk(v: unknown): unknown {
     if (typeof v === 'string') return this.scrubString(v);
     if (typeof v === 'number') return this.secrets.has(String(v)) ? REDACTED : v;
-    if (Array.isArray(v)) return v.map((x) => this.walk(x));
+    if (Array.isArray(v)) {
+      let out: unknown[] | undefined;
+      v.forEach((x, i) => {
+        const y = this.walk(x);
+        if (y !== x) (out ??= [...v])[i] = y;
+      });
+      return out ?? v;
+    }
     if (v !== null && typeof v === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = this.walk(x);
-      return out;
+      let out: Record<string, unknown> | undefined;
+      for (const [k, x] of Object.entries(v)) {
+        const y = this.walk(x);
+        if (y !== x) (out ??= { ...(v as Record<string, unknown>) })[k] = y;
+      }
+      return out ?? v;
     }
     return v;
   }
@@ -59,9 +72,16 @@ export class SecretScrubber {
   }
 
   private matchAt(s: string, i: number): number {
+    // Cheap filter first: only positions whose first MIN_SECRET chars start some secret are sliced.
+    if (i + MIN_SECRET > s.length || !this.grams.has(gram(s, i))) return 0;
     for (const len of this.lengths) {
       if (i + len <= s.length && this.secrets.has(s.slice(i, i + len))) return len;
     }
     return 0;
   }
+}
+
+/** A number summarising the MIN_SECRET characters at `i` (collisions only cost a slice). */
+function gram(s: string, i: number): number {
+  return ((s.charCodeAt(i) * 65599 + s.charCodeAt(i + 1)) * 65599 + s.charCodeAt(i + 2)) % 2147483647 * 65599 + s.charCodeAt(i + 3);
 }

@@ -47,7 +47,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  o: { webhook?: { url: string; secret: string }; apiToken?: string; approvals?: (h: Pick<Harness, 'db' | 'ledger' | 'events'>) => ApprovalPort & { calls: unknown[] } } = {},
+  o: { webhook?: { url: string; secret: string }; apiToken?: string; beforeStart?: (tg: FakeTelegramServer) => void; approvals?: (h: Pick<Harness, 'db' | 'ledger' | 'events'>) => ApprovalPort & { calls: unknown[] } } = {},
 ): Promise<Harness> {
   const ws = tempWorkspace('infraai-approvals-');
   const db = openDatabase(path.join(ws.root, 'db.sqlite'));
@@ -78,6 +78,7 @@ export async function startHarness(
   }
   const app = await buildApp({ logger, routes });
   await app.ready();
+  o.beforeStart?.(tg);
   channel.start();
   return {
     db, events, ledger, view, approvals, tg, channel, app, logger, sleeps,

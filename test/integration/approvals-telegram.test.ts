@@ -226,4 +226,17 @@ describe('telegram outages', () => {
     expect(res.statusCode).toBe(200);
     expect(actionStatus(h.db, actionId)).toBe('approved');
   });
+
+  it('a Bot API that is unreachable at start is retried until polling runs; the token never reaches the logs', async () => {
+    h = await startHarness({ beforeStart: (tg) => tg.failNext(2, 'reset', { methods: ['getMe'] }) });
+    await h.tg.waitFor(() => h.tg.callsOf('getUpdates').length > 0, 'polling');
+    expect(h.tg.callsOf('getMe')).toHaveLength(3);
+    const { actionId } = seedAction(h.db);
+    const msg = await requestSent(actionId);
+    expect(await press(ALICE, `a:${actionId}`, msg.message_id)).toContain('Approved');
+    const logs = h.logger.lines.join('\n');
+    expect(logs).toContain('telegram polling stopped');
+    expect(logs).not.toContain(h.tg.token);
+    expect(logs).not.toContain(h.tg.token.split(':')[1]);
+  });
 });

@@ -9,7 +9,8 @@ import type { RouteModule } from '../app.js';
 import { requireToken } from '../auth.js';
 
 export interface WebhookRouteDeps {
-  intake: { receive(n: NormalisedNotification): IntakeResult };
+  /** Stores a notification (group-committed); resolves after commit. */
+  intake: { submit(n: NormalisedNotification): Promise<IntakeResult> };
   /** WEBHOOK_TOKEN; undefined leaves the webhook open (loopback-only deployments). */
   token: string | undefined;
   resourceLabels: readonly string[];
@@ -75,7 +76,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
         const notification = normalise(parsed.value, deps.resourceLabels);
         let result: IntakeResult;
         try {
-          result = deps.intake.receive(notification);
+          result = await deps.intake.submit(notification);
         } catch (err) {
           if (err instanceof AppError && err.status < 500) throw err;
           deps.logger.error({ err: { message: (err as Error).message } }, 'storing webhook notification failed');

@@ -1,0 +1,171 @@
+/**
+ * Verification: after an apply, did the incident's alerts resolve? Effective (with the time to
+ * resolve) as soon as every alert of the incident is resolved; ineffective when something still
+ * fires at the deadline, and then a rollback is proposed through the normal decision path.
+ * The deadline is stored, so a restart resumes the watch (`start`).
+ */
+import { isoAt, type Clock } from '../shared/clock.js';
+import { errorMessage } from '../shared/errors.js';
+import type { DomainEvent, EventBus } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+import type { Policy } from '../policy/policy-schema.js';
+import { proposeRollback } from './rollback-proposal.js';
+import type { DecisionSink, Timers, VerificationResult, VerificationStore, WatchedAction } from './ports.js';
+
+/** The executor's entry point for a proposed decision (ActionPreparer). */
+export interface Preparer {
+  /** Creates and prepares the action for the decision in the background; never throws. */
+  prepare(decisionId: string): void;
+}
+
+export interface VerifierDeps {
+  store: VerificationStore;
+  decisions: DecisionSink;
+  preparer: Preparer;
+  timers: Timers;
+  clock: Clock;
+  events: EventBus;
+  policy: () => Policy;
+  /** VERIFY_WINDOW_SECONDS. */
+  windowSeconds: number;
+  newId: (prefix: string) => string;
+  logger: Logger;
+}
+
+export class Verifier {
+  private readonly timers = new Map<string, () => void>();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly d: VerifierDeps) {}
+
+  /** Re-arms the watch of every applied, unverified action (past deadlines are evaluated now) and subscribes. */
+  start(): void {
+    for (const a of this.d.store.watchable()) this.watch(a);
+    this.unsubscribe = this.d.events.subscribe((e) => this.onEvent(e));
+  }
+
+  /** Cancels timers and the subscription. Idempotent. */
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    for (const cancel of this.timers.values()) cancel();
+    this.timers.clear();
+  }
+
+  /** Actions currently watched (tests, metrics). */
+  watching(): string[] {
+    return [...this.timers.keys()];
+  }
+
+  private onEvent(e: DomainEvent): void {
+    try {
+      if (e.type === 'action.status' && e.status === 'applied') this.onApplied(e.actionId);
+      else if (e.type === 'incident.resolved') this.onIncidentResolved(e.incidentId);
+      else if (e.type === 'alert.received' && e.status === 'firing') this.onFiring(e.fingerprint);
+    } catch (err) {
+      this.d.logger.error({ event: e.type, err: { message: errorMessage(err) } }, 'verification failed to handle an event');
+    }
+  }
+
+  /** Starts the watch of a freshly applied action (no-op when it has no incident). */
+  onApplied(actionId: string): void {
+    const a = this.d.store.watched(actionId);
+    if (a) this.watch(a);
+  }
+
+  private watch(a: WatchedAction): void {
+    const wanted = new Date(this.d.clock.now() + this.d.windowSeconds * 1000).toISOString();
+    const deadline = a.verifyUntil ?? this.d.store.setDeadline(a.id, wanted) ?? wanted;
+    // Alerts may have resolved while the apply ran: then there is nothing to wait for.
+    if (this.evaluate(a.id, false)) return;
+    this.timers.get(a.id)?.();
+    const cancel = this.d.timers.after(Date.parse(deadline) - this.d.clock.now(), () => {
+      this.timers.delete(a.id);
+      try {
+        this.evaluate(a.id, true);
+      } catch (err) {
+        this.d.logger.error({ actionId: a.id, err: { message: errorMessage(err) } }, 'verification at the deadline failed');
+      }
+    });
+    this.timers.set(a.id, cancel);
+  }
+
+  private onIncidentResolved(incidentId: string): void {
+    for (const id of [...this.timers.keys()]) {
+      const a = this.d.store.watched(id);
+      if (a?.incidentId === incidentId) this.evaluate(id, false);
+    }
+  }
+
+  /** A new alert on a watched deployment is linked to the action(s) watching it. */
+  private onFiring(fingerprint: string): void {
+    const where = this.d.store.alertDeployment(fingerprint);
+    if (!where?.runId) return;
+    for (const id of this.timers.keys()) {
+      const a = this.d.store.watched(id);
+      if (!a || a.runId !== where.runId || a.incidentId === where.incidentId) continue;
+      if (this.d.store.linkAlert(a, fingerprint, isoAt(this.d.clock))) {
+        this.d.logger.info({ actionId: a.id, fingerprint }, 'new alert on the deployment linked to the action being verified');
+      }
+    }
+  }
+
+  /**
+   * Decides the outcome when it is known. Before the deadline only "effective" can be decided.
+   * Returns true when the action is no longer watched (verified now or earlier).
+   */
+  evaluate(actionId: string, atDeadline: boolean): boolean {
+    const a = this.d.store.watched(actionId);
+    if (!a) return this.forget(actionId);
+    const alerts = this.d.store.incidentAlerts(a.incidentId);
+    const firing = alerts.filter((x) => x.status === 'firing').map((x) => x.fingerprint);
+    if (alerts.length > 0 && firing.length === 0) return this.effective(a, lastResolved(alerts));
+    const due = a.verifyUntil !== null && Date.parse(a.verifyUntil) <= this.d.clock.now();
+    if (!atDeadline && !due) return false;
+    return this.ineffective(a, firing);
+  }
+
+  private effective(a: WatchedAction, resolvedAt: number): boolean {
+    const ttr = Math.max(0, Math.round((resolvedAt - Date.parse(a.appliedAt)) / 1000));
+    const result = this.result('effective', ttr, []);
+    this.d.store.complete(a, { ...result, linkedAlerts: this.d.store.linkedAlerts(a.id) }, `alert resolved ${ttr} s after the apply`);
+    return this.forget(a.id);
+  }
+
+  private ineffective(a: WatchedAction, firing: string[]): boolean {
+    const waited = Math.max(0, Math.round((this.d.clock.now() - Date.parse(a.appliedAt)) / 1000));
+    const reason = `action ${a.id} was ineffective: alert still firing after ${waited} s`;
+    // A rollback that did not help is not rolled back again: that would ping-pong between revisions.
+    const proposal = a.actionType === 'rollback' ? undefined : proposeRollback(this.d, a, reason);
+    const result = { ...this.result('ineffective', null, firing), rollbackDecisionId: proposal?.id ?? null };
+    if (!this.d.store.complete(a, { ...result, linkedAlerts: this.d.store.linkedAlerts(a.id) }, reason)) return this.forget(a.id);
+    this.forget(a.id);
+    if (proposal) this.submit(proposal);
+    return true;
+  }
+
+  /** Stores the rollback decision and hands a proposed one to the executor (policy → prepare → approval). */
+  private submit(p: ReturnType<typeof proposeRollback>): void {
+    this.d.decisions.insert(p);
+    this.d.events.publish({ type: 'decision.created', decisionId: p.id, incidentId: p.incidentId, status: p.status });
+    this.d.logger.warn({ decisionId: p.id, actionId: p.ofActionId, status: p.status }, 'rollback proposed after an ineffective action');
+    if (p.status === 'proposed') this.d.preparer.prepare(p.id);
+  }
+
+  private result(outcome: VerificationResult['outcome'], ttr: number | null, firing: string[]): VerificationResult {
+    return {
+      outcome, timeToResolveSeconds: ttr, windowSeconds: this.d.windowSeconds, verifiedAt: isoAt(this.d.clock), firing,
+      linkedAlerts: [], rollbackDecisionId: null,
+    };
+  }
+
+  private forget(actionId: string): true {
+    this.timers.get(actionId)?.();
+    this.timers.delete(actionId);
+    return true;
+  }
+}
+
+function lastResolved(alerts: Array<{ resolvedAt: string | null }>): number {
+  return Math.max(...alerts.map((x) => (x.resolvedAt ? Date.parse(x.resolvedAt) : 0)));
+}

@@ -1,0 +1,142 @@
+/**
+ * Real-terraform test deployments (terraform_data only, offline) and the rows an executor test
+ * needs: an incident and an accepted decision. The service under test is the real compose() graph.
+ */
+import { execa } from 'execa';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Db } from '../../src/db/database.js';
+import type { Overrides, Service } from '../../src/main.js';
+import { listConfigFiles } from '../../src/executor/workspace-fs.js';
+import { startTestService, tempWorkspace, testConfig } from './service.js';
+
+const TF_ENV = { TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null' };
+
+/** Runs terraform directly (the "someone else" in stale-plan tests, and state checks). */
+export async function tf(dir: string, args: string[]): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
+  const r = await execa('terraform', args, { cwd: dir, env: TF_ENV, reject: false });
+  return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+export async function stateList(dir: string): Promise<string[]> {
+  const r = await tf(dir, ['state', 'list']);
+  return r.stdout.split('\n').filter((l) => l.trim() !== '').sort();
+}
+
+/** Config file bytes keyed by name: compare two snapshots to prove a dir is byte-identical. */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of listConfigFiles(dir)) out[n] = readFileSync(path.join(dir, n)).toString('base64');
+  return out;
+}
+
+export function stateBytes(dir: string): string {
+  const f = path.join(dir, 'terraform.tfstate');
+  return existsSync(f) ? readFileSync(f, 'utf8') : '';
+}
+
+/** A policy that allows every action type used in tests, with roomy bounds. */
+export const TEST_POLICY = {
+  version: 1,
+  allowed_action_types: ['scale_up', 'scale_down', 'restart', 'modify_config', 'rollback', 'no_action'],
+  min_confidence: 0.1,
+  changeable_attributes: ['count', 'node_count', 'machine_type', 'workers'],
+  attributes: { count: { min: 1, max: 10, max_step: 4 }, machine_type: { allowed_values: ['e2-small', 'e2-medium'] } },
+  cooldown_seconds: 0,
+  max_changed_resources: 4,
+};
+
+export interface Harness {
+  service: Service;
+  runsDir: string;
+  root: string;
+  runDir(runId: string): string;
+}
+
+/** Writes each deployment, applies it with terraform, then starts the service (which syncs the registry). */
+export async function startWithDeployments(
+  deployments: Record<string, Record<string, string>>,
+  extraEnv: Record<string, string> = {},
+  overrides: Overrides = {},
+): Promise<Harness> {
+  const ws = tempWorkspace('infraai-exec-');
+  const policyFile = path.join(ws.root, 'policy.json');
+  writeFileSync(policyFile, JSON.stringify(TEST_POLICY));
+  for (const [runId, files] of Object.entries(deployments)) {
+    const dir = path.join(ws.runsDir, runId);
+    mkdirSync(dir, { recursive: true });
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+    const r = await tf(dir, ['apply', '-auto-approve', '-input=false', '-no-color']);
+    if (r.exitCode !== 0) throw new Error(`seeding ${runId}: ${r.stderr}`);
+  }
+  const config = testConfig({ POLICY_FILE: policyFile, ...extraEnv }, ws);
+  const service = await startTestService(config, overrides);
+  return { service, runsDir: ws.runsDir, root: ws.root, runDir: (id) => path.join(ws.runsDir, id) };
+}
+
+let seq = 0;
+
+/** Inserts an open incident and an accepted decision; returns the decision id. */
+export function seedDecision(db: Db, d: { runId: string; address: string; actionType: string; parameters: Record<string, unknown> }): { decisionId: string; incidentId: string } {
+  seq += 1;
+  const n = `${process.pid}_${seq}_${Math.random().toString(36).slice(2, 8)}`;
+  const now = new Date().toISOString();
+  const incidentId = `inc_${n}`;
+  const decisionId = `dec_${n}`;
+  db.prepare(
+    `INSERT INTO incidents (id, incident_key, run_id, resource_address, alertname, status, alert_count, opened_at, updated_at)
+     VALUES (?, ?, ?, ?, 'HighCPU', 'open', 1, ?, ?)`,
+  ).run(incidentId, `${d.runId}|${d.address}|HighCPU`, d.runId, d.address, now, now);
+  db.prepare(
+    `INSERT INTO decisions (id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json, confidence,
+       reason, source, status, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 0.9, 'test', 'rules', 'accepted', ?, ?)`,
+  ).run(decisionId, incidentId, d.runId, d.address, d.actionType, d.address, JSON.stringify(d.parameters), now, now);
+  return { decisionId, incidentId };
+}
+
+/** Seeds a decision, lets the executor prepare it, and returns the action. */
+export async function prepareDecision(h: Harness, d: { runId: string; address: string; actionType: string; parameters: Record<string, unknown> }) {
+  const { decisionId, incidentId } = seedDecision(h.service.db, d);
+  h.service.executor.prepare(decisionId);
+  await h.service.executor.idle();
+  const row = h.service.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(decisionId) as { id: string };
+  const action = h.service.actions.get(row.id);
+  if (!action) throw new Error('no action');
+  return { action, incidentId };
+}
+
+export async function approve(h: Harness, actionId: string, planSha256?: string) {
+  const r = await h.service.executor.decide({ actionId, verdict: 'approve', channel: 'rest', actor: 'tester', ...(planSha256 ? { planSha256 } : {}) });
+  await h.service.executor.idle();
+  return r;
+}
+
+/** Worker pool: count-scaled terraform_data with an input object; instances >= fail_from fail on create. */
+export function poolDeployment(failFrom = 100): Record<string, string> {
+  return {
+    'main.tf': `# Worker pool (test deployment)
+variable "fail_from" {
+  type    = number
+  default = ${failFrom}
+}
+
+resource "terraform_data" "pool" {
+  count = 2 # scaled by InfraAI
+
+  input = {
+    node_count   = 2
+    machine_type = "e2-small"
+  }
+
+  provisioner "local-exec" {
+    command = "test \${count.index} -lt \${var.fail_from}"
+  }
+}
+
+resource "terraform_data" "other" {
+  input = "steady"
+}
+`,
+  };
+}
