@@ -32,6 +32,9 @@ import { executorPolicy } from './executor/policy-adapter.js';
 import { intervalScheduler, type FixClient, type Scheduler } from './executor/ports.js';
 import { Revisions } from './executor/revisions.js';
 import { TerraformSteps } from './executor/terraform-steps.js';
+import { SqliteVerificationStore } from './db/sqlite-verification-store.js';
+import { realTimers, type Timers } from './verification/ports.js';
+import { Verifier } from './verification/verifier.js';
 import { loadPolicy } from './policy/load-policy.js';
 import type { Policy } from './policy/policy-schema.js';
 import { DecisionService, type ActionPreparer } from './agent/decision-service.js';
@@ -80,6 +83,8 @@ export interface Overrides {
   decisionModel?: DecisionModel | null;
   /** Receives proposed decisions. Default: the executor. */
   actionPreparer?: ActionPreparer;
+  /** One-shot timers for verification deadlines. Default: setTimeout (unref'd). */
+  timers?: Timers;
   /** Backoff for Telegram calls (tests shrink it). Default: 5 attempts from 500 ms, retry_after in seconds. */
   telegramRetry?: Partial<RetryOptions>;
 }
@@ -117,6 +122,8 @@ export interface Service {
   actions: SqliteActionStore;
   /** Never two Terraform operations on one deployment at once: withDeploymentLock(runId, fn). */
   deploymentLocks: DeploymentLocks;
+  /** Watches applied actions: effective / ineffective (+ proposed rollback) within VERIFY_WINDOW_SECONDS. */
+  verifier: Verifier;
   /** Read view of approval requests (Telegram messages, GET /ops/approvals/pending). */
   approvalView: ApprovalView;
   /** The Telegram approval channel; undefined without TELEGRAM_BOT_TOKEN. */
@@ -168,7 +175,8 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     {
       store: actions, locks: deploymentLocks, hcl: treeSitterHclEditor(), policy: executorPolicy(() => policy),
       steps: new TerraformSteps(terraform, { planMs: env.TF_PLAN_TIMEOUT * 1000, applyMs: env.TF_APPLY_TIMEOUT * 1000 }),
-      decisions: new SqliteDecisionReader(db), registry: registryLookup, registrySync,
+      decisions: new SqliteDecisionReader(db), registry: registryLookup,
+      registrySync: { syncOne: (runId) => registrySync.syncOne(runId), serialOf: (runId) => registry.getDeployment(runId)?.stateSerial },
       // EXECUTOR-FIX-CLIENT: pass the agent's ModelFixClient here once it is composed (undefined = no fix rounds).
       fix: overrides.fixClient ?? fixClient,
       revisions: new Revisions(actions, executorDataDir, clock),
@@ -181,6 +189,12 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     events,
     overrides.scheduler ?? intervalScheduler,
   );
+  const verificationStore = new SqliteVerificationStore(db, actions, ledger);
+  const verifier = new Verifier({
+    store: verificationStore, decisions: verificationStore, preparer: overrides.actionPreparer ?? executor,
+    timers: overrides.timers ?? realTimers, clock, events, policy: () => policy, windowSeconds: env.VERIFY_WINDOW_SECONDS,
+    newId: (prefix) => newId(prefix, clock.now()), logger: logger.child({ component: 'verification' }),
+  });
   const decisions = new DecisionService({
     store: new SqliteDecisionStore(db, ledger, alerts), registry: registryLookup, policy, model: decisionModel, clock,
     newId: (prefix) => newId(prefix, clock.now()), llmRecorder: metrics, events,
@@ -277,6 +291,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     executor,
     actions,
     deploymentLocks,
+    verifier,
     approvalView,
     telegram,
     app,
@@ -298,11 +313,14 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       stopAutoApprove = startAutoApprover({ policy: policy.auto_approve, view: approvalView, approvals: executor, events, logger });
       // Recovery of actions interrupted by the last stop/crash, then the expiry sweep.
       executor.start();
+      // Re-arms verification deadlines stored before the restart (past ones are evaluated now).
+      verifier.start();
       // Incidents opened but not decided before the last stop/crash.
       decisions.recover();
     },
     async stop() {
       await decisions.stop();
+      verifier.stop();
       executor.beginStop();
       if (terraform instanceof CliTerraformRunner) await terraform.interruptAll();
       await executor.idle();

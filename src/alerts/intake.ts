@@ -55,27 +55,32 @@ export class AlertIntake {
   }
 
   /**
-   * Group commit: several notifications in one outer transaction, each in its own savepoint, so
-   * one bad notification fails alone while the commit cost is shared. Every result is returned
-   * only after the outer commit; listeners and the decision trigger hear about it after that too.
-   * @throws whatever the outer commit throws (then nothing of the batch is stored).
+   * Group commit: several notifications in one transaction, so the commit cost is shared. If the
+   * batch fails, each notification is retried in its own transaction so that one bad
+   * notification fails alone. Results are returned only after their commit; listeners and the
+   * decision trigger hear about them after that too.
    */
   receiveMany(batch: readonly NormalisedNotification[]): Array<IntakeResult | Error> {
-    const { store } = this.deps;
-    const done: Array<{ work: Work; result: IntakeResult } | Error> = store.transaction(() =>
-      batch.map((n) => {
-        try {
-          return store.transaction(() => this.apply(n));
-        } catch (err) {
-          return err instanceof Error ? err : new Error(String(err));
-        }
-      }),
-    );
+    let done: Array<{ work: Work; result: IntakeResult } | Error>;
+    try {
+      done = this.deps.store.transaction(() => batch.map((n) => this.apply(n)));
+    } catch (err) {
+      if (batch.length === 1) done = [asError(err)];
+      else done = batch.map((n) => this.applyAlone(n));
+    }
     return done.map((d) => {
       if (d instanceof Error) return d;
       if (!d.result.duplicate) this.afterCommit(d.work);
       return d.result;
     });
+  }
+
+  private applyAlone(n: NormalisedNotification): { work: Work; result: IntakeResult } | Error {
+    try {
+      return this.deps.store.transaction(() => this.apply(n));
+    } catch (err) {
+      return asError(err);
+    }
   }
 
   /** Stores one notification; runs inside a transaction (or savepoint). */
@@ -200,6 +205,10 @@ export class AlertIntake {
       }
     }
   }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 /**

@@ -2,7 +2,7 @@
  * Apply: the exact saved plan the approver saw, in the run dir, with a backup first; on failure
  * restore the files byte-for-byte and re-apply the original configuration to converge back.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../shared/errors.js';
 import { resolveRunDir } from '../registry/run-id.js';
@@ -52,7 +52,7 @@ export class Applier {
     const backupDir = path.join(staging, 'backup');
     const outputs: StepOutput[] = [...(a.tfOutput as StepOutput[])];
     const secrets = await this.secretsOf(a, staging, planFile);
-    await this.backup(runDir, backupDir, outputs);
+    this.backup(runDir, backupDir);
     const r = await this.d.steps.applyPlan(runDir, planFile);
     outputs.push(keepOutput('apply', r, secrets));
     if (r.exitCode === 0) return this.succeed(a, runDir, staging, outputs);
@@ -68,14 +68,14 @@ export class Applier {
     return this.rollback(a, runDir, backupDir, r, outputs, secrets);
   }
 
-  /** Backs up the run's config files and the state (`state pull`, so remote backends work). */
-  private async backup(runDir: string, backupDir: string, outputs: StepOutput[]): Promise<void> {
-    removeDir(backupDir);
+  /**
+   * Backs up the run's config files next to the state saved at prepare time (the state a
+   * non-stale plan applies to).
+   */
+  private backup(runDir: string, backupDir: string): void {
+    removeDir(path.join(backupDir, 'files'));
     mkdirSync(backupDir, { recursive: true });
     copyConfigFiles(runDir, path.join(backupDir, 'files'));
-    const pulled = await this.d.steps.statePull(runDir);
-    if (pulled.exitCode === 0) writeFileSync(path.join(backupDir, 'state.json'), pulled.stdout, { mode: 0o600 });
-    else outputs.push(keepOutput('state pull (backup)', pulled, []));
   }
 
   /** The plan's sensitive values, to scrub from apply output (from memory, else re-read from the plan). */
@@ -91,11 +91,12 @@ export class Applier {
     const contents: Record<string, Buffer> = {};
     for (const name of files.changed) contents[name] = readFileSync(path.join(staging, name));
     writeFilesAtomic(runDir, contents, files.deleted);
+    await this.resync(a.runId);
     const latest = this.d.store.latestRevision(a.runId);
     const revision = this.d.revisions.record(a.runId, runDir, {
-      parentId: latest?.id ?? a.baseRevisionId, actionId: a.id, planSha256: a.planSha256, stateSerial: await this.stateSerial(runDir),
+      parentId: latest?.id ?? a.baseRevisionId, actionId: a.id, planSha256: a.planSha256,
+      stateSerial: this.d.registrySync?.serialOf?.(a.runId) ?? (await this.stateSerial(runDir)),
     });
-    await this.resync(a.runId);
     const result = { success: true, new_run_id: revision.id, changes_applied: changesApplied(a, files) };
     this.d.store.transition(a.id, ['applying'], 'applied', null, { revisionId: revision.id, result, tfOutput: outputs, stagingDir: null });
     removeDir(staging);

@@ -33,6 +33,8 @@ export interface ExecutorPolicy {
 export interface RegistrySync {
   /** Resolves when the registry reflects the deployment's current state; may throw (logged, not fatal). */
   syncOne(runId: string): Promise<unknown>;
+  /** The state serial the registry last read for the deployment (after syncOne), if known. */
+  serialOf?(runId: string): number | null | undefined;
 }
 
 /** Periodic work (the expiry sweep) without touching timers directly. */

@@ -2,7 +2,7 @@
  * Prepare: from a decided action to a saved, gated plan waiting for approval. All work happens in
  * a staging copy; the run dir is only read.
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../shared/errors.js';
 import { resolveRunDir } from '../registry/run-id.js';
@@ -85,9 +85,24 @@ export class Preparer {
     const diff = this.diffOf(w, files);
     const changes = { edit: plan.kind === 'edit' ? plan.edit : null, replace: plan.kind === 'replace' ? plan.replace : [], kind: plan.kind };
     const common: ActionPatch = { baseRevisionId: base.id, files, diff, changes };
-    const planned = await this.validateAndPlan(w, plan);
+    const [planned] = await Promise.all([this.validateAndPlan(w, plan), this.backupState(w)]);
     if (!planned.ok) return { ok: false, reason: planned.reason, patch: common };
     return this.gate(w, plan, planned.plan, common);
+  }
+
+  /**
+   * The state before the apply, saved now: a saved plan only applies while the state is exactly
+   * the one it was made from (otherwise Terraform refuses it as stale), so the state read here is
+   * the state the apply starts from. `state pull` so remote backends work.
+   */
+  private async backupState(w: Work): Promise<void> {
+    const r = await this.d.steps.statePull(w.runDir);
+    if (r.exitCode !== 0) {
+      w.raw.push({ step: 'state pull (backup)', result: r });
+      return;
+    }
+    mkdirSync(path.join(w.staging, 'backup'), { recursive: true });
+    writeFileSync(path.join(w.staging, 'backup', 'state.json'), r.stdout, { mode: 0o600 });
   }
 
   /** Present instance addresses of the target's block, from the registry. */
@@ -105,7 +120,7 @@ export class Preparer {
       if (!edited.ok) return { ok: false, reason: `editing ${plan.edit.address} ${plan.edit.attributePath}: ${edited.reason}` };
       writeFilesAtomic(w.staging, edited.files);
       w.edited = Object.keys(edited.files);
-      return this.fmt(w);
+      return { ok: true };
     }
     if (plan.kind === 'rollback') {
       const previous = this.d.revisions.previous(w.action.runId);
@@ -117,12 +132,23 @@ export class Preparer {
     return { ok: true };
   }
 
-  private async fmt(w: Work): Promise<Step> {
-    const hcl = w.edited.filter((n) => !n.endsWith('.json'));
-    if (hcl.length === 0) return { ok: true };
-    const r = await this.d.steps.fmt(w.staging, hcl);
-    w.raw.push({ step: 'fmt', result: r });
-    return r.exitCode === 0 ? { ok: true } : { ok: false, reason: describeFailure('formatting the edited files', r) };
+  /**
+   * `terraform fmt -` of the edited files; rewrites those it changes. Returns whether any changed
+   * (the editor keeps formatting, so usually none did and the plan made alongside stays valid).
+   */
+  private async fmt(w: Work, names: readonly string[]): Promise<{ ok: true; changed: boolean } | { ok: false; reason: string }> {
+    const hcl = names.filter((n) => !n.endsWith('.json'));
+    const results = await Promise.all(hcl.map(async (n) => {
+      const text = readFileSync(path.join(w.staging, n), 'utf8');
+      const r = await this.d.steps.fmtText(w.staging, text);
+      w.raw.push({ step: `fmt ${n}`, result: r.result });
+      return { n, text, formatted: r.formatted, result: r.result };
+    }));
+    const bad = results.find((r) => r.formatted === undefined);
+    if (bad) return { ok: false, reason: describeFailure(`formatting ${bad.n}`, bad.result) };
+    const changed = results.filter((r) => r.formatted !== r.text);
+    writeFilesAtomic(w.staging, Object.fromEntries(changed.map((r) => [r.n, r.formatted as string])));
+    return { ok: true, changed: changed.length > 0 };
   }
 
   private diffOf(w: Work, files: { changed: string[]; deleted: string[] }): string {
@@ -134,7 +160,10 @@ export class Preparer {
   private async validateAndPlan(w: Work, plan: EditPlan): Promise<{ ok: true; plan: PlanJson } | { ok: false; reason: string }> {
     const replace = plan.kind === 'replace' ? plan.replace : [];
     for (let round = 1; ; round++) {
-      const attempt = await this.tryPlan(w, replace);
+      // fmt runs alongside the plan; only when it actually reformatted something is the plan redone.
+      const [formatted, first] = await Promise.all([this.fmt(w, round === 1 ? w.edited : []), this.tryPlan(w, replace)]);
+      if (!formatted.ok) return formatted;
+      const attempt = formatted.changed ? await this.tryPlan(w, replace) : first;
       if (attempt.ok) return attempt;
       if (plan.kind !== 'edit' || this.d.fix === undefined || round > this.d.settings.fixMaxAttempts) {
         const rounds = w.fixAttempts.length > 0 ? ` (after ${w.fixAttempts.length} fix round(s))` : '';
@@ -145,15 +174,19 @@ export class Preparer {
       });
       w.fixAttempts.push(fixed);
       this.d.store.patch(w.action.id, { fixAttempts: w.fixAttempts });
-      if (fixed.accepted) await this.fmt({ ...w, edited: [fixed.fileName] });
+      if (fixed.accepted) {
+        const f = await this.fmt(w, [fixed.fileName]);
+        if (!f.ok) return f;
+      }
     }
   }
 
   private async tryPlan(w: Work, replace: readonly string[]): Promise<{ ok: true; plan: PlanJson } | { ok: false; reason: string; diagnostics: string }> {
-    const v = await this.d.steps.validate(w.staging);
+    // validate and plan read the same files; running them together saves one Terraform start-up,
+    // and a plan made next to a failed validate is simply discarded.
+    const [v, p] = await Promise.all([this.d.steps.validate(w.staging), this.d.steps.plan(w.staging, w.planFile, replace)]);
     w.raw.push({ step: 'validate', result: v.result });
     if (!v.ok) return { ok: false, reason: `validating the edited configuration: ${firstLine(v.diagnostics)}`, diagnostics: v.diagnostics };
-    const p = await this.d.steps.plan(w.staging, w.planFile, replace);
     w.raw.push({ step: 'plan', result: p });
     if (p.exitCode !== 0 && p.exitCode !== 2) {
       return { ok: false, reason: describeFailure(`planning deployment "${w.action.runId}"`, p), diagnostics: p.stderr || p.stdout };

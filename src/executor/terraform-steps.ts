@@ -14,6 +14,12 @@ export class TerraformSteps {
     return this.tf.run(['fmt', '-list=false', ...files], { cwd, timeoutMs: this.timeouts.planMs });
   }
 
+  /** `terraform fmt -`: the formatted text of `text`, or undefined when Terraform cannot parse it. */
+  async fmtText(cwd: string, text: string): Promise<{ formatted: string | undefined; result: TerraformResult }> {
+    const result = await this.tf.run(['fmt', '-'], { cwd, timeoutMs: this.timeouts.planMs, input: text });
+    return { formatted: result.exitCode === 0 ? result.stdout : undefined, result };
+  }
+
   async validate(cwd: string): Promise<{ ok: boolean; diagnostics: string; result: TerraformResult }> {
     const result = await this.tf.run(['validate', '-json'], { cwd, timeoutMs: this.timeouts.planMs });
     const parsed = ValidateSchema.safeParse(safeJson(result.stdout));

@@ -8,7 +8,11 @@ export const ShowResourceSchema = z.object({
   name: z.string().min(1),
   index: z.union([z.number(), z.string()]).optional(),
   provider_name: z.string().min(1),
-  values: z.record(z.string(), z.unknown()).nullable().optional(),
+  // Checked as an object without copying it: a 50,000-instance state is large.
+  values: z
+    .custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'must be an object')
+    .nullable()
+    .optional(),
   sensitive_values: z.unknown().optional(),
 });
 export type ShowResource = z.infer<typeof ShowResourceSchema>;

@@ -62,6 +62,11 @@ describe('dashboard in headless Chromium', () => {
     await page.fill('#resource-search', 'web-pool');
     await page.locator('#resource-results td', { hasText: 'terraform_data.pool[0]' }).waitFor();
     await screenshot(page, 'dashboard-pending-desktop.png');
+    await page.setViewportSize({ width: 390, height: 844 });
+    // Nothing may force horizontal scrolling of the page itself at phone width (the diff scrolls inside).
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(page, 'dashboard-pending-390.png', false);
+    await page.setViewportSize({ width: 1366, height: 900 });
 
     await pending.first().getByRole('button', { name: /^Approve / }).click();
     const done = page.locator(`#timeline-list li.action[data-action-id="${actionId}"]`);
@@ -81,11 +86,10 @@ describe('dashboard in headless Chromium', () => {
     await done.locator('summary', { hasText: 'Status history' }).click();
     await done.locator('ol.history li', { hasText: 'applied' }).first().waitFor();
 
-    const desktop = await screenshot(page, 'dashboard-desktop.png');
+    const desktop = await screenshot(page, 'dashboard-applied-desktop.png');
     await page.setViewportSize({ width: 390, height: 844 });
-    // Nothing may force horizontal scrolling of the page itself at phone width.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    const phone = await screenshot(page, 'dashboard-390.png');
+    const phone = await screenshot(page, 'dashboard-applied-390.png');
 
     const total = bytes.total();
     console.log(

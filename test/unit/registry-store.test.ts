@@ -78,6 +78,17 @@ describe('SqliteRegistryStore lookups and history', () => {
     expect(store.getDeployment('a')?.stateSerial).toBe(2);
   });
 
+  it('isCurrent holds only for the stored serial+lineage of a healthy deployment', () => {
+    expect(store.isCurrent('a', '/runs/a', { serial: 1, lineage: 'l-1' })).toBe(false);
+    sync('a');
+    expect(store.isCurrent('a', '/runs/a', { serial: 1, lineage: 'l-1' })).toBe(true);
+    expect(store.isCurrent('a', '/runs/a', { serial: 2, lineage: 'l-1' })).toBe(false);
+    expect(store.isCurrent('a', '/runs/a', { serial: 1, lineage: 'other' })).toBe(false);
+    expect(store.isCurrent('a', '/elsewhere', { serial: 1, lineage: 'l-1' })).toBe(false);
+    store.recordFailure('a', '/runs/a', 'failed', 'boom');
+    expect(store.isCurrent('a', '/runs/a', { serial: 1, lineage: 'l-1' })).toBe(false);
+  });
+
   it('marks resources gone when the state empties, and the deployment destroyed', () => {
     sync('a');
     const out = store.applyState({ runId: 'a', dir: '/runs/a', serial: 3, lineage: 'l-1', state: parseShowJson('a', { format_version: '1.0', values: { root_module: {} } }) });
