@@ -4,7 +4,7 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci
-COPY tsconfig.json schema.sql ./
+COPY tsconfig.json tsconfig.dashboard.json schema.sql ./
 COPY src ./src
 COPY bench ./bench
 RUN npm run build && npm prune --omit=dev

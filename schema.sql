@@ -96,7 +96,6 @@ CREATE TABLE IF NOT EXISTS alert_events (
   at              TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alert_events_fp ON alert_events (fingerprint);
-CREATE INDEX IF NOT EXISTS alert_events_notification ON alert_events (notification_id);
 
 CREATE TABLE IF NOT EXISTS incidents (
   id               TEXT PRIMARY KEY,
@@ -126,7 +125,7 @@ CREATE TABLE IF NOT EXISTS incident_alerts (
 -- Decisions -----------------------------------------------------------------------------------
 CREATE TABLE IF NOT EXISTS decisions (
   id                  TEXT PRIMARY KEY,
-  incident_id         TEXT NOT NULL REFERENCES incidents(id),
+  incident_id         TEXT REFERENCES incidents(id), -- NULL for human requests without an alert (POST /infra)
   run_id              TEXT,
   resource_address    TEXT,
   action_type         TEXT NOT NULL,

@@ -177,7 +177,6 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       steps: new TerraformSteps(terraform, { planMs: env.TF_PLAN_TIMEOUT * 1000, applyMs: env.TF_APPLY_TIMEOUT * 1000 }),
       decisions: new SqliteDecisionReader(db), registry: registryLookup,
       registrySync: { syncOne: (runId) => registrySync.syncOne(runId), serialOf: (runId) => registry.getDeployment(runId)?.stateSerial },
-      // EXECUTOR-FIX-CLIENT: pass the agent's ModelFixClient here once it is composed (undefined = no fix rounds).
       fix: overrides.fixClient ?? fixClient,
       revisions: new Revisions(actions, executorDataDir, clock),
       settings: {

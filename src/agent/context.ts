@@ -37,8 +37,10 @@ export interface HistoryItem {
   parameters: Record<string, unknown>;
   status: string;
   source: string;
-  /** Status of the action that executed it, when there is one (applied, failed, rolled_back…). */
+  /** Status of the action that executed it, when there is one (applied, failed, rolled_back, effective, ineffective…). */
   actionStatus: string | null;
+  /** Verification's finding: seconds from the apply until the alert resolved (effective actions only). */
+  timeToResolveSeconds?: number | null;
 }
 
 /** Everything an agent (Gemini or rules) may look at for one incident. */
@@ -123,6 +125,8 @@ function contextDocument(ctx: DecisionContext) {
     recent_decisions: ctx.history.map((h) => ({
       at: h.createdAt, action_type: h.actionType, parameters: h.parameters, status: h.status, source: h.source,
       action_status: h.actionStatus,
+      // What was tried before and whether it worked: effective / ineffective come from verification.
+      ...(h.timeToResolveSeconds != null ? { time_to_resolve_seconds: h.timeToResolveSeconds } : {}),
     })),
   };
 }

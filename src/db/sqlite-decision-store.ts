@@ -64,18 +64,19 @@ export class SqliteDecisionStore implements DecisionStore {
   history(runId: string, resourceAddress: string, limit: number): HistoryItem[] {
     const rows = this.db
       .prepare(
-        `SELECT d.id, d.created_at, d.action_type, d.parameters_json, d.status, d.source, a.status AS action_status
+        `SELECT d.id, d.created_at, d.action_type, d.parameters_json, d.status, d.source, a.status AS action_status,
+           json_extract(a.result_json, '$.verification.time_to_resolve_seconds') AS ttr
          FROM decisions d LEFT JOIN actions a ON a.decision_id = d.id
          WHERE d.run_id = ? AND d.resource_address = ? ORDER BY d.created_at DESC LIMIT ?`,
       )
       .all(runId, resourceAddress, limit) as Array<{
         id: string; created_at: string; action_type: string; parameters_json: string; status: string; source: string;
-        action_status: string | null;
+        action_status: string | null; ttr: number | null;
       }>;
     return rows.map((r) => ({
       decisionId: r.id, createdAt: r.created_at, actionType: r.action_type,
       parameters: JSON.parse(r.parameters_json) as Record<string, unknown>, status: r.status, source: r.source,
-      actionStatus: r.action_status,
+      actionStatus: r.action_status, timeToResolveSeconds: r.ttr,
     }));
   }
 

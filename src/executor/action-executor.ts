@@ -28,6 +28,8 @@ export class ActionExecutor implements ActionPreparer {
   private stopping = false;
   private cancelSweep: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
+  /** Apply steps for action types other parts own (create_deployment: src/infra). */
+  private readonly appliers = new Map<string, (actionId: string) => Promise<unknown>>();
 
   constructor(
     private readonly d: ExecutorDeps,
@@ -56,9 +58,19 @@ export class ActionExecutor implements ActionPreparer {
   async decide(input: DecideInput): Promise<DecideResult> {
     const result = this.d.store.decide(input);
     if (!result.ok) return result;
-    if (result.status === 'approved') this.track(this.applyThenMaybeReprepare(input.actionId));
+    const custom = this.appliers.get(this.d.store.get(input.actionId)?.actionType ?? '');
+    if (result.status === 'approved') this.track(custom ? custom(input.actionId) : this.applyThenMaybeReprepare(input.actionId));
     else this.dropStaging(input.actionId);
     return result;
+  }
+
+  /**
+   * Lets another part run the apply of its own action type after the same single-use approval
+   * (e.g. POST /infra's create_deployment). `run` must move the action approved → applying → …
+   * through the store and never throw.
+   */
+  registerApplier(actionType: string, run: (actionId: string) => Promise<unknown>): void {
+    this.appliers.set(actionType, run);
   }
 
   /** Expires overdue approvals and removes their staging copies. Returns the expired ids. */

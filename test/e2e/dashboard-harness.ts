@@ -67,6 +67,7 @@ export async function firstContentfulPaint(page: Page): Promise<number | null> {
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, name);
+  if (!fullPage) await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: file, fullPage });
   return file;
 }

@@ -100,4 +100,34 @@ describe('dashboard in headless Chromium', () => {
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  it('with API_TOKEN set: asks for the token, then rejects through the dashboard channel', async () => {
+    const secured = await startListening({ API_TOKEN: 'e2e-secret-token' });
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+    try {
+      const page = await context.newPage();
+      await page.goto(secured.url);
+      await page.locator('#token-form').waitFor({ state: 'visible' });
+      const res = await fetch(`${secured.url}/ops/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(POOL_ALERT) });
+      expect(res.status).toBe(202);
+      await page.locator('#alerts-list li.alert').first().waitFor();
+      // The pending list needs the token: the page says so instead of showing an empty list.
+      await page.locator('#approvals-list', { hasText: 'Enter the API token' }).waitFor({ timeout: 60_000 });
+      await page.getByLabel('API token').fill('e2e-secret-token');
+      await page.getByRole('button', { name: 'Use token' }).click();
+      const card = page.locator('#approvals-list li.approval').first();
+      await card.waitFor({ timeout: 60_000 });
+      const actionId = await card.getAttribute('data-action-id');
+      await card.getByRole('button', { name: /^Reject / }).click();
+      const row = page.locator(`#timeline-list li.action[data-action-id="${actionId}"]`);
+      await expect.poll(() => row.getAttribute('data-status'), { timeout: 30_000 }).toBe('rejected');
+      // The token stays in sessionStorage only, and never appears in the page.
+      expect(await page.evaluate(() => sessionStorage.getItem('infraai.apiToken'))).toBe('e2e-secret-token');
+      expect(await page.content()).not.toContain('e2e-secret-token');
+      await screenshot(page, 'dashboard-token-390.png', false);
+    } finally {
+      await context.close();
+      await secured.service.stop();
+    }
+  });
 });

@@ -66,6 +66,7 @@ describe('ops read API, metrics and OpenAPI', () => {
   it('every /ops GET answers 200 JSON; bad limits 400; unknown ids 404 with a code', async () => {
     const routes = opsGetRoutes(service.app);
     expect(routes.length).toBeGreaterThanOrEqual(8);
+    let limited = 0;
     for (const url of routes.filter((r) => !r.includes(':') && r !== '/ops/events')) {
       const res = await get(url);
       expect(res.statusCode, url).toBe(200);
@@ -73,9 +74,18 @@ describe('ops read API, metrics and OpenAPI', () => {
       const bad = await get(`${url}?limit=-1`);
       // Lists take limit; the rest ignore unknown query keys.
       if (bad.statusCode !== 200) {
+        limited += 1;
         expect(bad.statusCode, url).toBe(400);
         expect(bad.json().error.code, url).toBe('ERR_VALIDATION');
+        expect(bad.json().error.message, url).toMatch(/limit/);
       }
+    }
+    expect(limited).toBeGreaterThanOrEqual(5);
+    for (const url of ['/ops/actions?status=bogus', '/ops/decisions?status=bogus', '/ops/incidents?status=bogus',
+      '/ops/resources?run_id=../etc', '/ops/actions?run_id=../etc', '/ops/alerts/active?offset=-3']) {
+      const res = await get(url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().error.code, url).toBe('ERR_VALIDATION');
     }
     for (const url of routes.filter((r) => r.includes(':'))) {
       const res = await get(url.replace(/:[A-Za-z]+/, 'does-not-exist'));

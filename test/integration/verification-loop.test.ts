@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteDecisionStore } from '../../src/db/sqlite-decision-store.js';
 import type { Service } from '../../src/main.js';
 import type { DomainEvent } from '../../src/shared/events.js';
 import { approve, poolDeployment, startWithDeployments, type Harness } from '../helpers/executor-harness.js';
@@ -71,6 +72,10 @@ describe('verification on the real service (real SQLite, real terraform)', () =>
     expect(kinds).toContain('action.effective');
     expect(h.service.verifier.watching()).toEqual([]);
     expect(h.service.actions.list({ status: 'effective', limit: 10, offset: 0 }).total).toBe(1);
+    // Feedback: the agent's history of this resource now says what was tried and that it worked.
+    const history = new SqliteDecisionStore(h.service.db, h.service.ledger, h.service.alerts).history('web', 'terraform_data.pool', 5);
+    expect(history[0]).toMatchObject({ decisionId: action.decisionId, actionType: 'scale_up', actionStatus: 'effective' });
+    expect(history[0]!.timeToResolveSeconds).toBe(done.result.verification.time_to_resolve_seconds);
   });
 
   it('still firing at the end of a 1 s window → ineffective, and a rollback action awaits approval (not applied)', async () => {

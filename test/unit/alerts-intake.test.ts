@@ -165,3 +165,37 @@ describe('alert intake: lifecycle', () => {
     expect(t.published.map((e) => e.type)).toEqual(['alert.received', 'incident.opened']);
   });
 });
+
+describe('alert intake: group commit', () => {
+  it('stores a batch in one go, and when one notification fails only that one fails', () => {
+    const t = setup();
+    const original = t.store.insertNotification.bind(t.store);
+    t.store.insertNotification = (row) => {
+      if (row.groupKey === 'bad') throw new Error('constraint failed');
+      return original(row);
+    };
+    const out = t.intake.receiveMany([notification([amAlert('1', 'a')], 'g1'), notification([amAlert('2', 'b')], 'bad'), notification([amAlert('3', 'c')], 'g3')]);
+    expect(out[1]).toBeInstanceOf(Error);
+    expect(out.filter((o) => !(o instanceof Error))).toHaveLength(2);
+    expect([...t.store.alerts.keys()].sort()).toEqual(['1', '3']);
+    expect(t.enqueued).toHaveLength(2);
+  });
+
+  it('batches submissions of one event-loop turn into one receiveMany call and settles each after it', async () => {
+    const { IntakeBatcher } = await import('../../src/alerts/intake-batcher.js');
+    const t = setup();
+    const calls: number[] = [];
+    const intake = { receiveMany: (b: readonly NormalisedNotification[]) => { calls.push(b.length); return t.intake.receiveMany(b); } };
+    let flush: (() => void) | undefined;
+    const batcher = new IntakeBatcher(intake, (fn) => { flush = fn; }, 2);
+    const promises = [1, 2, 3].map((i) => batcher.submit(notification([amAlert(String(i), 'a')], `g${i}`)));
+    expect(batcher.pending).toBe(3);
+    flush?.();
+    flush?.();
+    const results = await Promise.all(promises);
+    expect(calls).toEqual([2, 1]);
+    expect(results.map((r) => r.duplicate)).toEqual([false, false, false]);
+    const failing = new IntakeBatcher({ receiveMany: () => { throw new Error('disk full'); } }, (fn) => fn());
+    await expect(failing.submit(notification([amAlert('9', 'a')]))).rejects.toThrow('disk full');
+  });
+});
