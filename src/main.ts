@@ -35,6 +35,11 @@ import { TerraformSteps } from './executor/terraform-steps.js';
 import { SqliteVerificationStore } from './db/sqlite-verification-store.js';
 import { realTimers, type Timers } from './verification/ports.js';
 import { Verifier } from './verification/verifier.js';
+import { SqliteHumanDecisions } from './db/sqlite-human-decisions.js';
+import { DeploymentApplier } from './infra/apply-deployment.js';
+import { CREATE_DEPLOYMENT, DeploymentCreator } from './infra/create-deployment.js';
+import type { InfraDeps } from './infra/ports.js';
+import { infraRoutes } from './http/routes/infra.js';
 import { loadPolicy } from './policy/load-policy.js';
 import type { Policy } from './policy/policy-schema.js';
 import { DecisionService, type ActionPreparer } from './agent/decision-service.js';
@@ -188,6 +193,19 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     events,
     overrides.scheduler ?? intervalScheduler,
   );
+  const infraDeps: InfraDeps = {
+    store: actions, decisions: new SqliteHumanDecisions(db, ledger), terraform,
+    steps: new TerraformSteps(terraform, { planMs: env.TF_PLAN_TIMEOUT * 1000, applyMs: env.TF_APPLY_TIMEOUT * 1000 }),
+    revisions: new Revisions(actions, executorDataDir, clock), deploymentKnown: (runId) => registry.getDeployment(runId) !== undefined,
+    registrySync, locks: deploymentLocks, clock, logger: logger.child({ component: 'infra' }), newId: (prefix) => newId(prefix, clock.now()),
+    settings: {
+      runsDir: config.runsDir, dataDir: executorDataDir, approvalTtlSeconds: env.APPROVAL_TTL_SECONDS,
+      initTimeoutMs: env.TF_INIT_TIMEOUT * 1000, applyTimeoutMs: env.TF_APPLY_TIMEOUT * 1000,
+    },
+  };
+  const deploymentCreator = new DeploymentCreator(infraDeps);
+  const deploymentApplier = new DeploymentApplier(infraDeps);
+  executor.registerApplier(CREATE_DEPLOYMENT, (actionId) => deploymentApplier.run(actionId));
   const verificationStore = new SqliteVerificationStore(db, actions, ledger);
   const verifier = new Verifier({
     store: verificationStore, decisions: verificationStore, preparer: overrides.actionPreparer ?? executor,
@@ -252,6 +270,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       decisionRoutes({ view: new SqliteDecisionView(db, ledger) }),
       registryRoutes({ store: registry, sync: registrySync, apiToken: env.API_TOKEN }),
       actionRoutes({ store: actions, ledger }),
+      infraRoutes({ creator: deploymentCreator, apiToken: env.API_TOKEN }),
       approvalRoutes({ approvals: executor, view: approvalView, apiToken: env.API_TOKEN }),
       ...(telegram?.webhookSecret !== undefined && env.TELEGRAM_WEBHOOK_URL !== undefined
         ? [telegramWebhookRoutes({

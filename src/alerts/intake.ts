@@ -63,7 +63,10 @@ export class AlertIntake {
   receiveMany(batch: readonly NormalisedNotification[]): Array<IntakeResult | Error> {
     let done: Array<{ work: Work; result: IntakeResult } | Error>;
     try {
-      done = this.deps.store.transaction(() => batch.map((n) => this.apply(n)));
+      // One registry lookup per resource key per batch: a storm repeats the same few keys, and
+      // nothing can change the registry inside this synchronous transaction.
+      const resolutions = new Map<string, Resolution>();
+      done = this.deps.store.transaction(() => batch.map((n) => this.apply(n, resolutions)));
     } catch (err) {
       if (batch.length === 1) done = [asError(err)];
       else done = batch.map((n) => this.applyAlone(n));
@@ -77,19 +80,19 @@ export class AlertIntake {
 
   private applyAlone(n: NormalisedNotification): { work: Work; result: IntakeResult } | Error {
     try {
-      return this.deps.store.transaction(() => this.apply(n));
+      return this.deps.store.transaction(() => this.apply(n, new Map()));
     } catch (err) {
       return asError(err);
     }
   }
 
   /** Stores one notification; runs inside a transaction (or savepoint). */
-  private apply(n: NormalisedNotification): { work: Work; result: IntakeResult } {
+  private apply(n: NormalisedNotification, resolutions: Map<string, Resolution>): { work: Work; result: IntakeResult } {
     const { store } = this.deps;
     const now = this.deps.clock.now();
     const at = new Date(now).toISOString();
     const work: Work = {
-      notificationId: this.deps.newId('ntf', now), at, opened: [], resolved: [], touched: new Set(), received: [], resolutions: new Map(),
+      notificationId: this.deps.newId('ntf', now), at, opened: [], resolved: [], touched: new Set(), received: [], resolutions,
     };
     const states = n.alerts.map((a) => store.getAlertState(a.fingerprint));
     const starts = n.alerts.map((a, i) => episodeStart(a, states[i], at));
@@ -180,7 +183,7 @@ export class AlertIntake {
     work.resolved.push(incidentId);
   }
 
-  /** One registry lookup per resource key per notification: a storm repeats the same few keys. */
+  /** Cached per batch (see receiveMany). */
   private resolve(resourceKey: string | null, work: Work): Resolution {
     const cacheKey = resourceKey ?? '\u0000';
     let r = work.resolutions.get(cacheKey);

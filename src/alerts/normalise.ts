@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isSecretKey, redactValue, REDACTED } from '../shared/redact.js';
+import { isSecretKey, isSecretValue, REDACTED } from '../shared/redact.js';
 import { GO_ZERO_TIME, type AlertmanagerPayload, type AmAlert, type SimpleAlert, type WebhookPayload } from './alert-schemas.js';
 
 export type AlertStatus = 'firing' | 'resolved';
@@ -140,11 +140,22 @@ function numericAnnotation(v: string | undefined): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** Annotations and labels can carry secrets (tokens in runbook URLs, passwords in descriptions). */
+/** The shortest value shape isSecretValue knows (a Slack token) has 15 characters. */
+const MIN_SECRET_VALUE = 15;
+
+/**
+ * Annotations and labels can carry secrets (tokens in runbook URLs, passwords in descriptions).
+ * Same rules as redactValue for a flat string map, without its per-call allocations: this runs
+ * for every alert of every notification.
+ */
 function redactStrings(map: Record<string, string>): Record<string, string> {
-  const out = redactValue(map, undefined, new Set<string>()) as Record<string, unknown>;
   const result: Record<string, string> = {};
-  for (const [k, v] of Object.entries(out)) result[k] = maskSecretParams(String(v));
+  for (const k of Object.keys(map)) {
+    const v = map[k] ?? '';
+    if (v !== '' && isSecretKey(k)) result[k] = REDACTED;
+    else if (v.length >= MIN_SECRET_VALUE && isSecretValue(v)) result[k] = REDACTED;
+    else result[k] = maskSecretParams(v);
+  }
   return result;
 }
 

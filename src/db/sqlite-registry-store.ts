@@ -2,8 +2,8 @@ import type { Statement } from 'better-sqlite3';
 import type { Clock } from '../shared/clock.js';
 import { isoAt } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
-import type { KeyKind } from '../registry/lookup-keys.js';
-import { resolveMatches } from '../registry/lookup-resolve.js';
+import { STRONG_KINDS, type KeyKind } from '../registry/lookup-keys.js';
+import { ambiguityReason, MAX_CANDIDATES, resolveMatches } from '../registry/lookup-resolve.js';
 import type { LookupResult, RegistryResource } from '../registry/registry-port.js';
 import type {
   ApplyOutcome,
@@ -29,6 +29,9 @@ import { writeInstances } from './sqlite-registry-write.js';
 
 const LOOKUP_ROW_LIMIT = 200;
 
+const LIGHT_COLUMNS = 'r.id, r.run_id, r.address, r.block_address, r.index_key';
+const STRONG_LIST = [...STRONG_KINDS].map((k) => `'${k}'`).join(', ');
+
 interface LookupRow {
   kind: KeyKind;
   id: number;
@@ -44,7 +47,9 @@ export class SqliteRegistryStore implements RegistryStore {
     getDeployment: Statement<[string], DeploymentRow>;
     listDeployments: Statement<[], DeploymentRow>;
     upsertDeployment: Statement<Record<string, unknown>>;
-    lookup: Statement<[string], LookupRow>;
+    lookupStrong: Statement<[string], LookupRow>;
+    lookupBlocks: Statement<[string], { run_id: string; block_address: string }>;
+    lookupInBlock: Statement<[string, string, string], LookupRow>;
     byId: Statement<[number], ResourceRow>;
     get: Statement<[string, string], ResourceRow>;
     listByDeployment: Statement<[string, number], ResourceRow>;
@@ -68,10 +73,19 @@ export class SqliteRegistryStore implements RegistryStore {
            resource_count = excluded.resource_count, last_error = excluded.last_error,
            synced_at = excluded.synced_at, updated_at = excluded.updated_at`,
       ),
-      lookup: db.prepare(
-        `SELECT k.kind, r.id, r.run_id, r.address, r.block_address, r.index_key
-         FROM resource_keys k JOIN resources r ON r.id = k.resource_id
-         WHERE k.key = ? AND r.status = 'present' AND r.mode = 'managed' LIMIT ${LOOKUP_ROW_LIMIT}`,
+      lookupStrong: db.prepare(
+        `SELECT k.kind, ${LIGHT_COLUMNS} FROM resource_keys k JOIN resources r ON r.id = k.resource_id
+         WHERE k.key = ? AND k.kind IN (${STRONG_LIST}) AND r.status = 'present' AND r.mode = 'managed'
+         LIMIT ${LOOKUP_ROW_LIMIT}`,
+      ),
+      lookupBlocks: db.prepare(
+        `SELECT DISTINCT r.run_id, r.block_address FROM resource_keys k JOIN resources r ON r.id = k.resource_id
+         WHERE k.key = ? AND r.status = 'present' AND r.mode = 'managed' LIMIT ${MAX_CANDIDATES + 1}`,
+      ),
+      lookupInBlock: db.prepare(
+        `SELECT k.kind, ${LIGHT_COLUMNS} FROM resource_keys k JOIN resources r ON r.id = k.resource_id
+         WHERE k.key = ? AND r.run_id = ? AND r.block_address = ? AND r.status = 'present' AND r.mode = 'managed'
+         LIMIT ${LOOKUP_ROW_LIMIT}`,
       ),
       byId: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM resources r WHERE r.id = ?`),
       get: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM resources r WHERE r.run_id = ? AND r.address = ?`),
@@ -169,8 +183,25 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   lookup(key: string): LookupResult {
-    // Decide on light rows; parse attributes only for the rows in the answer.
-    const rows = this.stmts.lookup.all(key);
+    // Strong keys (address, cloud id, self_link) decide alone; they are rare, so this is cheap.
+    const strong = this.stmts.lookupStrong.all(key);
+    if (strong.length > 0) return this.resolveRows(key, strong);
+    // Weak keys (labels, names) can match thousands of rows: ask SQLite for at most
+    // MAX_CANDIDATES + 1 distinct blocks instead of reading every match.
+    const blocks = this.stmts.lookupBlocks.all(key);
+    const only = blocks[0];
+    if (only === undefined) return { status: 'unknown', reason: `no present managed resource has the key "${key}"` };
+    if (blocks.length === 1) return this.resolveRows(key, this.stmts.lookupInBlock.all(key, only.run_id, only.block_address));
+    const list = blocks.slice(0, MAX_CANDIDATES).map((b) => ({ runId: b.run_id, blockAddress: b.block_address }));
+    return {
+      status: 'ambiguous',
+      reason: ambiguityReason(key, list, blocks.length > MAX_CANDIDATES),
+      candidates: blocks.slice(0, MAX_CANDIDATES).map((b) => this.load(this.stmts.lookupInBlock.get(key, b.run_id, b.block_address)!.id)),
+    };
+  }
+
+  /** Decides on light rows; parses attributes only for the rows in the answer. */
+  private resolveRows(key: string, rows: LookupRow[]): LookupResult {
     const matches = rows.map((r) => ({
       kind: r.kind,
       resource: {
@@ -182,10 +213,13 @@ export class SqliteRegistryStore implements RegistryStore {
       },
     }));
     const res = resolveMatches(key, matches, rows.length >= LOOKUP_ROW_LIMIT);
-    const load = (id: number): RegistryResource => toResource(this.stmts.byId.get(id)!);
-    if (res.status === 'matched') return { status: 'matched', matchedBy: res.matchedBy, resource: load(res.resource.id) };
-    if (res.status === 'ambiguous') return { status: 'ambiguous', reason: res.reason, candidates: res.candidates.map((c) => load(c.id)) };
+    if (res.status === 'matched') return { status: 'matched', matchedBy: res.matchedBy, resource: this.load(res.resource.id) };
+    if (res.status === 'ambiguous') return { status: 'ambiguous', reason: res.reason, candidates: res.candidates.map((c) => this.load(c.id)) };
     return res;
+  }
+
+  private load(id: number): RegistryResource {
+    return toResource(this.stmts.byId.get(id)!);
   }
 
   get(runId: string, address: string): RegistryResource | undefined {

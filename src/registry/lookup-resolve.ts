@@ -14,7 +14,7 @@ export type Resolution<T extends MatchRef> =
   | { status: 'ambiguous'; candidates: T[]; reason: string }
   | { status: 'unknown'; reason: string };
 
-const MAX_CANDIDATES = 10;
+export const MAX_CANDIDATES = 10;
 
 /**
  * Turns the rows a key matched into one answer. Pure.
@@ -34,7 +34,6 @@ export function resolveMatches<T extends MatchRef>(key: string, matches: Array<K
     byResource.set(id, entry);
   }
   const entries = [...byResource.values()].sort((a, b) => compareResources(a.resource, b.resource));
-  const runs = new Set(entries.map((e) => e.resource.runId));
   const blocks = new Set(entries.map((e) => `${e.resource.runId}\u0000${e.resource.blockAddress}`));
   const first = entries[0];
   if (first !== undefined && blocks.size === 1) {
@@ -42,13 +41,21 @@ export function resolveMatches<T extends MatchRef>(key: string, matches: Array<K
     return { status: 'matched', resource: first.resource, matchedBy: [...kinds].sort().join(',') };
   }
   const candidates = entries.slice(0, MAX_CANDIDATES).map((e) => e.resource);
-  const names = [...blocks].slice(0, MAX_CANDIDATES).map((b) => b.replace('\u0000', ':'));
+  const blockList = [...blocks].map((b) => {
+    const [runId = '', blockAddress = ''] = b.split('\u0000');
+    return { runId, blockAddress };
+  });
+  return { status: 'ambiguous', candidates, reason: ambiguityReason(key, blockList, truncated) };
+}
+
+/** Why a key names no single resource: the deployments and blocks it matched. Pure. */
+export function ambiguityReason(key: string, blocks: Array<{ runId: string; blockAddress: string }>, truncated: boolean): string {
   const atLeast = truncated ? 'at least ' : '';
-  const reason =
-    runs.size > 1
-      ? `key "${key}" matches resources in ${atLeast}${runs.size} deployments (${[...runs].slice(0, MAX_CANDIDATES).join(', ')}): ${names.join(', ')}`
-      : `key "${key}" matches ${atLeast}${blocks.size} different resources in deployment "${[...runs][0] ?? ''}": ${names.join(', ')}`;
-  return { status: 'ambiguous', candidates, reason };
+  const runs = [...new Set(blocks.map((b) => b.runId))];
+  const names = blocks.slice(0, MAX_CANDIDATES).map((b) => `${b.runId}:${b.blockAddress}`);
+  return runs.length > 1
+    ? `key "${key}" matches resources in ${atLeast}${runs.length} deployments (${runs.slice(0, MAX_CANDIDATES).join(', ')}): ${names.join(', ')}`
+    : `key "${key}" matches ${atLeast}${blocks.length} different resources in deployment "${runs[0] ?? ''}": ${names.join(', ')}`;
 }
 
 /** Deployment, then block, then instance key (numbers numerically, so pool[2] < pool[10]). */

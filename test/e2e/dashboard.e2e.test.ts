@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main.js';
+import { parseExposition, sampleValue } from '../helpers/ops-api.js';
 import { buildDashboard, countBytes, firstContentfulPaint, launchChromium, screenshot, startListening } from './dashboard-harness.js';
 
 /** A firing alert for the demo's node pool, in the simple webhook form. */
@@ -79,6 +80,12 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.evaluate(() => (window as unknown as { __mark?: number }).__mark)).toBe(42);
     const approvals = await (await fetch(`${url}/ops/actions/${actionId}`)).json() as { approvals: Array<{ channel: string; outcome: string }> };
     expect(approvals.approvals).toEqual([expect.objectContaining({ channel: 'dashboard', outcome: 'accepted' })]);
+    // The same flow, as Prometheus sees it.
+    const metrics = parseExposition(await (await fetch(`${url}/metrics`)).text());
+    expect(sampleValue(metrics, 'infraai_approvals_total', { verdict: 'approve', outcome: 'accepted', channel: 'dashboard' })).toBe(1);
+    expect(sampleValue(metrics, 'infraai_decisions_total', { source: 'rules' })).toBe(1);
+    expect(sampleValue(metrics, 'infraai_actions_total', { outcome: 'applied' })).toBe(1);
+    expect(sampleValue(metrics, 'infraai_terraform_command_duration_seconds_count', { subcommand: 'apply' })).toBeGreaterThanOrEqual(1);
 
     // Terraform output on demand.
     await done.locator('summary', { hasText: 'Terraform output' }).click();

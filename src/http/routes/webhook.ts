@@ -51,6 +51,9 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
       '/ops/webhook',
       {
         bodyLimit: deps.bodyLimitBytes ?? 1_048_576,
+        // The handler builds the reply from numbers and ids; re-validating it with zod on every
+        // request cost ~5% of intake time. The schema below still documents it (OpenAPI).
+        serializerCompiler: () => (data) => JSON.stringify(data),
         schema: {
           description: 'Receives an Alertmanager webhook (version 4) or {"resource_id","metric","value","threshold"}.',
           body: z.unknown(),
