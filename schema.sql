@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS resources (
 );
 CREATE INDEX IF NOT EXISTS resources_cloud_id ON resources (cloud_id);
 CREATE INDEX IF NOT EXISTS resources_name ON resources (name);
+CREATE INDEX IF NOT EXISTS resources_block ON resources (run_id, block_address);
 
 -- Lookup keys the alert path resolves against: name label, address, cloud id, name/self_link
 -- attributes, label and tag values.
@@ -85,7 +86,8 @@ CREATE TABLE IF NOT EXISTS alerts (
   last_seen_at     TEXT NOT NULL,
   resolved_at      TEXT
 );
-CREATE INDEX IF NOT EXISTS alerts_status ON alerts (status);
+-- Serves GET /ops/alerts/active (firing, newest first) without sorting every firing alert.
+CREATE INDEX IF NOT EXISTS alerts_status ON alerts (status, first_seen_at);
 CREATE INDEX IF NOT EXISTS alerts_incident ON alerts (incident_id, status);
 
 CREATE TABLE IF NOT EXISTS alert_events (

@@ -1,5 +1,6 @@
 /** The servers bench/webhook.ts measures, each run in its own child process (talks over IPC). */
 import Fastify from 'fastify';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { DecisionTrigger } from '../src/alerts/ports.js';
 import { loadConfig } from '../src/config/config.js';
 import { compose } from '../src/main.js';
@@ -23,13 +24,35 @@ export async function runChild(role: 'service' | 'bare', resources: number): Pro
   seed(service.registry, resources);
   await service.app.listen({ port: 0, host: '127.0.0.1' });
   process.send?.({ port: (service.app.server.address() as { port: number }).port });
+  // Where the time goes: commit batch sizes and durations, and event-loop stalls.
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const batches: Array<[number, number]> = [];
+  const receiveMany = service.intake.receiveMany.bind(service.intake);
+  service.intake.receiveMany = (b) => {
+    const t = performance.now();
+    try {
+      return receiveMany(b);
+    } finally {
+      batches.push([b.length, performance.now() - t]);
+    }
+  };
   const exists = service.db.prepare('SELECT 1 FROM notifications WHERE id = ?').pluck();
   process.on('message', (m: string | { missing: string[] }) => {
     if (typeof m === 'object') {
       process.send?.({ missing: m.missing.filter((id) => exists.get(id) === undefined).length });
     } else if (m === 'counts') {
       const counts = Object.fromEntries(TABLES.map((t) => [t, (service.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]));
-      process.send?.({ counts, enqueued });
+      const sorted = batches.map(([, ms]) => ms).sort((a, b) => a - b);
+      const pct = (p: number) => Number((sorted[Math.floor((sorted.length - 1) * p)] ?? 0).toFixed(2));
+      const intake = {
+        batches: batches.length, meanBatch: Number((batches.reduce((n, [k]) => n + k, 0) / Math.max(1, batches.length)).toFixed(1)),
+        commitMsP50: pct(0.5), commitMsP99: pct(0.99), commitMsMax: pct(1),
+        loopDelayMsP99: Number((loop.percentile(99) / 1e6).toFixed(1)), loopDelayMsMax: Number((loop.max / 1e6).toFixed(1)),
+      };
+      batches.length = 0;
+      loop.reset();
+      process.send?.({ counts, enqueued, intake });
     } else if (m === 'stop') {
       void service.stop().then(() => {
         process.send?.({});

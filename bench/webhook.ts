@@ -17,7 +17,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const RESOURCES = 50;
 
-type Reply = { port?: number; counts?: Record<string, number>; enqueued?: number; missing?: number };
+type Reply = { port?: number; counts?: Record<string, number>; enqueued?: number; missing?: number; intake?: Record<string, number> };
 
 /** One Alertmanager-shaped notification with `alerts` new alerts (fresh fingerprints) spread over the pools. */
 export function notification(seq: number, alerts = 2, status: 'firing' | 'resolved' = 'firing', alertname = 'NodePoolCPUHigh') {
@@ -110,11 +110,12 @@ async function main(): Promise<void> {
       bareFastify: bareResult,
       service: {
         ...serviceResult, acceptedIdsChecked: acceptedIds.length, storedNotifications: afterLoad.counts?.notifications,
-        acceptedButNotStored: lost,
+        acceptedButNotStored: lost, intake: afterLoad.intake,
       },
       storm: {
         alerts: 10_000, resources: RESOURCES, statuses: stormStatuses, ms: Math.round(stormMs),
         decisionsEnqueued: (after.enqueued ?? 0) - before, incidents: after.counts?.incidents, storedAlerts: after.counts?.alerts,
+        intake: after.intake,
       },
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

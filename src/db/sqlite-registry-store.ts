@@ -43,6 +43,8 @@ interface LookupRow {
 
 /** The registry on SQLite: deployments, resources and their lookup keys. */
 export class SqliteRegistryStore implements RegistryStore {
+  // CROSS JOIN pins the join order: start from the key (a handful of rows), never from all of
+  // a deployment's resources, which the planner otherwise picks when run_id is constrained.
   private readonly stmts: {
     getDeployment: Statement<[string], DeploymentRow>;
     listDeployments: Statement<[], DeploymentRow>;
@@ -50,6 +52,7 @@ export class SqliteRegistryStore implements RegistryStore {
     lookupStrong: Statement<[string], LookupRow>;
     lookupBlocks: Statement<[string], { run_id: string; block_address: string }>;
     lookupInBlock: Statement<[string, string, string], LookupRow>;
+    firstInBlock: Statement<[string, string, string], { id: number }>;
     byId: Statement<[number], ResourceRow>;
     get: Statement<[string, string], ResourceRow>;
     listByDeployment: Statement<[string, number], ResourceRow>;
@@ -74,18 +77,23 @@ export class SqliteRegistryStore implements RegistryStore {
            synced_at = excluded.synced_at, updated_at = excluded.updated_at`,
       ),
       lookupStrong: db.prepare(
-        `SELECT k.kind, ${LIGHT_COLUMNS} FROM resource_keys k JOIN resources r ON r.id = k.resource_id
+        `SELECT k.kind, ${LIGHT_COLUMNS} FROM resource_keys k CROSS JOIN resources r ON r.id = k.resource_id
          WHERE k.key = ? AND k.kind IN (${STRONG_LIST}) AND r.status = 'present' AND r.mode = 'managed'
          LIMIT ${LOOKUP_ROW_LIMIT}`,
       ),
       lookupBlocks: db.prepare(
-        `SELECT DISTINCT r.run_id, r.block_address FROM resource_keys k JOIN resources r ON r.id = k.resource_id
+        `SELECT DISTINCT r.run_id, r.block_address FROM resource_keys k CROSS JOIN resources r ON r.id = k.resource_id
          WHERE k.key = ? AND r.status = 'present' AND r.mode = 'managed' LIMIT ${MAX_CANDIDATES + 1}`,
       ),
       lookupInBlock: db.prepare(
-        `SELECT k.kind, ${LIGHT_COLUMNS} FROM resource_keys k JOIN resources r ON r.id = k.resource_id
+        `SELECT k.kind, ${LIGHT_COLUMNS} FROM resource_keys k CROSS JOIN resources r ON r.id = k.resource_id
          WHERE k.key = ? AND r.run_id = ? AND r.block_address = ? AND r.status = 'present' AND r.mode = 'managed'
          LIMIT ${LOOKUP_ROW_LIMIT}`,
+      ),
+      firstInBlock: db.prepare(
+        `SELECT r.id FROM resources r WHERE r.run_id = ? AND r.block_address = ? AND r.status = 'present'
+         AND r.mode = 'managed' AND EXISTS (SELECT 1 FROM resource_keys k WHERE k.key = ? AND k.resource_id = r.id)
+         ORDER BY r.id LIMIT 1`,
       ),
       byId: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM resources r WHERE r.id = ?`),
       get: db.prepare(`SELECT ${RESOURCE_COLUMNS} FROM resources r WHERE r.run_id = ? AND r.address = ?`),
@@ -196,7 +204,7 @@ export class SqliteRegistryStore implements RegistryStore {
     return {
       status: 'ambiguous',
       reason: ambiguityReason(key, list, blocks.length > MAX_CANDIDATES),
-      candidates: blocks.slice(0, MAX_CANDIDATES).map((b) => this.load(this.stmts.lookupInBlock.get(key, b.run_id, b.block_address)!.id)),
+      candidates: blocks.slice(0, MAX_CANDIDATES).map((b) => this.load(this.stmts.firstInBlock.get(b.run_id, b.block_address, key)!.id)),
     };
   }
 

@@ -84,8 +84,12 @@ describe('POST /infra (real SQLite, real terraform)', () => {
     const dup = await post({ run_id: 'web-2', files: { 'main.tf': MAIN } });
     expect(dup.statusCode).toBe(409);
 
-    const r = await service.executor.decide({ actionId: body.action_id, verdict: 'approve', channel: 'rest', actor: 'tester', planSha256: body.plan_sha256 });
-    expect(r).toEqual({ ok: true, status: 'approved' });
+    // Listed for approval like any action, then approved over REST, bound to the plan hash.
+    const pending = await service.app.inject({ method: 'GET', url: '/ops/approvals/pending', headers: auth });
+    expect(pending.statusCode, pending.body).toBe(200);
+    expect(pending.body).toContain(body.action_id);
+    const r = await service.app.inject({ method: 'POST', url: `/ops/approve/${body.action_id}`, headers: auth, payload: { plan_sha256: body.plan_sha256 } });
+    expect(r.statusCode, r.body).toBe(200);
     await service.executor.idle();
     const a = service.actions.get(body.action_id)!;
     expect(a.status, a.statusReason ?? '').toBe('applied');
@@ -97,6 +101,11 @@ describe('POST /infra (real SQLite, real terraform)', () => {
     expect(service.registry.listByDeployment('web-2', 10).map((x) => x.address).sort()).toEqual(['terraform_data.web[0]', 'terraform_data.web[1]']);
     expect(service.actions.latestRevision('web-2')?.actionId).toBe(body.action_id);
     expect(service.actions.statusHistory(body.action_id).map((h) => h.status)).toEqual(['proposed', 'preparing', 'awaiting_approval', 'approved', 'applying', 'applied']);
+
+    const view = await service.app.inject({ method: 'GET', url: `/ops/actions/${body.action_id}` });
+    expect(view.statusCode).toBe(200);
+    expect(view.json().result).toMatchObject({ success: true, new_run_id: a.revisionId });
+    expect((await service.app.inject({ method: 'GET', url: `/ops/decisions/${decision.id as string}` })).statusCode).toBe(200);
 
     const again = await post({ run_id: 'web-2', files: { 'main.tf': MAIN } });
     expect(again.statusCode).toBe(409);
