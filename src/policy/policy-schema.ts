@@ -47,7 +47,7 @@ export type AttributeBounds = z.infer<typeof AttributeBoundsSchema>;
 /** The embedded default: conservative, human approval always required. Mirrors policy.example.yaml. */
 export const DEFAULT_POLICY: Policy = PolicySchema.parse({
   version: 1,
-  allowed_action_types: ['scale_up', 'scale_down', 'restart', 'no_action'],
+  allowed_action_types: ['scale_up', 'scale_down', 'restart', 'modify_config', 'rollback', 'no_action'],
   min_confidence: 0.6,
   changeable_attributes: [
     'count',

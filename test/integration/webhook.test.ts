@@ -129,7 +129,7 @@ describe('POST /ops/webhook rejects without storing', () => {
   });
 
   it('answers 400 naming the field for bad payloads, 401 for missing or wrong credentials, 413 for big bodies', async () => {
-    service = await startTestService(testConfig({ WEBHOOK_TOKEN: TOKEN }));
+    service = await startTestService(testConfig({ WEBHOOK_TOKEN: TOKEN }), { decisionTrigger: new RecordingTrigger() });
     const s = service;
     const before = rowCounts(s.db);
     const send = (payload: string | object, headers: Record<string, string> = bearer) =>
@@ -162,7 +162,7 @@ describe('POST /ops/webhook rejects without storing', () => {
   });
 
   it('answers 503 with Retry-After (never a 2xx) when the database refuses the write, and stores nothing', async () => {
-    service = await startTestService(testConfig());
+    service = await startTestService(testConfig(), { decisionTrigger: new RecordingTrigger() });
     const before = rowCounts(service.db);
     service.db.pragma('query_only = ON'); // what a full or read-only disk looks like to SQLite
     const res = await service.app.inject({ method: 'POST', url: '/ops/webhook', payload: amFixture('group-firing') });

@@ -78,7 +78,8 @@ describe('evaluateDecision', () => {
     [d({ parameters: { node_count: 'three' } }), cur, 'value_type'],
     [d({ action_type: 'modify_config', parameters: { machine_type: 'n2-highmem-96' } }), {}, 'allowed_values'],
   ] as const)('refuses %j (rule %s)', (decision, current, rule) => {
-    const policy = PolicySchema.parse({ ...DEFAULT_POLICY, allowed_action_types: [...DEFAULT_POLICY.allowed_action_types, 'modify_config'] });
+    // A policy that switches rollback off, to exercise the allowed_action_types rule.
+    const policy = PolicySchema.parse({ ...DEFAULT_POLICY, allowed_action_types: DEFAULT_POLICY.allowed_action_types.filter((a) => a !== 'rollback') });
     const v = evaluateDecision(decision, current, policy);
     expect(v).toMatchObject({ allowed: false, rule: rule === 'allowed_action_types' ? rule : rule });
     if (!v.allowed) expect(v.message.length).toBeGreaterThan(5);

@@ -76,8 +76,8 @@ describe('verification', () => {
       resourceAddress: 'terraform_data.pool', confidence: 0.6, ofActionId: 'act_1', parameters: {},
     });
     expect(d.reason).toContain('action act_1 was ineffective: alert still firing after 900 s');
-    // The default policy does not list rollback: recorded, and no auto-approval applies.
-    expect(d.policyVerdict).toMatchObject({ allowed: false, rule: 'allowed_action_types' });
+    // The default policy allows rollback; auto-approval is off, so a human decides.
+    expect(d.policyVerdict).toMatchObject({ allowed: true, autoApprove: false });
     expect(a.result!.rollbackDecisionId).toBe(d.id);
     expect(s.prepared).toEqual([d.id]);
     expect(s.seen).toContainEqual({ type: 'decision.created', decisionId: d.id, incidentId: 'inc_1', status: 'proposed' });
@@ -92,7 +92,7 @@ describe('verification', () => {
     expect(s.prepared).toEqual([]);
   });
 
-  it('a policy refusal other than allowed_action_types blocks the rollback (nothing prepared)', () => {
+  it('a policy refusal blocks the rollback (nothing prepared)', () => {
     const strict = setup({ ...DEFAULT_POLICY, allowed_action_types: ['rollback'], min_confidence: 0.9 });
     strict.verifier.start();
     applied(strict.store);
@@ -100,6 +100,16 @@ describe('verification', () => {
     strict.timers.advance(WINDOW * 1000);
     expect(strict.store.decisions[0]).toMatchObject({ status: 'blocked_by_policy', policyVerdict: { rule: 'min_confidence' } });
     expect(strict.prepared).toEqual([]);
+  });
+
+  it('an operator who switched rollback off gets a blocked decision, not a rollback request', () => {
+    const off = setup({ ...DEFAULT_POLICY, allowed_action_types: ['scale_up', 'no_action'] });
+    off.verifier.start();
+    applied(off.store);
+    off.verifier.onApplied('act_1');
+    off.timers.advance(WINDOW * 1000);
+    expect(off.store.decisions[0]).toMatchObject({ status: 'blocked_by_policy', policyVerdict: { rule: 'allowed_action_types' } });
+    expect(off.prepared).toEqual([]);
   });
 
   it('alerts already resolved when the apply finished → effective at once, ttr 0', () => {
