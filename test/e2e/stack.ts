@@ -1,0 +1,216 @@
+/**
+ * The whole stack as a user runs it: the BUILT service as a child process (`node
+ * dist/src/cli.js serve`), a real Alertmanager delivering to it with bearer auth, real Terraform,
+ * and fake Gemini / Telegram servers on loopback speaking their real HTTP protocols.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { FakeGeminiServer } from '../fakes/fake-gemini-server.js';
+import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
+import { tempWorkspace } from '../helpers/service.js';
+
+export const ROOT = new URL('../../', import.meta.url).pathname;
+const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
+const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
+export const WEBHOOK_TOKEN = 'e2e-webhook-token-4f1d2c';
+export const API_TOKEN = 'e2e-api-token-9a8b7c';
+export const ALLOWED_USER = 4242;
+export const CHAT_ID = '-100777';
+
+/** A terraform_data deployment shaped like the demo, plus a pool whose new instances fail on apply. */
+export const SHOP_FILES: Record<string, string> = {
+  'main.tf': `# E2E deployment (offline: terraform_data only).
+resource "terraform_data" "pool" {
+  count = 2
+  input = {
+    pool         = "shop-pool"
+    machine_type = "e2-small"
+  }
+}
+
+resource "terraform_data" "vm" {
+  input = {
+    name       = "shop-vm"
+    node_count = 2
+  }
+}
+
+resource "terraform_data" "web" {
+  input = {
+    name     = "shop-web"
+    replicas = var.web_replicas
+  }
+}
+
+# Instances at index >= 1 fail on create, so scaling this pool exercises rollback.
+resource "terraform_data" "batch" {
+  count = 1
+  input = {
+    pool = "batch-pool"
+  }
+
+  provisioner "local-exec" {
+    command = "test \${count.index} -lt 1"
+  }
+}
+`,
+  'variables.tf': 'variable "web_replicas" {\n  type    = number\n  default = 1\n}\n',
+  'terraform.tfvars': 'web_replicas = 2\n',
+  '.infraai-bootstrap': '',
+};
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls until `check` returns a value; fails after `ms` saying what it waited for. */
+export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function spawnLogged(bin: string, args: string[], env: NodeJS.ProcessEnv, log: { text: string }): ChildProcess {
+  const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => { log.text += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { log.text += d.toString(); });
+  return child;
+}
+
+async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill(signal);
+  return exited;
+}
+
+export interface Stack {
+  url: string;
+  amUrl: string;
+  runDir: string;
+  root: string;
+  telegram: FakeTelegramServer;
+  gemini: FakeGeminiServer | undefined;
+  serviceLog: { text: string };
+  api<T = Record<string, unknown>>(pathAndQuery: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
+  /** Posts one alert to Alertmanager's API; `resolved` sends it with an end time in the past. */
+  fireAlert(labels: Record<string, string>, opts?: { resolved?: boolean; annotations?: Record<string, string> }): Promise<void>;
+  stop(): Promise<number | null>;
+}
+
+export async function startStack(opts: { gemini: boolean; verifyWindowSeconds?: number }): Promise<Stack> {
+  for (const f of [CLI, ALERTMANAGER]) {
+    if (!existsSync(f)) throw new Error(`${f} is missing (run \`npm run build\`; .ci/run installs prometheus-alertmanager)`);
+  }
+  const ws = tempWorkspace('infraai-e2e-loop-');
+  const runDir = path.join(ws.runsDir, 'shop');
+  mkdirSync(runDir, { recursive: true });
+  for (const [name, text] of Object.entries(SHOP_FILES)) writeFileSync(path.join(runDir, name), text);
+
+  const telegram = new FakeTelegramServer();
+  await telegram.start();
+  const gemini = opts.gemini ? await FakeGeminiServer.start() : undefined;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const serviceLog = { text: '' };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH, HOME: process.env.HOME, TF_CLI_CONFIG_FILE: '/dev/null',
+    PORT: String(port), HOST: '127.0.0.1', DATABASE_PATH: ws.dbPath, RUNS_DIR: ws.runsDir, LOG_LEVEL: 'info',
+    WEBHOOK_TOKEN, API_TOKEN, VERIFY_WINDOW_SECONDS: String(opts.verifyWindowSeconds ?? 120),
+    TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_CHAT_ID: CHAT_ID, TELEGRAM_ALLOWED_USER_IDS: String(ALLOWED_USER),
+    TELEGRAM_API_ROOT: telegram.apiRoot,
+    ...(gemini ? { GEMINI_API_KEY: 'fake-gemini-key-e2e', GEMINI_BASE_URL: gemini.baseUrl, GEMINI_MAX_RETRIES: '0' } : {}),
+  };
+  const service = spawnLogged(process.execPath, [CLI, 'serve'], env, serviceLog);
+  await waitFor('the service to answer /health', async () => {
+    if (service.exitCode !== null) throw new Error(`service exited ${service.exitCode}: ${serviceLog.text.slice(-3000)}`);
+    const r = await fetch(`${url}/health`).catch(() => undefined);
+    return r?.status === 200 ? true : undefined;
+  }, 90_000);
+
+  const amDir = path.join(ws.root, 'alertmanager');
+  mkdirSync(amDir, { recursive: true });
+  writeFileSync(path.join(amDir, 'am.yml'), `route:
+  receiver: infraai
+  group_by: ['alertname']
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: infraai
+    webhook_configs:
+      - url: ${url}/ops/webhook
+        send_resolved: true
+        http_config:
+          authorization:
+            type: Bearer
+            credentials: ${WEBHOOK_TOKEN}
+`);
+  const amPort = await freePort();
+  const amUrl = `http://127.0.0.1:${amPort}`;
+  const amLog = { text: '' };
+  const am = spawnLogged(ALERTMANAGER, [
+    `--config.file=${path.join(amDir, 'am.yml')}`, `--storage.path=${path.join(amDir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=',
+  ], { PATH: process.env.PATH }, amLog);
+  await waitFor('Alertmanager to be ready', async () => {
+    if (am.exitCode !== null) throw new Error(`alertmanager exited: ${amLog.text.slice(-2000)}`);
+    const r = await fetch(`${amUrl}/-/ready`).catch(() => undefined);
+    return r?.ok ? true : undefined;
+  });
+
+  const api: Stack['api'] = async (p, init = {}) => {
+    const r = await fetch(`${url}${p}`, {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${API_TOKEN}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    });
+    return { status: r.status, body: (await r.json()) as never };
+  };
+
+  const fireAlert: Stack['fireAlert'] = async (labels, o = {}) => {
+    const now = Date.now();
+    const r = await fetch(`${amUrl}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{
+        labels, annotations: o.annotations ?? { summary: `${labels.alertname} on ${Object.values(labels).join(' ')}` },
+        startsAt: new Date(now - 120_000).toISOString(),
+        endsAt: new Date(o.resolved ? now - 1_000 : now + 3_600_000).toISOString(),
+        generatorURL: 'http://prometheus.e2e.test/graph',
+      }]),
+    });
+    if (r.status !== 200) throw new Error(`alertmanager refused the alert: ${r.status} ${await r.text()}`);
+  };
+
+  return {
+    url, amUrl, runDir, root: ws.root, telegram, gemini, serviceLog, api, fireAlert,
+    async stop() {
+      await stopChild(am);
+      const code = await stopChild(service);
+      await telegram.close();
+      await gemini?.close();
+      return code;
+    },
+  };
+}
