@@ -86,8 +86,8 @@ describe('full loop with Gemini: alert → Alertmanager → decision → Telegra
     expect(readFileSync(path.join(stack.runDir, 'main.tf'), 'utf8')).toContain('node_count = 3');
     const vm = (await stateResources(stack.runDir)).find((r) => r.address === 'terraform_data.vm');
     expect(vm?.values.input?.node_count).toBe(3);
-    const resources = (await stack.api<{ items: Array<{ address: string; attributes: { input?: { node_count?: number } } }> }>('/ops/resources?q=shop-vm')).body;
-    expect(resources.items.find((r) => r.address === 'terraform_data.vm')?.attributes.input?.node_count).toBe(3);
+    const resources = (await stack.api<{ resources: Array<{ address: string; attributes: { input?: { node_count?: number } } }> }>("/ops/resources?q=shop-vm")).body;
+    expect(resources.resources.find((r) => r.address === 'terraform_data.vm')?.attributes.input?.node_count).toBe(3);
     await stack.telegram.waitFor(() => /Applied/i.test(stack.telegram.messages.get(msg.message_id)?.text ?? ''), 'the request edited to applied');
 
     await stack.fireAlert({ alertname: 'VMCPUHigh', resource_id: 'shop-vm', severity: 'critical' }, { resolved: true });
@@ -141,6 +141,7 @@ describe('full loop with the rules agent: apply, rejection and a failing apply',
     const files = snapshot(stack.runDir);
     await stack.fireAlert({ alertname: 'BatchQueueHigh', pool: 'batch-pool', severity: 'warning' });
     const pending = await actionFor(stack, 'terraform_data.batch', ['awaiting_approval']);
+    const msg = await requestMessage(stack, pending.id);
     const approve = await stack.api(`/ops/approve/${pending.id}`, { method: 'POST', body: { actor: 'e2e', reason: 'try it' } });
     expect(approve.status).toBe(200);
     const done = await actionFor(stack, 'terraform_data.batch', ['rolled_back', 'rollback_failed']);
@@ -149,9 +150,8 @@ describe('full loop with the rules agent: apply, rejection and a failing apply',
     expect((await stateResources(stack.runDir)).filter((r) => r.address.startsWith('terraform_data.batch['))).toHaveLength(1);
     const d = await detail(stack, done.id);
     expect(JSON.stringify(d.rollback)).toContain('local-exec');
-    const msg = await requestMessage(stack, pending.id).catch(() => undefined);
-    if (msg) {
-      await stack.telegram.waitFor(() => /rolled back/i.test(stack.telegram.messages.get(msg.message_id)?.text ?? ''), 'the request edited to rolled back');
-    }
+    expect(d.approvals).toContainEqual(expect.objectContaining({ channel: 'rest', outcome: 'accepted' }));
+    await stack.telegram.waitFor(() => /rolled back/i.test(stack.telegram.messages.get(msg.message_id)?.text ?? ''), 'the request edited to rolled back');
+    expect(stack.telegram.messages.get(msg.message_id)?.reply_markup?.inline_keyboard.flat() ?? []).toEqual([]);
   }, 240_000);
 });
