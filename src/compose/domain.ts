@@ -1,0 +1,111 @@
+import path from 'node:path';
+import { DecisionService } from '../agent/decision-service.js';
+import { ModelFixClient } from '../agent/fix-client.js';
+import { AlertIntake } from '../alerts/intake.js';
+import { IntakeBatcher } from '../alerts/intake-batcher.js';
+import { SqliteActionStore } from '../db/sqlite-action-store.js';
+import { SqliteAlertStore } from '../db/sqlite-alert-store.js';
+import { SqliteApprovalView } from '../db/sqlite-approval-view.js';
+import { SqliteDecisionReader } from '../db/sqlite-decision-reader.js';
+import { SqliteDecisionStore } from '../db/sqlite-decision-store.js';
+import { SqliteHumanDecisions } from '../db/sqlite-human-decisions.js';
+import { SqliteRegistryStore } from '../db/sqlite-registry-store.js';
+import { SqliteVerificationStore } from '../db/sqlite-verification-store.js';
+import { ActionExecutor } from '../executor/action-executor.js';
+import { DeploymentLocks } from '../executor/deployment-locks.js';
+import { treeSitterHclEditor } from '../executor/hcl-editor-adapter.js';
+import { executorPolicy } from '../executor/policy-adapter.js';
+import { intervalScheduler } from '../executor/ports.js';
+import { Revisions } from '../executor/revisions.js';
+import { TerraformSteps } from '../executor/terraform-steps.js';
+import { DeploymentApplier } from '../infra/apply-deployment.js';
+import { CREATE_DEPLOYMENT, DeploymentCreator } from '../infra/create-deployment.js';
+import type { InfraDeps } from '../infra/ports.js';
+import { loadPolicy } from '../policy/load-policy.js';
+import { RegistrySync } from '../registry/registry-sync.js';
+import { newId } from '../shared/ids.js';
+import { realTimers } from '../verification/ports.js';
+import { Verifier } from '../verification/verifier.js';
+import { geminiFrom, telegramFrom } from './adapters.js';
+import type { Core } from './core.js';
+import type { Overrides } from './types.js';
+
+/** Builds the domain services on top of the core, wiring each one's ports to the others. */
+export function buildDomain(core: Core, overrides: Overrides) {
+  const { config, logger, clock, db, metrics, terraform, ledger, events } = core;
+  const env = config.env;
+  const alerts = new SqliteAlertStore(db);
+  const registry = new SqliteRegistryStore(db, clock);
+  const registryLookup = overrides.registryLookup ?? registry;
+  const deploymentLocks = new DeploymentLocks();
+  const registrySync = new RegistrySync(
+    { terraform, store: registry, events, logger: logger.child({ component: 'registry' }),
+      withDeploymentLock: overrides.deploymentLock ?? ((runId, fn) => deploymentLocks.withDeploymentLock(runId, fn)) },
+    { runsDir: config.runsDir, initTimeoutMs: env.TF_INIT_TIMEOUT * 1000, readTimeoutMs: env.TF_PLAN_TIMEOUT * 1000,
+      applyTimeoutMs: env.TF_APPLY_TIMEOUT * 1000 },
+  );
+  const actions = new SqliteActionStore(db, ledger, events, clock);
+  const executorDataDir = path.dirname(config.databasePath === ':memory:' ? path.resolve('data', 'x') : config.databasePath);
+  const policy = loadPolicy(config.policyFile);
+  const decisionModel = overrides.decisionModel === undefined ? geminiFrom(config) : (overrides.decisionModel ?? undefined);
+  const fixClient = decisionModel ? new ModelFixClient(decisionModel) : undefined;
+  const executor = new ActionExecutor(
+    {
+      store: actions, locks: deploymentLocks, hcl: treeSitterHclEditor(), policy: executorPolicy(() => policy),
+      steps: new TerraformSteps(terraform, { planMs: env.TF_PLAN_TIMEOUT * 1000, applyMs: env.TF_APPLY_TIMEOUT * 1000 }),
+      decisions: new SqliteDecisionReader(db), registry: registryLookup,
+      registrySync: { syncOne: (runId) => registrySync.syncOne(runId), serialOf: (runId) => registry.getDeployment(runId)?.stateSerial },
+      fix: overrides.fixClient ?? fixClient,
+      revisions: new Revisions(actions, executorDataDir, clock),
+      settings: {
+        runsDir: config.runsDir, dataDir: executorDataDir, planTimeoutMs: env.TF_PLAN_TIMEOUT * 1000,
+        applyTimeoutMs: env.TF_APPLY_TIMEOUT * 1000, approvalTtlSeconds: env.APPROVAL_TTL_SECONDS, fixMaxAttempts: env.FIX_MAX_ATTEMPTS,
+      },
+      clock, logger: logger.child({ component: 'executor' }), planSecrets: new Map(),
+    },
+    events,
+    overrides.scheduler ?? intervalScheduler,
+  );
+  const infraDeps: InfraDeps = {
+    store: actions, decisions: new SqliteHumanDecisions(db, ledger), terraform,
+    steps: new TerraformSteps(terraform, { planMs: env.TF_PLAN_TIMEOUT * 1000, applyMs: env.TF_APPLY_TIMEOUT * 1000 }),
+    revisions: new Revisions(actions, executorDataDir, clock), deploymentKnown: (runId) => registry.getDeployment(runId) !== undefined,
+    registrySync, locks: deploymentLocks, clock, logger: logger.child({ component: 'infra' }), newId: (prefix) => newId(prefix, clock.now()),
+    settings: {
+      runsDir: config.runsDir, dataDir: executorDataDir, approvalTtlSeconds: env.APPROVAL_TTL_SECONDS,
+      initTimeoutMs: env.TF_INIT_TIMEOUT * 1000, applyTimeoutMs: env.TF_APPLY_TIMEOUT * 1000,
+    },
+  };
+  const deploymentCreator = new DeploymentCreator(infraDeps);
+  const deploymentApplier = new DeploymentApplier(infraDeps);
+  executor.registerApplier(CREATE_DEPLOYMENT, (actionId) => deploymentApplier.run(actionId));
+  const verificationStore = new SqliteVerificationStore(db, actions, ledger);
+  const verifier = new Verifier({
+    store: verificationStore, decisions: verificationStore, preparer: overrides.actionPreparer ?? executor,
+    timers: overrides.timers ?? realTimers, clock, events, policy: () => policy, windowSeconds: env.VERIFY_WINDOW_SECONDS,
+    newId: (prefix) => newId(prefix, clock.now()), logger: logger.child({ component: 'verification' }),
+  });
+  const decisions = new DecisionService({
+    store: new SqliteDecisionStore(db, ledger, alerts), registry: registryLookup, policy, model: decisionModel, clock,
+    newId: (prefix) => newId(prefix, clock.now()), llmRecorder: metrics, events,
+    logger: logger.child({ component: 'decisions' }), preparer: overrides.actionPreparer ?? executor,
+  });
+  const decisionTrigger = overrides.decisionTrigger ?? decisions;
+  const intake = new AlertIntake({
+    store: alerts, ledger, registry: registryLookup, trigger: decisionTrigger, events, clock, logger,
+    resourceLabels: env.RESOURCE_LABELS, newId,
+  });
+  const intakeBatcher = new IntakeBatcher(intake, (fn) => setImmediate(fn));
+
+  const approvalView = new SqliteApprovalView(db);
+  const telegram = telegramFrom(config, {
+    approvals: executor, view: approvalView, db, ledger, events, clock, logger: logger.child({ component: 'telegram' }),
+    ...(overrides.telegramRetry ? { retry: overrides.telegramRetry } : {}),
+  });
+  return {
+    alerts, registry, registryLookup, deploymentLocks, registrySync, actions, policy, decisionModel, fixClient, executor,
+    deploymentCreator, verifier, decisions, decisionTrigger, intake, intakeBatcher, approvalView, telegram,
+  };
+}
+
+export type Domain = ReturnType<typeof buildDomain>;
