@@ -146,7 +146,8 @@ CREATE TABLE IF NOT EXISTS decisions (
   output_tokens       INTEGER,
   error               TEXT,
   created_at          TEXT NOT NULL,
-  updated_at          TEXT NOT NULL
+  updated_at          TEXT NOT NULL,
+  rollback_revision_id TEXT          -- rollback decisions: the revision to restore (verification pins the undone action's base)
 );
 CREATE INDEX IF NOT EXISTS decisions_status ON decisions (status);
 CREATE INDEX IF NOT EXISTS decisions_resource ON decisions (run_id, resource_address, created_at);

@@ -1,11 +1,17 @@
+import pino from 'pino';
 import type { Config } from './config/config.js';
 import { compose, type Service } from './main.js';
 import type { RegistryResource } from './registry/registry-port.js';
+import { asLogger, createPinoLogger } from './shared/pino-logger.js';
 
-/** The graph for a one-shot command: built by compose(), quiet logs, closed afterwards. */
+/**
+ * The graph for a one-shot command: built by compose(), closed afterwards. Its logs go to stderr
+ * (synchronously, so none is lost at exit): stdout carries only the command's output, which
+ * scripts parse.
+ */
 export async function withService<T>(config: Config, fn: (s: Service) => Promise<T>): Promise<T> {
-  const quiet: Config = { ...config, env: { ...config.env, LOG_LEVEL: config.env.LOG_LEVEL === 'info' ? 'warn' : config.env.LOG_LEVEL } };
-  const service = await compose(quiet);
+  const logger = asLogger(createPinoLogger(config.env.LOG_LEVEL, pino.destination({ dest: 2, sync: true })));
+  const service = await compose(config, { logger });
   try {
     return await fn(service);
   } finally {

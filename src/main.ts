@@ -105,11 +105,14 @@ export async function checkTerraform(terraform: TerraformRunner): Promise<string
 
 /** Refuses to expose unauthenticated mutating endpoints beyond this machine. */
 export function assertSafeBinding(config: Config): void {
-  if (config.env.API_TOKEN === undefined && !isLoopbackHost(config.env.HOST)) {
+  if (isLoopbackHost(config.env.HOST)) return;
+  // Both: an open webhook off-loopback lets anyone open incidents that lead to (auto-approved) changes.
+  const missing = (['API_TOKEN', 'WEBHOOK_TOKEN'] as const).filter((name) => config.env[name] === undefined);
+  if (missing.length > 0) {
     throw new AppError(
       'ERR_CONFIG',
-      `HOST=${config.env.HOST} is reachable from other machines but API_TOKEN is not set; ` +
-        'set API_TOKEN (mutating endpoints then require "Authorization: Bearer <API_TOKEN>") or bind HOST=127.0.0.1',
+      `HOST=${config.env.HOST} is reachable from other machines but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; ` +
+        'set API_TOKEN and WEBHOOK_TOKEN (mutating endpoints then require "Authorization: Bearer <token>") or bind HOST=127.0.0.1',
     );
   }
 }

@@ -1,5 +1,5 @@
 import type { RegistryResource } from '../registry/registry-port.js';
-import type { ParameterValue } from './decision-schema.js';
+import { joinAttributePath, splitAttributePath, type ParameterValue } from './decision-schema.js';
 
 /** Where a parameter path actually lives in a resource's attributes. */
 export interface ResolvedAttribute {
@@ -15,8 +15,8 @@ function step(value: unknown, key: string): unknown {
   return Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
 }
 
-function read(attributes: Record<string, unknown>, path: string): unknown {
-  return path.split('.').reduce<unknown>((v, key) => step(v, key), attributes);
+function read(attributes: Record<string, unknown>, path: readonly string[]): unknown {
+  return path.reduce<unknown>((v, key) => step(v, key), attributes);
 }
 
 function scalar(v: unknown): ParameterValue | undefined {
@@ -29,11 +29,16 @@ function scalar(v: unknown): ParameterValue | undefined {
  * The executor uses the same rule to find what to edit.
  */
 export function resolveAttribute(attributes: Record<string, unknown>, path: string): ResolvedAttribute | undefined {
-  for (const candidate of [path, `input.${path}`]) {
+  for (const candidate of attributeCandidates(splitAttributePath(path))) {
     const v = read(attributes, candidate);
-    if (v !== undefined && v !== null) return { path: candidate, value: scalar(v) };
+    if (v !== undefined && v !== null) return { path: joinAttributePath(candidate), value: scalar(v) };
   }
   return undefined;
+}
+
+/** Where a parameter may live, in order: as given, then under `input` (terraform_data). */
+export function attributeCandidates(path: readonly string[]): string[][] {
+  return [[...path], ['input', ...path]];
 }
 
 /** Instances of `resource`'s block that use integer (count) keys, among `neighbours`. */

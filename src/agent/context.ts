@@ -2,7 +2,7 @@ import type { RegistryResource } from '../registry/registry-port.js';
 import type { Policy } from '../policy/policy-schema.js';
 import { matchAttributeKey } from '../policy/policy-schema.js';
 import { redactValue, scrubText } from '../shared/redact.js';
-import { ACTION_TYPES, type ParameterValue } from './decision-schema.js';
+import { ACTION_TYPES, type DecisionSource, type ParameterValue } from './decision-schema.js';
 
 /** One alert of an incident, as the decision path reads it. */
 export interface IncidentAlert {
@@ -36,7 +36,7 @@ export interface HistoryItem {
   actionType: string;
   parameters: Record<string, unknown>;
   status: string;
-  source: string;
+  source: DecisionSource;
   /** Status of the action that executed it, when there is one (applied, failed, rolled_back, effective, ineffective…). */
   actionStatus: string | null;
   /** Verification's finding: seconds from the apply until the alert resolved (effective actions only). */

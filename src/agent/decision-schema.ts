@@ -4,6 +4,13 @@ import { z } from 'zod';
 export const ACTION_TYPES = ['scale_up', 'scale_down', 'restart', 'modify_config', 'rollback', 'no_action'] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
+/**
+ * Who made a decision: the agent (gemini, rules), a human through POST /infra, or verification
+ * proposing a rollback. Mirrors the CHECK constraint on decisions.source in schema.sql.
+ */
+export const DECISION_SOURCES = ['gemini', 'rules', 'human', 'verification'] as const;
+export type DecisionSource = (typeof DECISION_SOURCES)[number];
+
 /** Actions that change infrastructure (everything but no_action). */
 export function isActionable(action: ActionType): boolean {
   return action !== 'no_action';
@@ -17,6 +24,19 @@ export const AttributePathSchema = z
   .string()
   .max(128)
   .regex(/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/, 'must be a dotted attribute path such as "input.node_count"');
+
+/**
+ * The one place a dotted parameter key becomes a path: everything past the decision's external
+ * format (parameters, policy keys) carries `string[]`, so a segment is never re-split.
+ */
+export function splitAttributePath(key: string): string[] {
+  return key.split('.');
+}
+
+/** The external (dotted) form of a path, for the policy's keys and for messages. */
+export function joinAttributePath(path: readonly string[]): string {
+  return path.join('.');
+}
 
 export const ParameterValueSchema = z.union([z.number(), z.string().max(256), z.boolean()]);
 export type ParameterValue = z.infer<typeof ParameterValueSchema>;

@@ -1,12 +1,15 @@
 import type { LedgerEntry } from '../db/ledger-store.js';
 import type { HistoryItem, IncidentAlert, IncidentRecord } from './context.js';
 import type { PolicyVerdict } from '../policy/evaluate.js';
+import type { DecisionSource } from './decision-schema.js';
 
 /** Decision statuses this service writes (the executor tracks what follows in `actions`). */
 export const DECISION_STATUSES = [
   'proposed', 'blocked_by_policy', 'no_action', 'llm_rejected', 'needs_human', 'suppressed_cooldown',
 ] as const;
 export type DecisionStatus = (typeof DECISION_STATUSES)[number];
+
+export { DECISION_SOURCES, type DecisionSource } from './decision-schema.js';
 
 export interface IncidentForDecision extends IncidentRecord {
   resourceKey: string | null;
@@ -25,7 +28,7 @@ export interface DecisionRecord {
   parameters: Record<string, unknown>;
   confidence: number;
   reason: string;
-  source: 'gemini' | 'rules';
+  source: DecisionSource;
   status: DecisionStatus;
   policyVerdict: PolicyVerdict | null;
   model: string | null;

@@ -4,7 +4,7 @@ import type { DecisionModel } from './decision-model.js';
 
 export interface FixRequest {
   fileName: string;
-  /** The file as it stands (already free of secrets: .tf sources, not state). */
+  /** The file as it stands, known secrets replaced by `__INFRAAI_SECRET_n__` placeholders (put back by the caller). */
   fileContent: string;
   /** Terraform's diagnostics for it (first lines of validate/plan output). */
   diagnostics: string;

@@ -40,11 +40,27 @@ function stringMap(what: string, maxEntries: number, maxValue: number) {
 export const LabelsSchema = stringMap('labels', LIMITS.labelsPerAlert, LIMITS.labelValueLength);
 export const AnnotationsSchema = stringMap('annotations', LIMITS.annotationsPerAlert, LIMITS.annotationValueLength);
 
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/i;
+
+/**
+ * Strict RFC 3339 with real calendar values, years 1970–9999. Date.parse alone is far looser
+ * (it takes "1", "March 7" and 2026-02-30), and what it guesses would be stored as the alert's time.
+ */
+export function isRfc3339(s: string): boolean {
+  const m = RFC3339.exec(s);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const offsetOk = m[9] === undefined || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
+  return year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth &&
+    hour <= 23 && minute <= 59 && second <= 59 && offsetOk && !Number.isNaN(Date.parse(s));
+}
+
 /** An RFC 3339 timestamp as Go writes it (nanoseconds allowed); Go's zero time passes too. */
 const Timestamp = z
   .string()
   .max(64)
-  .refine((s) => s === GO_ZERO_TIME || !Number.isNaN(Date.parse(s)), { message: 'must be an RFC 3339 timestamp' });
+  .refine((s) => s === GO_ZERO_TIME || isRfc3339(s), { message: 'must be an RFC 3339 timestamp' });
 
 export const AmAlertSchema = z.object({
   status: z.enum(['firing', 'resolved']),

@@ -1,7 +1,27 @@
-import type { AlertStatus } from './normalise.js';
+import type { AlertStatus, NormalisedAlert } from './normalise.js';
 
 /** How the alert's resource label resolved against the registry. */
 export type LookupStatus = 'matched' | 'unknown' | 'ambiguous' | 'missing';
+
+/** Where an alert's resource label led in the registry, and the incident the alert joined. */
+export interface AlertResolution {
+  runId: string | null;
+  resourceAddress: string | null;
+  lookupStatus: LookupStatus;
+  lookupReason: string | null;
+  incidentId: string | null;
+}
+
+/** What identifies an incident's target (alert rows and incident rows share it). */
+export interface IncidentTarget {
+  runId: string | null;
+  /** The owning block's address; null when the resource was not matched. */
+  resourceAddress: string | null;
+  resourceKey: string | null;
+  alertname: string;
+  lookupStatus: LookupStatus;
+  lookupReason: string | null;
+}
 
 /** Asks for a decision on a newly opened incident. Implemented by the decision service. */
 export interface DecisionTrigger {
@@ -41,36 +61,15 @@ export interface NotificationRow {
   receivedAt: string;
 }
 
-export interface AlertRow {
-  fingerprint: string;
-  alertname: string;
-  status: AlertStatus;
-  severity: string | null;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  value: number | null;
-  startsAt: string | null;
-  endsAt: string | null;
-  generatorUrl: string | null;
-  resourceKey: string | null;
-  runId: string | null;
-  resourceAddress: string | null;
-  lookupStatus: LookupStatus;
-  lookupReason: string | null;
-  incidentId: string | null;
+/** An alert as intake writes it: the normalised alert plus its resolution. */
+export interface AlertRow extends NormalisedAlert, AlertResolution {
   seenAt: string;
   resolvedAt: string | null;
 }
 
-export interface IncidentRow {
+export interface IncidentRow extends IncidentTarget {
   id: string;
   incidentKey: string;
-  runId: string | null;
-  resourceAddress: string | null;
-  resourceKey: string | null;
-  alertname: string;
-  lookupStatus: LookupStatus;
-  lookupReason: string | null;
   openedAt: string;
 }
 

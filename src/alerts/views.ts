@@ -1,40 +1,18 @@
-import type { AlertStatus } from './normalise.js';
-import type { LookupStatus } from './ports.js';
+import type { NormalisedAlert } from './normalise.js';
+import type { AlertResolution, IncidentTarget, LookupStatus } from './ports.js';
 
 /** An alert as stored (labels and annotations already redacted). */
-export interface AlertView {
-  fingerprint: string;
-  alertname: string;
-  status: AlertStatus;
-  severity: string | null;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  value: number | null;
-  startsAt: string | null;
-  endsAt: string | null;
-  generatorUrl: string | null;
-  resourceKey: string | null;
-  runId: string | null;
-  resourceAddress: string | null;
+export interface AlertView extends NormalisedAlert, Omit<AlertResolution, 'lookupStatus'> {
   lookupStatus: LookupStatus | 'pending';
-  lookupReason: string | null;
-  incidentId: string | null;
   firstSeenAt: string;
   lastSeenAt: string;
   resolvedAt: string | null;
 }
 
-export interface IncidentView {
+export interface IncidentView extends IncidentTarget {
   id: string;
   incidentKey: string;
   status: 'open' | 'resolved';
-  runId: string | null;
-  /** The owning block's address; null when the resource was not matched. */
-  resourceAddress: string | null;
-  resourceKey: string | null;
-  alertname: string;
-  lookupStatus: LookupStatus;
-  lookupReason: string | null;
   alertCount: number;
   decisionId: string | null;
   openedAt: string;
@@ -55,7 +33,7 @@ export interface AlertQueries {
   getIncident(incidentId: string): IncidentView | undefined;
   /** The incident and every alert that joined it (firing and resolved). Reads only. */
   getIncidentWithAlerts(incidentId: string): { incident: IncidentView; alerts: AlertView[] } | undefined;
-  listIncidents(filter: { status?: 'open' | 'resolved'; limit: number; offset: number }): IncidentView[];
+  listIncidents(filter: { status?: 'open' | 'resolved'; limit: number; offset: number }): { total: number; items: IncidentView[] };
 }
 
 /** The one write the decision service makes on an incident. */

@@ -4,34 +4,24 @@
  * awaiting_approval means the executor's gate passed). Approves through the same decide() as
  * the humans, as actor `policy`, so it is single-use and in the ledger like any approval.
  */
+import { autoApproveVerdict, type AutoApprovePolicy, type AutoApproveVerdict } from '../policy/evaluate.js';
 import type { DomainEvent, EventBus } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { ApprovalPort, ApprovalRequestView, ApprovalView } from './ports.js';
 
-/** The part of the policy this needs (Policy['auto_approve'] from src/policy/policy-schema.ts). */
-export interface AutoApprovePolicy {
-  enabled: boolean;
-  min_confidence: number;
-  action_types: readonly string[];
-}
+export type { AutoApprovePolicy, AutoApproveVerdict } from '../policy/evaluate.js';
 
-export type AutoApproveVerdict = { approve: true; reason: string } | { approve: false; reason: string };
-
-/** Pure: whether the policy approves this request on its own, and why (or why not). */
+/**
+ * Pure: whether the policy approves this request on its own, and why (or why not). The rule is
+ * the policy's (autoApproveVerdict); this adds only what an approval needs: the action is still
+ * awaiting approval and its plan hash (the gate's pass) is recorded.
+ */
 export function evaluateAutoApprove(policy: AutoApprovePolicy, v: ApprovalRequestView): AutoApproveVerdict {
-  if (!policy.enabled) return { approve: false, reason: 'auto-approve is disabled' };
+  const rule = autoApproveVerdict(policy, { actionType: v.actionType, confidence: v.decision.confidence });
+  if (!rule.approve) return rule;
   if (v.status !== 'awaiting_approval') return { approve: false, reason: `action is ${v.status}` };
   if (v.planSha256 === null) return { approve: false, reason: 'no plan hash recorded (plan gate not passed)' };
-  if (!policy.action_types.includes(v.actionType)) {
-    return { approve: false, reason: `action type ${v.actionType} is not in auto_approve.action_types` };
-  }
-  if (!(v.decision.confidence >= policy.min_confidence)) {
-    return { approve: false, reason: `confidence ${v.decision.confidence} is below ${policy.min_confidence}` };
-  }
-  return {
-    approve: true,
-    reason: `auto-approved by policy: ${v.actionType}, confidence ${v.decision.confidence} ≥ ${policy.min_confidence}`,
-  };
+  return rule;
 }
 
 export interface AutoApproverDeps {

@@ -2,6 +2,7 @@
  * The approvals domain's ports. The executor owns the action state machine and implements
  * ApprovalPort; approval channels (Telegram, REST, dashboard, policy) only ask it to decide.
  */
+import type { DecisionSource } from '../agent/decision-schema.js';
 
 export type Verdict = 'approve' | 'reject';
 export type ApprovalChannelName = 'telegram' | 'rest' | 'dashboard' | 'policy';
@@ -64,7 +65,7 @@ export interface DecisionView {
   parameters: Record<string, unknown>;
   confidence: number;
   reason: string;
-  source: string;
+  source: DecisionSource;
   status: string;
 }
 

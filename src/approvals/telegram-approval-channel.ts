@@ -14,6 +14,7 @@ import { scrubText } from '../shared/redact.js';
 import { ApprovalNotifier, type ChatSender } from './approval-notifier.js';
 import { CallbackDataSchema, callbackAnswer, renderActionList, type InlineButton } from './message.js';
 import type { ApprovalAudit, ApprovalPort, ApprovalView, DecideResult, TelegramMessageStore, Verdict } from './ports.js';
+import { TelegramHealth } from './telegram-health.js';
 import { DEFAULT_RETRY, retryDelay, withRetry, type RetryOptions } from './telegram-retry.js';
 
 export interface TelegramChannelOptions {
@@ -67,7 +68,7 @@ export class TelegramApprovalChannel {
   private launched = false;
   private stopped = false;
   private relaunchTimer: NodeJS.Timeout | undefined;
-  private lastError: string | undefined;
+  private readonly status: TelegramHealth;
   private connected = false;
 
   constructor(private readonly o: TelegramChannelOptions) {
@@ -80,9 +81,14 @@ export class TelegramApprovalChannel {
       telegram: { ...(o.apiRoot ? { apiRoot: o.apiRoot } : {}), webhookReply: false },
       handlerTimeout: 30_000,
     });
+    this.status = new TelegramHealth({
+      // A webhook that never got registered is what the probe retries; otherwise getMe is enough.
+      probe: () => (this.mode === 'webhook' && !this.connected ? this.setWebhook() : this.bot.telegram.getMe()), probeMs: Math.max(this.retry.maxDelayMs, 10),
+      onRecovered: () => this.resendMissing(), scrub: (err) => this.scrub(err),
+    });
     this.notifier = new ApprovalNotifier({
       sender: this.sender(), view: o.view, messages: o.messages, audit: o.audit, clock: o.clock,
-      logger: o.logger, secrets: this.secrets, onDelivery: (e) => { this.lastError = e; },
+      logger: o.logger, secrets: this.secrets, onDelivery: (e) => (e === undefined ? this.status.succeeded() : this.status.failed(e)),
     });
     this.bot.on('callback_query', (ctx) => this.onCallback(ctx));
     this.bot.command('pending', (ctx) => this.onList(ctx, 'pending'));
@@ -96,18 +102,23 @@ export class TelegramApprovalChannel {
   start(): void {
     if (this.unsubscribe !== undefined) return;
     this.unsubscribe = this.o.events.subscribe((e) => this.notifier.handle(e));
-    // Requests that never reached Telegram (it was down, or the service restarted) are sent now.
+    this.resendMissing();
+    if (this.mode === 'polling') this.launchPolling(1);
+    else void this.registerWebhook();
+  }
+
+  /** Requests that never reached Telegram (it was down, or the service restarted) are sent now. */
+  private resendMissing(): void {
     void this.o.view.listPending().then(
       (pending) => pending.filter((v) => this.o.messages.get(v.actionId) === undefined).forEach((v) => this.notifier.refresh(v.actionId)),
       (err: unknown) => this.o.logger.error({ error: this.scrub(err) }, 'listing pending approvals failed'),
     );
-    if (this.mode === 'polling') this.launchPolling(1);
-    else void this.registerWebhook();
   }
 
   /** Stops polling and waits briefly for queued messages. Idempotent; never throws. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.status.stop();
     this.unsubscribe?.();
     clearTimeout(this.relaunchTimer);
     if (this.launched) await this.stopPolling();
@@ -143,7 +154,7 @@ export class TelegramApprovalChannel {
   }
 
   health(): { ok: boolean; detail: string } {
-    if (this.lastError !== undefined) return { ok: false, detail: `${this.mode}; last error: ${this.lastError}` };
+    if (this.status.error !== undefined) return { ok: false, detail: `${this.mode}; last error: ${this.status.error}` };
     return { ok: true, detail: `${this.mode}; ${this.connected ? 'connected' : 'connecting'}` };
   }
 
@@ -164,13 +175,15 @@ export class TelegramApprovalChannel {
     this.polling = this.bot
       .launch(() => {
         this.connected = true;
+        this.status.succeeded();
         this.o.logger.info({ mode: 'polling' }, 'telegram connected');
       })
       .catch((err: unknown) => {
         this.connected = false;
-        this.lastError = this.scrub(err);
+        const error = this.scrub(err);
+        this.status.failed(error);
         const delay = retryDelay(err, Math.min(attempt, 6), this.retry);
-        this.o.logger.error({ error: this.lastError, retryInMs: delay }, 'telegram polling stopped');
+        this.o.logger.error({ error, retryInMs: delay }, 'telegram polling stopped');
         if (delay !== undefined && !this.stopped) {
           this.relaunchTimer = setTimeout(() => this.launchPolling(attempt + 1), delay);
           this.relaunchTimer.unref();
@@ -179,20 +192,21 @@ export class TelegramApprovalChannel {
   }
 
   private async registerWebhook(): Promise<void> {
-    const url = this.o.webhook?.url ?? '';
     try {
-      await withRetry(async () => {
-        await this.bot.telegram.setWebhook(url, {
-          secret_token: this.webhookSecret, allowed_updates: ['callback_query', 'message'],
-        });
-      }, this.retry);
-      this.connected = true;
-      this.lastError = undefined;
-      this.o.logger.info({ mode: 'webhook', url }, 'telegram webhook registered');
+      await withRetry(() => this.setWebhook(), this.retry);
+      this.status.succeeded();
     } catch (err) {
-      this.lastError = this.scrub(err);
-      this.o.logger.error({ error: this.lastError }, 'telegram setWebhook failed');
+      const error = this.scrub(err);
+      this.status.failed(error);
+      this.o.logger.error({ error }, 'telegram setWebhook failed');
     }
+  }
+
+  private async setWebhook(): Promise<void> {
+    const url = this.o.webhook?.url ?? '';
+    await this.bot.telegram.setWebhook(url, { secret_token: this.webhookSecret, allowed_updates: ['callback_query', 'message'] });
+    this.connected = true;
+    this.o.logger.info({ mode: 'webhook', url }, 'telegram webhook registered');
   }
 
   private sender(): ChatSender {
@@ -238,6 +252,12 @@ export class TelegramApprovalChannel {
     const parsed = CallbackDataSchema.safeParse('data' in cq ? cq.data : undefined);
     if (!parsed.success) {
       this.o.logger.warn({ from: cq.from.id }, 'telegram callback with unknown data refused');
+      // Forged presses are attempts too: keep a durable, bounded trace (a log line alone is lost).
+      const raw = 'data' in cq && typeof cq.data === 'string' ? cq.data : '';
+      this.o.audit.recordEvent('telegram.callback_refused', null, {
+        from: cq.from.id, allowed: this.allowed.has(String(cq.from.id)), reason: 'unknown callback data',
+        data_prefix: raw.slice(0, 64), data_bytes: Buffer.byteLength(raw),
+      });
       return this.answer(ctx, '⚠️ Unknown button. Nothing was changed.');
     }
     const { verdict, actionId } = parsed.data;

@@ -86,7 +86,7 @@ export function approvalsSection(container: HTMLElement, count: HTMLElement, ctx
     name: 'approvals',
     async refresh() {
       try {
-        const items = list(await getJson('/ops/approvals/pending'), 'approvals', 'items');
+        const items = list(await getJson('/ops/approvals/pending'), 'items');
         const pending: Pending[] = await Promise.all(
           items.map(async (item) => ({ item, detail: await getJson(`/ops/actions/${enc(str(item, 'action_id') ?? '')}`).catch(() => null) })),
         );

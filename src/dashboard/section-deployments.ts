@@ -34,7 +34,7 @@ export function deploymentsSection(container: HTMLElement, search: HTMLInputElem
     const q = search.value.trim();
     try {
       const page = await getJson(`/ops/resources?limit=50${q ? `&q=${enc(q)}` : ''}`);
-      if (resultsGate.changed(page)) fill(results, resourceTable(list(page, 'resources', 'items'), num(page, 'total') ?? 0));
+      if (resultsGate.changed(page)) fill(results, resourceTable(list(page, 'items'), num(page, 'total') ?? 0));
     } catch (err) {
       resultsGate.reset();
       showError(results, err, ctx, 'resources');
@@ -49,7 +49,7 @@ export function deploymentsSection(container: HTMLElement, search: HTMLInputElem
     name: 'deployments',
     async refresh() {
       try {
-        const deployments = list(await getJson('/ops/deployments'), 'deployments', 'items');
+        const deployments = list(await getJson('/ops/deployments'), 'items');
         if (gate.changed(deployments)) {
           fill(container, deployments.length === 0 ? h('p', { class: 'empty' }, 'No deployments found in RUNS_DIR.') : h('ul', { class: 'deployments' }, ...deployments.map(deploymentRow)));
         }

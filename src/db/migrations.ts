@@ -10,6 +10,14 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: Migration[] = [];
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 2,
+    description: 'decisions.rollback_revision_id: a rollback restores a pinned revision, not "the one before the latest"',
+    up(db) {
+      db.exec('ALTER TABLE decisions ADD COLUMN rollback_revision_id TEXT');
+    },
+  },
+];
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;

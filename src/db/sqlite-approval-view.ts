@@ -3,6 +3,7 @@
  * the alerts of the decision's incident. Writes nothing.
  */
 import type Database from 'better-sqlite3';
+import type { DecisionSource } from '../agent/decision-schema.js';
 import type {
   AlertView,
   ApprovalRequestView,
@@ -22,7 +23,7 @@ interface ActionRow {
 
 interface DecisionRow {
   id: string; incident_id: string; run_id: string | null; resource_address: string | null;
-  action_type: string; parameters_json: string; confidence: number; reason: string; source: string;
+  action_type: string; parameters_json: string; confidence: number; reason: string; source: DecisionSource;
   status: string; policy_verdict_json: string | null;
 }
 

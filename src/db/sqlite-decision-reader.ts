@@ -3,7 +3,7 @@ import type { DecisionReader, ExecutorDecision } from '../executor/ports.js';
 
 interface Row {
   id: string; incident_id: string | null; run_id: string | null; resource_address: string | null;
-  action_type: string; parameters_json: string;
+  action_type: string; parameters_json: string; rollback_revision_id: string | null;
 }
 
 /** Reads decisions (owned by the agent's store) for the executor. Reads only. */
@@ -12,7 +12,7 @@ export class SqliteDecisionReader implements DecisionReader {
 
   get(decisionId: string): ExecutorDecision | undefined {
     const r = this.db
-      .prepare('SELECT id, incident_id, run_id, resource_address, action_type, parameters_json FROM decisions WHERE id = ?')
+      .prepare('SELECT id, incident_id, run_id, resource_address, action_type, parameters_json, rollback_revision_id FROM decisions WHERE id = ?')
       .get(decisionId) as Row | undefined;
     if (!r) return undefined;
     let parameters: Record<string, unknown> = {};
@@ -24,7 +24,7 @@ export class SqliteDecisionReader implements DecisionReader {
     }
     return {
       id: r.id, incidentId: r.incident_id, runId: r.run_id, resourceAddress: r.resource_address,
-      actionType: r.action_type, parameters,
+      actionType: r.action_type, parameters, rollbackRevisionId: r.rollback_revision_id,
     };
   }
 }

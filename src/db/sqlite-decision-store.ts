@@ -3,6 +3,7 @@ import type { HistoryItem, IncidentAlert } from '../agent/context.js';
 import type {
   CooldownGuard, DecisionRecord, DecisionStore, IncidentForDecision, InsertResult,
 } from '../agent/decision-store.js';
+import type { DecisionSource } from '../agent/decision-schema.js';
 import type { Db } from './database.js';
 import type { Ledger, LedgerEntry } from './ledger-store.js';
 
@@ -70,7 +71,7 @@ export class SqliteDecisionStore implements DecisionStore {
          WHERE d.run_id = ? AND d.resource_address = ? ORDER BY d.created_at DESC LIMIT ?`,
       )
       .all(runId, resourceAddress, limit) as Array<{
-        id: string; created_at: string; action_type: string; parameters_json: string; status: string; source: string;
+        id: string; created_at: string; action_type: string; parameters_json: string; status: string; source: DecisionSource;
         action_status: string | null; ttr: number | null;
       }>;
     return rows.map((r) => ({

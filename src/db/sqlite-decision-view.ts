@@ -1,3 +1,4 @@
+import type { DecisionSource } from '../agent/decision-schema.js';
 import type { Db } from './database.js';
 import type { Ledger, LedgerRow } from './ledger-store.js';
 
@@ -12,7 +13,7 @@ export interface DecisionView {
   parameters: Record<string, unknown>;
   confidence: number;
   reason: string;
-  source: string;
+  source: DecisionSource;
   status: string;
   error: string | null;
   created_at: string;
@@ -33,7 +34,7 @@ export interface DecisionDetail {
 
 interface Raw {
   id: string; incident_id: string; run_id: string | null; resource_address: string | null; action_type: string;
-  resource_id: string; parameters_json: string; confidence: number; reason: string; source: string; status: string;
+  resource_id: string; parameters_json: string; confidence: number; reason: string; source: DecisionSource; status: string;
   policy_verdict_json: string | null; model: string | null; prompt: string | null; response: string | null;
   latency_ms: number | null; prompt_tokens: number | null; output_tokens: number | null; error: string | null;
   created_at: string; updated_at: string;

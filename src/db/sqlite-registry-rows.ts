@@ -4,19 +4,11 @@ import type { DeploymentRecord, DeploymentStatus } from '../registry/registry-st
 import { REGISTRY_FORMAT, type ParsedInstance } from '../registry/state-parser.js';
 
 /** Row shapes of the registry tables and their mapping to domain records. */
-export interface ResourceRow {
+export interface ResourceRow extends InstanceColumns {
   id: number;
   run_id: string;
   address: string;
-  block_address: string;
-  module_path: string;
   mode: 'managed' | 'data';
-  type: string;
-  name: string;
-  index_key: string | null;
-  provider: string;
-  cloud_id: string | null;
-  attributes_json: string;
   status: 'present' | 'gone';
 }
 

@@ -7,11 +7,11 @@ import type {
 
 interface WatchRow {
   id: string; decision_id: string; incident_id: string; run_id: string; action_type: string; target_address: string;
-  verify_until: string | null; applied_at: string | null; updated_at: string;
+  verify_until: string | null; applied_at: string | null; updated_at: string; base_revision_id: string | null;
 }
 
 const WATCH_SELECT = `
-  SELECT a.id, a.decision_id, a.incident_id, a.run_id, a.action_type, a.target_address, a.verify_until, a.updated_at,
+  SELECT a.id, a.decision_id, a.incident_id, a.run_id, a.action_type, a.target_address, a.verify_until, a.updated_at, a.base_revision_id,
     (SELECT MAX(h.at) FROM action_status_history h WHERE h.action_id = a.id AND h.status = 'applied') AS applied_at
   FROM actions a
   WHERE a.status = 'applied' AND a.verified_at IS NULL AND a.incident_id IS NOT NULL`;
@@ -20,6 +20,7 @@ function toWatched(r: WatchRow): WatchedAction {
   return {
     id: r.id, decisionId: r.decision_id, incidentId: r.incident_id, runId: r.run_id, actionType: r.action_type,
     targetAddress: r.target_address, appliedAt: r.applied_at ?? r.updated_at, verifyUntil: r.verify_until,
+    baseRevisionId: r.base_revision_id,
   };
 }
 
@@ -29,18 +30,28 @@ function toWatched(r: WatchRow): WatchedAction {
  * history, ledger and events stay the executor's.
  */
 export class SqliteVerificationStore implements VerificationStore, DecisionSink {
+  // Prepared once: alertDeployment runs on every `alert.received` event and watched() once per
+  // watched action per event, so re-preparing them was a measurable share of intake CPU.
+  private readonly alertDeploymentStmt;
+  private readonly watchedStmt;
+
   constructor(
     private readonly db: Db,
     private readonly actions: ActionStore,
     private readonly ledger: Ledger,
-  ) {}
+  ) {
+    this.alertDeploymentStmt = db.prepare<[string], { runId: string | null; incidentId: string | null }>(
+      'SELECT run_id AS runId, incident_id AS incidentId FROM alerts WHERE fingerprint = ?',
+    );
+    this.watchedStmt = db.prepare<[string], WatchRow>(`${WATCH_SELECT} AND a.id = ?`);
+  }
 
   watchable(): WatchedAction[] {
     return (this.db.prepare(`${WATCH_SELECT} ORDER BY a.updated_at, a.id`).all() as WatchRow[]).map(toWatched);
   }
 
   watched(actionId: string): WatchedAction | undefined {
-    const r = this.db.prepare(`${WATCH_SELECT} AND a.id = ?`).get(actionId) as WatchRow | undefined;
+    const r = this.watchedStmt.get(actionId);
     return r ? toWatched(r) : undefined;
   }
 
@@ -60,8 +71,7 @@ export class SqliteVerificationStore implements VerificationStore, DecisionSink 
   }
 
   alertDeployment(fingerprint: string): { runId: string | null; incidentId: string | null } | undefined {
-    return this.db.prepare('SELECT run_id AS runId, incident_id AS incidentId FROM alerts WHERE fingerprint = ?').get(fingerprint) as
-      | { runId: string | null; incidentId: string | null } | undefined;
+    return this.alertDeploymentStmt.get(fingerprint);
   }
 
   linkAlert(a: WatchedAction, fingerprint: string, at: string): boolean {
@@ -111,16 +121,16 @@ export class SqliteVerificationStore implements VerificationStore, DecisionSink 
       this.db
         .prepare(
           `INSERT INTO decisions (id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json,
-             confidence, reason, source, status, policy_verdict_json, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, '{}', ?, ?, 'verification', ?, ?, ?, ?)`,
+             confidence, reason, source, status, policy_verdict_json, created_at, updated_at, rollback_revision_id)
+           VALUES (?, ?, ?, ?, ?, ?, '{}', ?, ?, 'verification', ?, ?, ?, ?, ?)`,
         )
         .run(d.id, d.incidentId, d.runId, d.resourceAddress, d.actionType, d.resourceId, d.confidence, d.reason, d.status,
-          JSON.stringify(d.policyVerdict), d.createdAt, d.createdAt);
+          JSON.stringify(d.policyVerdict), d.createdAt, d.createdAt, d.rollbackRevisionId);
       this.ledger.append({
         kind: 'decision.created', at: d.createdAt, incidentId: d.incidentId, decisionId: d.id, runId: d.runId, actionId: d.ofActionId,
         actor: 'verification',
         data: { status: d.status, action_type: d.actionType, resource_id: d.resourceId, parameters: {}, confidence: d.confidence,
-          verdict: d.policyVerdict, of_action_id: d.ofActionId, reason: d.reason },
+          verdict: d.policyVerdict, of_action_id: d.ofActionId, rollback_revision_id: d.rollbackRevisionId, reason: d.reason },
       });
     })();
   }

@@ -1,14 +1,8 @@
 import type { ActionStatus } from './action-states.js';
 
 /** One action as stored (JSON columns parsed). Everything here is already redacted. */
-export interface ActionRecord {
+export interface ActionRecord extends NewAction {
   id: string;
-  decisionId: string;
-  incidentId: string | null;
-  runId: string;
-  actionType: string;
-  targetAddress: string;
-  parameters: Record<string, unknown>;
   status: ActionStatus;
   statusReason: string | null;
   stagingDir: string | null;

@@ -3,6 +3,8 @@
  * or a revision to restore, plus what the plan gate must see. Pure: reads come through the
  * HclReader and the instance list given to it.
  */
+import { attributeCandidates } from '../agent/attribute-paths.js';
+import { joinAttributePath, splitAttributePath } from '../agent/decision-schema.js';
 import type { PlanExpectation } from './plan-gate.js';
 import type { HclValue } from './hcl-literal.js';
 import type { ExecutorPolicy } from './ports.js';
@@ -10,7 +12,8 @@ import type { FileSet } from './workspace-fs.js';
 
 export interface AttributeEdit {
   address: string;
-  attributePath: string;
+  /** Path segments; a segment may itself contain a dot (split once, from the decision's key). */
+  attributePath: string[];
   value: HclValue;
   from: unknown;
 }
@@ -22,7 +25,7 @@ export type EditPlan =
   | { kind: 'refused'; reason: string };
 
 /** Reads one attribute's literal value from the configuration (undefined when absent or not literal). */
-export type HclReader = (files: FileSet, address: string, attributePath: string) => Promise<HclValue | undefined>;
+export type HclReader = (files: FileSet, address: string, attributePath: string[]) => Promise<HclValue | undefined>;
 
 export interface EditPlanInput {
   actionType: string;
@@ -45,9 +48,9 @@ function isHclValue(v: unknown): v is HclValue {
   return typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
 }
 
-/** Chooses the configured path: as given, then under `input.` (terraform_data keeps values there). */
-async function locate(read: HclReader, files: FileSet, address: string, path: string): Promise<{ path: string; value: HclValue } | undefined> {
-  for (const candidate of [path, `input.${path}`]) {
+/** Chooses the configured path: as given, then under `input` (terraform_data keeps values there). */
+async function locate(read: HclReader, files: FileSet, address: string, path: string[]): Promise<{ path: string[]; value: HclValue } | undefined> {
+  for (const candidate of attributeCandidates(path)) {
     const value = await read(files, address, candidate);
     if (value !== undefined) return { path: candidate, value };
   }
@@ -55,26 +58,26 @@ async function locate(read: HclReader, files: FileSet, address: string, path: st
 }
 
 async function attributeEdit(
-  input: EditPlanInput, read: HclReader, policy: ExecutorPolicy, block: string, path: string, value: unknown,
+  input: EditPlanInput, read: HclReader, policy: ExecutorPolicy, block: string, key: string, value: unknown,
 ): Promise<EditPlan> {
-  if (!isHclValue(value)) return { kind: 'refused', reason: `parameter ${path} must be a number, string or boolean` };
-  const scaling = input.actionType === 'scale_up' || input.actionType === 'scale_down';
-  if (scaling && typeof value !== 'number') return { kind: 'refused', reason: `${input.actionType} needs a numeric ${path}` };
-  if (path === 'count') {
+  if (!isHclValue(value)) return { kind: 'refused', reason: `parameter ${key} must be a number, string or boolean` };
+  // Scaling with a non-number is refused by the policy (value_type), checked below.
+  if (key === 'count') {
     const from = input.instances.length;
     const verdict = policy.check(input.actionType, 'count', value, from);
     if (!verdict.ok) return { kind: 'refused', reason: `policy: ${verdict.reason}` };
     const expectation: PlanExpectation = { actionType: asGateType(input.actionType), targetAddress: block, countFrom: from, countTo: value as number };
-    return { kind: 'edit', edit: { address: block, attributePath: 'count', value, from }, expectation };
+    return { kind: 'edit', edit: { address: block, attributePath: ['count'], value, from }, expectation };
   }
+  const path = splitAttributePath(key);
   const found = await locate(read, input.files, block, path);
   // Absent from the HCL as a literal: the editor may still resolve it through a variable, so the
   // path is kept and the editor decides (and refuses computed values with its own reason).
   const resolved = found?.path ?? path;
-  const verdict = policy.check(input.actionType, resolved, value, found?.value);
+  const verdict = policy.check(input.actionType, joinAttributePath(resolved), value, found?.value);
   if (!verdict.ok) return { kind: 'refused', reason: `policy: ${verdict.reason}` };
   const expectation: PlanExpectation = {
-    actionType: asGateType(input.actionType), targetAddress: block, attributePath: resolved.split('.'), expectedValue: value,
+    actionType: asGateType(input.actionType), targetAddress: block, attributePath: resolved, expectedValue: value,
   };
   return { kind: 'edit', edit: { address: block, attributePath: resolved, value, from: found?.value }, expectation };
 }
@@ -88,7 +91,7 @@ function singleParameter(input: EditPlanInput): [string, unknown] | string {
   const entries = Object.entries(input.parameters).filter(([, v]) => v !== undefined && v !== null);
   if (entries.length === 0) return `${input.actionType} needs one attribute parameter (e.g. {"count": 3})`;
   if (entries.length > 1) {
-    const preferred = entries.find(([k]) => k === 'count' || SCALABLE.includes(k.split('.').at(-1) ?? k));
+    const preferred = entries.find(([k]) => k === 'count' || SCALABLE.includes(splitAttributePath(k).at(-1) ?? k));
     if (preferred && input.actionType !== 'modify_config') return preferred;
     return `one attribute per action is supported; got ${entries.map(([k]) => k).join(', ')}`;
   }
@@ -120,5 +123,5 @@ export async function planEdit(input: EditPlanInput, read: HclReader, policy: Ex
 
 /** "set count of terraform_data.pool to 4": the intent given to the fix agent. */
 export function describeEdit(edit: AttributeEdit): string {
-  return `set ${edit.attributePath} of ${edit.address} to ${JSON.stringify(edit.value)} (was ${JSON.stringify(edit.from ?? null)})`;
+  return `set ${joinAttributePath(edit.attributePath)} of ${edit.address} to ${JSON.stringify(edit.value)} (was ${JSON.stringify(edit.from ?? null)})`;
 }

@@ -12,6 +12,7 @@ import { fileNamedIn } from './terraform-steps.js';
 import { unifiedDiff } from './unified-diff.js';
 import { listConfigFiles, readConfigFiles, writeFilesAtomic } from './workspace-fs.js';
 import { scrubText } from '../shared/redact.js';
+import { maskSecrets } from './config-secrets.js';
 
 export interface FixAttempt {
   round: number;
@@ -48,18 +49,21 @@ export async function fixRound(input: {
   const fileName = targetFile(input.staging, diagnostics, input.edited);
   if (fileName === undefined) return { round: input.round, fileName: '', diagnostics, accepted: false, reason: 'no configuration file to fix' };
   const before = readFileSync(path.join(input.staging, fileName), 'utf8');
-  const reply = await input.fix.proposeFix({ fileName, fileContent: before, diagnostics, intent: describeEdit(input.edit) });
+  // The agent sees placeholders, never the secrets; they are put back into its answer.
+  const { masked, restore } = maskSecrets(before, input.secrets);
+  const reply = await input.fix.proposeFix({ fileName, fileContent: masked, diagnostics, intent: describeEdit(input.edit) });
   const base = { round: input.round, fileName, diagnostics };
   if ('error' in reply) return { ...base, accepted: false, reason: `fix agent: ${reply.error}` };
-  const diff = unifiedDiff(fileName, before, reply.content);
+  const content = restore(reply.content);
+  const diff = unifiedDiff(fileName, before, content);
   if (diff === '') return { ...base, accepted: false, reason: 'the proposed file is identical' };
   const current = readConfigFiles(input.staging);
-  const proposed = { ...current, [fileName]: reply.content };
+  const proposed = { ...current, [fileName]: content };
   const had = await input.hcl.read(current, input.edit.address, input.edit.attributePath);
   const has = await input.hcl.read(proposed, input.edit.address, input.edit.attributePath);
   if (had !== has) {
-    return { ...base, diff, accepted: false, reason: `the proposed file drops the intended change (${input.edit.attributePath} would be ${JSON.stringify(has ?? null)})` };
+    return { ...base, diff, accepted: false, reason: `the proposed file drops the intended change (${input.edit.attributePath.join('.')} would be ${JSON.stringify(has ?? null)})` };
   }
-  writeFilesAtomic(input.staging, { [fileName]: reply.content });
+  writeFilesAtomic(input.staging, { [fileName]: content });
   return { ...base, diff, accepted: true };
 }

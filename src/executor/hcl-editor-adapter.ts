@@ -7,11 +7,11 @@ export function treeSitterHclEditor(): HclEditor {
   const get = () => (parser ??= HclParser.create());
   return {
     async edit(files, edit) {
-      const r = await editHcl(files, { address: edit.address, attributePath: edit.attributePath.split('.'), value: edit.value }, await get());
+      const r = await editHcl(files, { address: edit.address, attributePath: [...edit.attributePath], value: edit.value }, await get());
       return r.ok ? { ok: true, files: r.files } : { ok: false, reason: `${r.reason} (${r.code})` };
     },
     async read(files, address, attributePath) {
-      const r = await readHclValue(files, address, attributePath.split('.'), await get());
+      const r = await readHclValue(files, address, [...attributePath], await get());
       return r.ok ? r.value : undefined;
     },
   };

@@ -5,15 +5,13 @@ import type { ExecutorPolicy } from './ports.js';
 
 /**
  * The policy as the executor re-checks it at prepare time: the decision was checked when it was
- * made, but bounds are checked again against the value actually being written.
+ * made, but bounds are checked again against the value actually being written. Every rule is
+ * evaluateDecision's: this only shapes the one attribute change as a decision.
  */
 export function executorPolicy(policy: () => Policy): ExecutorPolicy {
   return {
     maxChangedResources: () => policy().max_changed_resources,
     check(actionType, attributePath, value, current) {
-      if (typeof value !== 'number' && typeof value !== 'string' && typeof value !== 'boolean') {
-        return { ok: false, reason: `${attributePath} must be a number, string or boolean` };
-      }
       const verdict = evaluateDecision(
         {
           action_type: actionType as Parameters<typeof evaluateDecision>[0]['action_type'],

@@ -11,6 +11,8 @@ export interface ExecutorDecision {
   resourceAddress: string | null;
   actionType: string;
   parameters: Record<string, unknown>;
+  /** Rollback decisions: the revision to restore, when the decider pinned one. */
+  rollbackRevisionId?: string | null;
 }
 
 export interface DecisionReader {
@@ -23,10 +25,13 @@ export interface ExecutorPolicy {
   /** The plan gate's limit on changed resources. */
   maxChangedResources(): number;
   /**
-   * Re-checks one attribute change against the policy (changeable attributes, bounds, steps).
+   * Re-checks one attribute change against the policy (changeable attributes, value type incl.
+   * "scaling needs a number", bounds, direction, steps): the policy's own rule, not a copy.
    * Pure; a refusal is a return value.
    */
-  check(actionType: string, attributePath: string, value: unknown, current: unknown): { ok: true } | { ok: false; reason: string };
+  check(
+    actionType: string, attributePath: string, value: string | number | boolean, current: unknown,
+  ): { ok: true } | { ok: false; reason: string };
 }
 
 /** Re-reads a deployment's state into the registry after an apply (the registry's sync service). */
@@ -71,8 +76,8 @@ export interface HclEditor {
    */
   edit(
     files: Record<string, string>,
-    edit: { address: string; attributePath: string; value: number | string | boolean },
+    edit: { address: string; attributePath: readonly string[]; value: number | string | boolean },
   ): Promise<{ ok: true; files: Record<string, string> } | { ok: false; reason: string }>;
-  /** The attribute's literal value in the configuration, or undefined. */
-  read(files: Record<string, string>, address: string, attributePath: string): Promise<number | string | boolean | undefined>;
+  /** The attribute's literal value in the configuration, or undefined. Paths are segment arrays, never re-split. */
+  read(files: Record<string, string>, address: string, attributePath: readonly string[]): Promise<number | string | boolean | undefined>;
 }

@@ -10,6 +10,7 @@ import type { PlanJson } from '../terraform/plan-json.js';
 import type { TerraformResult } from '../terraform/terraform-runner.js';
 import { describeFailure } from '../terraform/terraform-runner.js';
 import type { ActionPatch, ActionRecord } from './action-store.js';
+import { configSecrets, scrubStored } from './config-secrets.js';
 import { blockAddressOf, planEdit, type EditPlan } from './edit-plan.js';
 import { planFileOf, stagingDirOf, type ExecutorDeps } from './executor-deps.js';
 import { fixRound, type FixAttempt } from './fix-rounds.js';
@@ -32,6 +33,8 @@ interface Work {
   raw: Array<{ step: string; result: TerraformResult }>;
   fixAttempts: FixAttempt[];
   edited: string[];
+  /** Secret values seen so far (config text, then the plan): scrubbed from all that is stored. */
+  secrets: Set<string>;
 }
 
 export class Preparer {
@@ -48,7 +51,7 @@ export class Preparer {
     const staging = stagingDirOf(this.d.settings, actionId);
     if (!this.d.store.transition(actionId, ['proposed', 'stale'], 'preparing', null, { stagingDir: staging })) return;
     const action = this.d.store.get(actionId) as ActionRecord;
-    const work: Work = { action, runDir: '', staging, planFile: planFileOf(staging, actionId), raw: [], fixAttempts: [], edited: [] };
+    const work: Work = { action, runDir: '', staging, planFile: planFileOf(staging, actionId), raw: [], fixAttempts: [], edited: [], secrets: new Set() };
     let result: { ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch };
     try {
       result = await this.build(work);
@@ -57,15 +60,16 @@ export class Preparer {
     }
     if (result.ok) {
       const expiresAt = new Date(this.d.clock.now() + this.d.settings.approvalTtlSeconds * 1000).toISOString();
-      this.d.store.transition(actionId, ['preparing'], 'awaiting_approval', null, { ...result.patch, expiresAt });
+      this.d.store.transition(actionId, ['preparing'], 'awaiting_approval', null, redactPatch({ ...result.patch, expiresAt }, work.secrets));
       return;
     }
-    const outputs = work.raw.map((r) => keepOutput(r.step, r.result, []));
-    this.d.store.transition(actionId, ['preparing'], 'prepare_failed', result.reason, {
+    const outputs = work.raw.map((r) => keepOutput(r.step, r.result, work.secrets));
+    const reason = scrubStored(result.reason, work.secrets);
+    this.d.store.transition(actionId, ['preparing'], 'prepare_failed', reason, redactPatch({
       ...result.patch, tfOutput: result.patch.tfOutput ?? outputs, fixAttempts: work.fixAttempts, stagingDir: null,
-    });
+    }, work.secrets));
     removeDir(staging);
-    this.d.logger.warn({ actionId, runId: action.runId, reason: result.reason }, 'action prepare failed');
+    this.d.logger.warn({ actionId, runId: action.runId, reason }, 'action prepare failed');
   }
 
   private async build(w: Work): Promise<{ ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch }> {
@@ -73,6 +77,7 @@ export class Preparer {
     w.runDir = resolveRunDir(this.d.settings.runsDir, a.runId);
     const base = this.d.revisions.ensureBase(a.runId, w.runDir);
     createStaging(w.runDir, w.staging);
+    w.secrets = configSecrets(readConfigFiles(w.staging));
     const plan = await planEdit(
       { actionType: a.actionType, targetAddress: a.targetAddress, parameters: a.parameters, instances: this.instances(a), files: readConfigFiles(w.staging) },
       this.d.hcl.read.bind(this.d.hcl),
@@ -117,18 +122,33 @@ export class Preparer {
   private async change(w: Work, plan: EditPlan): Promise<Step> {
     if (plan.kind === 'edit') {
       const edited = await this.d.hcl.edit(readConfigFiles(w.staging), plan.edit);
-      if (!edited.ok) return { ok: false, reason: `editing ${plan.edit.address} ${plan.edit.attributePath}: ${edited.reason}` };
+      if (!edited.ok) return { ok: false, reason: `editing ${plan.edit.address} ${plan.edit.attributePath.join('.')}: ${edited.reason}` };
       writeFilesAtomic(w.staging, edited.files);
       w.edited = Object.keys(edited.files);
       return { ok: true };
     }
-    if (plan.kind === 'rollback') {
-      const previous = this.d.revisions.previous(w.action.runId);
-      if (!previous) return { ok: false, reason: `deployment "${w.action.runId}" has no previous revision to roll back to` };
-      writeFilesAtomic(w.staging, {}, listConfigFiles(w.staging));
-      copyConfigFiles(previous.filesDir, w.staging);
-      w.edited = listConfigFiles(w.staging);
+    if (plan.kind === 'rollback') return this.rollbackFiles(w);
+    return { ok: true };
+  }
+
+  /**
+   * A rollback pinned to a revision (verification pins the ineffective action's base) undoes
+   * exactly the change that followed it; an unpinned one restores the revision before the latest.
+   */
+  private rollbackFiles(w: Work): Step {
+    const pinned = this.d.decisions.get(w.action.decisionId)?.rollbackRevisionId ?? null;
+    if (pinned !== null) {
+      const undo = this.d.revisions.undoAfter(w.action.runId, pinned, w.staging);
+      if (!undo.ok) return { ok: false, reason: `rolling back to revision ${pinned}: ${undo.reason}` };
+      writeFilesAtomic(w.staging, undo.write, undo.remove);
+      w.edited = Object.keys(undo.write);
+      return { ok: true };
     }
+    const previous = this.d.revisions.previous(w.action.runId);
+    if (!previous) return { ok: false, reason: `deployment "${w.action.runId}" has no previous revision to roll back to` };
+    writeFilesAtomic(w.staging, {}, listConfigFiles(w.staging));
+    copyConfigFiles(previous.filesDir, w.staging);
+    w.edited = listConfigFiles(w.staging);
     return { ok: true };
   }
 
@@ -141,7 +161,8 @@ export class Preparer {
     const results = await Promise.all(hcl.map(async (n) => {
       const text = readFileSync(path.join(w.staging, n), 'utf8');
       const r = await this.d.steps.fmtText(w.staging, text);
-      w.raw.push({ step: `fmt ${n}`, result: r.result });
+      // fmt's stdout is the whole file (variable defaults, tfvars values): keep only how it ended.
+      w.raw.push({ step: `fmt ${n}`, result: { ...r.result, stdout: '' } });
       return { n, text, formatted: r.formatted, result: r.result };
     }));
     const bad = results.find((r) => r.formatted === undefined);
@@ -170,10 +191,10 @@ export class Preparer {
         return { ok: false, reason: `${attempt.reason}${rounds}` };
       }
       const fixed = await fixRound({
-        round, staging: w.staging, diagnostics: attempt.diagnostics, edit: plan.edit, edited: w.edited, fix: this.d.fix, hcl: this.d.hcl, secrets: [],
+        round, staging: w.staging, diagnostics: attempt.diagnostics, edit: plan.edit, edited: w.edited, fix: this.d.fix, hcl: this.d.hcl, secrets: w.secrets,
       });
       w.fixAttempts.push(fixed);
-      this.d.store.patch(w.action.id, { fixAttempts: w.fixAttempts });
+      this.d.store.patch(w.action.id, redactPatch({ fixAttempts: w.fixAttempts }, w.secrets));
       if (fixed.accepted) {
         const f = await this.fmt(w, [fixed.fileName]);
         if (!f.ok) return f;
@@ -197,7 +218,8 @@ export class Preparer {
   }
 
   private gate(w: Work, plan: Exclude<EditPlan, { kind: 'refused' }>, planJson: PlanJson, common: ActionPatch): { ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch } {
-    const secrets = planSecrets(planJson);
+    const secrets = new Set([...planSecrets(planJson), ...w.secrets]);
+    w.secrets = secrets;
     const verdict = gatePlan(planJson, plan.expectation, { maxChangedResources: this.d.policy.maxChangedResources() });
     const patch: ActionPatch = {
       ...common,
@@ -211,6 +233,18 @@ export class Preparer {
     this.d.planSecrets.set(w.action.id, secrets);
     return { ok: true, patch: { ...patch, planSha256: sha256File(w.planFile) } };
   }
+}
+
+/**
+ * The one redaction step before anything prepare produced reaches the database: every text the
+ * action keeps (diff context lines, terraform output, fix rounds, the edit) loses the known secrets.
+ */
+function redactPatch(patch: ActionPatch, secrets: ReadonlySet<string>): ActionPatch {
+  const out: ActionPatch = { ...patch };
+  for (const key of ['diff', 'tfOutput', 'fixAttempts', 'changes', 'planSummary', 'planJson', 'gate'] as const) {
+    if (out[key] !== undefined && out[key] !== null) (out as Record<string, unknown>)[key] = scrubStored(out[key], secrets);
+  }
+  return out;
 }
 
 function firstLine(text: string): string {

@@ -1,8 +1,17 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { newId } from '../shared/ids.js';
 import { isoAt, type Clock } from '../shared/clock.js';
 import type { ActionStore, RevisionRow } from './action-store.js';
-import { copyConfigFiles } from './workspace-fs.js';
+import { copyConfigFiles, differingFiles } from './workspace-fs.js';
+
+/** What undoing one applied change writes into a copy of the run dir, or why it cannot. */
+export type UndoFiles =
+  | { ok: true; revision: RevisionRow; write: Record<string, Buffer>; remove: string[] }
+  | { ok: false; reason: string };
+
+/** Revisions form a chain; this bounds a walk over a damaged (cyclic) one. */
+const MAX_CHAIN = 100_000;
 
 /**
  * Revisions: snapshots of the config files applied to a deployment, on disk under
@@ -37,9 +46,48 @@ export class Revisions {
     return row;
   }
 
-  /** The revision before the latest one (what `rollback` restores), or undefined. */
+  /**
+   * Undoes the change applied right after `pinnedId` (the undone action's base revision): the
+   * files that change touched are restored from the pinned revision, every other file keeps its
+   * current content, so a later, unrelated apply is not undone. Refuses when the pinned revision
+   * is not in the deployment's history, nothing followed it, or a later apply changed one of the
+   * same files again (restoring it would silently undo that apply too). Reads only.
+   */
+  undoAfter(runId: string, pinnedId: string, currentDir: string): UndoFiles {
+    const pinned = this.store.getRevision(pinnedId);
+    if (!pinned || pinned.runId !== runId) return { ok: false, reason: `revision ${pinnedId} is not a revision of deployment "${runId}"` };
+    let child: RevisionRow | undefined;
+    let r = this.store.latestRevision(runId);
+    for (let i = 0; r && r.id !== pinnedId && i < MAX_CHAIN; i++) {
+      child = r;
+      r = r.parentId ? this.store.getRevision(r.parentId) : undefined;
+    }
+    if (r?.id !== pinnedId) return { ok: false, reason: `revision ${pinnedId} is not in the history of deployment "${runId}"` };
+    if (!child) return { ok: false, reason: `nothing was applied to deployment "${runId}" after revision ${pinnedId}` };
+    const touched = differingFiles(child.filesDir, pinned.filesDir);
+    const write: Record<string, Buffer> = {};
+    const remove: string[] = [];
+    for (const name of [...touched.changed, ...touched.deleted]) {
+      if (!sameBytes(path.join(child.filesDir, name), path.join(currentDir, name))) {
+        return { ok: false, reason: `${name} was changed again after revision ${child.id}; rolling back would undo that change too` };
+      }
+      const original = path.join(pinned.filesDir, name);
+      if (existsSync(original)) write[name] = readFileSync(original);
+      else remove.push(name);
+    }
+    return { ok: true, revision: pinned, write, remove };
+  }
+
+  /** The revision before the latest one (what an unpinned `rollback` restores), or undefined. */
   previous(runId: string): RevisionRow | undefined {
     const latest = this.store.latestRevision(runId);
     return latest?.parentId ? this.store.getRevision(latest.parentId) : undefined;
   }
+}
+
+/** Both absent, or both present with the same bytes. */
+function sameBytes(a: string, b: string): boolean {
+  const inA = existsSync(a);
+  if (inA !== existsSync(b)) return false;
+  return !inA || readFileSync(a).equals(readFileSync(b));
 }

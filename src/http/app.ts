@@ -6,6 +6,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from '../shared/logger.js';
 import { installErrorHandling } from './errors.js';
+import { clientErrorHandler, installJsonGuard } from './json-guard.js';
 import { registerOpenApi, type OpenApiInfo } from './openapi.js';
 
 export type App = FastifyInstance & { withTypeProvider: FastifyInstance['withTypeProvider'] };
@@ -42,11 +43,14 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
       // Refuse prototype-pollution keys in JSON bodies outright.
       onProtoPoisoning: 'error',
       onConstructorPoisoning: 'error',
+      // Requests Node's parser refuses (bad framing, lying Content-Length) get the one error shape too.
+      clientErrorHandler,
     }),
   );
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app, options.logger);
+  installJsonGuard(app);
   // Before the routes: @fastify/swagger only documents routes registered after it.
   if (options.openapi) await registerOpenApi(app, options.openapi);
   for (const register of options.routes) await register(app);

@@ -12,7 +12,7 @@ import type { ActionRecord } from '../executor/action-store.js';
 import { planFileOf } from '../executor/executor-deps.js';
 import { keepOutput, type StepOutput } from '../executor/tf-output.js';
 import { removeDir, sha256File } from '../executor/workspace-fs.js';
-import { runDirFor } from './create-deployment.js';
+import { pathTaken, runDirFor } from './create-deployment.js';
 import type { InfraDeps } from './ports.js';
 
 export class DeploymentApplier {
@@ -38,8 +38,8 @@ export class DeploymentApplier {
     const planFile = planFileOf(staging, a.id);
     const runDir = runDirFor(this.d.settings.runsDir, a.runId);
     const outputs = [...(a.tfOutput as StepOutput[])];
-    if (!existsSync(planFile) || sha256File(planFile) !== a.planSha256 || existsSync(runDir)) {
-      const why = existsSync(runDir) ? `${runDir} appeared since the plan was made` : 'the saved plan is missing or differs from the approved one';
+    if (!existsSync(planFile) || sha256File(planFile) !== a.planSha256 || pathTaken(runDir)) {
+      const why = pathTaken(runDir) ? `${runDir} appeared since the plan was made` : 'the saved plan is missing or differs from the approved one';
       this.d.store.transition(a.id, ['applying'], 'interrupted', `${why}; nothing applied`);
       return;
     }

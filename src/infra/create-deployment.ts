@@ -5,7 +5,7 @@
  * <dataDir>/staging/<actionId>, then waits for approval like any action. RUNS_DIR is not touched
  * before the approved apply (apply-deployment.ts).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { isoAt } from '../shared/clock.js';
 import { AppError, errorMessage } from '../shared/errors.js';
@@ -55,7 +55,7 @@ export class DeploymentCreator {
 
   private assertFree(runId: string): void {
     const dir = resolveRunDir(this.d.settings.runsDir, runId, false);
-    if (existsSync(dir) || this.d.deploymentKnown(runId)) {
+    if (pathTaken(dir) || this.d.deploymentKnown(runId)) {
       throw new AppError('ERR_CONFLICT', `deployment "${runId}" already exists`);
     }
     const pending = this.d.store.list({ runId, limit: 500, offset: 0 }).items.find((a) => PENDING_STATUSES.includes(a.status));
@@ -128,6 +128,19 @@ export class DeploymentCreator {
         tfOutput: outputs(secrets), planSha256: sha256File(planFile),
       },
     };
+  }
+}
+
+/**
+ * True when anything occupies `p`, including a dangling symlink: existsSync follows links and
+ * says false for one, and the final rename would then fail after the apply (or land elsewhere).
+ */
+export function pathTaken(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -43,6 +43,18 @@ export function escapesDir(p: string): boolean {
   return s.startsWith('/') || s.startsWith('~') || s.startsWith('\\') || /^[A-Za-z]:[\\/]/.test(s) || /(^|[\\/])\.\.([\\/]|$)/.test(s);
 }
 
+const PATH_PREFIX = /^\$\{path\.(module|root|cwd)\}\/?/;
+
+/** The first argument is `path.module`-like or a quoted string with no interpolation but a leading `${path.*}`. */
+function literalRelativePath(args: string): boolean {
+  const first = args.trim();
+  if (/^path\.(module|root|cwd)\s*(,|$)/.test(first)) return true;
+  const m = /^"([^"]*)"\s*(,|$)/.exec(first);
+  if (!m) return false;
+  const rest = (m[1] ?? '').replace(PATH_PREFIX, '');
+  return !/[$%]\{/.test(rest) && !escapesDir(rest);
+}
+
 /** Blocks come as arrays of bodies (HCL) or as a single object (JSON syntax). */
 function bodies(v: unknown): Array<Record<string, unknown>> {
   const list = Array.isArray(v) ? v : [v];
@@ -57,6 +69,10 @@ function checkString(where: string, key: string | undefined, s: string): string 
     const arg = m[2] ?? '';
     if (m[1] === 'pathexpand' || escapesDir(arg) || /"\s*\/|"~|\.\./.test(arg)) {
       return `${where}${m[1]}(${arg.slice(0, 80)}) reads a file outside the deployment directory`;
+    }
+    // Only a literal path can be checked: `file(local.p)` or `file(replace(...))` could name any host file.
+    if (!literalRelativePath(arg)) {
+      return `${where}${m[1]}(${arg.slice(0, 80)}) needs a literal relative path (e.g. "\${path.module}/x.sh"), not an expression`;
     }
   }
   return undefined;

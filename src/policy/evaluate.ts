@@ -63,8 +63,10 @@ function checkParameter(
     return refuse('allowed_values', `${path}=${JSON.stringify(value)} is not one of ${JSON.stringify(bounds.allowed_values)}`);
   }
   const numeric = bounds !== undefined && (bounds.min !== undefined || bounds.max !== undefined || bounds.max_step !== undefined);
+  // Scaling is a numeric step whatever the bounds say; the executor relies on this rule.
+  const scaling = action === 'scale_up' || action === 'scale_down';
   if (typeof value !== 'number') {
-    return numeric ? refuse('value_type', `${path} must be a number, got ${JSON.stringify(value)}`) : undefined;
+    return numeric || scaling ? refuse('value_type', `${path} must be a number, got ${JSON.stringify(value)}`) : undefined;
   }
   if (!Number.isFinite(value)) return refuse('value_type', `${path} must be a finite number`);
   return checkNumber(action, path, value, current, bounds);
@@ -93,8 +95,29 @@ function checkNumber(
   return undefined;
 }
 
+/** The auto-approval part of the policy (Policy['auto_approve']); approvals pass theirs as is. */
+export interface AutoApprovePolicy {
+  enabled: boolean;
+  min_confidence: number;
+  action_types: readonly string[];
+}
+
+export type AutoApproveVerdict = { approve: true; reason: string } | { approve: false; reason: string };
+
+/**
+ * The one auto-approval rule: enabled, action type listed, confidence high enough. Pure. Used
+ * at decision time (the verdict's autoApprove) and by approvals when an action awaits approval.
+ */
+export function autoApproveVerdict(a: AutoApprovePolicy, c: { actionType: string; confidence: number }): AutoApproveVerdict {
+  if (!a.enabled) return { approve: false, reason: 'auto-approve is disabled' };
+  if (!a.action_types.includes(c.actionType)) {
+    return { approve: false, reason: `action type ${c.actionType} is not in auto_approve.action_types` };
+  }
+  if (!(c.confidence >= a.min_confidence)) return { approve: false, reason: `confidence ${c.confidence} is below ${a.min_confidence}` };
+  return { approve: true, reason: `auto-approved by policy: ${c.actionType}, confidence ${c.confidence} ≥ ${a.min_confidence}` };
+}
+
 /** True when the policy lets this decision through without a human (off by default). */
 export function autoApproves(decision: DecisionOutput, policy: Policy): boolean {
-  const a = policy.auto_approve;
-  return a.enabled && a.action_types.includes(decision.action_type) && decision.confidence >= a.min_confidence;
+  return autoApproveVerdict(policy.auto_approve, { actionType: decision.action_type, confidence: decision.confidence }).approve;
 }

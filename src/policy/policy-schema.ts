@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACTION_TYPES, AttributePathSchema } from '../agent/decision-schema.js';
+import { ACTION_TYPES, AttributePathSchema, splitAttributePath } from '../agent/decision-schema.js';
 
 /** Bounds for one attribute. Numbers get min/max/max_step, strings allowed_values. */
 export const AttributeBoundsSchema = z
@@ -77,11 +77,11 @@ export const DEFAULT_POLICY: Policy = PolicySchema.parse({
  */
 export function matchAttributeKey<T>(table: Readonly<Record<string, T>>, path: string): T | undefined {
   if (Object.hasOwn(table, path)) return table[path];
-  const last = path.split('.').at(-1) ?? path;
+  const last = splitAttributePath(path).at(-1) ?? path;
   return Object.hasOwn(table, last) ? table[last] : undefined;
 }
 
 export function isChangeable(policy: Policy, path: string): boolean {
-  const last = path.split('.').at(-1) ?? path;
+  const last = splitAttributePath(path).at(-1) ?? path;
   return policy.changeable_attributes.some((a) => a === path || a === last);
 }

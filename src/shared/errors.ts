@@ -19,6 +19,9 @@ export const ERROR_STATUS = {
   ERR_DEPLOYMENT_LOCKED: 409,
   ERR_PAYLOAD_TOO_LARGE: 413,
   ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  /** Node's HTTP parser refused the request head (answered by the clientError handler). */
+  ERR_HEADERS_TOO_LARGE: 431,
+  ERR_REQUEST_TIMEOUT: 408,
   ERR_PLAN_GATE: 422,
   ERR_POLICY_BLOCKED: 422,
   ERR_HCL_EDIT: 422,

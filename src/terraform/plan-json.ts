@@ -12,17 +12,19 @@ const maskSchema: z.ZodType<PlanMask> = z.lazy(() =>
   z.union([z.boolean(), z.array(maskSchema), z.record(z.string(), maskSchema)]),
 );
 
+/** Fields a resource change and an output change share (Terraform's "change" object). */
+const changeFields = {
+  // Strings, not an enum: an action this code does not know must reach the gate, not vanish.
+  actions: z.array(z.string()).min(1),
+  before: z.unknown().optional(),
+  after: z.unknown().optional(),
+  after_unknown: maskSchema.optional(),
+  before_sensitive: maskSchema.optional(),
+  after_sensitive: maskSchema.optional(),
+};
+
 export const changeSchema = z
-  .object({
-    // Strings, not an enum: an action this code does not know must reach the gate, not vanish.
-    actions: z.array(z.string()).min(1),
-    before: z.unknown().optional(),
-    after: z.unknown().optional(),
-    after_unknown: maskSchema.optional(),
-    before_sensitive: maskSchema.optional(),
-    after_sensitive: maskSchema.optional(),
-    replace_paths: z.array(z.array(z.union([z.string(), z.number()]))).optional(),
-  })
+  .object({ ...changeFields, replace_paths: z.array(z.array(z.union([z.string(), z.number()]))).optional() })
   .passthrough();
 
 export const resourceChangeSchema = z
@@ -40,16 +42,7 @@ export const resourceChangeSchema = z
   })
   .passthrough();
 
-const outputChangeSchema = z
-  .object({
-    actions: z.array(z.string()).min(1),
-    before: z.unknown().optional(),
-    after: z.unknown().optional(),
-    after_unknown: maskSchema.optional(),
-    before_sensitive: maskSchema.optional(),
-    after_sensitive: maskSchema.optional(),
-  })
-  .passthrough();
+const outputChangeSchema = z.object(changeFields).passthrough();
 
 export const planJsonSchema = z
   .object({

@@ -14,6 +14,8 @@ export interface WatchedAction {
   appliedAt: string;
   /** The stored verification deadline (ISO), or null before the watch started. */
   verifyUntil: string | null;
+  /** The revision the action was prepared from (the configuration before it); a rollback restores it. */
+  baseRevisionId: string | null;
 }
 
 /** One alert of the watched incident. */
@@ -84,6 +86,11 @@ export interface ProposedDecision {
   policyVerdict: PolicyVerdict;
   /** The ineffective action this undoes. */
   ofActionId: string;
+  /**
+   * The revision to restore: the undone action's base. Pinned so a later, unrelated apply on the
+   * same deployment is not undone too (null: the executor falls back to the previous revision).
+   */
+  rollbackRevisionId: string | null;
   createdAt: string;
 }
 

@@ -26,6 +26,7 @@ export function proposeRollback(
   return {
     id: d.newId('dec'), incidentId: a.incidentId, runId: a.runId, resourceAddress: a.targetAddress, actionType: 'rollback',
     resourceId: a.targetAddress, parameters: {}, confidence: ROLLBACK_CONFIDENCE, reason, source: 'verification',
-    status: blocked ? 'blocked_by_policy' : 'proposed', policyVerdict: verdict, ofActionId: a.id, createdAt: isoAt(d.clock),
+    status: blocked ? 'blocked_by_policy' : 'proposed', policyVerdict: verdict, ofActionId: a.id,
+    rollbackRevisionId: a.baseRevisionId, createdAt: isoAt(d.clock),
   };
 }

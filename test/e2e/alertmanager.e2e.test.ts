@@ -1,36 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main.js';
+import { freePort, waitFor } from '../helpers/net.js';
 import { startTestService, tempWorkspace, testConfig } from '../helpers/service.js';
 import { RecordingTrigger, seedRegistry } from '../helpers/webhook.js';
 
 const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 const TOKEN = 'e2e-webhook-token-0123456789';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `check` every 200 ms until it returns a value, or fails after `ms` saying what it waited for. */
-async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function alertmanagerConfig(webhookUrl: string): string {
   return `route:

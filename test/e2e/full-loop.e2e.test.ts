@@ -86,8 +86,8 @@ describe('full loop with Gemini: alert → Alertmanager → decision → Telegra
     expect(readFileSync(path.join(stack.runDir, 'main.tf'), 'utf8')).toContain('node_count = 3');
     const vm = (await stateResources(stack.runDir)).find((r) => r.address === 'terraform_data.vm');
     expect(vm?.values.input?.node_count).toBe(3);
-    const resources = (await stack.api<{ resources: Array<{ address: string; attributes: { input?: { node_count?: number } } }> }>("/ops/resources?q=shop-vm")).body;
-    expect(resources.resources.find((r) => r.address === 'terraform_data.vm')?.attributes.input?.node_count).toBe(3);
+    const resources = (await stack.api<{ items: Array<{ address: string; attributes: { input?: { node_count?: number } } }> }>("/ops/resources?q=shop-vm")).body;
+    expect(resources.items.find((r) => r.address === 'terraform_data.vm')?.attributes.input?.node_count).toBe(3);
     await stack.telegram.waitFor(() => /Applied/i.test(stack.telegram.messages.get(msg.message_id)?.text ?? ''), 'the request edited to applied');
 
     await stack.fireAlert({ alertname: 'VMCPUHigh', resource_id: 'shop-vm', severity: 'critical' }, { resolved: true });

@@ -5,10 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { FakeGeminiServer } from '../fakes/fake-gemini-server.js';
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
+import { freePort, waitFor } from '../helpers/net.js';
 import { tempWorkspace } from '../helpers/service.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
@@ -61,34 +61,8 @@ resource "terraform_data" "batch" {
   '.infraai-bootstrap': '',
 };
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls until `check` returns a value; fails after `ms` saying what it waited for. */
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+// Re-exported: resilience tests import them from here.
+export { freePort, waitFor };
 
 function spawnLogged(bin: string, args: string[], env: NodeJS.ProcessEnv, log: { text: string }): ChildProcess {
   const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -43,8 +43,8 @@ export class MemoryVerificationStore implements VerificationStore, DecisionSink 
   readonly links: Array<{ actionId: string; fingerprint: string }> = [];
   readonly decisions: ProposedDecision[] = [];
 
-  addApplied(a: Omit<WatchedAction, 'verifyUntil'> & { verifyUntil?: string | null }): void {
-    this.actions.set(a.id, { verifyUntil: null, ...a, status: 'applied', verifiedAt: null, result: null, reason: null });
+  addApplied(a: Omit<WatchedAction, 'verifyUntil' | 'baseRevisionId'> & { verifyUntil?: string | null; baseRevisionId?: string | null }): void {
+    this.actions.set(a.id, { verifyUntil: null, baseRevisionId: null, ...a, status: 'applied', verifiedAt: null, result: null, reason: null });
   }
 
   addAlert(fingerprint: string, incidentId: string | null, runId: string | null, status: 'firing' | 'resolved' = 'firing'): void {

@@ -90,7 +90,7 @@ describe('approvals with the real executor', () => {
     const { h } = await start();
     const { action } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool[0]', actionType: 'scale_up', parameters: { count: 4 } });
     const pending = await h.service.app.inject({ method: 'GET', url: '/ops/approvals/pending' });
-    expect(pending.json().approvals.map((a: { action_id: string }) => a.action_id)).toEqual([action.id]);
+    expect(pending.json().items.map((a: { action_id: string }) => a.action_id)).toEqual([action.id]);
     const r = await h.service.app.inject({ method: 'POST', url: `/ops/reject/${action.id}`, payload: { reason: 'not now' } });
     expect(r.statusCode).toBe(200);
     await h.service.executor.idle();

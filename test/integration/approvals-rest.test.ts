@@ -30,7 +30,8 @@ describe('REST approvals', () => {
     h = await startHarness({ apiToken: TOKEN });
     const { actionId } = seedAction(h.db);
     const pending = await h.app.inject({ method: 'GET', url: '/ops/approvals/pending', headers: auth });
-    expect(pending.json().approvals.map((a: { action_id: string }) => a.action_id)).toEqual([actionId]);
+    expect(pending.json()).toMatchObject({ total: 1, limit: 100, offset: 0 });
+    expect(pending.json().items.map((a: { action_id: string }) => a.action_id)).toEqual([actionId]);
     const first = await h.app.inject({
       method: 'POST', url: `/ops/approve/${actionId}`, headers: auth, payload: { actor: 'bob', reason: 'looks right', plan_sha256: PLAN_SHA },
     });
@@ -43,7 +44,7 @@ describe('REST approvals', () => {
       { verdict: 'approve', outcome: 'accepted', channel: 'rest', actor: 'rest:bob' },
       { verdict: 'approve', outcome: 'refused', channel: 'rest', actor: 'rest' },
     ]);
-    expect((await h.app.inject({ method: 'GET', url: '/ops/approvals/pending', headers: auth })).json().approvals).toEqual([]);
+    expect((await h.app.inject({ method: 'GET', url: '/ops/approvals/pending', headers: auth })).json().items).toEqual([]);
   });
 
   it('rejects, and records the dashboard channel when the header says so', async () => {

@@ -88,6 +88,8 @@ describe('POST /infra (real SQLite, real terraform)', () => {
     const pending = await service.app.inject({ method: 'GET', url: '/ops/approvals/pending', headers: auth });
     expect(pending.statusCode, pending.body).toBe(200);
     expect(pending.body).toContain(body.action_id);
+    // The human source is a typed, valid value in the response schema (not only gemini/rules).
+    expect(pending.json().items.find((p: { action_id: string }) => p.action_id === body.action_id)).toMatchObject({ source: 'human' });
     const r = await service.app.inject({ method: 'POST', url: `/ops/approve/${body.action_id}`, headers: auth, payload: { plan_sha256: body.plan_sha256 } });
     expect(r.statusCode, r.body).toBe(200);
     await service.executor.idle();

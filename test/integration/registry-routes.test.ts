@@ -43,7 +43,8 @@ describe('registry routes', () => {
   it('GET /ops/deployments and /ops/deployments/:runId', async () => {
     const list = await service.app.inject({ method: 'GET', url: '/ops/deployments' });
     expect(list.statusCode).toBe(200);
-    expect(list.json().deployments).toEqual([expect.objectContaining({ runId: 'demo', status: 'active', resourceCount: 4 })]);
+    expect(list.json()).toMatchObject({ total: 1, limit: 100, offset: 0 });
+    expect(list.json().items).toEqual([expect.objectContaining({ runId: 'demo', status: 'active', resourceCount: 4 })]);
     const one = await service.app.inject({ method: 'GET', url: '/ops/deployments/demo' });
     expect(one.statusCode).toBe(200);
     expect(one.json().resources).toHaveLength(4);
@@ -54,12 +55,13 @@ describe('registry routes', () => {
 
   it('GET /ops/resources filters by q and paginates', async () => {
     const byKey = await service.app.inject({ method: 'GET', url: '/ops/resources?q=web-pool' });
-    expect(byKey.json().resources.map((r: { address: string }) => r.address)).toEqual(['terraform_data.pool[0]', 'terraform_data.pool[1]']);
+    expect(byKey.json().resources).toBeUndefined();
+    expect(byKey.json().items.map((r: { address: string }) => r.address)).toEqual(['terraform_data.pool[0]', 'terraform_data.pool[1]']);
     const bySubstring = await service.app.inject({ method: 'GET', url: '/ops/resources?q=terraform_data.w' });
     expect(bySubstring.json().total).toBe(1);
     const page = await service.app.inject({ method: 'GET', url: '/ops/resources?limit=2&offset=1' });
     expect(page.json()).toMatchObject({ total: 4, limit: 2, offset: 1 });
-    expect(page.json().resources).toHaveLength(2);
+    expect(page.json().items).toHaveLength(2);
     const tooMany = await service.app.inject({ method: 'GET', url: '/ops/resources?limit=501' });
     expect(tooMany.statusCode).toBe(400);
     expect(tooMany.json().error.message).toMatch(/limit/);

@@ -54,13 +54,13 @@ describe('registry sync against real terraform', () => {
     const res = await service.app.inject({ method: 'GET', url: '/ops/resources?run_id=demo' });
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body.resources.map((r: { address: string }) => r.address).sort()).toEqual([
+    expect(body.items.map((r: { address: string }) => r.address).sort()).toEqual([
       'terraform_data.pool[0]',
       'terraform_data.pool[1]',
       'terraform_data.vm',
       'terraform_data.web',
     ]);
-    const web = body.resources.find((r: { address: string }) => r.address === 'terraform_data.web');
+    const web = body.items.find((r: { address: string }) => r.address === 'terraform_data.web');
     expect(web.attributes.input).toEqual({ name: 'web', replicas: 2 });
     const demo = service.registry.getDeployment('demo');
     expect(demo).toMatchObject({ status: 'active', resourceCount: 4, lastError: null });

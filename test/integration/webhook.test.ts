@@ -47,6 +47,10 @@ describe('POST /ops/webhook (real SQLite, real registry)', () => {
     const detail = await s.app.inject({ method: 'GET', url: `/ops/incidents/${api!.incidentId}` });
     expect(detail.json().ledger.map((e: { kind: string }) => e.kind)).toEqual(['incident.opened']);
     expect((await s.app.inject({ method: 'GET', url: '/ops/incidents/inc_nope' })).json().error.code).toBe('ERR_INCIDENT_NOT_FOUND');
+    // Every list has the same shape: {total, limit, offset, items}.
+    const incidents = (await s.app.inject({ method: 'GET', url: '/ops/incidents?limit=1' })).json();
+    expect(incidents).toMatchObject({ total: 2, limit: 1, offset: 0 });
+    expect(incidents.items).toHaveLength(1);
   });
 
   it('changes nothing when the same notification is delivered twice (200, duplicate: true)', async () => {

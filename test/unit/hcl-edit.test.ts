@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { editHcl, HclParser, readHclValue, type EditResult, type FileSet } from '../../src/executor/hcl-edit.js';
+import { planEdit, type HclReader } from '../../src/executor/edit-plan.js';
+import { treeSitterHclEditor } from '../../src/executor/hcl-editor-adapter.js';
 import { verifyEdit } from '../../src/executor/hcl-verify.js';
 
 let parser: HclParser;
@@ -227,5 +229,34 @@ describe('verification with hcl2-parser', () => {
     const misplaced = MAIN.replace('max_node_count = 5', 'max_node_count = 4');
     expect(verifyEdit('hcl', MAIN, misplaced, ['resource', 'terraform_data', 'vm', 0, 'count'], 4)).toBeDefined();
     expect(verifyEdit('hcl', MAIN, MAIN.replace('count = 2', 'count = '), ['resource', 'terraform_data', 'vm', 0, 'count'], 4)).toMatch(/does not parse/);
+  });
+});
+
+describe('attribute paths travel as segment arrays (HclEditor port, planEdit)', () => {
+  const DOTTED = 'resource "terraform_data" "vm" {\n  input = {\n    "team.size" = 2\n    team        = { size = 9 }\n  }\n}\n';
+
+  it('a key containing a dot is addressed as one segment, not split again', async () => {
+    const hcl = treeSitterHclEditor();
+    expect(await hcl.read({ 'main.tf': DOTTED }, 'terraform_data.vm', ['input', 'team.size'])).toBe(2);
+    const r = await hcl.edit({ 'main.tf': DOTTED }, { address: 'terraform_data.vm', attributePath: ['input', 'team.size'], value: 3 });
+    expect(r).toEqual({ ok: true, files: { 'main.tf': DOTTED.replace('"team.size" = 2', '"team.size" = 3') } });
+  });
+
+  it('planEdit splits the decision key once and hands the editor and the plan gate arrays', async () => {
+    const seen: string[][] = [];
+    const read: HclReader = async (_f, _a, p) => {
+      seen.push([...p]);
+      return p.join('/') === 'input/autoscaling/max_node_count' ? 5 : undefined;
+    };
+    const policy = { maxChangedResources: () => 5, check: () => ({ ok: true as const }) };
+    const plan = await planEdit(
+      { actionType: 'modify_config', targetAddress: 'terraform_data.vm', parameters: { 'autoscaling.max_node_count': 6 }, instances: [], files: {} },
+      read, policy,
+    );
+    expect(seen).toEqual([['autoscaling', 'max_node_count'], ['input', 'autoscaling', 'max_node_count']]);
+    expect(plan).toMatchObject({
+      kind: 'edit', edit: { attributePath: ['input', 'autoscaling', 'max_node_count'], value: 6, from: 5 },
+      expectation: { attributePath: ['input', 'autoscaling', 'max_node_count'] },
+    });
   });
 });

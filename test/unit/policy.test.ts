@@ -76,6 +76,8 @@ describe('evaluateDecision', () => {
     [d({ parameters: { node_count: 2 } }), cur, 'direction'],
     [d({ action_type: 'scale_down', parameters: { node_count: 3 } }), cur, 'direction'],
     [d({ parameters: { node_count: 'three' } }), cur, 'value_type'],
+    // Scaling is numeric even for an attribute without numeric bounds (the executor relies on it).
+    [d({ parameters: { machine_type: 'e2-medium' } }), {}, 'value_type'],
     [d({ action_type: 'modify_config', parameters: { machine_type: 'n2-highmem-96' } }), {}, 'allowed_values'],
   ] as const)('refuses %j (rule %s)', (decision, current, rule) => {
     // A policy that switches rollback off, to exercise the allowed_action_types rule.

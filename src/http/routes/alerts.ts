@@ -36,8 +36,8 @@ export function alertRoutes(deps: AlertRouteDeps): RouteModule {
       },
       async (req) => {
         const { limit, offset, status } = req.query;
-        const items = deps.queries.listIncidents({ limit, offset, ...(status ? { status } : {}) });
-        return { limit, offset, items: items.map(incidentJson) };
+        const page = deps.queries.listIncidents({ limit, offset, ...(status ? { status } : {}) });
+        return { total: page.total, limit, offset, items: page.items.map(incidentJson) };
       },
     );
     app.get(

@@ -3,6 +3,7 @@
  * and GET /ops/approvals/pending show), never the decision id.
  */
 import { z } from 'zod';
+import { DECISION_SOURCES } from '../../agent/decision-schema.js';
 import type { ApprovalPort, ApprovalRequestView, ApprovalView, Verdict } from '../../approvals/ports.js';
 import { AppError } from '../../shared/errors.js';
 import type { RouteModule } from '../app.js';
@@ -31,19 +32,27 @@ const HeadersSchema = z.object({
   'x-infraai-channel': z.enum(['rest', 'dashboard']).optional(),
 });
 
+const PendingQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
 const DecidedSchema = z.object({ action_id: z.string(), verdict: z.enum(['approve', 'reject']), status: z.string() });
 
 const PendingSchema = z.object({
-  approvals: z.array(
+  total: z.number(),
+  limit: z.number(),
+  offset: z.number(),
+  items: z.array(
     z.object({
       action_id: z.string(), run_id: z.string(), action_type: z.string(), target_address: z.string(),
       parameters: z.record(z.string(), z.unknown()), plan_sha256: z.string().nullable(), expires_at: z.string().nullable(),
-      confidence: z.number(), reason: z.string(), source: z.string(), alert: z.string().nullable(),
+      confidence: z.number(), reason: z.string(), source: z.enum(DECISION_SOURCES), alert: z.string().nullable(),
     }),
   ),
 });
 
-function pendingItem(v: ApprovalRequestView): z.infer<typeof PendingSchema>['approvals'][number] {
+function pendingItem(v: ApprovalRequestView): z.infer<typeof PendingSchema>['items'][number] {
   return {
     action_id: v.actionId, run_id: v.runId, action_type: v.actionType, target_address: v.targetAddress,
     parameters: v.parameters, plan_sha256: v.planSha256, expires_at: v.expiresAt,
@@ -80,8 +89,16 @@ export function approvalRoutes(o: ApprovalRoutesOptions): RouteModule {
     decideRoute('reject');
     app.get(
       '/ops/approvals/pending',
-      { onRequest: auth, schema: { description: 'Actions awaiting approval, oldest first.', response: { 200: PendingSchema } } },
-      async () => ({ approvals: (await o.view.listPending()).map(pendingItem) }),
+      {
+        onRequest: auth,
+        schema: { description: 'Actions awaiting approval, oldest first.', querystring: PendingQuery, response: { 200: PendingSchema } },
+      },
+      async (req) => {
+        // Few at a time (one pending action per deployment): paged in memory, the common list shape.
+        const { limit, offset } = req.query;
+        const all = await o.view.listPending();
+        return { total: all.length, limit, offset, items: all.slice(offset, offset + limit).map(pendingItem) };
+      },
     );
   };
 }

@@ -58,7 +58,8 @@ export function registryRoutes(deps: RegistryRouteDeps): RouteModule {
     app.post(
       '/ops/registry/sync',
       {
-        preHandler: requireToken(deps.apiToken, 'ERR_UNAUTHORIZED'),
+        // onRequest, not preHandler: refused before the body is parsed or validated.
+        onRequest: requireToken(deps.apiToken, 'ERR_UNAUTHORIZED'),
         schema: {
           description: 'Re-reads Terraform state of all deployments, or of one run_id, into the registry.',
           body: z.object({ run_id: RunId.optional() }).strict().nullish(),
@@ -74,8 +75,21 @@ export function registryRoutes(deps: RegistryRouteDeps): RouteModule {
 
     app.get(
       '/ops/deployments',
-      { schema: { response: { 200: z.object({ deployments: z.array(DeploymentSchema) }) } } },
-      async () => ({ deployments: deps.store.listDeployments() }),
+      {
+        schema: {
+          querystring: z.object({
+            limit: z.coerce.number().int().min(1).max(500).default(100),
+            offset: z.coerce.number().int().min(0).default(0),
+          }),
+          response: { 200: z.object({ total: z.number(), limit: z.number(), offset: z.number(), items: z.array(DeploymentSchema) }) },
+        },
+      },
+      async (req) => {
+        // Deployments are few (one per run dir): paged in memory, same list shape as every other list.
+        const { limit, offset } = req.query;
+        const all = deps.store.listDeployments();
+        return { total: all.length, limit, offset, items: all.slice(offset, offset + limit) };
+      },
     );
 
     app.get(
@@ -108,14 +122,14 @@ export function registryRoutes(deps: RegistryRouteDeps): RouteModule {
             offset: z.coerce.number().int().min(0).default(0),
           }),
           response: {
-            200: z.object({ total: z.number(), limit: z.number(), offset: z.number(), resources: z.array(ResourceSchema) }),
+            200: z.object({ total: z.number(), limit: z.number(), offset: z.number(), items: z.array(ResourceSchema) }),
           },
         },
       },
       async (req) => {
         const { q, run_id: runId, status, limit, offset } = req.query;
         const page = deps.store.searchResources({ q, runId, status, limit, offset });
-        return { total: page.total, limit, offset, resources: page.items };
+        return { total: page.total, limit, offset, items: page.items };
       },
     );
   };

@@ -59,7 +59,9 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
           body: z.unknown(),
           response: { 200: ResultSchema, 202: ResultSchema },
         },
-        onRequest: async (req, reply) => {
+        // Auth first, before the body is read or parsed: an unauthenticated caller costs no parsing
+        // and learns nothing about the body rules; only then the overload check counts the request.
+        onRequest: [requireToken(deps.token, 'ERR_WEBHOOK_UNAUTHORIZED', true), async (req, reply) => {
           if (inFlight >= deps.maxPending || deps.backlog() >= deps.maxPending) {
             return unavailable(reply, 'ERR_OVERLOADED', `webhook overloaded (limit WEBHOOK_MAX_PENDING=${deps.maxPending}); retry later`);
           }
@@ -67,8 +69,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
           reply.raw.once('close', () => {
             inFlight -= 1;
           });
-        },
-        preHandler: requireToken(deps.token, 'ERR_WEBHOOK_UNAUTHORIZED', true),
+        }],
       },
       async (req, reply) => {
         const parsed = parseWebhookBody(req.body);
