@@ -11,6 +11,8 @@ import type { ExecutorDeps } from './executor-deps.js';
 import { Preparer } from './prepare.js';
 import type { Scheduler } from './ports.js';
 import { removeDir } from './workspace-fs.js';
+import { staleLockNote } from './stale-lock.js';
+import { resolveRunDir } from '../registry/run-id.js';
 
 /** The port the decision service calls for each accepted decision. */
 export interface ActionPreparer {
@@ -124,7 +126,9 @@ export class ActionExecutor implements ActionPreparer {
   /**
    * After a restart: 'preparing' → prepare_failed (staging removed; the run dir was never
    * touched); 'applying' and 'approved' → interrupted (never retried: a human must look, since an
-   * apply may have partly happened); 'proposed' and 'stale' → prepared again (nothing ran yet).
+   * apply may have partly happened); 'failed' (only held while a rollback re-applies) →
+   * rollback_failed; 'proposed' and 'stale' → prepared again (nothing ran yet). A lock info file
+   * Terraform left in the run dir is named in the reason with the command that clears it.
    */
   recover(): void {
     for (const a of this.d.store.inStatus(['preparing'])) {
@@ -133,10 +137,21 @@ export class ActionExecutor implements ActionPreparer {
     }
     for (const a of this.d.store.inStatus(['applying', 'approved'])) {
       const why = a.status === 'applying' ? 'the service stopped while applying; check the deployment' : 'approved but the apply never started before the restart';
-      this.d.store.transition(a.id, [a.status], 'interrupted', why);
-      this.d.logger.error({ actionId: a.id, runId: a.runId, was: a.status }, `action interrupted: ${why}`);
+      this.recordCrash(a, 'interrupted', why);
+    }
+    // 'failed' only lasts while the rollback re-applies: the process died mid-rollback.
+    for (const a of this.d.store.inStatus(['failed'])) {
+      this.recordCrash(a, 'rollback_failed', 'the service stopped during the rollback (files restored, the original configuration may not be re-applied); check the deployment');
     }
     for (const a of this.d.store.inStatus(['proposed', 'stale'])) this.queuePrepare(a.id);
+  }
+
+  /** Loud on purpose: a human must look at a deployment whose apply or rollback was cut short. */
+  private recordCrash(a: ActionRecord, to: 'interrupted' | 'rollback_failed', why: string): void {
+    const lock = staleLockNote(resolveRunDir(this.d.settings.runsDir, a.runId));
+    const reason = lock ? `${why}. ${lock}` : why;
+    this.d.store.transition(a.id, [a.status], to, reason);
+    this.d.logger.error({ actionId: a.id, runId: a.runId, was: a.status }, `action ${to === 'interrupted' ? 'interrupted' : 'ROLLBACK FAILED'}: ${reason}`);
   }
 
   private queuePrepare(actionId: string): void {

@@ -1,5 +1,8 @@
 import { execa, type ResultPromise } from 'execa';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { dieWithParentPrefix } from './die-with-parent.js';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { TerraformObserver } from '../shared/metrics-ports.js';
@@ -13,6 +16,8 @@ export interface CliTerraformRunnerOptions {
   baseEnv?: NodeJS.ProcessEnv;
   /** Hears about every finished command (metrics). Errors it throws are ignored. */
   onCommand?: TerraformObserver;
+  /** Tie Terraform's life to this process (see die-with-parent.ts). Default true; a no-op where unsupported. */
+  dieWithParent?: boolean;
 }
 
 const LOCKING = new Set(['plan', 'apply', 'init', 'refresh', 'import', 'destroy']);
@@ -24,9 +29,13 @@ export class CliTerraformRunner implements TerraformRunner {
   readonly bin: string;
   private readonly env: NodeJS.ProcessEnv;
   private readonly running = new Set<ResultPromise>();
+  private readonly prefix: string[];
+  private outputDir: string | undefined;
+  private seq = 0;
 
   constructor(private readonly options: CliTerraformRunnerOptions) {
     this.bin = options.bin;
+    this.prefix = options.dieWithParent === false ? [] : dieWithParentPrefix(options.bin);
     const base = options.baseEnv ?? process.env;
     const cliConfig = base.TF_CLI_CONFIG_FILE;
     this.env = {
@@ -52,7 +61,11 @@ export class CliTerraformRunner implements TerraformRunner {
   async run(args: string[], options: RunOptions): Promise<TerraformResult> {
     const full = CliTerraformRunner.argsFor(args, this.options.lockTimeoutSeconds);
     const started = Date.now();
-    const sub = execa(this.bin, full, {
+    // Output goes to files, not pipes: a pipe to a dead service would SIGPIPE Terraform in the
+    // middle of its graceful shutdown.
+    const out = this.outputFiles();
+    const [cmd, ...pre] = this.prefix.length > 0 ? this.prefix : [this.bin];
+    const sub = execa(cmd as string, [...pre, ...(this.prefix.length > 0 ? [this.bin] : []), ...full], {
       cwd: options.cwd,
       env: this.env,
       extendEnv: true,
@@ -61,8 +74,8 @@ export class CliTerraformRunner implements TerraformRunner {
       forceKillAfterDelay: 60_000,
       ...(options.signal ? { cancelSignal: options.signal } : {}),
       reject: false,
-      maxBuffer: 200_000_000,
-      stripFinalNewline: false,
+      stdout: { file: out.stdout },
+      stderr: { file: out.stderr },
       ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
     });
     this.running.add(sub);
@@ -77,8 +90,8 @@ export class CliTerraformRunner implements TerraformRunner {
       const result: TerraformResult = {
         command: `${this.bin} ${full.join(' ')}`,
         exitCode: r.exitCode,
-        stdout: String(r.stdout ?? ''),
-        stderr: String(r.stderr ?? ''),
+        stdout: readOutput(out.stdout),
+        stderr: readOutput(out.stderr),
         durationMs: Date.now() - started,
         timedOut: r.timedOut,
         canceled: r.isCanceled,
@@ -91,7 +104,15 @@ export class CliTerraformRunner implements TerraformRunner {
       return result;
     } finally {
       this.running.delete(sub);
+      rmSync(out.stdout, { force: true });
+      rmSync(out.stderr, { force: true });
     }
+  }
+
+  private outputFiles(): { stdout: string; stderr: string } {
+    this.outputDir ??= mkdtempSync(path.join(tmpdir(), 'infraai-tf-'));
+    const n = (this.seq += 1);
+    return { stdout: path.join(this.outputDir, `${n}.out`), stderr: path.join(this.outputDir, `${n}.err`) };
   }
 
   private observe(subcommand: string, r: TerraformResult): void {
@@ -122,6 +143,14 @@ export class CliTerraformRunner implements TerraformRunner {
     const pending = [...this.running];
     for (const p of pending) p.kill('SIGINT');
     await Promise.allSettled(pending);
+  }
+}
+
+function readOutput(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }
 

@@ -63,6 +63,12 @@ async function lockIsFree(dir: string): Promise<{ free: boolean; output: string 
   return { free: r.exitCode === 0, output: `${r.stdout}\n${r.stderr}` };
 }
 
+async function stateAddresses(dir: string): Promise<string[]> {
+  const r = await execa('terraform', ['show', '-json', '-no-color'], { cwd: dir, env: { TF_CLI_CONFIG_FILE: '/dev/null' } });
+  const parsed = JSON.parse(r.stdout) as { values?: { root_module?: { resources?: Array<{ address: string }> } } };
+  return (parsed.values?.root_module?.resources ?? []).map((x) => x.address);
+}
+
 async function actionOn(svc: ServiceProcess, address: string, statuses: string[]): Promise<ActionItem> {
   return waitFor(`an action on ${address} in ${statuses.join('|')}`, async () => {
     const { body } = await svc.api<{ items: ActionItem[] }>('/ops/actions?run_id=crash&limit=50');
@@ -143,9 +149,12 @@ describe('resilience: SIGKILL of the service, then restart', () => {
     expect(a.status_reason).toMatch(/stopped while applying/);
     expect(again.log.text).toMatch(new RegExp(`"level":50[^\\n]*${a.id}`));
     expect(snapshot(runDir)).toEqual(files);
+    // Terraform got one SIGINT and shut down gracefully: lock released (no stale info file) and
+    // the half-created instance recorded in state (a SIGPIPE/SIGKILL death loses both).
+    expect(existsSync(path.join(runDir, '.terraform.tfstate.lock.info'))).toBe(false);
+    expect(await stateAddresses(runDir)).toContain('terraform_data.slow[1]');
     const lock = await lockIsFree(runDir);
     expect(lock.free, lock.output).toBe(true);
-    expect(existsSync(path.join(runDir, '.terraform.tfstate.lock.info'))).toBe(false);
     await newActionPrepares(again);
     // Never retried: still interrupted once the new action has been prepared.
     expect((await again.api<{ status: string }>(`/ops/actions/${a.id}`)).body.status).toBe('interrupted');

@@ -11,11 +11,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/shared/logger.js';
-import { CliTerraformRunner } from '../../src/terraform/cli-terraform-runner.js';
-import type { RunOptions, TerraformResult, TerraformRunner } from '../../src/terraform/terraform-runner.js';
 import { FakeGeminiServer } from '../fakes/fake-gemini-server.js';
 import { poolDeployment, startWithDeployments, type Harness } from '../helpers/executor-harness.js';
+import { RecordingTerraform } from './recording-terraform.js';
 import { Tally, tableCounts } from './tally.js';
 
 const MARK = path.join(tmpdir(), `infraai-pwned-${process.pid}`);
@@ -24,22 +22,6 @@ const PATHS = ['../../etc/passwd', '../web/main.tf', '/etc/passwd', '..\\..\\x',
 const HCL = ['"} resource "x" {', '"}\nresource "terraform_data" "evil" {\n  provisioner "local-exec" { command = "touch /tmp/x" }\n}\n#', '${file("/etc/passwd")}', '%{ for x in [1] }x%{ endfor }'];
 const PAYLOADS = [...SHELL, ...PATHS, ...HCL];
 const tally = new Tally('injection');
-
-/** Records every Terraform call before running it for real. */
-class RecordingTerraform implements TerraformRunner {
-  readonly calls: Array<{ args: string[]; cwd: string; input?: string }> = [];
-  constructor(private readonly inner: TerraformRunner) {}
-  get bin(): string {
-    return this.inner.bin;
-  }
-  run(args: string[], o: RunOptions): Promise<TerraformResult> {
-    this.calls.push({ args: [...args], cwd: o.cwd, ...(o.input !== undefined ? { input: o.input } : {}) });
-    return this.inner.run(args, o);
-  }
-  version() {
-    return this.inner.version();
-  }
-}
 
 const SUBCOMMANDS = new Set(['version', 'init', 'validate', 'fmt', 'plan', 'show', 'apply', 'state']);
 const FLAG = /^-(json|detailed-exitcode|auto-approve|destroy|list=false|input=false|no-color|lock-timeout=\d+s|)$/;
@@ -88,7 +70,7 @@ describe('injection through alerts and LLM answers (real Gemini client, real ter
 
   beforeAll(async () => {
     fake = await FakeGeminiServer.start();
-    tf = new RecordingTerraform(new CliTerraformRunner({ bin: 'terraform', lockTimeoutSeconds: 5, logger: silentLogger }));
+    tf = new RecordingTerraform();
     const root = path.join(tmpdir(), `infraai-inj-policy-${process.pid}`);
     mkdirSync(root, { recursive: true });
     writeFileSync(path.join(root, 'policy.json'), JSON.stringify(POLICY));
