@@ -88,7 +88,6 @@ CREATE TABLE IF NOT EXISTS alerts (
 );
 -- Serves GET /ops/alerts/active (firing, newest first) without sorting every firing alert.
 CREATE INDEX IF NOT EXISTS alerts_status ON alerts (status, first_seen_at);
-CREATE INDEX IF NOT EXISTS alerts_incident ON alerts (incident_id, status);
 
 CREATE TABLE IF NOT EXISTS alert_events (
   id              INTEGER PRIMARY KEY,
@@ -97,7 +96,8 @@ CREATE TABLE IF NOT EXISTS alert_events (
   status          TEXT NOT NULL,
   at              TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS alert_events_fp ON alert_events (fingerprint);
+-- No index on fingerprint: nothing reads an alert's events by it, and intake writes one event
+-- per alert (an index is one more random B-tree write each). Alerts are never deleted.
 
 CREATE TABLE IF NOT EXISTS incidents (
   id               TEXT PRIMARY KEY,
@@ -248,6 +248,8 @@ CREATE TABLE IF NOT EXISTS ledger (
   actor       TEXT,
   data_json   TEXT NOT NULL DEFAULT '{}'
 );
-CREATE INDEX IF NOT EXISTS ledger_action ON ledger (action_id);
+-- Partial: intake's rows (most of the ledger) have no action or decision, so they are not indexed
+-- there; `action_id = ?` still uses the index. No (kind, at) index: nothing queries by it.
+CREATE INDEX IF NOT EXISTS ledger_action ON ledger (action_id) WHERE action_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ledger_decision ON ledger (decision_id) WHERE decision_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ledger_incident ON ledger (incident_id);
-CREATE INDEX IF NOT EXISTS ledger_kind_at ON ledger (kind, at);

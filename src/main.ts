@@ -43,6 +43,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     registry: d.registry, registrySync, startupSync: [], executor, actions: d.actions, deploymentLocks: d.deploymentLocks,
     verifier, approvalView, telegram, app,
     async start() {
+      core.checkpointer.start();
       try {
         tf.version = await checkTerraform(terraform);
       } catch (err) {
@@ -73,6 +74,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       await executor.idle();
       stopAutoApprove();
       await telegram?.stop();
+      await core.checkpointer.stop();
       await app.close();
     },
   };

@@ -28,6 +28,15 @@ export interface IntakeResult {
   incidentsResolved: number;
 }
 
+/** Alerts of one notification that join one incident: linked and put in the ledger together. */
+interface JoinGroup {
+  opened: boolean;
+  /** The first alert and its resolution: an opened incident's ledger row describes them. */
+  first: NormalisedAlert;
+  resolution: Resolution;
+  fingerprints: Set<string>;
+}
+
 /** What one notification changed; filled inside the transaction, acted on after commit. */
 interface Work {
   notificationId: string;
@@ -37,7 +46,11 @@ interface Work {
   touched: Set<string>;
   received: Array<{ fingerprint: string; status: 'firing' | 'resolved'; incidentId: string | null }>;
   resolutions: Map<string, Resolution>;
+  joins: Map<string, JoinGroup>;
 }
+
+/** Cached registry resolutions above this many keys are dropped (a flood of random labels). */
+const MAX_CACHED_RESOLUTIONS = 10_000;
 
 /**
  * Alert intake: stores a notification, its alerts and their incidents in one transaction, then
@@ -45,6 +58,10 @@ interface Work {
  * Idempotent per notification: a redelivery changes nothing and reports `duplicate: true`.
  */
 export class AlertIntake {
+  /** Registry resolutions kept across batches while the registry's generation is unchanged. */
+  private cache = new Map<string, Resolution>();
+  private cacheGeneration: string | undefined;
+
   constructor(private readonly deps: IntakeDeps) {}
 
   /** @throws whatever the store throws (the transaction is rolled back; nothing is stored). */
@@ -63,9 +80,7 @@ export class AlertIntake {
   receiveMany(batch: readonly NormalisedNotification[]): Array<IntakeResult | Error> {
     let done: Array<{ work: Work; result: IntakeResult } | Error>;
     try {
-      // One registry lookup per resource key per batch: a storm repeats the same few keys, and
-      // nothing can change the registry inside this synchronous transaction.
-      const resolutions = new Map<string, Resolution>();
+      const resolutions = this.resolutionCache();
       done = this.deps.store.transaction(() => batch.map((n) => this.apply(n, resolutions)));
     } catch (err) {
       if (batch.length === 1) done = [asError(err)];
@@ -76,6 +91,21 @@ export class AlertIntake {
       if (!d.result.duplicate) this.afterCommit(d.work);
       return d.result;
     });
+  }
+
+  /**
+   * One registry lookup per resource key per batch at most (a storm repeats the same few keys,
+   * and nothing changes the registry inside this synchronous transaction); across batches too
+   * while the registry says its generation has not moved.
+   */
+  private resolutionCache(): Map<string, Resolution> {
+    const generation = this.deps.registry.generation?.();
+    if (generation === undefined) return new Map();
+    if (generation !== this.cacheGeneration || this.cache.size > MAX_CACHED_RESOLUTIONS) {
+      this.cache = new Map();
+      this.cacheGeneration = generation;
+    }
+    return this.cache;
   }
 
   private applyAlone(n: NormalisedNotification): { work: Work; result: IntakeResult } | Error {
@@ -93,6 +123,7 @@ export class AlertIntake {
     const at = new Date(now).toISOString();
     const work: Work = {
       notificationId: this.deps.newId('ntf', now), at, opened: [], resolved: [], touched: new Set(), received: [], resolutions,
+      joins: new Map(),
     };
     const states = n.alerts.map((a) => store.getAlertState(a.fingerprint));
     const starts = n.alerts.map((a, i) => episodeStart(a, states[i], at));
@@ -106,6 +137,7 @@ export class AlertIntake {
       return { work, result: { ...result, notificationId: store.notificationIdByDedupKey(key) ?? work.notificationId, duplicate: true } };
     }
     n.alerts.forEach((a, i) => this.processAlert({ ...a, startsAt: starts[i] ?? null }, states[i], work));
+    for (const [incidentId, group] of work.joins) this.recordJoins(incidentId, group, work);
     for (const incidentId of work.touched) this.maybeResolveIncident(incidentId, work);
     return { work, result: { ...result, incidentsOpened: work.opened.length, incidentsResolved: work.resolved.length } };
   }
@@ -130,7 +162,11 @@ export class AlertIntake {
     const incident = keep !== null ? { id: keep, opened: false } : this.incidentFor(a, resolution, work);
     // The alert row must exist before incident_alerts references it, and must carry its incident.
     store.upsertAlert(alertRow(a, resolution, incident.id, work.at));
-    if (keep === null) this.recordJoin(a, resolution, incident, work);
+    if (keep === null) {
+      const group = work.joins.get(incident.id) ?? { opened: incident.opened, first: a, resolution, fingerprints: new Set<string>() };
+      group.fingerprints.add(a.fingerprint);
+      work.joins.set(incident.id, group);
+    }
     work.received.push({ fingerprint: a.fingerprint, status: 'firing', incidentId: incident.id });
   }
 
@@ -156,20 +192,31 @@ export class AlertIntake {
     return { id, opened: true };
   }
 
-  /** Links the alert to its incident and says so in the ledger. */
-  private recordJoin(a: NormalisedAlert, r: Resolution, incident: { id: string; opened: boolean }, work: Work): void {
-    this.deps.store.joinIncident(incident.id, a.fingerprint, work.at);
-    const common = { at: work.at, fingerprint: a.fingerprint, runId: r.runId, actor: 'alertmanager', incidentId: incident.id };
-    if (!incident.opened) {
-      this.deps.ledger.append({ ...common, kind: 'incident.alert_joined', data: { notification_id: work.notificationId } });
+  /**
+   * Links a notification's alerts to one incident and says so in ONE ledger row listing their
+   * fingerprints (`data.fingerprints`): a storm of 1,000 alerts on one resource is one row, not
+   * 1,000. `incident.opened` names the alert that opened it in `fingerprint`; a join row names
+   * its alert there only when it is the only one.
+   */
+  private recordJoins(incidentId: string, g: JoinGroup, work: Work): void {
+    const fingerprints = [...g.fingerprints];
+    this.deps.store.joinIncident(incidentId, fingerprints, work.at);
+    const r = g.resolution;
+    const common = { at: work.at, runId: r.runId, actor: 'alertmanager', incidentId };
+    if (!g.opened) {
+      this.deps.ledger.append({
+        ...common, kind: 'incident.alert_joined', fingerprint: fingerprints.length === 1 ? fingerprints[0] : null,
+        data: { notification_id: work.notificationId, fingerprints },
+      });
       return;
     }
+    const a = g.first;
     this.deps.ledger.append({
-      ...common, kind: 'incident.opened',
+      ...common, kind: 'incident.opened', fingerprint: a.fingerprint,
       data: {
         notification_id: work.notificationId, incident_key: incidentKey(r, a.resourceKey, a.alertname), alertname: a.alertname,
         resource_key: a.resourceKey, resource_address: r.resourceAddress, lookup_status: r.status, lookup_reason: r.reason,
-        needs_human: r.status !== 'matched',
+        needs_human: r.status !== 'matched', fingerprints,
       },
     });
   }

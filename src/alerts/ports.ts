@@ -94,8 +94,11 @@ export interface AlertWriteStore {
   /** Id of the open incident with this key, if any. */
   findOpenIncident(incidentKey: string): string | undefined;
   insertIncident(row: IncidentRow): void;
-  /** Links the alert to the incident; false when it was already linked. Bumps alert_count. */
-  joinIncident(incidentId: string, fingerprint: string, at: string): boolean;
+  /**
+   * Links the alerts to the incident (already linked ones are skipped) and bumps alert_count by
+   * the number newly linked, in one update. Returns that number.
+   */
+  joinIncident(incidentId: string, fingerprints: readonly string[], at: string): number;
   countFiringAlerts(incidentId: string): number;
   resolveIncident(incidentId: string, at: string): void;
 }

@@ -2,6 +2,7 @@ import type { Config } from '../config/config.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { SqliteLedger, type Ledger } from '../db/ledger-store.js';
 import { SqliteOpsQueries } from '../db/sqlite-ops-queries.js';
+import { walCheckpointer, type WalCheckpointer } from '../db/wal-checkpointer.js';
 import { ServiceMetrics } from '../metrics/service-metrics.js';
 import { packageVersion } from '../metrics/version.js';
 import { systemClock, type Clock } from '../shared/clock.js';
@@ -24,6 +25,8 @@ export interface Core {
   terraform: TerraformRunner;
   ledger: Ledger;
   events: EventBus;
+  /** Background WAL checkpoints; started and stopped with the service (not by one-shot CLI commands). */
+  checkpointer: WalCheckpointer;
 }
 
 export function buildCore(config: Config, overrides: Overrides): Core {
@@ -44,5 +47,6 @@ export function buildCore(config: Config, overrides: Overrides): Core {
     logger.error({ err: { message: (err as Error).message }, event: event.type }, 'event listener failed'),
   );
   metrics.attach(events);
-  return { config, logger, clock, db, version, opsQueries, metrics, terraform, ledger, events };
+  const checkpointer = walCheckpointer(db, logger);
+  return { config, logger, clock, db, version, opsQueries, metrics, terraform, ledger, events, checkpointer };
 }

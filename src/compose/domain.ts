@@ -28,6 +28,7 @@ import { realTimers } from '../verification/ports.js';
 import { Verifier } from '../verification/verifier.js';
 import { geminiFrom, telegramFrom } from './adapters.js';
 import type { Core } from './core.js';
+import { WriteHealth } from '../db/write-health.js';
 import type { Overrides } from './types.js';
 
 /** Builds the domain services on top of the core, wiring each one's ports to the others. */
@@ -95,7 +96,9 @@ export function buildDomain(core: Core, overrides: Overrides) {
     store: alerts, ledger, registry: registryLookup, trigger: decisionTrigger, events, clock, logger,
     resourceLabels: env.RESOURCE_LABELS, newId,
   });
-  const intakeBatcher = new IntakeBatcher(intake, (fn) => setImmediate(fn));
+  // Webhook writes report their outcome so /health can say "disk full" while SELECT 1 still works.
+  const writeHealth = new WriteHealth(config.databasePath, clock);
+  const intakeBatcher = new IntakeBatcher(intake, (fn) => setImmediate(fn), undefined, (err) => writeHealth.observe(err));
 
   const approvalView = new SqliteApprovalView(db);
   const telegram = telegramFrom(config, {
@@ -104,7 +107,7 @@ export function buildDomain(core: Core, overrides: Overrides) {
   });
   return {
     alerts, registry, registryLookup, deploymentLocks, registrySync, actions, policy, decisionModel, fixClient, executor,
-    deploymentCreator, verifier, decisions, decisionTrigger, intake, intakeBatcher, approvalView, telegram,
+    deploymentCreator, verifier, decisions, decisionTrigger, intake, intakeBatcher, writeHealth, approvalView, telegram,
   };
 }
 

@@ -25,7 +25,7 @@ export function buildHealthChecks(core: Core, d: Domain, tf: TerraformStatus): H
   return {
     database: () => {
       db.prepare('SELECT 1').get();
-      return { ok: true, detail: config.databasePath };
+      return d.writeHealth.check();
     },
     terraform: () =>
       tf.version !== undefined

@@ -18,6 +18,13 @@ export const MIGRATIONS: Migration[] = [
       db.exec('ALTER TABLE decisions ADD COLUMN rollback_revision_id TEXT');
     },
   },
+  {
+    version: 3,
+    description: 'lighter intake: indexes nothing reads dropped, ledger_action partial (schema.sql recreates it)',
+    up(db) {
+      db.exec('DROP INDEX IF EXISTS ledger_action; DROP INDEX IF EXISTS ledger_kind_at; DROP INDEX IF EXISTS alert_events_fp; DROP INDEX IF EXISTS alerts_incident;');
+    },
+  },
 ];
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;

@@ -56,7 +56,10 @@ export class SqliteRegistryStore implements RegistryStore {
     byId: Statement<[number], ResourceRow>;
     get: Statement<[string, string], ResourceRow>;
     listByDeployment: Statement<[string, number], ResourceRow>;
+    dataVersion: Statement<[], number>;
   };
+  /** Writes through this store; with PRAGMA data_version (other connections' commits) it forms generation(). */
+  private writes = 0;
 
   constructor(
     private readonly db: Db,
@@ -64,6 +67,7 @@ export class SqliteRegistryStore implements RegistryStore {
   ) {
     this.stmts = {
       getDeployment: db.prepare('SELECT * FROM deployments WHERE run_id = ?'),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       listDeployments: db.prepare('SELECT * FROM deployments ORDER BY run_id'),
       upsertDeployment: db.prepare(
         `INSERT INTO deployments (run_id, dir, status, state_serial, state_lineage, terraform_version, state_hash,
@@ -145,7 +149,13 @@ export class SqliteRegistryStore implements RegistryStore {
       return run();
     } catch (err) {
       throw new AppError('ERR_DATABASE', `storing state of "${snapshot.runId}": ${(err as Error).message}`, { cause: err });
+    } finally {
+      this.writes += 1;
     }
+  }
+
+  generation(): string {
+    return `${this.writes}:${this.stmts.dataVersion.get() ?? 0}`;
   }
 
   isCurrent(runId: string, dir: string, meta: { serial: number; lineage: string }): boolean {
@@ -178,6 +188,7 @@ export class SqliteRegistryStore implements RegistryStore {
       synced_at: existing?.synced_at ?? null,
       now: isoAt(this.clock),
     });
+    this.writes += 1;
     return true;
   }
 

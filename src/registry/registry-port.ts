@@ -32,6 +32,12 @@ export interface RegistryLookup {
    * owner is then `resource.blockAddress`. Reads only; never throws for a miss.
    */
   lookup(key: string): LookupResult;
+  /**
+   * Changes whenever a lookup may answer differently (any registry write, by this process or
+   * another). Callers may cache lookups while it stays the same; absent means "do not cache".
+   * Reads only; cheap (called once per intake batch).
+   */
+  generation?(): string;
   /** The resource at an exact address in a deployment, or undefined. Reads only. */
   get(runId: string, address: string): RegistryResource | undefined;
   /** Present managed resources of a deployment (the neighbours given to the agent). Reads only. */

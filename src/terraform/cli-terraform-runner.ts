@@ -1,5 +1,5 @@
-import { execa, type ResultPromise } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execa, type Options, type ResultPromise } from 'execa';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dieWithParentPrefix } from './die-with-parent.js';
@@ -65,7 +65,7 @@ export class CliTerraformRunner implements TerraformRunner {
     // middle of its graceful shutdown.
     const out = this.outputFiles();
     const [cmd, ...pre] = this.prefix.length > 0 ? this.prefix : [this.bin];
-    const sub = execa(cmd as string, [...pre, ...(this.prefix.length > 0 ? [this.bin] : []), ...full], {
+    const execOptions: Options = {
       cwd: options.cwd,
       env: this.env,
       extendEnv: true,
@@ -74,10 +74,12 @@ export class CliTerraformRunner implements TerraformRunner {
       forceKillAfterDelay: 60_000,
       ...(options.signal ? { cancelSignal: options.signal } : {}),
       reject: false,
-      stdout: { file: out.stdout },
-      stderr: { file: out.stderr },
+      // A file descriptor is inherited as-is (execa supports it at run time; its types omit it).
+      stdout: out.stdoutFd as unknown as 'inherit',
+      stderr: out.stderrFd as unknown as 'inherit',
       ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
-    });
+    };
+    const sub = execa(cmd as string, [...pre, ...(this.prefix.length > 0 ? [this.bin] : []), ...full], execOptions);
     this.running.add(sub);
     try {
       const r = await sub;
@@ -104,15 +106,20 @@ export class CliTerraformRunner implements TerraformRunner {
       return result;
     } finally {
       this.running.delete(sub);
+      closeSync(out.stdoutFd);
+      closeSync(out.stderrFd);
       rmSync(out.stdout, { force: true });
       rmSync(out.stderr, { force: true });
     }
   }
 
-  private outputFiles(): { stdout: string; stderr: string } {
+  /** File descriptors handed to Terraform as-is (execa's `{file}` form still pipes through this process). */
+  private outputFiles(): { stdout: string; stderr: string; stdoutFd: number; stderrFd: number } {
     this.outputDir ??= mkdtempSync(path.join(tmpdir(), 'infraai-tf-'));
     const n = (this.seq += 1);
-    return { stdout: path.join(this.outputDir, `${n}.out`), stderr: path.join(this.outputDir, `${n}.err`) };
+    const stdout = path.join(this.outputDir, `${n}.out`);
+    const stderr = path.join(this.outputDir, `${n}.err`);
+    return { stdout, stderr, stdoutFd: openSync(stdout, 'w', 0o600), stderrFd: openSync(stderr, 'w', 0o600) };
   }
 
   private observe(subcommand: string, r: TerraformResult): void {

@@ -99,6 +99,8 @@ export class Verifier {
 
   /** A new alert on a watched deployment is linked to the action(s) watching it. */
   private onFiring(fingerprint: string): void {
+    // Runs for every received alert: skip the lookup when nothing is being verified.
+    if (this.timers.size === 0) return;
     const where = this.d.store.alertDeployment(fingerprint);
     if (!where?.runId) return;
     for (const id of this.timers.keys()) {

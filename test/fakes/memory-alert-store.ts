@@ -50,12 +50,12 @@ export class MemoryAlertStore implements AlertWriteStore {
     this.incidents.set(row.id, { ...row, status: 'open', alertCount: 0, resolvedAt: null });
     this.members.set(row.id, new Set());
   }
-  joinIncident(id: string, fp: string): boolean {
+  joinIncident(id: string, fps: readonly string[]): number {
     const m = this.members.get(id)!;
-    if (m.has(fp)) return false;
-    m.add(fp);
-    this.incidents.get(id)!.alertCount += 1;
-    return true;
+    const added = fps.filter((fp) => !m.has(fp));
+    for (const fp of added) m.add(fp);
+    this.incidents.get(id)!.alertCount += added.length;
+    return added.length;
   }
   countFiringAlerts(id: string): number {
     return [...this.alerts.values()].filter((a) => a.incidentId === id && a.status === 'firing').length;

@@ -109,7 +109,15 @@ describe('POST /ops/webhook (real SQLite, real registry)', () => {
     expect(counts.incidents).toBe(50);
     expect(trigger.calls).toHaveLength(50);
     expect(s.db.prepare(`SELECT count(*) AS n FROM alerts WHERE lookup_status = 'matched'`).get()).toEqual({ n: 10_000 });
-    expect(s.db.prepare(`SELECT count(*) AS n FROM ledger WHERE kind = 'incident.alert_joined'`).get()).toEqual({ n: 9_950 });
+    // One ledger row per notification per incident (50 opened + 9 × 50 joined), listing every alert that joined.
+    expect(s.db.prepare(`SELECT count(*) AS n FROM ledger WHERE kind = 'incident.alert_joined'`).get()).toEqual({ n: 450 });
+    expect(s.db.prepare(`SELECT count(*) AS n FROM ledger l, json_each(l.data_json, '$.fingerprints') f
+      WHERE l.kind IN ('incident.opened', 'incident.alert_joined')`).get()).toEqual({ n: 10_000 });
+    const incidentId = (s.db.prepare('SELECT id FROM incidents LIMIT 1').get() as { id: string }).id;
+    const detail = (await s.app.inject({ method: 'GET', url: `/ops/incidents/${incidentId}` })).json();
+    const joinedHere = detail.ledger.flatMap((e: { data: { fingerprints?: string[] } }) => e.data.fingerprints ?? []).sort();
+    expect(joinedHere).toHaveLength(200);
+    expect(joinedHere).toEqual(detail.alerts.map((a: { fingerprint: string }) => a.fingerprint).sort());
     for (let batch = 0; batch < 10; batch++) await post(s, stormNotification(batch, 1000, 50, 'resolved'));
     expect(s.db.prepare(`SELECT count(*) AS n FROM incidents WHERE status = 'resolved'`).get()).toEqual({ n: 50 });
   });

@@ -37,6 +37,11 @@ resource "terraform_data" "web" {
   count = 1
   input = { pool = "web-pool" }
 }
+
+resource "terraform_data" "api" {
+  count = 1
+  input = { pool = "api-pool" }
+}
 `,
 };
 
@@ -44,10 +49,14 @@ interface ActionItem { id: string; status: string; status_reason: string | null;
 
 /** Pids of terraform processes whose working directory is `dir` (Linux /proc). */
 function terraformIn(dir: string): number[] {
+  return processesIn(dir, 'terraform');
+}
+
+function processesIn(dir: string, comm: string): number[] {
   const pids: number[] = [];
   for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
-      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'terraform' && readlinkSync(`/proc/${p}/cwd`) === dir) pids.push(Number(p));
+      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm && readlinkSync(`/proc/${p}/cwd`) === dir) pids.push(Number(p));
     } catch {
       // the process ended while we looked
     }
@@ -101,14 +110,31 @@ describe('resilience: SIGKILL of the service, then restart', () => {
     return { ws, runDir, marker, first, restart: () => start(false) };
   }
 
-  /** After the restart the deployment still works: a new alert on another resource is prepared. */
-  async function newActionPrepares(svc: ServiceProcess): Promise<void> {
-    expect(await svc.alert({ alertname: 'NodePoolCPUHigh', pool: 'web-pool', severity: 'warning' })).toBe(202);
-    await actionOn(svc, 'terraform_data.web', ['awaiting_approval']).catch(async (err: unknown) => {
+  /**
+   * After the restart the deployment is not wedged. With `leftover` (an instance the cut-short
+   * apply half-created), the plan gate first refuses the unexpected delete — a human converges
+   * the deployment — and then a new action prepares normally.
+   */
+  async function newActionPrepares(svc: ServiceProcess, runDir: string, leftover?: string): Promise<void> {
+    const dump = async (err: unknown) => {
       const actions = await svc.api('/ops/actions?limit=50');
-      const decisions = await svc.api('/ops/decisions?limit=50');
-      throw new Error(`${String(err)}\nactions: ${JSON.stringify(actions.body)}\ndecisions: ${JSON.stringify(decisions.body)}\nlog: ${svc.log.text.slice(-4000)}`);
-    });
+      throw new Error(`${String(err)}\nactions: ${JSON.stringify(actions.body)}\nlog: ${svc.log.text.slice(-4000)}`);
+    };
+    if (leftover !== undefined) {
+      expect(await svc.alert({ alertname: 'NodePoolCPUHigh', pool: 'web-pool', severity: 'warning' })).toBe(202);
+      const refused = await actionOn(svc, 'terraform_data.web', ['prepare_failed', 'awaiting_approval']).catch(dump);
+      expect(refused.status).toBe('prepare_failed');
+      expect(refused.status_reason).toContain(`plan gate refused: ${leftover}`);
+      await execa('terraform', ['apply', '-auto-approve', '-input=false'], { cwd: runDir, env: { TF_CLI_CONFIG_FILE: '/dev/null' } });
+    }
+    // A resource with no failed action yet (a refused one starts a cooldown on its resource).
+    const pool = leftover === undefined ? 'web-pool' : 'api-pool';
+    const address = leftover === undefined ? 'terraform_data.web' : 'terraform_data.api';
+    expect(await svc.alert({ alertname: 'NodePoolCPUHigh', pool, severity: 'warning' })).toBe(202);
+    await waitFor(`a new action on ${address} awaiting approval`, async () => {
+      const { body } = await svc.api<{ items: ActionItem[] }>('/ops/actions?run_id=crash&status=awaiting_approval&limit=50');
+      return body.items.find((x) => x.target_address === address);
+    }, 90_000).catch(dump);
   }
 
   it('killed during prepare (terraform plan): prepare_failed "interrupted", staging removed, run dir untouched, lock free', async () => {
@@ -127,7 +153,7 @@ describe('resilience: SIGKILL of the service, then restart', () => {
     expect(existsSync(staging)).toBe(false);
     expect(snapshot(runDir)).toEqual(files);
     expect((await lockIsFree(runDir)).free).toBe(true);
-    await newActionPrepares(again);
+    await newActionPrepares(again, runDir);
   }, 240_000);
 
   it('killed during apply: terraform dies with the service, lock free, action interrupted (error level, not retried)', async () => {
@@ -139,6 +165,7 @@ describe('resilience: SIGKILL of the service, then restart', () => {
     await waitFor('terraform apply to start', () => (existsSync(marker) ? true : undefined));
     // The new instance's provisioner runs for 120 s: terraform is mid-apply, holding the state lock.
     await waitFor('the apply to hold the state lock', () => (existsSync(path.join(runDir, '.terraform.tfstate.lock.info')) ? true : undefined));
+    await waitFor('the slow provisioner to run', () => (processesIn(runDir, 'sleep').length > 0 ? true : undefined));
     expect(terraformIn(runDir).length).toBeGreaterThan(0);
     await first.kill();
 
@@ -155,7 +182,7 @@ describe('resilience: SIGKILL of the service, then restart', () => {
     expect(await stateAddresses(runDir)).toContain('terraform_data.slow[1]');
     const lock = await lockIsFree(runDir);
     expect(lock.free, lock.output).toBe(true);
-    await newActionPrepares(again);
+    await newActionPrepares(again, runDir, 'terraform_data.slow[1]');
     // Never retried: still interrupted once the new action has been prepared.
     expect((await again.api<{ status: string }>(`/ops/actions/${a.id}`)).body.status).toBe('interrupted');
   }, 240_000);
@@ -178,6 +205,6 @@ describe('resilience: SIGKILL of the service, then restart', () => {
     // The rollback restores the files before re-applying: the config is the original one.
     expect(snapshot(runDir)).toEqual(files);
     expect((await lockIsFree(runDir)).free).toBe(true);
-    await newActionPrepares(again);
+    await newActionPrepares(again, runDir, 'terraform_data.batch[1]');
   }, 240_000);
 });

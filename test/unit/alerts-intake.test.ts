@@ -58,12 +58,29 @@ describe('alert intake: storm collapse', () => {
     expect(t.enqueued).toHaveLength(20);
     expect(new Set(t.enqueued)).toEqual(new Set(t.store.incidents.keys()));
     expect([...t.store.incidents.values()].every((i) => i.alertCount === 100)).toBe(true);
-    expect(t.ledger.entries.filter((e) => e.kind === 'incident.opened')).toHaveLength(20);
-    expect(t.ledger.entries.filter((e) => e.kind === 'incident.alert_joined')).toHaveLength(1980);
+    // One ledger row per notification per incident, listing the alerts that joined it.
+    const opened = t.ledger.entries.filter((e) => e.kind === 'incident.opened');
+    const joined = t.ledger.entries.filter((e) => e.kind === 'incident.alert_joined');
+    expect(opened).toHaveLength(20);
+    expect(joined).toHaveLength(180);
+    const listed = [...opened, ...joined].flatMap((e) => (e.data?.fingerprints as string[]).map((fp) => `${e.incidentId}/${fp}`));
+    expect(listed).toHaveLength(2000);
+    expect(new Set(listed)).toEqual(new Set([...t.store.alerts.values()].map((a) => `${a.incidentId}/${a.fingerprint}`)));
     const inc = [...t.store.incidents.values()].find((i) => i.resourceAddress === 'terraform_data.pool3')!;
     expect(inc.incidentKey).toBe('web|terraform_data.pool3|CPUHigh');
     // One registry lookup per resource key per notification, not per alert.
     expect(t.registry.calls).toHaveLength(200);
+  });
+
+  it('reuses registry lookups across batches while the registry generation is unchanged, and re-asks after it moves', () => {
+    const registry = Object.assign(new FakeRegistry({ pool1: matched('web', 'terraform_data.pool1') }), { gen: 'a', generation() { return this.gen; } });
+    const t = setup(registry);
+    t.intake.receive(notification([amAlert('1', 'pool1')], 'g1'));
+    t.intake.receive(notification([amAlert('2', 'pool1')], 'g2'));
+    expect(t.registry.calls).toHaveLength(1);
+    registry.gen = 'b';
+    t.intake.receive(notification([amAlert('3', 'pool1')], 'g3'));
+    expect(t.registry.calls).toHaveLength(2);
   });
 
   it('keeps different alertnames on the same resource apart', () => {

@@ -78,6 +78,18 @@ describe('SqliteRegistryStore lookups and history', () => {
     expect(store.getDeployment('a')?.stateSerial).toBe(2);
   });
 
+  it('generation() moves on writes through the store and on commits by another connection (e.g. the CLI)', () => {
+    const g0 = store.generation();
+    expect(store.generation()).toBe(g0);
+    sync('a');
+    const g1 = store.generation();
+    expect(g1).not.toBe(g0);
+    const other = openDatabase(db.name);
+    new SqliteRegistryStore(other, clock).applyState({ runId: 'b', dir: '/runs/b', serial: 1, lineage: 'l-1', state: parseShowJson('b', fixture('full.show.json')) });
+    other.close();
+    expect(store.generation()).not.toBe(g1);
+  });
+
   it('isCurrent holds only for the stored serial+lineage of a healthy deployment', () => {
     expect(store.isCurrent('a', '/runs/a', { serial: 1, lineage: 'l-1' })).toBe(false);
     sync('a');
