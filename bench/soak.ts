@@ -23,6 +23,8 @@ interface Mem { rss: number; heapUsed: number }
 export interface SoakResult {
   sent: number; accepted: number; errors: number; non2xx: number; lost: number; p50: number; p99: number;
   reads: number; readErrors: number; decisions: number; samples: Array<Mem & { t: number }>;
+  /** Non-2xx webhook answers by "status ERR_CODE". */
+  refusals: Record<string, number>;
 }
 
 /** Mixed traffic: ~60% new alerts, ~30% repeats of a firing one, ~10% resolves. Deterministic. */
@@ -101,6 +103,7 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void = () => {
   const svc = await startSoakService();
   const traffic = new Traffic();
   const accepted: string[] = [];
+  const refusals: Record<string, number> = {};
   const samples: SoakResult['samples'] = [];
   const started = Date.now();
   const sample = async () => samples.push({ t: Math.round((Date.now() - started) / 1000), ...(await memoryOf(svc.child)) });
@@ -114,6 +117,10 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void = () => {
       setupRequest: (req) => ({ ...req, body: JSON.stringify(traffic.next()) }),
       onResponse: (status, body) => {
         if (status >= 200 && status < 300) accepted.push((JSON.parse(body) as { notification_id: string }).notification_id);
+        else {
+          const code = (JSON.parse(body) as { error?: { code?: string } }).error?.code ?? '?';
+          refusals[`${status} ${code}`] = (refusals[`${status} ${code}`] ?? 0) + 1;
+        }
       },
     }],
   });
@@ -135,7 +142,7 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void = () => {
   return {
     sent: w.requests.sent, accepted: accepted.length, errors: w.errors + w.timeouts, non2xx: w.non2xx,
     lost: accepted.filter((id) => !have.has(id)).length, p50: w.latency.p50, p99: w.latency.p99,
-    reads: r.requests.total, readErrors: r.errors + r.timeouts + r.non2xx, decisions, samples,
+    reads: r.requests.total, readErrors: r.errors + r.timeouts + r.non2xx, decisions, samples, refusals,
   };
 }
 
@@ -156,7 +163,7 @@ function table(o: SoakOptions, r: SoakResult): string {
   const rows: Array<[string, string]> = [
     ['duration / target rate', `${o.seconds} s at ${o.rate}/s webhooks + ${o.readRate}/s reads`],
     ['webhook requests sent / accepted (2xx)', `${r.sent} / ${r.accepted} (${Math.round(r.accepted / o.seconds)}/s)`],
-    ['errors + timeouts / non-2xx', `${r.errors} / ${r.non2xx}`],
+    ['errors + timeouts / non-2xx', `${r.errors} / ${r.non2xx}${r.non2xx > 0 ? ` (${Object.entries(r.refusals).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`],
     ['accepted notifications missing from the db', String(r.lost)],
     ['webhook latency p50 / p99', `${r.p50} ms / ${r.p99} ms`],
     ['REST reads / errors', `${r.reads} / ${r.readErrors}`],

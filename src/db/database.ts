@@ -44,6 +44,7 @@ export function openDatabase(file: string): Db {
     // Checkpoints (which fsync) ran every ~1000 pages, i.e. every few webhook commits; 10,000 pages
     // (~40 MB of WAL) cut intake time per notification by ~40% in bench/webhook.ts.
     db.pragma('wal_autocheckpoint = 10000');
+    immediateTransactions(db);
     migrate(db);
   } catch (err) {
     db.close();
@@ -51,6 +52,18 @@ export function openDatabase(file: string): Db {
     throw new AppError('ERR_DATABASE', `preparing database "${file}": ${(err as Error).message}`, { cause: err });
   }
   return db;
+}
+
+/**
+ * Every `db.transaction(fn)` begins IMMEDIATE (takes the write lock at BEGIN, waiting through
+ * busy_timeout) instead of DEFERRED. A deferred transaction that reads and then writes cannot
+ * wait for the lock: SQLite fails the upgrade at once with SQLITE_BUSY when another connection
+ * holds it — the background WAL checkpointer (wal-checkpointer.ts) does during a RESTART, and so
+ * does a CLI command writing to the same file. Nested calls still use savepoints.
+ */
+function immediateTransactions(db: Db): void {
+  const begin = db.transaction.bind(db);
+  db.transaction = ((fn: (...args: never[]) => unknown) => begin(fn).immediate) as Db['transaction'];
 }
 
 function migrate(db: Db): void {
