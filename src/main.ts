@@ -67,14 +67,18 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       decisions.recover();
     },
     async stop() {
-      await decisions.stop();
-      verifier.stop();
-      executor.beginStop();
-      if (terraform instanceof CliTerraformRunner) await terraform.interruptAll();
-      await executor.idle();
-      stopAutoApprove();
-      await telegram?.stop();
-      await core.checkpointer.stop();
+      try {
+        await decisions.stop();
+        verifier.stop();
+        executor.beginStop();
+        if (terraform instanceof CliTerraformRunner) await terraform.interruptAll();
+        await executor.idle();
+        stopAutoApprove();
+        await telegram?.stop();
+      } finally {
+        // Whatever failed above: the checkpoint worker must be gone before the process exits.
+        await core.checkpointer.stop();
+      }
       await app.close();
     },
   };
@@ -139,7 +143,10 @@ export async function runServer(config: Config, overrides: Overrides = {}): Prom
         process.exit(1);
       });
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  // `on`, not `once`: execa's signal-exit hook (registered while a Terraform child runs) re-raises
+  // the signal to kill the process when it finds no other listener left — which `once` removed,
+  // so a SIGTERM during a Terraform run skipped the graceful stop (and exited by signal).
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
   return service;
 }
