@@ -79,10 +79,28 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
         // Whatever failed above: the checkpoint worker must be gone before the process exits.
         await core.checkpointer.stop();
       }
-      await app.close();
+      await closeWithin(app, SHUTDOWN_GRACE_MS);
     },
   };
   return service;
+}
+
+/** How long in-flight requests get to finish on shutdown before connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Closes the server; keep-alive clients that keep sending (Alertmanager, load balancers) would
+ * otherwise hold `close()` open indefinitely, so after the grace period every connection is cut.
+ * Requests cut that way get no 2xx, so Alertmanager retries them against the next instance.
+ */
+async function closeWithin(app: { close(): Promise<void>; server: { closeAllConnections(): void } }, graceMs: number): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  timer.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
