@@ -1,3 +1,4 @@
+import { windowConditions } from '../shared/time-window.js';
 import type { Db } from './database.js';
 import type { Ledger } from './ledger-store.js';
 import type { Clock } from '../shared/clock.js';
@@ -74,6 +75,9 @@ export class SqliteActionStore implements ActionStore {
     const params: Record<string, unknown> = { limit: filter.limit, offset: filter.offset };
     if (filter.status) { where.push('status = @status'); params.status = filter.status; }
     if (filter.runId) { where.push('run_id = @runId'); params.runId = filter.runId; }
+    where.push(...windowConditions(filter));
+    if (filter.since) params.since = filter.since;
+    if (filter.until) params.until = filter.until;
     const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const rows = this.db.prepare(`SELECT * FROM actions ${w} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`).all(params) as ActionRow[];
     const { n } = this.db.prepare(`SELECT COUNT(*) AS n FROM actions ${w}`).get(params) as { n: number };

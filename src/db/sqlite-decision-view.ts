@@ -1,3 +1,4 @@
+import { windowConditions } from '../shared/time-window.js';
 import type { DecisionSource } from '../agent/decision-schema.js';
 import type { Db } from './database.js';
 import type { Ledger, LedgerRow } from './ledger-store.js';
@@ -57,9 +58,10 @@ export class SqliteDecisionView {
   constructor(private readonly db: Db, private readonly ledger: Ledger) {}
 
   /** Newest first. Reads only. */
-  list(filter: { status?: string; limit: number; offset: number }): { items: DecisionView[]; total: number } {
-    const where = filter.status === undefined ? '' : 'WHERE status = @status';
-    const params = { status: filter.status, limit: filter.limit, offset: filter.offset };
+  list(filter: { status?: string; since?: string; until?: string; limit: number; offset: number }): { items: DecisionView[]; total: number } {
+    const conds = [...(filter.status === undefined ? [] : ['status = @status']), ...windowConditions(filter)];
+    const where = conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '';
+    const params = { status: filter.status, since: filter.since, until: filter.until, limit: filter.limit, offset: filter.offset };
     const rows = this.db
       .prepare(`SELECT ${LIST_COLUMNS} FROM decisions ${where} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`)
       .all(params) as Raw[];

@@ -97,6 +97,9 @@ export interface RevisionRow {
 export interface ActionListFilter {
   status?: string | undefined;
   runId?: string | undefined;
+  /** created_at window, ISO UTC: since inclusive, until exclusive. */
+  since?: string | undefined;
+  until?: string | undefined;
   limit: number;
   offset: number;
 }

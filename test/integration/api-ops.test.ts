@@ -141,4 +141,30 @@ describe('ops read API, metrics and OpenAPI', () => {
     const res = await get('/docs/');
     expect([200, 302]).toContain(res.statusCode);
   });
+  // Runs last: it adds an alert, which the counting tests above do not expect.
+  it('GET /ops/decisions and /ops/actions filter by creation time (since/until) and validate it', async () => {
+    const posted = await service.app.inject({
+      method: 'POST', url: '/ops/webhook', payload: { resource_id: 'vm-1', metric: 'cpu_usage', value: 91, threshold: 80 },
+    });
+    expect(posted.statusCode).toBe(202);
+    await service.decisions.idle();
+    const all = (await get('/ops/decisions')).json();
+    expect(all.total).toBeGreaterThan(0);
+    const newest = all.items[0].created_at as string;
+    const past = new Date(Date.parse(newest) - 3_600_000).toISOString();
+    const future = new Date(Date.parse(newest) + 3_600_000).toISOString();
+    expect((await get(`/ops/decisions?since=${past}`)).json().total).toBe(all.total);
+    expect((await get(`/ops/decisions?since=${future}`)).json()).toMatchObject({ total: 0, items: [] });
+    expect((await get(`/ops/decisions?until=${past}`)).json().total).toBe(0);
+    // An offset in the query is normalised to UTC before comparing.
+    expect((await get(`/ops/decisions?since=${encodeURIComponent(past.replace('Z', '+00:00'))}`)).json().total).toBe(all.total);
+    const actions = (await get('/ops/actions')).json();
+    expect((await get(`/ops/actions?since=${future}`)).json().total).toBe(0);
+    expect((await get(`/ops/actions?since=${past}`)).json().total).toBe(actions.total);
+    for (const url of ['/ops/decisions?since=yesterday', '/ops/actions?until=2026-13-01T00:00:00Z']) {
+      const bad = await get(url);
+      expect(bad.statusCode, url).toBe(400);
+      expect(bad.json().error.code).toBe('ERR_VALIDATION');
+    }
+  });
 });

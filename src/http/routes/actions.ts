@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TimeWindowQuery, timeWindow } from '../../shared/time-window.js';
 import { ACTION_STATUSES } from '../../executor/action-states.js';
 import type { ActionRecord, ActionStore } from '../../executor/action-store.js';
 import type { Ledger } from '../../db/ledger-store.js';
@@ -12,6 +13,7 @@ export interface ActionRouteDeps {
 }
 
 const ListQuery = z.object({
+  ...TimeWindowQuery,
   status: z.enum(ACTION_STATUSES).optional(),
   run_id: z.string().regex(RUN_ID_PATTERN, 'must be a run_id').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -54,10 +56,10 @@ export function actionRoutes(deps: ActionRouteDeps): RouteModule {
   return (app) => {
     app.get(
       '/ops/actions',
-      { schema: { description: 'Actions, newest first; filter by status and run_id.', querystring: ListQuery } },
+      { schema: { description: 'Actions, newest first; filter by status, run_id and creation time (since/until).', querystring: ListQuery } },
       async (req) => {
         const { status, run_id: runId, limit, offset } = req.query;
-        const page = deps.store.list({ status, runId, limit, offset });
+        const page = deps.store.list({ status, runId, limit, offset, ...timeWindow(req.query) });
         return { total: page.total, limit, offset, items: page.items.map(listItem) };
       },
     );

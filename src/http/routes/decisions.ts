@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TimeWindowQuery, timeWindow } from '../../shared/time-window.js';
 import { DECISION_STATUSES } from '../../agent/decision-store.js';
 import type { SqliteDecisionView } from '../../db/sqlite-decision-view.js';
 import { AppError } from '../../shared/errors.js';
@@ -9,6 +10,7 @@ export interface DecisionRouteDeps {
 }
 
 const ListQuery = z.object({
+  ...TimeWindowQuery,
   status: z.enum(DECISION_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
@@ -21,10 +23,10 @@ export function decisionRoutes(deps: DecisionRouteDeps): RouteModule {
   return (app) => {
     app.get(
       '/ops/decisions',
-      { schema: { description: 'Decisions, newest first, optionally filtered by status.', querystring: ListQuery } },
+      { schema: { description: 'Decisions, newest first; filter by status and creation time (since/until).', querystring: ListQuery } },
       async (req) => {
         const { status, limit, offset } = req.query;
-        const page = deps.view.list({ limit, offset, ...(status ? { status } : {}) });
+        const page = deps.view.list({ limit, offset, ...(status ? { status } : {}), ...timeWindow(req.query) });
         return { total: page.total, limit, offset, items: page.items };
       },
     );
