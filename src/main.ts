@@ -68,6 +68,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     },
     async stop() {
       try {
+        d.storageRetry.stop();
         await decisions.stop();
         verifier.stop();
         executor.beginStop();

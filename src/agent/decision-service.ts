@@ -35,6 +35,8 @@ export class DecisionService {
   private stopped = false;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly concurrency: number;
+  /** Incidents whose last attempt threw, with its message (for logging a repeated failure once). */
+  private readonly failing = new Map<string, string>();
 
   constructor(private readonly deps: DecisionServiceOptions) {
     this.concurrency = Math.max(1, Math.min(deps.concurrency ?? 1, 4));
@@ -92,10 +94,16 @@ export class DecisionService {
     try {
       outcome = await decideIncident(this.deps, incidentId);
     } catch (err) {
-      // The incident stays undecided; recover() on the next start picks it up again.
-      log.error({ err: { message: (err as Error).message } }, 'deciding incident failed');
+      // The incident stays undecided (its write rolled back whole); recover() picks it up again:
+      // at the next start, or the storage retry while the disk is full. Retries failing the same
+      // way are not logged at error level again, so a full disk does not flood the log.
+      const message = (err as Error).message;
+      if (this.failing.get(incidentId) === message) log.debug({ err: { message } }, 'deciding incident failed again');
+      else log.error({ err: { message } }, 'deciding incident failed; left undecided for a retry');
+      this.failing.set(incidentId, message);
       return;
     }
+    this.failing.delete(incidentId);
     if (outcome.kind === 'skipped') {
       log.debug({ reason: outcome.reason }, 'no decision made');
       return;

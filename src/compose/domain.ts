@@ -29,6 +29,8 @@ import { Verifier } from '../verification/verifier.js';
 import { geminiFrom, telegramFrom } from './adapters.js';
 import type { Core } from './core.js';
 import { WriteHealth } from '../db/write-health.js';
+import { observeWrites } from '../db/write-outcomes.js';
+import { retryWhileStorageFails } from './storage-retry.js';
 import type { Overrides } from './types.js';
 
 /** Builds the domain services on top of the core, wiring each one's ports to the others. */
@@ -96,9 +98,15 @@ export function buildDomain(core: Core, overrides: Overrides) {
     store: alerts, ledger, registry: registryLookup, trigger: decisionTrigger, events, clock, logger,
     resourceLabels: env.RESOURCE_LABELS, newId,
   });
-  // Webhook writes report their outcome so /health can say "disk full" while SELECT 1 still works.
+  // Every write reports its outcome (write-outcomes.ts) so /health can say "disk full" while SELECT 1 still works.
   const writeHealth = new WriteHealth(config.databasePath, clock);
-  const intakeBatcher = new IntakeBatcher(intake, (fn) => setImmediate(fn), undefined, (err) => writeHealth.observe(err));
+  observeWrites(db, (err) => writeHealth.observe(err));
+  // Incidents whose decision could not be stored (disk full) are decided again without a restart.
+  const storageRetry = retryWhileStorageFails(writeHealth, overrides.scheduler ?? intervalScheduler, () => {
+    decisions.recover();
+    executor.prepareUnprepared();
+  }, logger);
+  const intakeBatcher = new IntakeBatcher(intake, (fn) => setImmediate(fn));
 
   const approvalView = new SqliteApprovalView(db);
   const telegram = telegramFrom(config, {
@@ -107,7 +115,7 @@ export function buildDomain(core: Core, overrides: Overrides) {
   });
   return {
     alerts, registry, registryLookup, deploymentLocks, registrySync, actions, policy, decisionModel, fixClient, executor,
-    deploymentCreator, verifier, decisions, decisionTrigger, intake, intakeBatcher, writeHealth, approvalView, telegram,
+    deploymentCreator, verifier, decisions, decisionTrigger, intake, intakeBatcher, writeHealth, storageRetry, approvalView, telegram,
   };
 }
 

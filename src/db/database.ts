@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../shared/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { instrumentWrites } from './write-outcomes.js';
 
 export type Db = Database.Database;
 
@@ -45,6 +46,8 @@ export function openDatabase(file: string): Db {
     // (~40 MB of WAL) cut intake time per notification by ~40% in bench/webhook.ts.
     db.pragma('wal_autocheckpoint = 10000');
     immediateTransactions(db);
+    // After immediateTransactions: reports wrap the IMMEDIATE transactions (see write-outcomes.ts).
+    instrumentWrites(db);
     migrate(db);
   } catch (err) {
     db.close();

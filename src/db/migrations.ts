@@ -25,6 +25,19 @@ export const MIGRATIONS: Migration[] = [
       db.exec('DROP INDEX IF EXISTS ledger_action; DROP INDEX IF EXISTS ledger_kind_at; DROP INDEX IF EXISTS alert_events_fp; DROP INDEX IF EXISTS alerts_incident;');
     },
   },
+  {
+    version: 4,
+    description: 'alert_counts: firing/resolved totals by severity kept by triggers (schema.sql creates them); backfilled here',
+    up(db) {
+      // Runs before schema.sql (which adds the triggers), inside the migration transaction, so no
+      // alert write can slip between this backfill and the triggers taking over.
+      db.exec(`CREATE TABLE IF NOT EXISTS alert_counts (status TEXT NOT NULL, severity TEXT NOT NULL, n INTEGER NOT NULL,
+          PRIMARY KEY (status, severity)) WITHOUT ROWID;
+        DELETE FROM alert_counts;
+        INSERT INTO alert_counts (status, severity, n)
+          SELECT status, COALESCE(severity, ''), COUNT(*) FROM alerts GROUP BY 1, 2;`);
+    },
+  },
 ];
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;

@@ -27,4 +27,16 @@ export class SqliteDecisionReader implements DecisionReader {
       actionType: r.action_type, parameters, rollbackRevisionId: r.rollback_revision_id,
     };
   }
+
+  proposedWithoutAction(limit: number): string[] {
+    return this.db
+      .prepare(
+        `SELECT d.id FROM decisions d WHERE d.status = 'proposed' AND d.incident_id IS NOT NULL
+           AND d.run_id IS NOT NULL AND d.resource_address IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM actions a WHERE a.decision_id = d.id)
+         ORDER BY d.created_at LIMIT ?`,
+      )
+      .pluck()
+      .all(limit) as string[];
+  }
 }

@@ -51,7 +51,7 @@ const DAY_SQL: Record<Figure, string> = {
   effective: reached('effective'),
   ineffective: reached('ineffective'),
   pending_approvals: `SELECT COUNT(*) AS n FROM actions WHERE status IN (${pendingList})`,
-  active_alerts: `SELECT COUNT(*) AS n FROM alerts WHERE status = 'firing'`,
+  active_alerts: `SELECT COALESCE(SUM(n), 0) AS n FROM alert_counts WHERE status = 'firing'`,
 };
 
 export class SqliteOpsQueries {
@@ -90,10 +90,10 @@ export class SqliteOpsQueries {
     return Math.max(0, (nowMs - Date.parse(row.t)) / 1000);
   }
 
-  /** Currently firing alerts by severity. */
+  /** Currently firing alerts by severity, from the trigger-kept alert_counts (a GROUP BY over alerts cost ~60 ms per scrape at 250k). */
   firingAlerts(): Array<{ severity: string; n: number }> {
     return this.db
-      .prepare(`SELECT COALESCE(severity, '') AS severity, COUNT(*) AS n FROM alerts WHERE status = 'firing' GROUP BY 1`)
+      .prepare(`SELECT severity, n FROM alert_counts WHERE status = 'firing' AND n > 0 ORDER BY severity`)
       .all() as Array<{ severity: string; n: number }>;
   }
 

@@ -20,10 +20,24 @@ export class WriteHealth {
 
   constructor(private readonly databasePath: string, private readonly clock: Clock) {}
 
+  private readonly listeners: Array<(ok: boolean) => void> = [];
+
   /** A write finished: `err` undefined on success. Only storage errors mark the database unhealthy. Never throws. */
   observe(err?: unknown): void {
+    const wasOk = this.failure === undefined;
     if (err === undefined) this.failure = undefined;
     else if (isStorageError(err)) this.failure = { at: this.clock.now(), message: (err as Error).message };
+    const ok = this.failure === undefined;
+    if (ok !== wasOk) for (const fn of this.listeners) fn(ok);
+  }
+
+  /**
+   * `fn(false)` when writes start failing for lack of space, `fn(true)` on the first write that
+   * succeeds again, so work that failed meanwhile can be retried without a restart. Runs inside
+   * the write's call stack (after its commit or rollback): defer real work. Must not throw.
+   */
+  onChange(fn: (ok: boolean) => void): void {
+    this.listeners.push(fn);
   }
 
   /** For /health: ok unless the last write failed for lack of space (or a read-only/broken file). */

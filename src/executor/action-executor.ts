@@ -27,6 +27,8 @@ export class ActionExecutor implements ActionPreparer {
   private readonly preparer: Preparer;
   private readonly applier: Applier;
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Decisions whose action could not be stored yet (logged once, retried by prepareUnprepared). */
+  private readonly createFailed = new Set<string>();
   private stopping = false;
   private cancelSweep: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -49,10 +51,21 @@ export class ActionExecutor implements ActionPreparer {
       this.d.logger.error({ decisionId }, 'cannot prepare: decision missing or not tied to a deployment resource');
       return;
     }
-    const action = this.d.store.create({
-      decisionId, incidentId: decision.incidentId, runId: decision.runId, actionType: decision.actionType,
-      targetAddress: decision.resourceAddress, parameters: decision.parameters,
-    });
+    let action: ActionRecord;
+    try {
+      action = this.d.store.create({
+        decisionId, incidentId: decision.incidentId, runId: decision.runId, actionType: decision.actionType,
+        targetAddress: decision.resourceAddress, parameters: decision.parameters,
+      });
+    } catch (err) {
+      // E.g. disk full: nothing stored; prepareUnprepared (restart or storage retry) picks the decision up.
+      // Logged at error level once per decision so that retries on a full disk do not flood the log.
+      const first = !this.createFailed.has(decisionId);
+      this.createFailed.add(decisionId);
+      (first ? this.d.logger.error : this.d.logger.debug).call(this.d.logger, { decisionId, err: { message: errorMessage(err) } }, 'creating the action failed; left for a retry');
+      return;
+    }
+    this.createFailed.delete(decisionId);
     if (action.status === 'proposed') this.queuePrepare(action.id);
   }
 
@@ -144,6 +157,18 @@ export class ActionExecutor implements ActionPreparer {
       this.recordCrash(a, 'rollback_failed', 'the service stopped during the rollback (files restored, the original configuration may not be re-applied); check the deployment');
     }
     for (const a of this.d.store.inStatus(['proposed', 'stale'])) this.queuePrepare(a.id);
+    this.prepareUnprepared();
+  }
+
+  /**
+   * Creates and prepares the actions of proposed decisions that have none: storing the action
+   * failed (disk full) or the process stopped in between. Called by recover() and by the storage
+   * retry once writes work again. Idempotent (prepare is, per decision). Returns how many.
+   */
+  prepareUnprepared(limit = 100): number {
+    const ids = this.d.decisions.proposedWithoutAction?.(limit) ?? [];
+    for (const id of ids) this.prepare(id);
+    return ids.length;
   }
 
   /** Loud on purpose: a human must look at a deployment whose apply or rollback was cut short. */

@@ -18,6 +18,11 @@ export interface ExecutorDecision {
 export interface DecisionReader {
   /** The decision with this id, or undefined. Reads only. */
   get(decisionId: string): ExecutorDecision | undefined;
+  /**
+   * Incident decisions still `proposed` that never got an action (the process stopped, or the
+   * disk was full, between storing the decision and creating its action). Oldest first. Reads only.
+   */
+  proposedWithoutAction?(limit: number): string[];
 }
 
 /** The policy facts the executor re-checks at prepare time (bounds may have changed since). */
