@@ -140,3 +140,20 @@ resource "terraform_data" "other" {
 `,
   };
 }
+
+/** A deployment whose variable validation (≤ 3 workers) makes a scale to 4 fail until a fix relaxes it. */
+export const VALIDATED_WORKERS = {
+  'main.tf': `variable "workers" {
+  type    = number
+  default = 2
+  validation {
+    condition     = var.workers <= 3
+    error_message = "At most 3 workers."
+  }
+}
+
+resource "terraform_data" "workers" {
+  count = var.workers
+}
+`,
+};

@@ -1,23 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GeminiDecisionClient } from '../../src/agent/gemini-decision-client.js';
 import { FakeGeminiServer } from '../fakes/fake-gemini-server.js';
-import { prepareDecision, snapshot, startWithDeployments, type Harness } from '../helpers/executor-harness.js';
+import { VALIDATED_WORKERS, prepareDecision, snapshot, startWithDeployments, type Harness } from '../helpers/executor-harness.js';
 
-const FILES = {
-  'main.tf': `variable "workers" {
-  type    = number
-  default = 2
-  validation {
-    condition     = var.workers <= 3
-    error_message = "At most 3 workers."
-  }
-}
-
-resource "terraform_data" "workers" {
-  count = var.workers
-}
-`,
-};
+const FILES = VALIDATED_WORKERS;
 
 describe('fix agent through the real @google/genai client and a fake Gemini server', () => {
   let h: Harness | undefined;

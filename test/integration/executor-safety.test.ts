@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/shared/clock.js';
 import type { FixClient } from '../../src/agent/fix-client.js';
-import { approve, poolDeployment, prepareDecision, snapshot, startWithDeployments, stateBytes, stateList, tf, type Harness } from '../helpers/executor-harness.js';
+import { VALIDATED_WORKERS, approve, poolDeployment, prepareDecision, snapshot, startWithDeployments, stateBytes, stateList, tf, type Harness } from '../helpers/executor-harness.js';
 
 const POOL2 = ['terraform_data.other', 'terraform_data.pool[0]', 'terraform_data.pool[1]'];
 
@@ -132,21 +132,7 @@ describe('executor: failures, races and refusals with real terraform', () => {
         return calls.length === 1 ? { content: relaxed.replace('default = 4', 'default = 2') } : { content: relaxed };
       },
     };
-    const files = {
-      'main.tf': `variable "workers" {
-  type    = number
-  default = 2
-  validation {
-    condition     = var.workers <= 3
-    error_message = "At most 3 workers."
-  }
-}
-
-resource "terraform_data" "workers" {
-  count = var.workers
-}
-`,
-    };
+    const files = VALIDATED_WORKERS;
     h = await startWithDeployments({ fixme: files }, {}, { fixClient: fix });
     const { action } = await prepareDecision(h, { runId: 'fixme', address: 'terraform_data.workers', actionType: 'scale_up', parameters: { count: 4 } });
     expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
