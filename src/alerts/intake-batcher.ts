@@ -24,14 +24,12 @@ export class IntakeBatcher {
   /**
    * @param schedule runs the flush later in this turn (setImmediate in production).
    * @param maxBatch notifications per transaction; the rest go to the next flush.
-   * @param observe hears each stored notification's outcome (undefined = stored), e.g. to report a
-   *   full disk on /health. Must not throw.
+   * Write outcomes reach /health through the database's own write observer (db/write-outcomes.ts).
    */
   constructor(
     private readonly intake: BatchIntake,
     private readonly schedule: (fn: () => void) => void,
     private readonly maxBatch = 200,
-    private readonly observe: (err?: Error) => void = () => {},
   ) {}
 
   /** Notifications queued and not yet committed. */
@@ -62,7 +60,6 @@ export class IntakeBatcher {
       outcomes = this.intake.receiveMany(batch.map((p) => p.notification));
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
-      this.observe(error);
       for (const p of batch) p.reject(error);
       return;
     }
@@ -72,7 +69,5 @@ export class IntakeBatcher {
       else if (o instanceof Error) p.reject(o);
       else p.resolve(o);
     });
-    const failed = outcomes.find((o): o is Error => o instanceof Error);
-    this.observe(failed);
   }
 }

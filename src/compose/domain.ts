@@ -52,14 +52,17 @@ export function buildDomain(core: Core, overrides: Overrides) {
   const policy = loadPolicy(config.policyFile);
   const decisionModel = overrides.decisionModel === undefined ? geminiFrom(config) : (overrides.decisionModel ?? undefined);
   const fixClient = decisionModel ? new ModelFixClient(decisionModel) : undefined;
+  // One instance each, shared by the executor and POST /infra's creator/applier.
+  const steps = new TerraformSteps(terraform, { planMs: env.TF_PLAN_TIMEOUT * 1000, applyMs: env.TF_APPLY_TIMEOUT * 1000 });
+  const revisions = new Revisions(actions, executorDataDir, clock);
   const executor = new ActionExecutor(
     {
       store: actions, locks: deploymentLocks, hcl: treeSitterHclEditor(), policy: executorPolicy(() => policy),
-      steps: new TerraformSteps(terraform, { planMs: env.TF_PLAN_TIMEOUT * 1000, applyMs: env.TF_APPLY_TIMEOUT * 1000 }),
+      steps,
       decisions: new SqliteDecisionReader(db), registry: registryLookup,
       registrySync: { syncOne: (runId) => registrySync.syncOne(runId), serialOf: (runId) => registry.getDeployment(runId)?.stateSerial },
       fix: overrides.fixClient ?? fixClient,
-      revisions: new Revisions(actions, executorDataDir, clock),
+      revisions,
       settings: {
         runsDir: config.runsDir, dataDir: executorDataDir, planTimeoutMs: env.TF_PLAN_TIMEOUT * 1000,
         applyTimeoutMs: env.TF_APPLY_TIMEOUT * 1000, approvalTtlSeconds: env.APPROVAL_TTL_SECONDS, fixMaxAttempts: env.FIX_MAX_ATTEMPTS,
@@ -71,8 +74,8 @@ export function buildDomain(core: Core, overrides: Overrides) {
   );
   const infraDeps: InfraDeps = {
     store: actions, decisions: new SqliteHumanDecisions(db, ledger), terraform,
-    steps: new TerraformSteps(terraform, { planMs: env.TF_PLAN_TIMEOUT * 1000, applyMs: env.TF_APPLY_TIMEOUT * 1000 }),
-    revisions: new Revisions(actions, executorDataDir, clock), deploymentKnown: (runId) => registry.getDeployment(runId) !== undefined,
+    steps,
+    revisions, deploymentKnown: (runId) => registry.getDeployment(runId) !== undefined,
     registrySync, locks: deploymentLocks, clock, logger: logger.child({ component: 'infra' }), newId: (prefix) => newId(prefix, clock.now()),
     settings: {
       runsDir: config.runsDir, dataDir: executorDataDir, approvalTtlSeconds: env.APPROVAL_TTL_SECONDS,
