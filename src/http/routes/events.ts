@@ -57,6 +57,8 @@ export function eventsRoutes(bus: EventBus, options: EventsRouteOptions = {}): R
           connection: 'keep-alive',
           'x-accel-buffering': 'no',
         });
+        // HEAD has no body, so no stream: an open HEAD response would stall the keep-alive connection.
+        if (req.method === 'HEAD') return void res.end();
         // retry: how long the browser waits before reconnecting after the stream drops.
         res.write('retry: 3000\n: connected\n\n');
 
