@@ -28,7 +28,11 @@ export const EnvSchema = z.object({
   /** Grants every read route and nothing else; needs API_TOKEN (checked in config.ts). */
   READ_TOKEN: optionalSecret,
   /** Where people and Telegram reach the service (scheme://host[:port]); its host and origin are accepted. */
-  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://infraai.example.com' }).optional(),
+  // Empty counts as unset (docker-compose passes `${PUBLIC_URL:-}` through).
+  PUBLIC_URL: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://infraai.example.com' }).optional(),
+  ),
   /** Further Host names (no scheme, no port) the service answers for besides loopback and PUBLIC_URL. */
   ALLOWED_HOSTS: csv.pipe(z.array(z.string().regex(HOST_NAME, 'must be host names or IP addresses without scheme or port (e.g. infraai.internal,10.0.0.5)'))),
   /** Failed authentications per client address and window before 429 (correct tokens are never limited). */

@@ -160,4 +160,9 @@ describe('host configuration', () => {
     expect(() => loadConfig({ ...env, DATABASE_PATH: ':memory:' })).toThrow(why);
     tally.record('invalid host configuration refused', true, name);
   });
+
+  it('takes an empty PUBLIC_URL / ALLOWED_HOSTS as unset (docker-compose passes empty values through)', () => {
+    const c = loadConfig({ PUBLIC_URL: '', ALLOWED_HOSTS: ' ', DATABASE_PATH: ':memory:' });
+    expect([c.env.PUBLIC_URL, c.env.ALLOWED_HOSTS]).toEqual([undefined, []]);
+  });
 });
