@@ -1,4 +1,5 @@
-import type { Config } from './config/config.js';
+import { isLoopbackHost, type Config } from './config/config.js';
+import { hostRules } from './http/host-rules.js';
 import { SCHEMA_VERSION } from './db/migrations.js';
 import { checkRunsDir, checkTerraform, type Service } from './main.js';
 import { withService } from './cli-registry.js';
@@ -18,7 +19,7 @@ interface Finding {
 
 /** `infraai doctor`: every check with a fix for each problem; exit 1 when anything is wrong. */
 export async function doctorCommand(config: Config, out = process.stdout): Promise<number> {
-  const findings: Finding[] = [{ ok: true, check: 'config', detail: `PORT=${config.env.PORT} HOST=${config.env.HOST} RUNS_DIR=${config.runsDir}` }];
+  const findings: Finding[] = [{ ok: true, check: 'config', detail: `PORT=${config.env.PORT} HOST=${config.env.HOST} RUNS_DIR=${config.runsDir}` }, accessFinding(config)];
   try {
     await withService(config, async (s) => {
       findings.push(databaseFinding(s));
@@ -37,6 +38,18 @@ export async function doctorCommand(config: Config, out = process.stdout): Promi
   const bad = findings.filter((f) => !f.ok).length;
   out.write(bad === 0 ? 'everything looks right\n' : `${bad} problem(s) found\n`);
   return bad === 0 ? 0 : 1;
+}
+
+/** Which Host names are answered and whether reads need a token: off-loopback without names, nobody gets in. */
+export function accessFinding(config: Config): Finding {
+  const env = config.env;
+  const names = [...hostRules({ publicUrl: env.PUBLIC_URL, allowedHosts: env.ALLOWED_HOSTS, extraUrls: [env.TELEGRAM_WEBHOOK_URL], bindHost: env.HOST }).names];
+  const detail = `answers for loopback${names.length > 0 ? `, ${names.join(', ')}` : ''}; ` +
+    (env.API_TOKEN === undefined ? 'no token needed (loopback only)' : `every route but the public ones needs API_TOKEN${env.READ_TOKEN ? ' (reads: or READ_TOKEN)' : ''}`);
+  if (!isLoopbackHost(env.HOST) && names.length === 0) {
+    return { ok: false, check: 'http access', detail, fix: `HOST=${env.HOST} listens beyond loopback but only loopback names are answered (421 otherwise): set PUBLIC_URL or ALLOWED_HOSTS to the names clients use` };
+  }
+  return { ok: true, check: 'http access', detail };
 }
 
 function databaseFinding(s: Service): Finding {

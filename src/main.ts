@@ -4,7 +4,7 @@ import { startAutoApprover } from './approvals/auto-approve.js';
 import { buildCore } from './compose/core.js';
 import { buildDomain } from './compose/domain.js';
 import { buildHealthChecks, type TerraformStatus } from './compose/health.js';
-import { buildRoutes } from './compose/routes.js';
+import { buildRoutes, httpSecurity } from './compose/routes.js';
 import type { Overrides, Service } from './compose/types.js';
 import { buildApp } from './http/app.js';
 import { AppError } from './shared/errors.js';
@@ -29,6 +29,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
 
   const app = await buildApp({
     logger,
+    security: httpSecurity(config),
     openapi: { title: 'InfraAI', version: core.version, description: 'Prometheus alert → decision → reviewed Terraform change → verified.' },
     routes: buildRoutes(core, d, buildHealthChecks(core, d, tf)),
     onClose: async () => {

@@ -26,8 +26,9 @@ export function loadConfig(source: Record<string, string | undefined>, cwd = pro
     throw new AppError('ERR_CONFIG', `invalid configuration:\n  ${lines.join('\n  ')}`, { details: lines });
   }
   const env = parsed.data;
-  if (env.TELEGRAM_BOT_TOKEN !== undefined && (env.TELEGRAM_CHAT_ID === undefined || env.TELEGRAM_CHAT_ID === '')) {
-    throw new AppError('ERR_CONFIG', 'invalid configuration:\n  TELEGRAM_CHAT_ID: required when TELEGRAM_BOT_TOKEN is set');
+  const problems = crossFieldProblems(env);
+  if (problems.length > 0) {
+    throw new AppError('ERR_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`, { details: problems });
   }
   return {
     env,
@@ -35,6 +36,26 @@ export function loadConfig(source: Record<string, string | undefined>, cwd = pro
     runsDir: path.resolve(cwd, env.RUNS_DIR),
     policyFile: env.POLICY_FILE === undefined ? undefined : path.resolve(cwd, env.POLICY_FILE),
   };
+}
+
+/** Rules that involve more than one variable, each as one "NAME: problem" line. */
+function crossFieldProblems(env: Env): string[] {
+  const out: string[] = [];
+  if (env.TELEGRAM_BOT_TOKEN !== undefined && (env.TELEGRAM_CHAT_ID === undefined || env.TELEGRAM_CHAT_ID === '')) {
+    out.push('TELEGRAM_CHAT_ID: required when TELEGRAM_BOT_TOKEN is set');
+  }
+  // A read-only token without API_TOKEN would protect reads while leaving approvals open.
+  if (env.READ_TOKEN !== undefined && env.API_TOKEN === undefined) out.push('READ_TOKEN: needs API_TOKEN (reads are only protected when writes are)');
+  if (env.READ_TOKEN !== undefined && (env.READ_TOKEN === env.API_TOKEN || env.READ_TOKEN === env.WEBHOOK_TOKEN)) {
+    out.push('READ_TOKEN: must differ from API_TOKEN and WEBHOOK_TOKEN');
+  }
+  if (env.PUBLIC_URL !== undefined) {
+    const u = new URL(env.PUBLIC_URL);
+    if (u.username !== '' || u.password !== '' || (u.pathname !== '/' && u.pathname !== '') || u.search !== '' || u.hash !== '') {
+      out.push(`PUBLIC_URL: must be an origin only (scheme://host[:port], no path, query or credentials), got "${env.PUBLIC_URL}"`);
+    }
+  }
+  return out;
 }
 
 /** True for addresses only this machine can reach. */

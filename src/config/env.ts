@@ -12,6 +12,9 @@ const csv = z
   .optional()
   .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0));
 
+/** A DNS name, a dotted IPv4 address or a bracketed IPv6 address; lower-cased by the csv parser's caller. */
+const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])$/i;
+
 /** Every environment variable the service reads, with its default. README's table mirrors this. */
 export const EnvSchema = z.object({
   PORT: intFrom(8080, 0, 65535),
@@ -22,6 +25,19 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WEBHOOK_TOKEN: optionalSecret,
   API_TOKEN: optionalSecret,
+  /** Grants every read route and nothing else; needs API_TOKEN (checked in config.ts). */
+  READ_TOKEN: optionalSecret,
+  /** Where people and Telegram reach the service (scheme://host[:port]); its host and origin are accepted. */
+  // Empty counts as unset (docker-compose passes `${PUBLIC_URL:-}` through).
+  PUBLIC_URL: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://infraai.example.com' }).optional(),
+  ),
+  /** Further Host names (no scheme, no port) the service answers for besides loopback and PUBLIC_URL. */
+  ALLOWED_HOSTS: csv.pipe(z.array(z.string().regex(HOST_NAME, 'must be host names or IP addresses without scheme or port (e.g. infraai.internal,10.0.0.5)'))),
+  /** Failed authentications per client address and window before 429 (correct tokens are never limited). */
+  AUTH_FAIL_LIMIT: intFrom(30, 1, 1_000_000),
+  AUTH_FAIL_WINDOW_SECONDS: intFrom(60, 1, 86_400),
   POLICY_FILE: optionalSecret,
   RESOURCE_LABELS: csv.transform((v) => (v.length > 0 ? v : ['resource_id', 'resource', 'instance', 'pool', 'service'])),
   TF_LOCK_TIMEOUT_SECONDS: intFrom(60, 0, 3600),
@@ -50,4 +66,4 @@ export const EnvSchema = z.object({
 export type Env = z.infer<typeof EnvSchema>;
 
 /** Names of variables holding secrets; used to keep them out of logs and `doctor` output. */
-export const SECRET_ENV = ['WEBHOOK_TOKEN', 'API_TOKEN', 'GEMINI_API_KEY', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET'] as const;
+export const SECRET_ENV = ['WEBHOOK_TOKEN', 'API_TOKEN', 'READ_TOKEN', 'GEMINI_API_KEY', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET'] as const;

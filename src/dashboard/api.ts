@@ -31,32 +31,51 @@ export function setToken(token: string | null): void {
   }
 }
 
-function headers(extra: Record<string, string> = {}): Record<string, string> {
+/** The Authorization header for the token of this tab, when there is one. */
+export function authHeaders(): Record<string, string> {
   const token = getToken();
-  return { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra };
+  return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-async function parse(res: Response): Promise<Json> {
+function headers(extra: Record<string, string> = {}): Record<string, string> {
+  return { accept: 'application/json', ...authHeaders(), ...extra };
+}
+
+/** Told when the server refused the token this tab sent (401 with a token), or is rate-limiting us. */
+export type AuthProblem = { kind: 'rejected' } | { kind: 'limited'; message: string };
+let authProblem: ((p: AuthProblem) => void) | undefined;
+
+export function onAuthProblem(listener: (p: AuthProblem) => void): void {
+  authProblem = listener;
+}
+
+async function parse(res: Response, sentToken: boolean): Promise<Json> {
   const body = (await res.json().catch(() => ({}))) as unknown;
   const obj = body && typeof body === 'object' ? (body as Json) : {};
   if (!res.ok) {
     const err = obj.error as Json | undefined;
-    throw new ApiError(res.status, str(err, 'code') ?? `HTTP_${res.status}`, str(err, 'message') ?? res.statusText);
+    const apiErr = new ApiError(res.status, str(err, 'code') ?? `HTTP_${res.status}`, str(err, 'message') ?? res.statusText);
+    if (res.status === 401 && sentToken) authProblem?.({ kind: 'rejected' });
+    if (res.status === 429) authProblem?.({ kind: 'limited', message: apiErr.message });
+    throw apiErr;
   }
   return obj;
 }
 
 export async function getJson(path: string): Promise<Json> {
-  return parse(await fetch(path, { headers: headers(), cache: 'no-store' }));
+  const sentToken = getToken() !== null;
+  return parse(await fetch(path, { headers: headers(), cache: 'no-store' }), sentToken);
 }
 
+/** Every POST says application/json, also with an empty body: the server refuses anything else. */
 export async function postJson(path: string, body: Json): Promise<Json> {
+  const sentToken = getToken() !== null;
   const res = await fetch(path, {
     method: 'POST',
     headers: headers({ 'content-type': 'application/json', 'x-infraai-channel': 'dashboard' }),
     body: JSON.stringify(body),
   });
-  return parse(res);
+  return parse(res, sentToken);
 }
 
 /** True when the route itself does not exist on this server (a feature not built or disabled). */

@@ -1,6 +1,6 @@
-import { getJson, getToken, setToken } from './api.js';
+import { ApiError, authHeaders, getJson, getToken, onAuthProblem, setToken } from './api.js';
 import { byId, refreshTimes } from './dom.js';
-import { startLive, type EventType, type LiveMode } from './live.js';
+import { startLive, type EventType, type Live, type LiveMode } from './live.js';
 import { alertsSection } from './section-alerts.js';
 import { approvalsSection } from './section-approvals.js';
 import { deploymentsSection } from './section-deployments.js';
@@ -24,27 +24,60 @@ const MODE_TEXT: Record<LiveMode, string> = {
   connecting: 'Connecting…',
   live: 'Live',
   polling: 'Polling every 10 s',
+  locked: 'Waiting for the API token',
 };
 
-function tokenForm(ctx: { refreshAll(): void }): { show(): void } {
+interface TokenForm {
+  show(): void;
+}
+
+/**
+ * The token field. A typed token is checked against a protected read before the page says it is
+ * in use: a wrong one is forgotten and the page says "Token rejected" (not "Token set").
+ */
+function tokenForm(ctx: { refreshAll(): void; tokenChanged(): void }): TokenForm {
   const form = byId<HTMLFormElement>('token-form');
   const input = byId<HTMLInputElement>('token-input');
   const state = byId('token-state');
-  const paint = () => {
-    state.textContent = getToken() ? 'Token set for this tab.' : 'Approving needs the API token.';
+  const paint = (text: string, tone: 'ok' | 'bad' | 'muted') => {
+    state.textContent = text;
+    state.className = `small ${tone === 'muted' ? 'muted' : `${tone}-text`}`;
   };
+  const idle = () => paint(getToken() ? 'Token in use for this tab.' : 'Reading and approving need the API token.', 'muted');
+  onAuthProblem((p) => {
+    form.hidden = false;
+    if (p.kind === 'limited') return paint(`Too many failed attempts: ${p.message}`, 'bad');
+    // Several sections may report the same refusal: reconnect once, when the token is dropped.
+    const had = getToken() !== null;
+    setToken(null);
+    paint('Token rejected: the server did not accept it. Enter API_TOKEN (or READ_TOKEN to only read).', 'bad');
+    if (had) ctx.tokenChanged();
+  });
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    setToken(input.value.trim() || null);
+    const typed = input.value.trim();
     input.value = '';
-    paint();
-    ctx.refreshAll();
+    if (!typed) return idle();
+    setToken(typed);
+    paint('Checking the token…', 'muted');
+    // Any protected read tells whether the token is accepted; a 401 lands in onAuthProblem.
+    getJson('/ops/approvals/pending?limit=1')
+      .then(() => {
+        paint('Token accepted for this tab.', 'ok');
+        ctx.tokenChanged();
+        ctx.refreshAll();
+      })
+      .catch((err: unknown) => {
+        if (err instanceof ApiError && (err.status === 401 || err.status === 429)) return;
+        paint(`Token set; could not check it: ${err instanceof Error ? err.message : String(err)}`, 'bad');
+      });
   });
   byId('token-clear').addEventListener('click', () => {
     setToken(null);
-    paint();
+    idle();
+    ctx.tokenChanged();
   });
-  paint();
+  idle();
   return {
     show() {
       form.hidden = false;
@@ -66,7 +99,8 @@ function main(): void {
     }
   };
   const refreshAll = () => refresh(...sections.keys());
-  const token = tokenForm({ refreshAll });
+  let live: Live | undefined;
+  const token = tokenForm({ refreshAll, tokenChanged: () => live?.reconnect() });
   const ctx: PageContext = { authNeeded: () => token.show(), refresh };
 
   for (const s of [
@@ -89,13 +123,15 @@ function main(): void {
     .catch(() => undefined);
 
   const mode = byId('live-mode');
-  startLive({
+  live = startLive({
     onEvent: (type) => refresh(...AFFECTS[type]),
     refreshAll,
     onMode: (m) => {
       mode.textContent = MODE_TEXT[m];
       mode.dataset.mode = m;
     },
+    headers: authHeaders,
+    onAuthNeeded: () => token.show(),
   });
   setInterval(() => refreshTimes(), 30_000);
 }

@@ -64,9 +64,19 @@ export function inspectJson(value: unknown): GuardProblem | undefined {
  * Installs the guard for every route: a preValidation hook (after onRequest auth, so an
  * unauthenticated caller learns nothing) refusing hostile JSON with 400 ERR_VALIDATION naming the
  * field, and no text/plain parser (bodies are JSON; anything else is 415).
+ *
+ * Every mutating request must say `Content-Type: application/json` (access.ts), also without a
+ * body, so an empty JSON body means "no body" (null) instead of Fastify's empty-body error;
+ * otherwise the parser is Fastify's own (secure-json-parse, poisoned keys are an error).
  */
 export function installJsonGuard(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') return done(null, null);
+    return parseJson(req, String(body), done);
+  });
   app.addHook('preValidation', async (req) => {
     if (req.body === null || typeof req.body !== 'object') return;
     const problem = inspectJson(req.body);

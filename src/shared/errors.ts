@@ -8,6 +8,10 @@ export const ERROR_STATUS = {
   ERR_UNAUTHORIZED: 401,
   ERR_WEBHOOK_UNAUTHORIZED: 401,
   ERR_FORBIDDEN: 403,
+  /** A browser request from another site (Origin / Sec-Fetch-Site) to a mutating route. */
+  ERR_CROSS_SITE: 403,
+  /** The Host header names a host this service does not answer for (DNS rebinding, misrouting). */
+  ERR_HOST_NOT_ALLOWED: 421,
   ERR_NOT_FOUND: 404,
   ERR_DEPLOYMENT_NOT_FOUND: 404,
   ERR_ACTION_NOT_FOUND: 404,

@@ -108,7 +108,7 @@ describe('dashboard in headless Chromium', () => {
     await context.close();
   });
 
-  it('with API_TOKEN set: asks for the token, then rejects through the dashboard channel', async () => {
+  it('with API_TOKEN set: asks for the token, says when a typed one is wrong, then reads live and rejects through the dashboard channel', async () => {
     const secured = await startListening({ API_TOKEN: 'e2e-secret-token' });
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
     try {
@@ -117,11 +117,22 @@ describe('dashboard in headless Chromium', () => {
       await page.locator('#token-form').waitFor({ state: 'visible' });
       const res = await fetch(`${secured.url}/ops/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(POOL_ALERT) });
       expect(res.status).toBe(202);
-      await page.locator('#alerts-list li.alert').first().waitFor();
-      // The pending list needs the token: the page says so instead of showing an empty list.
+      // Every read needs the token: the page says so instead of showing empty lists, and the live
+      // stream waits for it instead of polling with failing requests.
       await page.locator('#approvals-list', { hasText: 'Enter the API token' }).waitFor({ timeout: 60_000 });
+      await page.locator('#alerts-list', { hasText: 'Enter the API token' }).waitFor();
+      await page.locator('#live-mode[data-mode="locked"]').waitFor();
+      // A wrong token is refused by the server, and the page says so (not "Token set").
+      await page.getByLabel('API token').fill('not-the-token');
+      await page.getByRole('button', { name: 'Use token' }).click();
+      await page.locator('#token-state', { hasText: 'Token rejected' }).waitFor();
+      expect(await page.evaluate(() => sessionStorage.getItem('infraai.apiToken'))).toBeNull();
       await page.getByLabel('API token').fill('e2e-secret-token');
       await page.getByRole('button', { name: 'Use token' }).click();
+      await page.locator('#token-state', { hasText: 'Token accepted' }).waitFor();
+      // The event stream now carries the token too (fetch, not EventSource).
+      await page.locator('#live-mode[data-mode="live"]').waitFor({ timeout: 30_000 });
+      await page.locator('#alerts-list li.alert').first().waitFor();
       const card = page.locator('#approvals-list li.approval').first();
       await card.waitFor({ timeout: 60_000 });
       const actionId = await card.getAttribute('data-action-id');

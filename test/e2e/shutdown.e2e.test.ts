@@ -33,7 +33,7 @@ describe('service shutdown', () => {
     // A deployment appears; syncing it starts a Terraform child that does not finish on its own.
     mkdirSync(path.join(ws.runsDir, 'web'));
     writeFileSync(path.join(ws.runsDir, 'web', 'main.tf'), 'resource "terraform_data" "a" {}\n');
-    void fetch(`${url}/ops/registry/sync`, { method: 'POST' }).catch(() => undefined);
+    void fetch(`${url}/ops/registry/sync`, { method: 'POST', headers: { 'content-type': 'application/json' } }).catch(() => undefined);
     await waitFor('terraform to be running', () => (existsSync(marker) ? true : undefined), 30_000);
     child.kill('SIGTERM');
     const [code, signal] = await exited;

@@ -156,7 +156,8 @@ receivers:
   const api: Stack['api'] = async (p, init = {}) => {
     const r = await fetch(`${url}${p}`, {
       method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${API_TOKEN}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      // Every write says it is JSON, also without a body (the service refuses it otherwise).
+      headers: { authorization: `Bearer ${API_TOKEN}`, ...((init.method ?? 'GET') !== 'GET' ? { 'content-type': 'application/json' } : {}) },
       ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
     });
     return { status: r.status, body: (await r.json()) as never };

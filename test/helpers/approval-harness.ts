@@ -10,7 +10,7 @@ import { SqliteApprovalView } from '../../src/db/sqlite-approval-view.js';
 import { SqliteTelegramMessageStore } from '../../src/db/sqlite-telegram-message-store.js';
 import { TelegramApprovalChannel } from '../../src/approvals/telegram-approval-channel.js';
 import type { ApprovalPort } from '../../src/approvals/ports.js';
-import { buildApp, type ZodApp } from '../../src/http/app.js';
+import { buildApp, LOOPBACK_ONLY, type ZodApp } from '../../src/http/app.js';
 import { approvalRoutes } from '../../src/http/routes/approvals.js';
 import { telegramWebhookRoutes } from '../../src/http/routes/telegram-webhook.js';
 import { systemClock } from '../../src/shared/clock.js';
@@ -70,13 +70,13 @@ export async function startHarness(
       sleep: (ms) => { sleeps.push(ms); return new Promise((r) => setTimeout(r, ms)); },
     },
   });
-  const routes = [approvalRoutes({ approvals, view, apiToken: o.apiToken })];
+  const routes = [approvalRoutes({ approvals, view })];
   if (o.webhook) {
     routes.push(telegramWebhookRoutes({
       path: new URL(o.webhook.url).pathname, secret: o.webhook.secret, handle: (u) => channel.handleWebhookUpdate(u),
     }));
   }
-  const app = await buildApp({ logger, routes });
+  const app = await buildApp({ logger, routes, security: { ...LOOPBACK_ONLY, tokens: { apiToken: o.apiToken } } });
   await app.ready();
   o.beforeStart?.(tg);
   channel.start();

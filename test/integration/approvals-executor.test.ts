@@ -72,7 +72,7 @@ describe('approvals with the real executor', () => {
     tg.injectCallback({ fromId: ALICE, data: `a:${action.id}`, messageId: msg.message_id });
     const rest = await Promise.all([
       h.service.app.inject({ method: 'POST', url: `/ops/approve/${action.id}`, payload: { actor: 'bob' } }),
-      h.service.app.inject({ method: 'POST', url: `/ops/approve/${action.id}`, headers: { 'x-infraai-channel': 'dashboard' } }),
+      h.service.app.inject({ method: 'POST', url: `/ops/approve/${action.id}`, headers: { 'x-infraai-channel': 'dashboard', 'content-type': 'application/json' } }),
     ]);
     await tg.waitFor(() => approvalRows(h.service.db, action.id).length === 3, 'three attempts');
     await h.service.executor.idle();

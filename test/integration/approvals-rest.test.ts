@@ -10,16 +10,18 @@ let h: Harness;
 afterEach(async () => h?.close());
 
 const TOKEN = 'rest-api-token-for-tests';
-const auth = { authorization: `Bearer ${TOKEN}` };
+/** Every POST says it is JSON, also without a body (cross-site form posts cannot). */
+const json = { 'content-type': 'application/json' };
+const auth = { authorization: `Bearer ${TOKEN}`, ...json };
 
 describe('REST approvals', () => {
   it('requires the API token when one is set', async () => {
     h = await startHarness({ apiToken: TOKEN });
     const { actionId } = seedAction(h.db);
-    const res = await h.app.inject({ method: 'POST', url: `/ops/approve/${actionId}` });
+    const res = await h.app.inject({ method: 'POST', url: `/ops/approve/${actionId}`, headers: json });
     expect(res.statusCode).toBe(401);
     expect(res.json().error.code).toBe('ERR_UNAUTHORIZED');
-    const wrong = await h.app.inject({ method: 'POST', url: `/ops/approve/${actionId}`, headers: { authorization: 'Bearer nope' } });
+    const wrong = await h.app.inject({ method: 'POST', url: `/ops/approve/${actionId}`, headers: { authorization: 'Bearer nope', ...json } });
     expect(wrong.statusCode).toBe(401);
     expect((await h.app.inject({ method: 'GET', url: '/ops/approvals/pending' })).statusCode).toBe(401);
     expect(actionStatus(h.db, actionId)).toBe('awaiting_approval');
@@ -56,19 +58,19 @@ describe('REST approvals', () => {
     expect(res.statusCode).toBe(200);
     expect(actionStatus(h.db, actionId)).toBe('rejected');
     expect(approvalRows(h.db, actionId)).toEqual([{ verdict: 'reject', outcome: 'accepted', channel: 'dashboard', actor: 'dashboard:carol' }]);
-    const bad = await h.app.inject({ method: 'POST', url: `/ops/reject/${actionId}`, headers: { 'x-infraai-channel': 'policy' } });
+    const bad = await h.app.inject({ method: 'POST', url: `/ops/reject/${actionId}`, headers: { 'x-infraai-channel': 'policy', ...json } });
     expect(bad.statusCode).toBe(400);
   });
 
   it('maps refusals: 404 unknown, 409 expired, 409 obsolete, 409 plan hash mismatch; validates the body', async () => {
     h = await startHarness();
-    const unknown = await h.app.inject({ method: 'POST', url: '/ops/approve/act_nope' });
+    const unknown = await h.app.inject({ method: 'POST', url: '/ops/approve/act_nope', headers: json });
     expect([unknown.statusCode, unknown.json().error.code]).toEqual([404, 'ERR_ACTION_NOT_FOUND']);
     const expired = seedAction(h.db, { expiresAt: '2020-01-01T00:00:00.000Z' });
-    const e = await h.app.inject({ method: 'POST', url: `/ops/approve/${expired.actionId}` });
+    const e = await h.app.inject({ method: 'POST', url: `/ops/approve/${expired.actionId}`, headers: json });
     expect([e.statusCode, e.json().error.code]).toEqual([409, 'ERR_APPROVAL_EXPIRED']);
     const obsolete = seedAction(h.db, { status: 'obsolete' });
-    const o = await h.app.inject({ method: 'POST', url: `/ops/approve/${obsolete.actionId}` });
+    const o = await h.app.inject({ method: 'POST', url: `/ops/approve/${obsolete.actionId}`, headers: json });
     expect([o.statusCode, o.json().error.code]).toEqual([409, 'ERR_ACTION_OBSOLETE']);
     const fresh = seedAction(h.db);
     const m = await h.app.inject({ method: 'POST', url: `/ops/approve/${fresh.actionId}`, payload: { plan_sha256: 'cd'.repeat(32) } });
@@ -85,8 +87,8 @@ describe('REST approvals', () => {
       const { actionId } = seedAction(h.db);
       h.tg.injectCallback({ fromId: ALICE, data: `a:${actionId}` });
       const rest = await Promise.all([
-        h.app.inject({ method: 'POST', url: `/ops/approve/${actionId}` }),
-        h.app.inject({ method: 'POST', url: `/ops/approve/${actionId}`, headers: { 'x-infraai-channel': 'dashboard' } }),
+        h.app.inject({ method: 'POST', url: `/ops/approve/${actionId}`, headers: json }),
+        h.app.inject({ method: 'POST', url: `/ops/approve/${actionId}`, headers: { 'x-infraai-channel': 'dashboard', ...json } }),
       ]);
       await h.tg.waitFor(() => approvalRows(h.db, actionId).length === 3, 'three attempts recorded');
       const rows = approvalRows(h.db, actionId);
@@ -141,7 +143,7 @@ describe('telegram webhook mode', () => {
     h = await startHarness();
     const { actionId } = seedAction(h.db);
     moveAction(h.db, h.events, actionId, 'obsolete');
-    const res = await h.app.inject({ method: 'POST', url: `/ops/approve/${actionId}` });
+    const res = await h.app.inject({ method: 'POST', url: `/ops/approve/${actionId}`, headers: json });
     expect(res.statusCode).toBe(409);
   });
 });

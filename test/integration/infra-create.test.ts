@@ -104,10 +104,10 @@ describe('POST /infra (real SQLite, real terraform)', () => {
     expect(service.actions.latestRevision('web-2')?.actionId).toBe(body.action_id);
     expect(service.actions.statusHistory(body.action_id).map((h) => h.status)).toEqual(['proposed', 'preparing', 'awaiting_approval', 'approved', 'applying', 'applied']);
 
-    const view = await service.app.inject({ method: 'GET', url: `/ops/actions/${body.action_id}` });
+    const view = await service.app.inject({ method: 'GET', url: `/ops/actions/${body.action_id}`, headers: auth });
     expect(view.statusCode).toBe(200);
     expect(view.json().result).toMatchObject({ success: true, new_run_id: a.revisionId });
-    expect((await service.app.inject({ method: 'GET', url: `/ops/decisions/${decision.id as string}` })).statusCode).toBe(200);
+    expect((await service.app.inject({ method: 'GET', url: `/ops/decisions/${decision.id as string}`, headers: auth })).statusCode).toBe(200);
 
     const again = await post({ run_id: 'web-2', files: { 'main.tf': MAIN } });
     expect(again.statusCode).toBe(409);

@@ -6,6 +6,9 @@ import { startTestService, tempWorkspace, testConfig } from '../helpers/service.
 
 const DEMO = new URL('../../terraform-runs/demo/', import.meta.url).pathname;
 const API_TOKEN = 'routes-token-456';
+/** With API_TOKEN set every read needs it too; every POST says it is JSON, also without a body. */
+const auth = { authorization: `Bearer ${API_TOKEN}` };
+const json = { 'content-type': 'application/json' };
 
 describe('registry routes', () => {
   let service: Service;
@@ -21,12 +24,12 @@ describe('registry routes', () => {
   });
 
   it('POST /ops/registry/sync requires the API token', async () => {
-    const none = await service.app.inject({ method: 'POST', url: '/ops/registry/sync' });
+    const none = await service.app.inject({ method: 'POST', url: '/ops/registry/sync', headers: json });
     expect(none.statusCode).toBe(401);
     expect(none.json().error.code).toBe('ERR_UNAUTHORIZED');
-    const wrong = await service.app.inject({ method: 'POST', url: '/ops/registry/sync', headers: { authorization: 'Bearer nope' } });
+    const wrong = await service.app.inject({ method: 'POST', url: '/ops/registry/sync', headers: { authorization: 'Bearer nope', ...json } });
     expect(wrong.statusCode).toBe(401);
-    const ok = await service.app.inject({ method: 'POST', url: '/ops/registry/sync', headers: { authorization: `Bearer ${API_TOKEN}` } });
+    const ok = await service.app.inject({ method: 'POST', url: '/ops/registry/sync', headers: { ...auth, ...json } });
     expect(ok.statusCode).toBe(200);
     expect(ok.json().reports).toEqual([expect.objectContaining({ runId: 'demo', outcome: 'unchanged', status: 'active' })]);
   });
@@ -41,28 +44,28 @@ describe('registry routes', () => {
   });
 
   it('GET /ops/deployments and /ops/deployments/:runId', async () => {
-    const list = await service.app.inject({ method: 'GET', url: '/ops/deployments' });
+    const list = await service.app.inject({ method: 'GET', url: '/ops/deployments', headers: auth });
     expect(list.statusCode).toBe(200);
     expect(list.json()).toMatchObject({ total: 1, limit: 100, offset: 0 });
     expect(list.json().items).toEqual([expect.objectContaining({ runId: 'demo', status: 'active', resourceCount: 4 })]);
-    const one = await service.app.inject({ method: 'GET', url: '/ops/deployments/demo' });
+    const one = await service.app.inject({ method: 'GET', url: '/ops/deployments/demo', headers: auth });
     expect(one.statusCode).toBe(200);
     expect(one.json().resources).toHaveLength(4);
-    const missing = await service.app.inject({ method: 'GET', url: '/ops/deployments/nope' });
+    const missing = await service.app.inject({ method: 'GET', url: '/ops/deployments/nope', headers: auth });
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error.code).toBe('ERR_DEPLOYMENT_NOT_FOUND');
   });
 
   it('GET /ops/resources filters by q and paginates', async () => {
-    const byKey = await service.app.inject({ method: 'GET', url: '/ops/resources?q=web-pool' });
+    const byKey = await service.app.inject({ method: 'GET', url: '/ops/resources?q=web-pool', headers: auth });
     expect(byKey.json().resources).toBeUndefined();
     expect(byKey.json().items.map((r: { address: string }) => r.address)).toEqual(['terraform_data.pool[0]', 'terraform_data.pool[1]']);
-    const bySubstring = await service.app.inject({ method: 'GET', url: '/ops/resources?q=terraform_data.w' });
+    const bySubstring = await service.app.inject({ method: 'GET', url: '/ops/resources?q=terraform_data.w', headers: auth });
     expect(bySubstring.json().total).toBe(1);
-    const page = await service.app.inject({ method: 'GET', url: '/ops/resources?limit=2&offset=1' });
+    const page = await service.app.inject({ method: 'GET', url: '/ops/resources?limit=2&offset=1', headers: auth });
     expect(page.json()).toMatchObject({ total: 4, limit: 2, offset: 1 });
     expect(page.json().items).toHaveLength(2);
-    const tooMany = await service.app.inject({ method: 'GET', url: '/ops/resources?limit=501' });
+    const tooMany = await service.app.inject({ method: 'GET', url: '/ops/resources?limit=501', headers: auth });
     expect(tooMany.statusCode).toBe(400);
     expect(tooMany.json().error.message).toMatch(/limit/);
   });

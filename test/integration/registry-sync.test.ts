@@ -51,7 +51,7 @@ describe('registry sync against real terraform', () => {
 
   it('bootstraps the demo at start and serves its resources at /ops/resources', async () => {
     expect(existsSync(path.join(ws.runsDir, 'demo', 'terraform.tfstate'))).toBe(true);
-    const res = await service.app.inject({ method: 'GET', url: '/ops/resources?run_id=demo' });
+    const res = await service.app.inject({ method: 'GET', url: '/ops/resources?run_id=demo', headers: auth });
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.items.map((r: { address: string }) => r.address).sort()).toEqual([

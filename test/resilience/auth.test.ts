@@ -15,6 +15,7 @@ import { ALICE, STRANGER, startHarness, type Harness } from '../helpers/approval
 import { startTestService, tempWorkspace, testConfig } from '../helpers/service.js';
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
 import { amFixture } from '../helpers/webhook.js';
+import { routeTable } from './route-table.js';
 import { Tally, tableCounts } from './tally.js';
 
 const API = 'api-token-for-auth-suite-0123456789';
@@ -23,22 +24,6 @@ const TG_SECRET = 'tg-secret-for-auth-suite-abcdef';
 const TG_PATH = '/telegram/hook-auth';
 const tally = new Tally('auth');
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-/** method + full path of every route, parsed from printRoutes() (the router's own tree). */
-function routeTable(printed: string): Array<{ method: string; url: string }> {
-  const out: Array<{ method: string; url: string }> = [];
-  const stack: string[] = [];
-  for (const line of printed.split('\n')) {
-    const m = /^(.*?)(?:├── |└── )(.+) \(([A-Z, ]+)\)$/.exec(line);
-    if (!m) continue;
-    const depth = Math.round([...(m[1] ?? '')].length / 4);
-    stack.length = depth;
-    const url = (depth === 0 ? '' : (stack[depth - 1] ?? '')) + (m[2] ?? '');
-    stack[depth] = url;
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim())) out.push({ method, url });
-  }
-  return out;
-}
 
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
@@ -53,6 +38,8 @@ describe('every mutating route requires its token', () => {
     service = await startTestService(testConfig({
       API_TOKEN: API, WEBHOOK_TOKEN: HOOK, TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: '-1001', TELEGRAM_ALLOWED_USER_IDS: String(ALICE),
       TELEGRAM_API_ROOT: apiRoot, TELEGRAM_WEBHOOK_URL: `https://infraai.invalid${TG_PATH}`, TELEGRAM_WEBHOOK_SECRET: TG_SECRET,
+      // Every attempt below is a failed one: a limit above them keeps each answer 401 (rate limits: auth-rate-limit.test.ts).
+      AUTH_FAIL_LIMIT: '100000',
     }, ws));
   });
   afterAll(async () => {

@@ -224,7 +224,8 @@ function transport(): HostileCase[] {
     c('10 MB body', `{"pad":"${'x'.repeat(10 * 1024 * 1024)}"}`, 'application/json', 413),
     c('1 MB + 1 byte body', `{"pad":"${'x'.repeat(1024 * 1024 - 9)}"}`, 'application/json', 413),
     c('empty body', '', 'application/json', 400),
-    c('no body, no content type', undefined, null, 400),
+    // Every POST must say application/json, also without a body (cross-site forms cannot).
+    c('no body, no content type', undefined, null, 415),
     c('whitespace body', '   \n ', 'application/json', 400),
     c('JSON null', 'null', 'application/json', 400),
     c('JSON string', '"alert"', 'application/json', 400),

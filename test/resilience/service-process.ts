@@ -55,7 +55,8 @@ export async function startServiceProcess(opts: {
   const api: ServiceProcess['api'] = async (p, init = {}) => {
     const r = await fetch(`${url}${p}`, {
       method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${API_TOKEN}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      // Every write says it is JSON, also without a body (the service refuses it otherwise).
+      headers: { authorization: `Bearer ${API_TOKEN}`, ...((init.method ?? 'GET') !== 'GET' ? { 'content-type': 'application/json' } : {}) },
       ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
     });
     return { status: r.status, body: (await r.json()) as never };

@@ -7,13 +7,10 @@ import { DECISION_SOURCES } from '../../agent/decision-schema.js';
 import type { ApprovalPort, ApprovalRequestView, ApprovalView, Verdict } from '../../approvals/ports.js';
 import { AppError } from '../../shared/errors.js';
 import type { RouteModule } from '../app.js';
-import { requireToken } from '../auth.js';
 
 export interface ApprovalRoutesOptions {
   approvals: ApprovalPort;
   view: ApprovalView;
-  /** API_TOKEN; when set every route requires `Authorization: Bearer <token>`. */
-  apiToken: string | undefined;
 }
 
 const ParamsSchema = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be an action id') });
@@ -60,14 +57,13 @@ function pendingItem(v: ApprovalRequestView): z.infer<typeof PendingSchema>['ite
   };
 }
 
+/** Tokens are checked for every route by access.ts (writes: API_TOKEN; reads: API_TOKEN or READ_TOKEN). */
 export function approvalRoutes(o: ApprovalRoutesOptions): RouteModule {
-  const auth = requireToken(o.apiToken, 'ERR_UNAUTHORIZED');
   return (app) => {
     const decideRoute = (verdict: Verdict) =>
       app.post(
         `/ops/${verdict}/:id`,
         {
-          onRequest: auth,
           schema: {
             description: `${verdict === 'approve' ? 'Approves' : 'Rejects'} the ACTION with this id (single-use; 409 once decided, expired or obsolete). Send "X-InfraAI-Channel: dashboard" from the dashboard.`,
             params: ParamsSchema, body: BodySchema, headers: HeadersSchema, response: { 200: DecidedSchema },
@@ -90,7 +86,6 @@ export function approvalRoutes(o: ApprovalRoutesOptions): RouteModule {
     app.get(
       '/ops/approvals/pending',
       {
-        onRequest: auth,
         schema: { description: 'Actions awaiting approval, oldest first.', querystring: PendingQuery, response: { 200: PendingSchema } },
       },
       async (req) => {

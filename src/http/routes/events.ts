@@ -44,7 +44,7 @@ export function eventsRoutes(bus: EventBus, options: EventsRouteOptions = {}): R
             'Server-sent events: `id:` is a per-process sequence number, `event:` the event type ' +
             '(alert.received, incident.opened, incident.resolved, decision.created, action.status, ' +
             'approval.recorded, registry.synced) and `data:` the event as JSON. A comment line is sent ' +
-            `every ${heartbeatMs / 1000} s. Open like the other read endpoints (no token needed).`,
+            `every ${heartbeatMs / 1000} s. A read like the others: needs API_TOKEN or READ_TOKEN when API_TOKEN is set.`,
           response: { 200: z.string().describe('text/event-stream') },
         },
       },
@@ -57,6 +57,8 @@ export function eventsRoutes(bus: EventBus, options: EventsRouteOptions = {}): R
           connection: 'keep-alive',
           'x-accel-buffering': 'no',
         });
+        // HEAD has no body, so no stream: an open HEAD response would stall the keep-alive connection.
+        if (req.method === 'HEAD') return void res.end();
         // retry: how long the browser waits before reconnecting after the stream drops.
         res.write('retry: 3000\n: connected\n\n');
 

@@ -20,7 +20,7 @@ export function metricsRoutes(metrics: ServiceMetrics, logger: Logger): RouteMod
         schema: {
           tags: ['metrics'],
           summary: 'Prometheus metrics (text exposition format 0.0.4)',
-          description: 'Open like the other read endpoints; scrape it from Prometheus.',
+          description: 'Public (no token; counts by label, no ids or names); scrape it from Prometheus.',
           response: { 200: z.string() },
         },
       },

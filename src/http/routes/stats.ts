@@ -8,7 +8,7 @@ export interface StatsRouteDeps {
   stats: { dayStats(sinceIso: string): DayStats };
   ledger: Ledger;
   clock: Clock;
-  /** Whether mutating endpoints (approve/reject) need the API token. */
+  /** Whether API_TOKEN is set: then every route but the public ones needs a token (access.ts). */
   authRequired: boolean;
   version: string;
 }
@@ -52,7 +52,7 @@ function startOfUtcDay(ms: number): string {
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())).toISOString();
 }
 
-/** GET /ops/stats, GET /ops/ledger, GET /ops/ui-config: read-only, open like the other GETs. */
+/** GET /ops/stats, GET /ops/ledger (reads) and GET /ops/ui-config (public: the page reads it before it has a token). */
 export function statsRoutes(deps: StatsRouteDeps): RouteModule {
   return (app) => {
     app.get(

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../../shared/errors.js';
 import type { RouteModule } from '../app.js';
-import { safeEqual } from '../auth.js';
 
 export interface TelegramWebhookOptions {
   /** Path part of TELEGRAM_WEBHOOK_URL. */
@@ -22,13 +20,8 @@ export function telegramWebhookRoutes(o: TelegramWebhookOptions): RouteModule {
       o.path,
       {
         schema: { hide: true, body: UpdateSchema },
-        onRequest: async (req) => {
-          const given = req.headers['x-telegram-bot-api-secret-token'];
-          if (typeof given !== 'string' || given.length === 0) {
-            throw new AppError('ERR_WEBHOOK_UNAUTHORIZED', 'missing X-Telegram-Bot-Api-Secret-Token header');
-          }
-          if (!safeEqual(given, o.secret)) throw new AppError('ERR_FORBIDDEN', 'wrong X-Telegram-Bot-Api-Secret-Token');
-        },
+        // Checked (and failures rate-limited) by access.ts like every other credential.
+        config: { access: { secretHeader: 'x-telegram-bot-api-secret-token', secret: o.secret } },
       },
       async (req, reply) => {
         o.handle(req.body);

@@ -6,13 +6,10 @@ import { normalise, type NormalisedNotification } from '../../alerts/normalise.j
 import { AppError, ERROR_STATUS, type ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RouteModule } from '../app.js';
-import { requireToken } from '../auth.js';
 
 export interface WebhookRouteDeps {
   /** Stores a notification (group-committed); resolves after commit. */
   intake: { submit(n: NormalisedNotification): Promise<IntakeResult> };
-  /** WEBHOOK_TOKEN; undefined leaves the webhook open (loopback-only deployments). */
-  token: string | undefined;
   resourceLabels: readonly string[];
   /** WEBHOOK_MAX_PENDING: above this many in-flight requests or queued decisions → 503. */
   maxPending: number;
@@ -59,9 +56,11 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
           body: z.unknown(),
           response: { 200: ResultSchema, 202: ResultSchema },
         },
-        // Auth first, before the body is read or parsed: an unauthenticated caller costs no parsing
-        // and learns nothing about the body rules; only then the overload check counts the request.
-        onRequest: [requireToken(deps.token, 'ERR_WEBHOOK_UNAUTHORIZED', true), async (req, reply) => {
+        // WEBHOOK_TOKEN (bearer or basic), checked by access.ts before this route's own hooks and
+        // before the body is read: an unauthenticated caller costs no parsing and learns nothing
+        // about the body rules; only then the overload check counts the request.
+        config: { access: 'webhook' },
+        onRequest: [async (req, reply) => {
           if (inFlight >= deps.maxPending || deps.backlog() >= deps.maxPending) {
             return unavailable(reply, 'ERR_OVERLOADED', `webhook overloaded (limit WEBHOOK_MAX_PENDING=${deps.maxPending}); retry later`);
           }
