@@ -38,6 +38,15 @@ export const MIGRATIONS: Migration[] = [
           SELECT status, COALESCE(severity, ''), COUNT(*) FROM alerts GROUP BY 1, 2;`);
     },
   },
+  {
+    version: 6,
+    description: 'actions: queue_seq (queued actions per deployment), sources_json / source_changes_json (files a plan was made from, and what changed since)',
+    up(db) {
+      db.exec(`ALTER TABLE actions ADD COLUMN queue_seq INTEGER;
+        ALTER TABLE actions ADD COLUMN sources_json TEXT;
+        ALTER TABLE actions ADD COLUMN source_changes_json TEXT;`);
+    },
+  },
 ];
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 6;
