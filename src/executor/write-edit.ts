@@ -23,13 +23,15 @@ interface OneValueEdit {
   address: string;
   attributePath: string[];
   value: number | string | boolean;
+  /** The value the plan started from. */
+  from: unknown;
 }
 
 /**
  * Each file of the edit that still holds the bytes the plan was made from is replaced by the
- * staged one (or deleted). A file changed meanwhile is not overwritten: for a one-value edit the
- * editor sets the value again in the new version (only the value's characters change); otherwise
- * the file is left alone and named in `conflicts`. Actions prepared before fingerprints existed
+ * staged one (or deleted). A file changed meanwhile is not overwritten: for a one-value edit whose
+ * value that person left as it was, the editor sets the value again in their version (only the
+ * value's characters change); otherwise the file is left alone and named in `conflicts`. Actions prepared before fingerprints existed
  * (`sources` null) write as before.
  */
 export async function writeEditedFiles(a: ActionRecord, runDir: string, staging: string, hcl: HclEditor): Promise<WrittenFiles> {
@@ -55,7 +57,10 @@ async function editAgain(a: ActionRecord, runDir: string, moved: string[], hcl: 
   // A fix round may have changed more than the value: re-doing only the value would not be what was planned.
   const fixed = a.fixAttempts.some((f) => (f as { accepted?: unknown }).accepted === true);
   if (edit === null || fixed) return { merged: [], conflicts: moved };
-  const r = await hcl.edit(readConfigFiles(runDir), edit);
+  const current = readConfigFiles(runDir);
+  // They changed the very value: theirs stands (it is not InfraAI's to overwrite).
+  if ((await hcl.read(current, edit.address, edit.attributePath)) !== edit.from) return { merged: [], conflicts: moved };
+  const r = await hcl.edit(current, edit);
   if (!r.ok || Object.keys(r.files).some((n) => !moved.includes(n))) return { merged: [], conflicts: moved };
   writeFilesAtomic(runDir, r.files);
   const merged = Object.keys(r.files);
