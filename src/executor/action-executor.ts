@@ -221,9 +221,12 @@ export class ActionExecutor implements ActionPreparer {
     this.d.planSecrets.delete(actionId);
   }
 
-  /** Runs `fn` once the current call stack has unwound, tracked by idle(). */
+  /**
+   * Runs `fn` once the current call stack has unwound, tracked by idle(), outside any deployment
+   * lock the caller holds (a status change inside an apply must not let the next prepare in early).
+   */
   private afterCurrent(fn: () => void): void {
-    this.track(Promise.resolve().then(fn));
+    this.d.locks.detached(() => this.track(Promise.resolve().then(fn)));
   }
 
   private track(p: Promise<unknown>): void {
