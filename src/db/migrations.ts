@@ -42,9 +42,11 @@ export const MIGRATIONS: Migration[] = [
     version: 6,
     description: 'actions: queue_seq (queued actions per deployment), sources_json / source_changes_json (files a plan was made from, and what changed since)',
     up(db) {
-      db.exec(`ALTER TABLE actions ADD COLUMN queue_seq INTEGER;
-        ALTER TABLE actions ADD COLUMN sources_json TEXT;
-        ALTER TABLE actions ADD COLUMN source_changes_json TEXT;`);
+      // Only the missing ones: a database can carry them already (schema.sql of a newer build).
+      const have = new Set((db.prepare('PRAGMA table_info(actions)').all() as Array<{ name: string }>).map((c) => c.name));
+      for (const [name, type] of [['queue_seq', 'INTEGER'], ['sources_json', 'TEXT'], ['source_changes_json', 'TEXT']] as const) {
+        if (!have.has(name)) db.exec(`ALTER TABLE actions ADD COLUMN ${name} ${type}`);
+      }
     },
   },
 ];
