@@ -18,16 +18,13 @@ import { gatePlan } from './plan-gate.js';
 import { planSecrets, redactPlanJson } from './plan-redact.js';
 import { keepOutput } from './tf-output.js';
 import { unifiedDiff } from './unified-diff.js';
-import {
-  createStaging, listConfigFiles, readConfigFiles, removeDir, sha256File, writeFilesAtomic, copyConfigFiles,
-} from './workspace-fs.js';
+import { createStaging, readConfigFiles, removeDir, sha256File, writeFilesAtomic } from './workspace-fs.js';
+import { stageChange } from './stage-change.js';
 import { describeSourceDiff, editedFiles, fingerprint, sourcesChangedSince, type SourceChange, type SourceFingerprint } from './source-files.js';
 import { isoAt } from '../shared/clock.js';
 
-type Step = { ok: true } | { ok: false; reason: string };
-
 /** What one prepare produced; `raw` outputs are redacted once the plan's secrets are known. */
-interface Work {
+export interface Work {
   action: ActionRecord;
   runDir: string;
   staging: string;
@@ -136,7 +133,7 @@ export class Preparer {
     );
     const first: ActionPatch = { baseRevisionId: base.id, sources: w.sources };
     if (plan.kind === 'refused') return { ok: false, reason: plan.reason, patch: first };
-    const changed = await this.change(w, plan);
+    const changed = await stageChange(this.d, w, plan);
     if (!changed.ok) return { ok: false, reason: changed.reason, patch: first };
     const changes = { edit: plan.kind === 'edit' ? plan.edit : null, replace: plan.kind === 'replace' ? plan.replace : [], kind: plan.kind };
     const common: ActionPatch = { ...first, ...this.filesAndDiff(w), changes };
@@ -173,40 +170,6 @@ export class Preparer {
     return (this.d.registry?.listByDeployment(a.runId, 100_000) ?? [])
       .filter((r) => r.blockAddress === block && r.status === 'present' && r.mode === 'managed')
       .map((r) => r.address);
-  }
-
-  /** Applies the planned change to the staging copy's files. */
-  private async change(w: Work, plan: EditPlan): Promise<Step> {
-    if (plan.kind === 'edit') {
-      const edited = await this.d.hcl.edit(readConfigFiles(w.staging), plan.edit);
-      if (!edited.ok) return { ok: false, reason: `editing ${plan.edit.address} ${plan.edit.attributePath.join('.')}: ${edited.reason}` };
-      writeFilesAtomic(w.staging, edited.files);
-      w.edited = Object.keys(edited.files);
-      return { ok: true };
-    }
-    if (plan.kind === 'rollback') return this.rollbackFiles(w);
-    return { ok: true };
-  }
-
-  /**
-   * A rollback pinned to a revision (verification pins the ineffective action's base) undoes
-   * exactly the change that followed it; an unpinned one restores the revision before the latest.
-   */
-  private rollbackFiles(w: Work): Step {
-    const pinned = this.d.decisions.get(w.action.decisionId)?.rollbackRevisionId ?? null;
-    if (pinned !== null) {
-      const undo = this.d.revisions.undoAfter(w.action.runId, pinned, w.staging);
-      if (!undo.ok) return { ok: false, reason: `rolling back to revision ${pinned}: ${undo.reason}` };
-      writeFilesAtomic(w.staging, undo.write, undo.remove);
-      w.edited = Object.keys(undo.write);
-      return { ok: true };
-    }
-    const previous = this.d.revisions.previous(w.action.runId);
-    if (!previous) return { ok: false, reason: `deployment "${w.action.runId}" has no previous revision to roll back to` };
-    writeFilesAtomic(w.staging, {}, listConfigFiles(w.staging));
-    copyConfigFiles(previous.filesDir, w.staging);
-    w.edited = listConfigFiles(w.staging);
-    return { ok: true };
   }
 
   /**

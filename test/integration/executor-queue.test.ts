@@ -13,6 +13,7 @@ import { fingerprint } from '../../src/executor/source-files.js';
 import { approve, prepareDecision, seedDecision, startWithDeployments, stateList, type Harness } from '../helpers/executor-harness.js';
 import { startTestService } from '../helpers/service.js';
 import { amFixture } from '../helpers/webhook.js';
+import { parseExposition, sampleValue } from '../helpers/ops-api.js';
 
 /** One deployment with the two pools the fixture names; a marker file makes the next new instance fail once. */
 const PROD = {
@@ -86,6 +87,8 @@ describe('decided actions are queued per deployment, not dropped (real terraform
     expect(listed.items).toEqual([expect.objectContaining({ id: second.id, status: 'queued', queue_position: 1, queued_behind: first.id })]);
     expect(await apiJson(`/ops/actions/${second.id}`)).toMatchObject({ status: 'queued', queue_position: 1, queued_behind: first.id, plan_sha256: null });
     expect(existsSync(path.join(h.root, 'data', 'staging', second.id))).toBe(false);
+    const metrics = parseExposition((await h.service.app.inject({ method: 'GET', url: '/metrics' })).body);
+    expect(sampleValue(metrics, 'infraai_queued_actions', {})).toBe(1);
 
     await approve(h, first.id, first.planSha256!);
     expect(get(first.id).status, get(first.id).statusReason ?? '').toBe('applied');
