@@ -209,6 +209,9 @@ CREATE TABLE IF NOT EXISTS actions (
   decided_at          TEXT,
   verify_until        TEXT,
   verified_at         TEXT,
+  queue_seq           INTEGER,       -- place in the deployment's queue (creation order) while 'queued'
+  sources_json        TEXT,          -- {file: sha256} of the deployment's files the plan was made from
+  source_changes_json TEXT,          -- [{phase, changed, added, deleted, at}] every change that made the plan stale
   created_at          TEXT NOT NULL,
   updated_at          TEXT NOT NULL
 );
@@ -216,8 +219,10 @@ CREATE INDEX IF NOT EXISTS actions_status ON actions (status);
 CREATE INDEX IF NOT EXISTS actions_run ON actions (run_id, status);
 -- GET /ops/actions lists newest first: walk this index instead of sorting every action.
 CREATE INDEX IF NOT EXISTS actions_created ON actions (created_at, id);
--- At most one pending action per deployment (see src/executor/README.md): a second decision for
--- the same deployment is recorded as 'superseded' instead of interleaving.
+-- The per-deployment queue: next in line, positions, the last one (src/db/sqlite-action-queue.ts).
+CREATE INDEX IF NOT EXISTS actions_queue ON actions (run_id, status, queue_seq);
+-- At most one pending action per deployment (see src/executor/README.md): a second action for the
+-- same deployment is 'queued' and only becomes 'proposed' once the one before it has ended.
 CREATE UNIQUE INDEX IF NOT EXISTS actions_one_pending ON actions (run_id)
   WHERE status IN ('proposed', 'preparing', 'awaiting_approval', 'approved', 'applying', 'stale');
 

@@ -9,7 +9,7 @@ import { errorMessage } from '../shared/errors.js';
 import type { DomainEvent } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import { scrubText } from '../shared/redact.js';
-import { keyboardFor, renderActionMessage, renderBlockedNotice, type InlineButton } from './message.js';
+import { keyboardFor, renderActionMessage, renderBlockedNotice, renderReplacedNotice, type InlineButton } from './message.js';
 import type { ApprovalAudit, ApprovalView, TelegramMessageStore } from './ports.js';
 
 /** A chat that can show and edit messages. Implementations retry transient failures themselves. */
@@ -80,7 +80,16 @@ export class ApprovalNotifier {
     if (view === undefined || SILENT.has(view.status)) return;
     const text = renderActionMessage(view, this.deps.clock.now(), this.deps.secrets);
     const keyboard = keyboardFor(view);
-    const existing = this.deps.messages.get(actionId);
+    let existing = this.deps.messages.get(actionId);
+    // A plan being made again before any request was sent: nothing to tell yet.
+    if (existing === undefined && view.status === 'stale') return;
+    // A request for a new plan (re-planned, or a queued action's turn) is a new message, so the chat
+    // notices it; the old one is first edited to say so, buttons removed.
+    if (existing !== undefined && keyboard !== undefined && existing.planSha256 !== view.planSha256) {
+      const old = existing;
+      await this.deliver(actionId, 'replaced', () => this.deps.sender.edit(old.chatId, old.messageId, renderReplacedNotice(view, this.deps.secrets)));
+      existing = undefined;
+    }
     if (existing === undefined) {
       const sent = await this.deliver(actionId, view.status, () => this.deps.sender.send(text, keyboard));
       if (sent === undefined) return;

@@ -140,6 +140,9 @@ export function statusLine(v: ApprovalRequestView, r: Renderer = new Renderer([]
     case 'expired': return `⌛ <b>Expired</b> at ${formatTime(v.expiresAt)} without a decision · nothing was changed`;
     case 'obsolete': return '🟢 <b>Alert resolved on its own</b> · nothing was changed';
     case 'prepare_failed': return `❌ <b>Preparing the change failed</b>: ${err}`;
+    case 'queued': return `⏸ <b>Queued</b> behind <code>${r.s(v.queuedBehind ?? 'the current action', 64)}</code> · position ${v.queuePosition ?? '?'} on this deployment · the approval request follows when its turn comes`;
+    case 'stale': return `🔁 <b>Plan out of date</b>: ${err} · a new approval request follows`;
+    case 'superseded': return `⏭ <b>Superseded</b> (recorded before actions were queued): ${err}`;
     default: return `ℹ️ <b>${r.s(v.status, 40)}</b>`;
   }
 }
@@ -152,6 +155,7 @@ function clamp(text: string): string {
 /** The whole message for an action: status line, then alert, decision, plan, deployment, expiry. */
 export function renderActionMessage(v: ApprovalRequestView, now: number, secrets: readonly string[]): string {
   const r = new Renderer(secrets);
+  if (v.status === 'queued') return renderQueuedNote(v, r);
   const expiry = v.status === 'awaiting_approval'
     ? `<b>Expires:</b> ${formatTime(v.expiresAt)}${relative(v.expiresAt, now)}`
     : `<b>Requested:</b> ${formatTime(v.createdAt)}`;
@@ -164,6 +168,27 @@ export function renderActionMessage(v: ApprovalRequestView, now: number, secrets
     r.plan(v),
     `<b>Deployment:</b> <code>${r.s(v.runId, 80)}</code>`,
     expiry,
+    `<i>action ${r.s(v.actionId, 64)}</i>`,
+  ].join('\n'));
+}
+
+/** A queued action has no plan yet: a short note; the full request follows when its turn comes. */
+function renderQueuedNote(v: ApprovalRequestView, r: Renderer): string {
+  return clamp([
+    statusLine(v, r),
+    `${r.s(v.actionType, 40)} <code>${r.s(v.targetAddress, 160)}</code>`,
+    r.alert(v.alert),
+    `<b>Deployment:</b> <code>${r.s(v.runId, 80)}</code>`,
+    `<i>action ${r.s(v.actionId, 64)}</i>`,
+  ].join('\n'));
+}
+
+/** What an earlier message of an action becomes once a newer request (a new plan) was sent for it. */
+export function renderReplacedNotice(v: ApprovalRequestView, secrets: readonly string[]): string {
+  const r = new Renderer(secrets);
+  return clamp([
+    '↪️ <b>Out of date</b> · see the newer approval request for this action below',
+    `${r.s(v.actionType, 40)} <code>${r.s(v.targetAddress, 160)}</code> · <b>Deployment:</b> <code>${r.s(v.runId, 80)}</code>`,
     `<i>action ${r.s(v.actionId, 64)}</i>`,
   ].join('\n'));
 }
@@ -185,7 +210,8 @@ export function renderActionList(title: string, views: readonly ApprovalRequestV
   const r = new Renderer(secrets);
   if (views.length === 0) return `<b>${escapeHtml(title)}</b>\nnothing`;
   const lines = views.slice(0, 20).map((v) => {
-    const expires = v.status === 'awaiting_approval' ? ` · expires ${formatTime(v.expiresAt)}` : '';
+    const expires = v.status === 'awaiting_approval' ? ` · expires ${formatTime(v.expiresAt)}`
+      : v.status === 'queued' ? ` · #${v.queuePosition ?? '?'} behind <code>${r.s(v.queuedBehind ?? '?', 64)}</code>` : '';
     return `• <code>${r.s(v.actionId, 64)}</code> ${r.s(v.actionType, 40)} ${r.s(v.targetAddress, 100)} · <b>${r.s(v.status, 30)}</b>${expires}`;
   });
   return clamp(`<b>${escapeHtml(title)}</b>\n${lines.join('\n')}`);

@@ -85,6 +85,9 @@ export interface ApprovalRequestView {
   decidedVia: string | null;
   decidedAt: string | null;
   revisionId: string | null;
+  /** While `queued`: 1 = next to go, and the action directly ahead of it. */
+  queuePosition?: number | null;
+  queuedBehind?: string | null;
   createdAt: string;
   updatedAt: string;
   decision: DecisionView;

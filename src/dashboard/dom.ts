@@ -80,7 +80,7 @@ type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'muted';
 
 const STATUS_TONE: Record<string, Tone> = {
   firing: 'bad', resolved: 'ok', critical: 'bad', warning: 'warn', info: 'info',
-  awaiting_approval: 'warn', approved: 'info', applying: 'info', preparing: 'info', proposed: 'info', stale: 'warn',
+  awaiting_approval: 'warn', queued: 'info', approved: 'info', applying: 'info', preparing: 'info', proposed: 'info', stale: 'warn',
   applied: 'ok', effective: 'ok', rolled_back: 'warn', failed: 'bad', rollback_failed: 'bad', prepare_failed: 'bad',
   ineffective: 'bad', interrupted: 'bad', rejected: 'muted', expired: 'muted', obsolete: 'muted', superseded: 'muted',
   active: 'ok', uninitialised: 'warn', destroyed: 'muted', blocked_by_policy: 'warn',

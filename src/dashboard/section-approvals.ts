@@ -77,7 +77,27 @@ function card(p: Pending, open: OpenState, ctx: PageContext, fresh: boolean): HT
   return el;
 }
 
-/** Actions waiting for a human, from GET /ops/approvals/pending (+ GET /ops/actions/:id for the plan). */
+/** One queued action: its place on its deployment and the action it waits for. */
+function queuedItem(it: Json): HTMLElement {
+  const id = str(it, 'id') ?? '';
+  const type = (str(it, 'action_type') ?? 'action').replace(/_/g, ' ');
+  const behind = str(it, 'queued_behind');
+  return h('li', { class: 'card queued', attrs: { 'data-action-id': id } },
+    h('p', { class: 'meta' }, badge('queued'), ` #${num(it, 'queue_position') ?? '?'} on `, h('strong', {}, str(it, 'run_id') ?? '?'), ` · ${type} `,
+      h('code', {}, str(it, 'target_address') ?? '?'), behind ? ' · behind ' : '', behind ? h('code', {}, behind) : null, ' ', apiLink('action', `/ops/actions/${enc(id)}`)));
+}
+
+/** Queued actions, per deployment in queue order; null when none. Their request comes when their turn does. */
+function queuedView(items: Json[]): HTMLElement | null {
+  if (items.length === 0) return null;
+  const ordered = [...items].sort((a, b) => (str(a, 'run_id') ?? '').localeCompare(str(b, 'run_id') ?? '') || (num(a, 'queue_position') ?? 0) - (num(b, 'queue_position') ?? 0));
+  return h('div', { class: 'queue' },
+    h('h3', {}, `Queued behind another action on their deployment (${items.length})`),
+    h('p', { class: 'muted' }, 'Each is planned against the files and state of then, and asks for approval, when the action before it has ended.'),
+    h('ul', { class: 'cards' }, ...ordered.map(queuedItem)));
+}
+
+/** Actions waiting for a human, from GET /ops/approvals/pending (+ GET /ops/actions/:id for the plan), and those queued behind them. */
 export function approvalsSection(container: HTMLElement, count: HTMLElement, ctx: PageContext): Section {
   const gate = new ChangeGate();
   const open = new OpenState();
@@ -86,19 +106,24 @@ export function approvalsSection(container: HTMLElement, count: HTMLElement, ctx
     name: 'approvals',
     async refresh() {
       try {
-        const items = list(await getJson('/ops/approvals/pending'), 'items');
+        const [items, queued] = await Promise.all([
+          getJson('/ops/approvals/pending').then((r) => list(r, 'items')),
+          getJson('/ops/actions?status=queued&limit=100').then((r) => list(r, 'items')),
+        ]);
         const pending: Pending[] = await Promise.all(
           items.map(async (item) => ({ item, detail: await getJson(`/ops/actions/${enc(str(item, 'action_id') ?? '')}`).catch(() => null) })),
         );
-        if (!gate.changed(pending)) return;
+        if (!gate.changed([pending, queued])) return;
         const ids = items.map((i) => str(i, 'action_id') ?? '');
         const fresh = new Set(ids.filter((i) => known !== undefined && !known.has(i)));
         if (fresh.size > 0) announce(`${fresh.size} action${fresh.size > 1 ? 's' : ''} waiting for your approval`);
         known = new Set(ids);
         count.textContent = String(items.length);
         count.classList.toggle('hot', items.length > 0);
-        if (pending.length === 0) fill(container, h('p', { class: 'empty' }, 'Nothing is waiting for approval.'));
-        else fill(container, h('ul', { class: 'cards' }, ...pending.map((p) => card(p, open, ctx, fresh.has(str(p.item, 'action_id') ?? '')))));
+        const waiting = pending.length === 0
+          ? h('p', { class: 'empty' }, 'Nothing is waiting for approval.')
+          : h('ul', { class: 'cards' }, ...pending.map((p) => card(p, open, ctx, fresh.has(str(p.item, 'action_id') ?? ''))));
+        fill(container, waiting, queuedView(queued));
       } catch (err) {
         gate.reset();
         showError(container, err, ctx, 'actions waiting for approval');

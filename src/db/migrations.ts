@@ -38,6 +38,17 @@ export const MIGRATIONS: Migration[] = [
           SELECT status, COALESCE(severity, ''), COUNT(*) FROM alerts GROUP BY 1, 2;`);
     },
   },
+  {
+    version: 6,
+    description: 'actions: queue_seq (queued actions per deployment), sources_json / source_changes_json (files a plan was made from, and what changed since)',
+    up(db) {
+      // Only the missing ones: a database can carry them already (schema.sql of a newer build).
+      const have = new Set((db.prepare('PRAGMA table_info(actions)').all() as Array<{ name: string }>).map((c) => c.name));
+      for (const [name, type] of [['queue_seq', 'INTEGER'], ['sources_json', 'TEXT'], ['source_changes_json', 'TEXT']] as const) {
+        if (!have.has(name)) db.exec(`ALTER TABLE actions ADD COLUMN ${name} ${type}`);
+      }
+    },
+  },
 ];
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 6;

@@ -11,6 +11,7 @@ export interface ActionRow {
   changes_json: string | null; files_json: string | null; gate_json: string | null; fix_attempts_json: string;
   tf_output: string | null; rollback_json: string | null; result_json: string | null; expires_at: string | null;
   decided_by: string | null; decided_via: string | null; decided_at: string | null;
+  queue_seq: number | null; sources_json: string | null; source_changes_json: string | null;
   created_at: string; updated_at: string;
 }
 
@@ -30,6 +31,10 @@ export function rowToAction(r: ActionRow): ActionRecord {
     fixAttempts: (parse(r.fix_attempts_json) as unknown[] | null) ?? [],
     tfOutput: (parse(r.tf_output) as unknown[] | null) ?? [], rollback: parse(r.rollback_json),
     result: parse(r.result_json), expiresAt: r.expires_at, decidedBy: r.decided_by, decidedVia: r.decided_via,
-    decidedAt: r.decided_at, createdAt: r.created_at, updatedAt: r.updated_at,
+    decidedAt: r.decided_at, sources: parse(r.sources_json) as ActionRecord['sources'],
+    sourceChanges: (parse(r.source_changes_json) as ActionRecord['sourceChanges'] | null) ?? [],
+    // Filled in by the store (they depend on the other actions of the deployment).
+    queuePosition: null, queuedBehind: null,
+    createdAt: r.created_at, updatedAt: r.updated_at,
   };
 }

@@ -12,13 +12,14 @@ import type {
   DecisionView,
   PlanChangeView,
 } from '../approvals/ports.js';
+import { SqliteActionQueue } from './sqlite-action-queue.js';
 
 interface ActionRow {
   id: string; decision_id: string; run_id: string; action_type: string; target_address: string;
   parameters_json: string; status: string; status_reason: string | null; plan_sha256: string | null;
   plan_summary_json: string | null; expires_at: string | null; decided_by: string | null;
   decided_via: string | null; decided_at: string | null; revision_id: string | null;
-  created_at: string; updated_at: string;
+  queue_seq: number | null; created_at: string; updated_at: string;
 }
 
 interface DecisionRow {
@@ -83,7 +84,11 @@ function policyReason(text: string | null): string | null {
 }
 
 export class SqliteApprovalView implements ApprovalView {
-  constructor(private readonly db: Database.Database) {}
+  private readonly queue: SqliteActionQueue;
+
+  constructor(private readonly db: Database.Database) {
+    this.queue = new SqliteActionQueue(db);
+  }
 
   private decisionView(d: DecisionRow): DecisionView {
     return {
@@ -110,7 +115,9 @@ export class SqliteApprovalView implements ApprovalView {
   private toView(a: ActionRow): ApprovalRequestView | undefined {
     const d = this.db.prepare('SELECT * FROM decisions WHERE id = ?').get(a.decision_id) as DecisionRow | undefined;
     if (d === undefined) return undefined;
+    const place = a.status === 'queued' ? this.queue.position(a) : undefined;
     return {
+      ...(place ? { queuePosition: place.position, queuedBehind: place.behind } : {}),
       actionId: a.id, status: a.status, statusReason: a.status_reason, runId: a.run_id,
       actionType: a.action_type, targetAddress: a.target_address, parameters: obj(parseJson(a.parameters_json)),
       planSha256: a.plan_sha256, planChanges: parsePlanSummary(a.plan_summary_json), expiresAt: a.expires_at,

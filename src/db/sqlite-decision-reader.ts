@@ -39,4 +39,8 @@ export class SqliteDecisionReader implements DecisionReader {
       .pluck()
       .all(limit) as string[];
   }
+
+  incidentOpen(incidentId: string): boolean {
+    return this.db.prepare("SELECT 1 FROM incidents WHERE id = ? AND status = 'open'").get(incidentId) !== undefined;
+  }
 }

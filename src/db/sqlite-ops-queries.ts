@@ -81,6 +81,11 @@ export class SqliteOpsQueries {
     return row.n;
   }
 
+  /** Actions queued behind another on their deployment. @throws on a database error. */
+  queuedActions(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM actions WHERE status = 'queued'").get() as { n: number }).n;
+  }
+
   /** Age in seconds of the oldest pending approval, 0 when none. */
   oldestPendingAgeSeconds(nowMs: number): number {
     const row = this.db

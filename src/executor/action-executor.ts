@@ -13,6 +13,7 @@ import type { Scheduler } from './ports.js';
 import { removeDir } from './workspace-fs.js';
 import { staleLockNote } from './stale-lock.js';
 import { resolveRunDir } from '../registry/run-id.js';
+import { isActionStatus, releasesDeployment } from './action-states.js';
 
 /** The port the decision service calls for each accepted decision. */
 export interface ActionPreparer {
@@ -67,6 +68,7 @@ export class ActionExecutor implements ActionPreparer {
     }
     this.createFailed.delete(decisionId);
     if (action.status === 'proposed') this.queuePrepare(action.id);
+    else if (action.status === 'queued') this.d.logger.info({ actionId: action.id, runId: action.runId, behind: action.queuedBehind }, 'action queued behind another on its deployment');
   }
 
   /** Approve or reject; an approval queues the apply. See ActionStore.decide for the guarantees. */
@@ -95,13 +97,28 @@ export class ActionExecutor implements ActionPreparer {
     return ids;
   }
 
-  /** The incident resolved before anyone decided: its waiting actions become obsolete. */
+  /** The incident resolved before anyone decided: its waiting and queued actions become obsolete. */
   markObsolete(incidentId: string): string[] {
     const done = this.d.store
-      .awaitingForIncident(incidentId)
-      .filter((a) => this.d.store.transition(a.id, ['awaiting_approval'], 'obsolete', `incident ${incidentId} resolved before a decision`));
+      .forIncident(incidentId, ['awaiting_approval', 'queued'])
+      .filter((a) => this.d.store.transition(a.id, [a.status], 'obsolete', a.status === 'queued'
+        ? `incident ${incidentId} resolved while the action was queued`
+        : `incident ${incidentId} resolved before a decision`));
     for (const a of done) this.dropStaging(a.id);
     return done.map((a) => a.id);
+  }
+
+  /**
+   * Lets the deployment's next queued action go once nothing holds the deployment: it is prepared
+   * against the files and state of now. Queued actions whose incident resolved meanwhile become
+   * obsolete on the way. Idempotent; a no-op while an action holds the deployment.
+   */
+  advanceQueue(runId: string): void {
+    if (this.stopping) return;
+    const { promoted, obsoleted } = this.d.store.promoteNext(runId, (a) =>
+      a.incidentId !== null && !this.d.decisions.incidentOpen(a.incidentId) ? `incident ${a.incidentId} resolved while the action was queued` : null);
+    for (const a of obsoleted) this.d.logger.info({ actionId: a.id, runId }, 'queued action obsolete: its incident resolved');
+    if (promoted) this.queuePrepare(promoted.id);
   }
 
   /** Recovery, event subscription and the expiry sweep. Call once at service start. */
@@ -109,6 +126,8 @@ export class ActionExecutor implements ActionPreparer {
     this.recover();
     this.unsubscribe = this.events.subscribe((e) => {
       if (e.type === 'incident.resolved') this.markObsolete(e.incidentId);
+      // After the store's transaction and outside its call stack: the queue moves on once the holder ended.
+      else if (e.type === 'action.status' && isActionStatus(e.status) && releasesDeployment(e.status)) this.afterCurrent(() => this.advanceQueue(e.runId));
     });
     this.cancelSweep = this.scheduler.every(this.sweepEveryMs, () => {
       try {
@@ -140,7 +159,8 @@ export class ActionExecutor implements ActionPreparer {
    * After a restart: 'preparing' → prepare_failed (staging removed; the run dir was never
    * touched); 'applying' and 'approved' → interrupted (never retried: a human must look, since an
    * apply may have partly happened); 'failed' (only held while a rollback re-applies) →
-   * rollback_failed; 'proposed' and 'stale' → prepared again (nothing ran yet). A lock info file
+   * rollback_failed; 'proposed' and 'stale' → prepared again (nothing ran yet); 'queued' → the
+   * queue of every deployment nothing holds moves on, oldest first. A lock info file
    * Terraform left in the run dir is named in the reason with the command that clears it.
    */
   recover(): void {
@@ -154,9 +174,11 @@ export class ActionExecutor implements ActionPreparer {
     }
     // 'failed' only lasts while the rollback re-applies: the process died mid-rollback.
     for (const a of this.d.store.inStatus(['failed'])) {
-      this.recordCrash(a, 'rollback_failed', 'the service stopped during the rollback (files restored, the original configuration may not be re-applied); check the deployment');
+      this.recordCrash(a, 'rollback_failed', 'the service stopped during the rollback (files unchanged, the original configuration may not be re-applied); check the deployment');
     }
     for (const a of this.d.store.inStatus(['proposed', 'stale'])) this.queuePrepare(a.id);
+    // Queued actions survive a restart: each free deployment's queue moves on, in creation order.
+    for (const runId of this.d.store.queuedRuns()) this.advanceQueue(runId);
     this.prepareUnprepared();
   }
 
@@ -197,6 +219,14 @@ export class ActionExecutor implements ActionPreparer {
       this.d.store.patch(actionId, { stagingDir: null });
     }
     this.d.planSecrets.delete(actionId);
+  }
+
+  /**
+   * Runs `fn` once the current call stack has unwound, tracked by idle(), outside any deployment
+   * lock the caller holds (a status change inside an apply must not let the next prepare in early).
+   */
+  private afterCurrent(fn: () => void): void {
+    this.d.locks.detached(() => this.track(Promise.resolve().then(fn)));
   }
 
   private track(p: Promise<unknown>): void {

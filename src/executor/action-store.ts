@@ -1,4 +1,5 @@
 import type { ActionStatus } from './action-states.js';
+import type { SourceChange, SourceFingerprint } from './source-files.js';
 
 /** One action as stored (JSON columns parsed). Everything here is already redacted. */
 export interface ActionRecord extends NewAction {
@@ -23,6 +24,14 @@ export interface ActionRecord extends NewAction {
   decidedBy: string | null;
   decidedVia: string | null;
   decidedAt: string | null;
+  /** The deployment's files the current plan was made from (relative path → sha256), set by prepare. */
+  sources: SourceFingerprint | null;
+  /** Every time the deployment's files changed under this action (what made it stale), oldest first. */
+  sourceChanges: SourceChange[];
+  /** 1 = next to go, while `queued`; otherwise null. Computed when read. */
+  queuePosition: number | null;
+  /** The action directly ahead in the deployment's queue (the holder for position 1), while `queued`. */
+  queuedBehind: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -44,6 +53,8 @@ export interface ActionPatch {
   rollback?: unknown;
   result?: unknown;
   expiresAt?: string | null;
+  sources?: SourceFingerprint | null;
+  sourceChanges?: SourceChange[];
 }
 
 export interface NewAction {
@@ -110,11 +121,20 @@ export interface ActionListFilter {
  */
 export interface ActionStore {
   /**
-   * Creates the action for a decision: 'proposed', or 'superseded' (reason names the pending
-   * action) when the deployment already has a pending one. Idempotent per decision: a second call
-   * returns the existing action.
+   * Creates the action for a decision: 'proposed', or 'queued' (reason names the action ahead)
+   * when another action holds the deployment or is queued on it already, so queue order is
+   * creation order. Idempotent per decision: a second call returns the existing action.
    */
   create(input: NewAction): ActionRecord;
+  /**
+   * Moves the deployment's queue on, in one transaction, when no action holds it: the oldest queued
+   * action becomes 'proposed' — unless `irrelevant(action)` gives a reason (e.g. its incident
+   * resolved), then it becomes 'obsolete' with that reason and the next one is looked at.
+   * Returns the promoted action (undefined when none, or when the deployment is still held).
+   */
+  promoteNext(runId: string, irrelevant: (a: ActionRecord) => string | null): { promoted?: ActionRecord; obsoleted: ActionRecord[] };
+  /** Deployments with at least one queued action (recovery after a restart). */
+  queuedRuns(): string[];
   get(id: string): ActionRecord | undefined;
   list(filter: ActionListFilter): { items: ActionRecord[]; total: number };
   /** Actions in the given statuses, oldest first (recovery, sweeps). */
@@ -139,6 +159,6 @@ export interface ActionStore {
   latestRevision(runId: string): RevisionRow | undefined;
   getRevision(id: string): RevisionRow | undefined;
   insertRevision(row: RevisionRow): void;
-  /** Open actions waiting for approval on an incident (for obsolescence). */
-  awaitingForIncident(incidentId: string): ActionRecord[];
+  /** The incident's actions in one of `statuses` (for obsolescence: awaiting_approval, queued). */
+  forIncident(incidentId: string, statuses: readonly ActionStatus[]): ActionRecord[];
 }

@@ -2,7 +2,7 @@
  * Apply: the exact saved plan the approver saw, in the run dir, with a backup first; on failure
  * restore the files byte-for-byte and re-apply the original configuration to converge back.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../shared/errors.js';
 import { resolveRunDir } from '../registry/run-id.js';
@@ -12,7 +12,10 @@ import { planFileOf, type ExecutorDeps } from './executor-deps.js';
 import { isStalePlan } from './terraform-steps.js';
 import { planSecrets } from './plan-redact.js';
 import { keepOutput, type StepOutput } from './tf-output.js';
-import { copyConfigFiles, fileExists, removeDir, restoreConfigFiles, sha256File, writeFilesAtomic } from './workspace-fs.js';
+import { copyConfigFiles, fileExists, removeDir, sha256File } from './workspace-fs.js';
+import { describeSourceDiff, sourcesChangedSince, type SourceChange } from './source-files.js';
+import { writeEditedFiles } from './write-edit.js';
+import { isoAt } from '../shared/clock.js';
 
 export type ApplyOutcome = 'applied' | 'rolled_back' | 'rollback_failed' | 'stale' | 'interrupted' | 'skipped';
 
@@ -23,11 +26,18 @@ export class Applier {
     private readonly stopping: () => boolean,
   ) {}
 
-  /** Applies one approved action under its deployment's lock. Never throws. */
+  /**
+   * Applies one approved action under its deployment's lock. Never throws. When the deployment's
+   * files changed since the plan was made, nothing is applied: the action goes `stale` (the
+   * approval was for a plan of other files) and the caller prepares it again.
+   */
   async run(actionId: string): Promise<ApplyOutcome> {
     const action = this.d.store.get(actionId);
     if (!action) return 'skipped';
     return this.d.locks.withDeploymentLock(action.runId, async () => {
+      const approved = this.d.store.get(actionId);
+      if (approved?.status !== 'approved') return 'skipped';
+      if (this.staleSources(approved)) return 'stale';
       if (!this.d.store.transition(actionId, ['approved'], 'applying', null)) return 'skipped';
       const a = this.d.store.get(actionId) as ActionRecord;
       try {
@@ -38,6 +48,21 @@ export class Applier {
         return 'interrupted';
       }
     });
+  }
+
+  /** A person changed the deployment since the plan: record which files, go stale, drop the old plan. */
+  private staleSources(a: ActionRecord): boolean {
+    if (a.sources === null) return false;
+    const diff = sourcesChangedSince(resolveRunDir(this.d.settings.runsDir, a.runId), a.sources);
+    if (diff === undefined) return false;
+    const what = describeSourceDiff(diff);
+    const change: SourceChange = { phase: 'apply', ...diff, at: isoAt(this.d.clock) };
+    const reason = `the deployment's files changed after the plan was made (${what}); not applied, the approval of that plan is void: preparing again from the current files`;
+    if (!this.d.store.transition(a.id, ['approved'], 'stale', reason, { sourceChanges: [...a.sourceChanges, change], stagingDir: null, planSha256: null })) return false;
+    removeDir(a.stagingDir);
+    this.d.planSecrets.delete(a.id);
+    this.d.logger.warn({ actionId: a.id, runId: a.runId, ...diff }, 'deployment files changed since the plan; re-preparing instead of applying');
+    return true;
   }
 
   private async locked(a: ActionRecord): Promise<ApplyOutcome> {
@@ -88,17 +113,20 @@ export class Applier {
 
   private async succeed(a: ActionRecord, runDir: string, staging: string, outputs: StepOutput[]): Promise<ApplyOutcome> {
     const files = a.files ?? { changed: [], deleted: [] };
-    const contents: Record<string, Buffer> = {};
-    for (const name of files.changed) contents[name] = readFileSync(path.join(staging, name));
-    writeFilesAtomic(runDir, contents, files.deleted);
+    const written = await writeEditedFiles(a, runDir, staging, this.d.hcl);
+    if (written.conflicts.length > 0) {
+      this.d.logger.error({ actionId: a.id, runId: a.runId, conflicts: written.conflicts }, 'files changed by someone during the apply were left as they are; the configuration may not match the state');
+    }
     await this.resync(a.runId);
     const latest = this.d.store.latestRevision(a.runId);
     const revision = this.d.revisions.record(a.runId, runDir, {
       parentId: latest?.id ?? a.baseRevisionId, actionId: a.id, planSha256: a.planSha256,
       stateSerial: this.d.registrySync?.serialOf?.(a.runId) ?? (await this.stateSerial(runDir)),
     });
-    const result = { success: true, new_run_id: revision.id, changes_applied: changesApplied(a, files) };
-    this.d.store.transition(a.id, ['applying'], 'applied', null, { revisionId: revision.id, result, tfOutput: outputs, stagingDir: null });
+    const result = { success: true, new_run_id: revision.id, changes_applied: changesApplied(a, files), files_written: written };
+    const note = written.conflicts.length === 0 ? null
+      : `applied, but ${written.conflicts.join(', ')} changed during the apply and could not take the change: left as written by whoever changed it; the configuration no longer matches the state, reconcile by hand`;
+    this.d.store.transition(a.id, ['applying'], 'applied', note, { revisionId: revision.id, result, tfOutput: outputs, stagingDir: null });
     removeDir(staging);
     this.d.planSecrets.delete(a.id);
     return 'applied';
@@ -129,13 +157,22 @@ export class Applier {
     const reason = describeFailure(`applying action ${a.id} to "${a.runId}"`, failed);
     const failure = { success: false, new_run_id: null, changes_applied: {} };
     this.d.store.transition(a.id, ['applying'], 'failed', reason, { tfOutput: outputs, result: failure });
-    const restoredFiles = restoreConfigFiles(path.join(backupDir, 'files'), runDir);
+    // Nothing was written to the run dir before a successful apply, so its files are the ones the
+    // plan was made from — unless a person changed them meanwhile: never re-apply a change nobody planned.
+    const moved = a.sources === null ? undefined : sourcesChangedSince(runDir, a.sources);
+    if (moved !== undefined) {
+      const why = `not re-applying the configuration: the deployment's files changed during the apply (${describeSourceDiff(moved)}); check the deployment`;
+      this.d.logger.error({ actionId: a.id, runId: a.runId, reason: why, backupDir }, 'ROLLBACK FAILED: deployment needs a human now');
+      this.d.store.transition(a.id, ['failed'], 'rollback_failed', why, { rollback: { reason, restoredFiles: [], backupDir, applyOutput: outputs.at(-1) }, tfOutput: outputs });
+      return 'rollback_failed';
+    }
+    const restoredFiles: string[] = [];
     const re = await this.d.steps.applyConfig(runDir);
     const reapply = keepOutput('rollback apply', re, secrets);
     const details = { reason, restoredFiles, backupDir, applyOutput: outputs.at(-1), reapplyOutput: reapply };
     outputs.push(reapply);
     if (re.exitCode === 0) {
-      this.d.store.transition(a.id, ['failed'], 'rolled_back', 'files restored and the original configuration re-applied', { rollback: details, tfOutput: outputs, stagingDir: null });
+      this.d.store.transition(a.id, ['failed'], 'rolled_back', "the original configuration re-applied (the deployment's files were never changed)", { rollback: details, tfOutput: outputs, stagingDir: null });
       removeDir(path.dirname(backupDir));
       await this.resync(a.runId);
       return 'rolled_back';

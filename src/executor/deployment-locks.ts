@@ -7,10 +7,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * - this in-process async mutex per run_id serialises every Terraform operation (prepare, apply,
  *   rollback, and the registry sync through {@link DeploymentLocks.withDeploymentLock});
  * - the database allows at most one *pending* action per run_id (partial unique index
- *   `actions_one_pending`); a second decision for the same deployment is recorded as
- *   'superseded' with a reason naming the pending action. We supersede rather than queue because
- *   the pending action's plan would change under the queued one anyway, and the alert that caused
- *   the second decision will fire again (and be decided afresh) if the first action does not help.
+ *   `actions_one_pending`); a second action for the same deployment is `queued` behind it and is
+ *   only prepared, against the files and state of then, once the one before it has ended
+ *   (ActionExecutor.advanceQueue). A still-firing Alertmanager alert never fires "again", so an
+ *   action dropped here would be lost for good.
  * Terraform's own state lock still guards against other processes.
  */
 export class DeploymentLocks {
@@ -41,6 +41,16 @@ export class DeploymentLocks {
       release();
       if (this.tails.get(runId) === tail) this.tails.delete(runId);
     }
+  }
+
+  /**
+   * Runs `fn` as if this call chain held no lock, so that work it starts (promises included) waits
+   * behind the current holders instead of entering as a re-entrant call. For reactions to events,
+   * which are published from inside a holder's call chain (an apply's status change starts the
+   * next queued prepare, which must wait until the apply has let go).
+   */
+  detached<T>(fn: () => T): T {
+    return this.held.exit(fn);
   }
 
   /** True while some operation holds or waits for `runId`'s lock. */

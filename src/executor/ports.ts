@@ -23,6 +23,11 @@ export interface DecisionReader {
    * disk was full, between storing the decision and creating its action). Oldest first. Reads only.
    */
   proposedWithoutAction?(limit: number): string[];
+  /**
+   * Whether the incident still fires: 'open' → true; resolved or unknown → false. A queued action
+   * whose incident resolved meanwhile is obsolete instead of being prepared. Reads only.
+   */
+  incidentOpen(incidentId: string): boolean;
 }
 
 /** The policy facts the executor re-checks at prepare time (bounds may have changed since). */

@@ -18,14 +18,13 @@ import { gatePlan } from './plan-gate.js';
 import { planSecrets, redactPlanJson } from './plan-redact.js';
 import { keepOutput } from './tf-output.js';
 import { unifiedDiff } from './unified-diff.js';
-import {
-  createStaging, differingFiles, listConfigFiles, readConfigFiles, removeDir, sha256File, writeFilesAtomic, copyConfigFiles,
-} from './workspace-fs.js';
-
-type Step = { ok: true } | { ok: false; reason: string };
+import { createStaging, readConfigFiles, removeDir, sha256File, writeFilesAtomic } from './workspace-fs.js';
+import { stageChange } from './stage-change.js';
+import { describeSourceDiff, editedFiles, fingerprint, sourcesChangedSince, type SourceChange, type SourceFingerprint } from './source-files.js';
+import { isoAt } from '../shared/clock.js';
 
 /** What one prepare produced; `raw` outputs are redacted once the plan's secrets are known. */
-interface Work {
+export interface Work {
   action: ActionRecord;
   runDir: string;
   staging: string;
@@ -35,33 +34,59 @@ interface Work {
   edited: string[];
   /** Secret values seen so far (config text, then the plan): scrubbed from all that is stored. */
   secrets: Set<string>;
+  /** The deployment's files the plan is made from (hashes of the staging copy before the edit). */
+  sources: SourceFingerprint | undefined;
 }
+
+/** A prepare whose deployment kept changing under it this many times in a row gives up. */
+const MAX_SOURCE_ROUNDS = 3;
+
+type Outcome = 'done' | 'skipped' | { sourcesMoved: string };
 
 export class Preparer {
   constructor(private readonly d: ExecutorDeps) {}
 
-  /** Prepares one action under its deployment's lock. Never throws; failures end in prepare_failed. */
+  /**
+   * Prepares one action under its deployment's lock. Never throws; failures end in prepare_failed.
+   * When the deployment's files change while the plan is made, the action goes `stale` and is
+   * prepared again from the current files (at most MAX_SOURCE_ROUNDS times in a row).
+   */
   async run(actionId: string): Promise<void> {
     const action = this.d.store.get(actionId);
     if (!action) return;
-    await this.d.locks.withDeploymentLock(action.runId, () => this.locked(actionId));
+    await this.d.locks.withDeploymentLock(action.runId, async () => {
+      for (let round = 1; ; round++) {
+        const outcome = await this.locked(actionId);
+        if (typeof outcome === 'string') return;
+        if (round >= MAX_SOURCE_ROUNDS) {
+          const reason = `the deployment's files kept changing while the plan was made (${round} attempts, last: ${outcome.sourcesMoved}); nothing was planned for approval`;
+          this.d.store.transition(actionId, ['stale'], 'prepare_failed', reason);
+          this.d.logger.warn({ actionId, runId: action.runId }, reason);
+          return;
+        }
+      }
+    });
   }
 
-  private async locked(actionId: string): Promise<void> {
+  private async locked(actionId: string): Promise<Outcome> {
     const staging = stagingDirOf(this.d.settings, actionId);
-    if (!this.d.store.transition(actionId, ['proposed', 'stale'], 'preparing', null, { stagingDir: staging })) return;
+    if (!this.d.store.transition(actionId, ['proposed', 'stale'], 'preparing', null, { stagingDir: staging })) return 'skipped';
     const action = this.d.store.get(actionId) as ActionRecord;
-    const work: Work = { action, runDir: '', staging, planFile: planFileOf(staging, actionId), raw: [], fixAttempts: [], edited: [], secrets: new Set() };
+    const work: Work = {
+      action, runDir: '', staging, planFile: planFileOf(staging, actionId), raw: [], fixAttempts: [], edited: [], secrets: new Set(), sources: undefined,
+    };
     let result: { ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch };
     try {
       result = await this.build(work);
     } catch (err) {
       result = { ok: false, reason: `preparing: ${errorMessage(err)}`, patch: {} };
     }
+    const moved = this.sourcesMoved(work);
+    if (moved !== undefined) return moved;
     if (result.ok) {
       const expiresAt = new Date(this.d.clock.now() + this.d.settings.approvalTtlSeconds * 1000).toISOString();
       this.d.store.transition(actionId, ['preparing'], 'awaiting_approval', null, redactPatch({ ...result.patch, expiresAt }, work.secrets));
-      return;
+      return 'done';
     }
     const outputs = work.raw.map((r) => keepOutput(r.step, r.result, work.secrets));
     const reason = scrubStored(result.reason, work.secrets);
@@ -70,6 +95,27 @@ export class Preparer {
     }, work.secrets));
     removeDir(staging);
     this.d.logger.warn({ actionId, runId: action.runId, reason }, 'action prepare failed');
+    return 'done';
+  }
+
+  /**
+   * Compares the run dir's files with those the plan started from: when someone changed them
+   * meanwhile the plan (and a failure too) describes files that are gone, so the action goes
+   * `stale`, recording which files, and is prepared again.
+   */
+  private sourcesMoved(w: Work): { sourcesMoved: string } | undefined {
+    if (w.sources === undefined) return undefined;
+    const diff = sourcesChangedSince(w.runDir, w.sources);
+    if (diff === undefined) return undefined;
+    const what = describeSourceDiff(diff);
+    const change: SourceChange = { phase: 'prepare', ...diff, at: isoAt(this.d.clock) };
+    this.d.store.transition(w.action.id, ['preparing'], 'stale', `the deployment's files changed while the plan was made (${what}); preparing again from the current files`, {
+      sourceChanges: [...w.action.sourceChanges, change], stagingDir: null, planSha256: null,
+    });
+    removeDir(w.staging);
+    this.d.planSecrets.delete(w.action.id);
+    this.d.logger.info({ actionId: w.action.id, runId: w.action.runId, ...diff }, 'deployment files changed during prepare; preparing again');
+    return { sourcesMoved: what };
   }
 
   private async build(w: Work): Promise<{ ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch }> {
@@ -77,22 +123,30 @@ export class Preparer {
     w.runDir = resolveRunDir(this.d.settings.runsDir, a.runId);
     const base = this.d.revisions.ensureBase(a.runId, w.runDir);
     createStaging(w.runDir, w.staging);
+    // What the plan is made from: the copy's bytes, so an edit racing the copy is caught at the end.
+    w.sources = fingerprint(w.staging);
     w.secrets = configSecrets(readConfigFiles(w.staging));
     const plan = await planEdit(
       { actionType: a.actionType, targetAddress: a.targetAddress, parameters: a.parameters, instances: this.instances(a), files: readConfigFiles(w.staging) },
       this.d.hcl.read.bind(this.d.hcl),
       this.d.policy,
     );
-    if (plan.kind === 'refused') return { ok: false, reason: plan.reason, patch: { baseRevisionId: base.id } };
-    const changed = await this.change(w, plan);
-    if (!changed.ok) return { ok: false, reason: changed.reason, patch: { baseRevisionId: base.id } };
-    const files = differingFiles(w.staging, w.runDir);
-    const diff = this.diffOf(w, files);
+    const first: ActionPatch = { baseRevisionId: base.id, sources: w.sources };
+    if (plan.kind === 'refused') return { ok: false, reason: plan.reason, patch: first };
+    const changed = await stageChange(this.d, w, plan);
+    if (!changed.ok) return { ok: false, reason: changed.reason, patch: first };
     const changes = { edit: plan.kind === 'edit' ? plan.edit : null, replace: plan.kind === 'replace' ? plan.replace : [], kind: plan.kind };
-    const common: ActionPatch = { baseRevisionId: base.id, files, diff, changes };
+    const common: ActionPatch = { ...first, ...this.filesAndDiff(w), changes };
     const [planned] = await Promise.all([this.validateAndPlan(w, plan), this.backupState(w)]);
     if (!planned.ok) return { ok: false, reason: planned.reason, patch: common };
-    return this.gate(w, plan, planned.plan, common);
+    // fmt and fix rounds may have touched more files since: the files written at apply are these.
+    return this.gate(w, plan, planned.plan, { ...common, ...this.filesAndDiff(w) });
+  }
+
+  /** The staging copy's files that differ from the ones the plan started from, and their diff. */
+  private filesAndDiff(w: Work): { files: { changed: string[]; deleted: string[] }; diff: string } {
+    const files = editedFiles(w.staging, w.sources ?? {});
+    return { files, diff: this.diffOf(w, files) };
   }
 
   /**
@@ -116,40 +170,6 @@ export class Preparer {
     return (this.d.registry?.listByDeployment(a.runId, 100_000) ?? [])
       .filter((r) => r.blockAddress === block && r.status === 'present' && r.mode === 'managed')
       .map((r) => r.address);
-  }
-
-  /** Applies the planned change to the staging copy's files. */
-  private async change(w: Work, plan: EditPlan): Promise<Step> {
-    if (plan.kind === 'edit') {
-      const edited = await this.d.hcl.edit(readConfigFiles(w.staging), plan.edit);
-      if (!edited.ok) return { ok: false, reason: `editing ${plan.edit.address} ${plan.edit.attributePath.join('.')}: ${edited.reason}` };
-      writeFilesAtomic(w.staging, edited.files);
-      w.edited = Object.keys(edited.files);
-      return { ok: true };
-    }
-    if (plan.kind === 'rollback') return this.rollbackFiles(w);
-    return { ok: true };
-  }
-
-  /**
-   * A rollback pinned to a revision (verification pins the ineffective action's base) undoes
-   * exactly the change that followed it; an unpinned one restores the revision before the latest.
-   */
-  private rollbackFiles(w: Work): Step {
-    const pinned = this.d.decisions.get(w.action.decisionId)?.rollbackRevisionId ?? null;
-    if (pinned !== null) {
-      const undo = this.d.revisions.undoAfter(w.action.runId, pinned, w.staging);
-      if (!undo.ok) return { ok: false, reason: `rolling back to revision ${pinned}: ${undo.reason}` };
-      writeFilesAtomic(w.staging, undo.write, undo.remove);
-      w.edited = Object.keys(undo.write);
-      return { ok: true };
-    }
-    const previous = this.d.revisions.previous(w.action.runId);
-    if (!previous) return { ok: false, reason: `deployment "${w.action.runId}" has no previous revision to roll back to` };
-    writeFilesAtomic(w.staging, {}, listConfigFiles(w.staging));
-    copyConfigFiles(previous.filesDir, w.staging);
-    w.edited = listConfigFiles(w.staging);
-    return { ok: true };
   }
 
   /**

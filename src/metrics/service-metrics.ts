@@ -8,6 +8,8 @@ export interface MetricsLookups {
   /** @throws on database failure (that gauge is skipped in the scrape). */
   pendingApprovals(): number;
   oldestPendingAgeSeconds(nowMs: number): number;
+  /** Actions queued behind another on their deployment. @throws on database failure. */
+  queuedActions(): number;
   firingAlerts(): Array<{ severity: string; n: number }>;
   /** Undefined when unknown; never throws. */
   decisionLabels(id: string): { action: string; source: string } | undefined;
@@ -15,9 +17,12 @@ export interface MetricsLookups {
   actionType(id: string): string | undefined;
 }
 
-/** Action statuses that end a phase and so count as an outcome of that action. */
+/**
+ * Action statuses that end a phase and so count as an outcome of that action. `queued` is not one
+ * (the action goes on when its turn comes); `superseded` is no longer set (actions queue instead).
+ */
 export const OUTCOME_STATUSES = new Set([
-  'blocked_by_policy', 'prepare_failed', 'superseded', 'rejected', 'expired', 'obsolete', 'interrupted',
+  'blocked_by_policy', 'prepare_failed', 'rejected', 'expired', 'obsolete', 'interrupted',
   'applied', 'failed', 'rolled_back', 'rollback_failed', 'effective', 'ineffective',
 ]);
 
@@ -70,6 +75,9 @@ export class ServiceMetrics implements LlmRecorder {
     ]);
     r.gauge('infraai_oldest_pending_approval_age_seconds', 'Age of the oldest action waiting for approval; 0 when none.', [], () => [
       { value: lookups.oldestPendingAgeSeconds(clock.now()) },
+    ]);
+    r.gauge('infraai_queued_actions', 'Actions queued behind another action on their deployment (read from the database at scrape time).', [], () => [
+      { value: lookups.queuedActions() },
     ]);
     r.gauge('infraai_firing_alerts', 'Alerts currently firing, by severity.', ['severity'], () =>
       lookups.firingAlerts().map((a) => ({ labels: { severity: a.severity }, value: a.n })),

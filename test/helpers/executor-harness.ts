@@ -65,7 +65,15 @@ export async function startWithDeployments(
   for (const [runId, files] of Object.entries(deployments)) {
     const dir = path.join(ws.runsDir, runId);
     mkdirSync(dir, { recursive: true });
-    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      writeFileSync(path.join(dir, name), text);
+    }
+    // Local modules must be installed before anything can plan.
+    if (Object.keys(files).some((n) => n.includes('/'))) {
+      const init = await tf(dir, ['init', '-input=false', '-no-color']);
+      if (init.exitCode !== 0) throw new Error(`initialising ${runId}: ${init.stderr}`);
+    }
     const r = await tf(dir, ['apply', '-auto-approve', '-input=false', '-no-color']);
     if (r.exitCode !== 0) throw new Error(`seeding ${runId}: ${r.stderr}`);
   }

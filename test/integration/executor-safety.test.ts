@@ -112,15 +112,19 @@ describe('executor: failures, races and refusals with real terraform', () => {
     expect(await h.service.executor.decide({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'late' })).toMatchObject({ ok: false, code: 'ERR_APPROVAL_EXPIRED' });
   });
 
-  it('an incident resolving first makes the waiting action obsolete; a second decision meanwhile is superseded', async () => {
+  it('an incident resolving first makes the waiting action obsolete; a second decision meanwhile waits queued, then is prepared', async () => {
     h = await startWithDeployments({ web: poolDeployment() });
     const { action, incidentId } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
     const { action: second } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool', actionType: 'restart', parameters: {} });
-    expect(second.status).toBe('superseded');
+    expect(second).toMatchObject({ status: 'queued', queuePosition: 1, queuedBehind: action.id });
     expect(second.statusReason).toContain(action.id);
     h.service.events.publish({ type: 'incident.resolved', incidentId });
     expect(h.service.actions.get(action.id)!.status).toBe('obsolete');
     expect(await h.service.executor.decide({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'x' })).toMatchObject({ ok: false, code: 'ERR_ACTION_OBSOLETE' });
+    await h.service.executor.idle();
+    const next = h.service.actions.get(second.id)!;
+    expect(next.status, next.statusReason ?? '').toBe('awaiting_approval');
+    expect(next.queuePosition).toBeNull();
   });
 
   it('fix agent (scripted FixClient): a proposal dropping the change is refused, the next one is accepted and planned', async () => {

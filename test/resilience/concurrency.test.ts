@@ -72,7 +72,7 @@ describe('concurrency', () => {
     expect(tg.callsOf('answerCallbackQuery')).toHaveLength(10);
   });
 
-  it('two actions on one deployment: the second is superseded; no two Terraform calls in the run dir ever overlap', async () => {
+  it('two actions on one deployment: the second is queued and prepared after the first; no two Terraform calls in the run dir ever overlap', async () => {
     const tf = new RecordingTerraform();
     h = await startWithDeployments({ web: poolDeployment() }, {}, { terraform: tf });
     const s = h.service;
@@ -87,27 +87,31 @@ describe('concurrency', () => {
     const first = rows.find((r) => r.decision_id === a.decisionId)!;
     const second = rows.find((r) => r.decision_id === b.decisionId)!;
     expect(first.status, first.status_reason ?? '').toBe('awaiting_approval');
-    expect(second.status).toBe('superseded');
+    expect(second.status).toBe('queued');
     expect(second.status_reason).toContain(first.id);
 
     // Approve the first while a registry sync and a third decision arrive: all of them queue on the lock.
     const approved = s.executor.decide({ actionId: first.id, verdict: 'approve', channel: 'rest', actor: 'ann' });
     const sync = s.app.inject({ method: 'POST', url: '/ops/registry/sync', payload: {} });
+    const c = seedDecision(s.db, { runId: 'web', address: 'terraform_data.other', actionType: 'restart', parameters: {} });
+    s.executor.prepare(c.decisionId);
     await approved;
     await Promise.all([sync, s.executor.idle()]);
     expect(s.actions.get(first.id)!.status).toBe('applied');
-    const c = seedDecision(s.db, { runId: 'web', address: 'terraform_data.other', actionType: 'restart', parameters: {} });
-    s.executor.prepare(c.decisionId);
+    // The second was prepared once the first had applied; the third waits behind it.
+    expect(s.actions.get(second.id)!.status).toBe('awaiting_approval');
+    const thirdId = (s.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(c.decisionId) as { id: string }).id;
+    expect(s.actions.get(thirdId)).toMatchObject({ status: 'queued', queuePosition: 1, queuedBehind: second.id });
+    await s.executor.decide({ actionId: second.id, verdict: 'reject', channel: 'rest', actor: 'ann' });
     await s.executor.idle();
-    const third = s.db.prepare('SELECT status FROM actions WHERE decision_id = ?').get(c.decisionId) as { status: string };
-    expect(third.status).toBe('awaiting_approval');
+    expect(s.actions.get(thirdId)!.status).toBe('awaiting_approval');
 
     const inRunDir = tf.overlaps((x) => x.cwd === runDir);
     // Work for different actions (their staging dirs) never overlaps either: the deployment lock.
     const staging = path.join(h.root, 'data', 'staging');
     const ownerOf = (cwd: string) => (cwd.startsWith(staging) ? cwd : 'run');
     const acrossActions = tf.overlaps((x) => x.cwd.startsWith(staging), (x, y) => ownerOf(x.cwd) !== ownerOf(y.cwd));
-    tally.record('two actions on one deployment → superseded, serialised', inRunDir.length === 0 && acrossActions.length === 0);
+    tally.record('three actions on one deployment → queued in order, serialised', inRunDir.length === 0 && acrossActions.length === 0);
     expect(tf.calls.filter((x) => x.cwd === runDir).map((x) => x.sub)).toContain('apply');
     expect(inRunDir).toEqual([]);
     expect(acrossActions).toEqual([]);

@@ -10,7 +10,7 @@ const FILE = new URL('../../deploy/infraai-rules.yml', import.meta.url).pathname
 interface Rule { alert: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> }
 
 const lookups: MetricsLookups = {
-  pendingApprovals: () => 0, oldestPendingAgeSeconds: () => 0, firingAlerts: () => [],
+  pendingApprovals: () => 0, oldestPendingAgeSeconds: () => 0, queuedActions: () => 0, firingAlerts: () => [],
   decisionLabels: () => undefined, actionType: () => undefined,
 };
 

@@ -52,6 +52,7 @@ describe('ServiceMetrics', () => {
   const lookups: MetricsLookups = {
     pendingApprovals: () => 2,
     oldestPendingAgeSeconds: () => 90,
+    queuedActions: () => 4,
     firingAlerts: () => [{ severity: 'critical', n: 3 }],
     decisionLabels: (id) => (id === 'dec-1' ? { action: 'scale_up', source: 'rules' } : undefined),
     actionType: (id) => (id === 'act-1' ? 'scale_up' : undefined),
@@ -79,6 +80,7 @@ describe('ServiceMetrics', () => {
     expect(sampleValue(e, 'infraai_action_status_changes_total', { status: 'applying' })).toBe(1);
     expect(sampleValue(e, 'infraai_pending_approvals', {})).toBe(2);
     expect(sampleValue(e, 'infraai_oldest_pending_approval_age_seconds', {})).toBe(90);
+    expect(sampleValue(e, 'infraai_queued_actions', {})).toBe(4);
     expect(sampleValue(e, 'infraai_firing_alerts', { severity: 'critical' })).toBe(3);
     expect(sampleValue(e, 'infraai_build_info', { version: '1.2.3' })).toBe(1);
   });

@@ -29,6 +29,7 @@ function listItem(a: ActionRecord) {
     target_address: a.targetAddress, parameters: a.parameters, status: a.status, status_reason: a.statusReason,
     plan_sha256: a.planSha256, expires_at: a.expiresAt, revision_id: a.revisionId, base_revision_id: a.baseRevisionId,
     decided_by: a.decidedBy, decided_via: a.decidedVia, decided_at: a.decidedAt, created_at: a.createdAt, updated_at: a.updatedAt,
+    queue_position: a.queuePosition, queued_behind: a.queuedBehind,
   };
 }
 
@@ -42,6 +43,8 @@ function detail(a: ActionRecord, deps: ActionRouteDeps) {
     diff: a.diff,
     changes: a.changes,
     files: a.files,
+    source_files: a.sources,
+    source_changes: a.sourceChanges,
     fix_attempts: a.fixAttempts,
     terraform_output: a.tfOutput,
     rollback: a.rollback,

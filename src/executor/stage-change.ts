@@ -1,0 +1,44 @@
+/**
+ * The planned change made in a staging copy: the one-value edit, or a rollback's files. Never
+ * touches the run dir.
+ */
+import type { EditPlan } from './edit-plan.js';
+import type { ExecutorDeps } from './executor-deps.js';
+import type { Work } from './prepare.js';
+import { copyConfigFiles, listConfigFiles, readConfigFiles, writeFilesAtomic } from './workspace-fs.js';
+
+type Step = { ok: true } | { ok: false; reason: string };
+
+/** Applies the planned change to the staging copy's files; records the edited names on `w`. */
+export async function stageChange(d: ExecutorDeps, w: Work, plan: EditPlan): Promise<Step> {
+  if (plan.kind === 'edit') {
+    const edited = await d.hcl.edit(readConfigFiles(w.staging), plan.edit);
+    if (!edited.ok) return { ok: false, reason: `editing ${plan.edit.address} ${plan.edit.attributePath.join('.')}: ${edited.reason}` };
+    writeFilesAtomic(w.staging, edited.files);
+    w.edited = Object.keys(edited.files);
+    return { ok: true };
+  }
+  if (plan.kind === 'rollback') return rollbackFiles(d, w);
+  return { ok: true };
+}
+
+/**
+ * A rollback pinned to a revision (verification pins the ineffective action's base) undoes
+ * exactly the change that followed it; an unpinned one restores the revision before the latest.
+ */
+function rollbackFiles(d: ExecutorDeps, w: Work): Step {
+  const pinned = d.decisions.get(w.action.decisionId)?.rollbackRevisionId ?? null;
+  if (pinned !== null) {
+    const undo = d.revisions.undoAfter(w.action.runId, pinned, w.staging);
+    if (!undo.ok) return { ok: false, reason: `rolling back to revision ${pinned}: ${undo.reason}` };
+    writeFilesAtomic(w.staging, undo.write, undo.remove);
+    w.edited = Object.keys(undo.write);
+    return { ok: true };
+  }
+  const previous = d.revisions.previous(w.action.runId);
+  if (!previous) return { ok: false, reason: `deployment "${w.action.runId}" has no previous revision to roll back to` };
+  writeFilesAtomic(w.staging, {}, listConfigFiles(w.staging));
+  copyConfigFiles(previous.filesDir, w.staging);
+  w.edited = listConfigFiles(w.staging);
+  return { ok: true };
+}
