@@ -1,0 +1,91 @@
+/**
+ * What an interrupted apply left behind, read from a plan of the deployment's files against its
+ * state: a tainted instance (created, but its create or provisioner was cut short), an instance in
+ * the state that the files do not have (created by the apply that never finished), one the files
+ * have and the state lost, attributes that differ. Pure; the shape is stored on the action and
+ * shown as `interrupted_state` on GET /ops/actions/:id (snake_case, no attribute values).
+ */
+import type { PlanJson, ResourceChange } from '../terraform/plan-json.js';
+import { changedLeaves, formatPath } from './plan-diff.js';
+import { actionOf } from './plan-summary.js';
+
+export interface InterruptedDifference {
+  address: string;
+  /** create | update | delete | replace (Terraform's planned action to converge). */
+  action: string;
+  /** Terraform's `action_reason`, e.g. `replace_because_tainted`, `delete_because_count_index`. */
+  terraform_reason: string | null;
+  /** What it means after an interrupted apply, in words. */
+  meaning: string;
+  /** Attribute paths that differ (names only, never values). */
+  attributes: string[];
+}
+
+export interface InterruptedState {
+  checked_at: string;
+  /** differs: state and files disagree; matches: they agree (nothing was left half-done); unknown: no plan could be made. */
+  outcome: 'differs' | 'matches' | 'unknown';
+  /** The revision whose files were compared (the last one applied), when known. */
+  revision_id: string | null;
+  differences: InterruptedDifference[];
+  /** One line per difference (or why the check failed): for the log, Telegram and the reason texts. */
+  summary: string;
+  /** Why no recovery was proposed, or the check's failure. */
+  note: string | null;
+  /** The proposed recovery decision (a rollback pinned to `revision_id`), when one was. */
+  recovery_decision_id: string | null;
+}
+
+const MAX_ATTRIBUTES = 25;
+
+const LEFT_BY_APPLY = 'in the state but not in the configuration: created by the interrupted apply; re-applying the files deletes it';
+
+/** Meaning of Terraform's reasons after an interrupted apply (the files are the last applied ones). */
+const MEANINGS: Record<string, string> = {
+  replace_because_tainted: 'tainted: created by the interrupted apply, whose create or provisioner did not finish; re-applying replaces it',
+  delete_because_count_index: LEFT_BY_APPLY,
+  delete_because_each_key: LEFT_BY_APPLY,
+  delete_because_no_resource_config: LEFT_BY_APPLY,
+  delete_because_no_module: LEFT_BY_APPLY,
+  delete_because_wrong_repetition: LEFT_BY_APPLY,
+  replace_because_cannot_update: 'attributes differ from the configuration in a way that forces a replacement',
+};
+
+function meaningOf(action: string, reason: string | undefined): string {
+  if (reason !== undefined && MEANINGS[reason] !== undefined) return MEANINGS[reason];
+  if (action === 'create') return 'in the configuration but not in the state: destroyed (or never created) by the interrupted apply; re-applying creates it';
+  if (action === 'update') return 'attributes differ from the configuration: changed by the interrupted apply; re-applying sets them back';
+  if (action === 'delete') return LEFT_BY_APPLY;
+  return `${action}${reason === undefined ? '' : ` (${reason})`}`;
+}
+
+function attributesOf(rc: ResourceChange, action: string): string[] {
+  if (action !== 'update' && action !== 'replace') return [];
+  const paths = changedLeaves(rc.change).filter((l) => !l.afterUnknown).map((l) => formatPath(l.path) || '(whole value)');
+  return paths.length > MAX_ATTRIBUTES ? [...paths.slice(0, MAX_ATTRIBUTES), `… ${paths.length - MAX_ATTRIBUTES} more`] : paths;
+}
+
+/** The plan's changes (no-ops and reads left out), as differences. */
+export function differencesOf(plan: PlanJson): InterruptedDifference[] {
+  return (plan.resource_changes ?? [])
+    .map((rc) => ({ rc, action: actionOf(rc.change.actions) }))
+    .filter(({ action }) => action !== 'no-op' && action !== 'read')
+    .map(({ rc, action }) => ({
+      address: rc.address, action, terraform_reason: rc.action_reason ?? null,
+      meaning: meaningOf(action, rc.action_reason), attributes: attributesOf(rc, action),
+    }));
+}
+
+export function summaryOf(differences: readonly InterruptedDifference[]): string {
+  if (differences.length === 0) return 'state matches the files: nothing was left half-applied';
+  return differences
+    .map((d) => `${d.address}: ${d.action} — ${d.meaning}${d.attributes.length > 0 ? ` (${d.attributes.join(', ')})` : ''}`)
+    .join('\n');
+}
+
+/** The stored state of an action (its `result.interrupted_state`), or null. Reads only. */
+export function interruptedStateOf(result: unknown): InterruptedState | null {
+  if (result === null || typeof result !== 'object') return null;
+  const s = (result as { interrupted_state?: unknown }).interrupted_state;
+  return s !== null && typeof s === 'object' ? (s as InterruptedState) : null;
+}
