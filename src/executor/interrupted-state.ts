@@ -15,6 +15,8 @@ export interface InterruptedDifference {
   action: string;
   /** Terraform's `action_reason`, e.g. `replace_because_tainted`, `delete_because_count_index`. */
   terraform_reason: string | null;
+  /** The state marks the instance tainted: its create (or a create-time provisioner) did not finish. */
+  tainted: boolean;
   /** What it means after an interrupted apply, in words. */
   meaning: string;
   /** Attribute paths that differ (names only, never values). */
@@ -51,7 +53,8 @@ const MEANINGS: Record<string, string> = {
   replace_because_cannot_update: 'attributes differ from the configuration in a way that forces a replacement',
 };
 
-function meaningOf(action: string, reason: string | undefined): string {
+function meaningOf(action: string, reason: string | undefined, tainted: boolean): string {
+  if (tainted && action === 'delete') return `tainted and ${LEFT_BY_APPLY}`;
   if (reason !== undefined && MEANINGS[reason] !== undefined) return MEANINGS[reason];
   if (action === 'create') return 'in the configuration but not in the state: destroyed (or never created) by the interrupted apply; re-applying creates it';
   if (action === 'update') return 'attributes differ from the configuration: changed by the interrupted apply; re-applying sets them back';
@@ -65,15 +68,36 @@ function attributesOf(rc: ResourceChange, action: string): string[] {
   return paths.length > MAX_ATTRIBUTES ? [...paths.slice(0, MAX_ATTRIBUTES), `… ${paths.length - MAX_ATTRIBUTES} more`] : paths;
 }
 
+interface StateModule {
+  resources?: Array<{ address?: unknown; tainted?: unknown }>;
+  child_modules?: StateModule[];
+}
+
+/** Addresses the plan's prior state marks tainted (root and child modules). */
+function taintedIn(plan: PlanJson): Set<string> {
+  const out = new Set<string>();
+  const walk = (m: StateModule | undefined, depth: number): void => {
+    if (!m || depth > 100) return;
+    for (const r of m.resources ?? []) if (r.tainted === true && typeof r.address === 'string') out.add(r.address);
+    for (const c of m.child_modules ?? []) walk(c, depth + 1);
+  };
+  walk((plan.prior_state as { values?: { root_module?: StateModule } } | undefined)?.values?.root_module, 0);
+  return out;
+}
+
 /** The plan's changes (no-ops and reads left out), as differences. */
 export function differencesOf(plan: PlanJson): InterruptedDifference[] {
+  const tainted = taintedIn(plan);
   return (plan.resource_changes ?? [])
     .map((rc) => ({ rc, action: actionOf(rc.change.actions) }))
     .filter(({ action }) => action !== 'no-op' && action !== 'read')
-    .map(({ rc, action }) => ({
-      address: rc.address, action, terraform_reason: rc.action_reason ?? null,
-      meaning: meaningOf(action, rc.action_reason), attributes: attributesOf(rc, action),
-    }));
+    .map(({ rc, action }) => {
+      const isTainted = tainted.has(rc.address) || rc.action_reason === 'replace_because_tainted';
+      return {
+        address: rc.address, action, terraform_reason: rc.action_reason ?? null, tainted: isTainted,
+        meaning: meaningOf(action, rc.action_reason, isTainted), attributes: attributesOf(rc, action),
+      };
+    });
 }
 
 export function summaryOf(differences: readonly InterruptedDifference[]): string {

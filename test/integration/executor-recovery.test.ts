@@ -137,7 +137,7 @@ describe('executor: what an interrupted apply left, and its recovery', () => {
     expect(svc.actions.get(actionId)!.status).toBe('interrupted');
     const { state, recovery } = await recoveryOf(svc, actionId);
     expect(state.outcome).toBe('differs');
-    expect(state.differences).toEqual([expect.objectContaining({ address: 'terraform_data.pool[1]', action: 'replace', terraform_reason: 'replace_because_tainted' })]);
+    expect(state.differences).toEqual([expect.objectContaining({ address: 'terraform_data.pool[1]', action: 'replace', terraform_reason: 'replace_because_tainted', tainted: true })]);
     expect(state.summary).toContain('tainted');
     expect(svc.ledger.list({ actionId, kind: 'action.interrupted_state' })).toHaveLength(1);
     const detail = await svc.app.inject({ method: 'GET', url: `/ops/actions/${actionId}` });
@@ -157,8 +157,8 @@ describe('executor: what an interrupted apply left, and its recovery', () => {
     const { dir, actionId } = await crashMidApply({ address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } }, 'fail-2');
     const svc = again!;
     const { state, recovery } = await recoveryOf(svc, actionId);
-    expect(state.differences).toEqual([expect.objectContaining({ address: 'terraform_data.pool[2]', action: 'delete', terraform_reason: 'delete_because_count_index' })]);
-    expect(state.summary).toMatch(/pool\[2\].*not in the configuration/);
+    expect(state.differences).toEqual([expect.objectContaining({ address: 'terraform_data.pool[2]', action: 'delete', terraform_reason: 'delete_because_count_index', tainted: true })]);
+    expect(state.summary).toMatch(/pool\[2\]: delete — tainted and in the state but not in the configuration/);
     expect(recovery?.status).toBe('awaiting_approval');
     await svc.executor.decide({ actionId: recovery!.id, verdict: 'approve', channel: 'rest', actor: 'tester', planSha256: recovery!.planSha256! });
     await svc.executor.idle();

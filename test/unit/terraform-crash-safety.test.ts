@@ -6,9 +6,10 @@ import { staleLockNote } from '../../src/executor/stale-lock.js';
 import { differencesOf, interruptedStateOf, summaryOf } from '../../src/executor/interrupted-state.js';
 import type { PlanJson } from '../../src/terraform/plan-json.js';
 
-function plan(changes: Array<{ address: string; actions: string[]; reason?: string; before?: unknown; after?: unknown }>): PlanJson {
+function plan(changes: Array<{ address: string; actions: string[]; reason?: string; before?: unknown; after?: unknown }>, tainted: string[] = []): PlanJson {
   return {
     format_version: '1.2',
+    prior_state: { values: { root_module: { resources: tainted.map((address) => ({ address, tainted: true })), child_modules: [] } } },
     resource_changes: changes.map((c) => ({
       address: c.address, mode: 'managed', type: 'terraform_data', name: 'x',
       ...(c.reason ? { action_reason: c.reason } : {}),
@@ -51,6 +52,16 @@ describe('what an interrupted apply left (plan of the files against the state)',
     expect(d[4]!.attributes).toEqual(['input.n']);
     expect(summaryOf(d).split('\n')).toHaveLength(5);
     expect(summaryOf([])).toMatch(/matches/);
+  });
+
+  it('a tainted instance the files do not have (a new count instance whose provisioner was cut short) says so', () => {
+    const d = differencesOf(plan([
+      { address: 'a.c[1]', actions: ['delete'], reason: 'delete_because_count_index' },
+      { address: 'a.c[2]', actions: ['delete'], reason: 'delete_because_count_index' },
+    ], ['a.c[2]']));
+    expect(d.map((x) => x.tainted)).toEqual([false, true]);
+    expect(d[1]!.meaning).toMatch(/^tainted and in the state but not in the configuration/);
+    expect(summaryOf(d)).toMatch(/a\.c\[2\]: delete — tainted/);
   });
 
   it('names differing attributes, never their values', () => {
