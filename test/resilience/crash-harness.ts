@@ -13,12 +13,13 @@ export const TF_ENV = { TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1'
 
 export interface ActionItem { id: string; decision_id: string; status: string; status_reason: string | null; target_address: string; action_type: string }
 
-/** Pids of processes named `comm` whose working directory is `dir` (Linux /proc). */
-export function processesIn(dir: string, comm: string): number[] {
+/** Pids of processes named `comm` (any name when omitted) whose working directory is `dir` (Linux /proc). */
+export function processesIn(dir: string, comm?: string): number[] {
   const pids: number[] = [];
   for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
-      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm && readlinkSync(`/proc/${p}/cwd`) === dir && alive(Number(p))) pids.push(Number(p));
+      const named = comm === undefined || readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm;
+      if (named && readlinkSync(`/proc/${p}/cwd`) === dir && alive(Number(p))) pids.push(Number(p));
     } catch {
       // the process ended while we looked
     }
