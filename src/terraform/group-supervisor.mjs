@@ -144,8 +144,31 @@ function interruptAll() {
  * @returns {[number | 'ignore', number, number]}
  */
 function openStdio(m) {
-  const stdin = m.stdin === null ? 'ignore' : openSync(m.stdin, 'r');
-  return [stdin, openSync(m.stdout, 'a'), openSync(m.stderr, 'a')];
+  /** @type {number[]} */
+  const opened = [];
+  try {
+    const stdin = m.stdin === null ? 'ignore' : openSync(m.stdin, 'r');
+    if (typeof stdin === 'number') opened.push(stdin);
+    opened.push(openSync(m.stdout, 'a'));
+    opened.push(openSync(m.stderr, 'a'));
+    return [stdin, /** @type {number} */ (opened.at(-2)), /** @type {number} */ (opened.at(-1))];
+  } catch (err) {
+    for (const fd of opened) closeSync(fd);
+    throw err;
+  }
+}
+
+/**
+ * @param {RunMessage} m
+ * @param {[number | 'ignore', number, number]} stdio
+ */
+function spawnDetached(m, stdio) {
+  try {
+    return spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio });
+  } finally {
+    // The child has its own copies (or none, if spawning threw).
+    for (const fd of stdio) if (typeof fd === 'number') closeSync(fd);
+  }
 }
 
 /** @param {RunMessage} m */
@@ -154,15 +177,14 @@ function start(m) {
   const run = {
     id: m.id, pid: undefined, graceMs: m.graceMs, killAfterMs: m.killAfterMs ?? KILL_AFTER_MS, interrupted: false, timedOut: false, timers: [],
   };
-  let stdio;
+  let child;
   try {
-    stdio = openStdio(m);
+    child = spawnDetached(m, openStdio(m));
   } catch (err) {
+    // Unopenable output files, arguments spawn refuses outright: nothing started.
     send({ type: 'exited', id: m.id, code: null, signal: null, timedOut: false, interrupted: false, leftovers: [], error: describe(err) });
     return;
   }
-  const child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio });
-  for (const fd of stdio) if (typeof fd === 'number') closeSync(fd);
   runs.set(m.id, run);
   child.once('error', (err) => {
     // Spawning failed (ENOENT, EACCES): there is no group to end.

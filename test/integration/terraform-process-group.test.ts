@@ -127,6 +127,14 @@ describe('terraform process groups: the supervisor', () => {
     await runner.interruptAll();
   });
 
+  it('a command spawn refuses outright (NUL in an argument) fails alone; the supervisor keeps serving', async () => {
+    const dir = workdir();
+    const s = supervisor();
+    const bad = await s.run({ ...shell(dir, 'echo hi'), args: ['-c', 'echo \u0000'] });
+    expect(bad.failure?.code).toBe('ERR_INVALID_ARG_VALUE');
+    expect((await s.run(shell(dir, 'exit 4'))).exitCode).toBe(4);
+  });
+
   it('the supervisor killed mid-run: the run fails with ERR_TERRAFORM, a new supervisor ends the orphaned group, the next run works', async () => {
     const dir = workdir();
     const runner = new CliTerraformRunner({ bin: 'sh', lockTimeoutSeconds: 1, logger: silentLogger, interruptGraceMs: 200, baseEnv: { PATH: process.env.PATH ?? '', DIR: dir } });
