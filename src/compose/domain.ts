@@ -8,6 +8,7 @@ import { SqliteAlertStore } from '../db/sqlite-alert-store.js';
 import { SqliteApprovalView } from '../db/sqlite-approval-view.js';
 import { SqliteDecisionReader } from '../db/sqlite-decision-reader.js';
 import { SqliteDecisionStore } from '../db/sqlite-decision-store.js';
+import { SqliteInterruptedState } from '../db/sqlite-interrupted-state.js';
 import { SqliteHumanDecisions } from '../db/sqlite-human-decisions.js';
 import { SqliteRegistryStore } from '../db/sqlite-registry-store.js';
 import { SqliteVerificationStore } from '../db/sqlite-verification-store.js';
@@ -26,6 +27,7 @@ import { RegistrySync } from '../registry/registry-sync.js';
 import { newId } from '../shared/ids.js';
 import { realTimers } from '../verification/ports.js';
 import { Verifier } from '../verification/verifier.js';
+import { proposeRecovery } from '../verification/rollback-proposal.js';
 import { geminiFrom, telegramFrom } from './adapters.js';
 import type { Core } from './core.js';
 import { WriteHealth } from '../db/write-health.js';
@@ -55,6 +57,11 @@ export function buildDomain(core: Core, overrides: Overrides) {
   // One instance each, shared by the executor and POST /infra's creator/applier.
   const steps = new TerraformSteps(terraform, { planMs: env.TF_PLAN_TIMEOUT * 1000, applyMs: env.TF_APPLY_TIMEOUT * 1000 });
   const revisions = new Revisions(actions, executorDataDir, clock);
+  const verificationStore = new SqliteVerificationStore(db, actions, ledger);
+  // After a restart: what interrupted applies left, and the recovery decision (verification's rollback path).
+  const interrupted = new SqliteInterruptedState(db, actions, ledger, verificationStore,
+    (subject, revisionId, why) => proposeRecovery({ policy: () => policy, clock, newId: (prefix) => newId(prefix, clock.now()) }, subject, revisionId, why),
+    events, clock);
   const executor = new ActionExecutor(
     {
       store: actions, locks: deploymentLocks, hcl: treeSitterHclEditor(), policy: executorPolicy(() => policy),
@@ -67,7 +74,7 @@ export function buildDomain(core: Core, overrides: Overrides) {
         runsDir: config.runsDir, dataDir: executorDataDir, planTimeoutMs: env.TF_PLAN_TIMEOUT * 1000,
         applyTimeoutMs: env.TF_APPLY_TIMEOUT * 1000, approvalTtlSeconds: env.APPROVAL_TTL_SECONDS, fixMaxAttempts: env.FIX_MAX_ATTEMPTS,
       },
-      clock, logger: logger.child({ component: 'executor' }), planSecrets: new Map(),
+      clock, logger: logger.child({ component: 'executor' }), planSecrets: new Map(), interrupted,
     },
     events,
     overrides.scheduler ?? intervalScheduler,
@@ -85,7 +92,6 @@ export function buildDomain(core: Core, overrides: Overrides) {
   const deploymentCreator = new DeploymentCreator(infraDeps);
   const deploymentApplier = new DeploymentApplier(infraDeps);
   executor.registerApplier(CREATE_DEPLOYMENT, (actionId) => deploymentApplier.run(actionId));
-  const verificationStore = new SqliteVerificationStore(db, actions, ledger);
   const verifier = new Verifier({
     store: verificationStore, decisions: verificationStore, preparer: overrides.actionPreparer ?? executor,
     timers: overrides.timers ?? realTimers, clock, events, policy: () => policy, windowSeconds: env.VERIFY_WINDOW_SECONDS,

@@ -7,6 +7,7 @@ import type { EventBus } from '../shared/events.js';
 import { errorMessage } from '../shared/errors.js';
 import type { ActionRecord, DecideInput, DecideResult } from './action-store.js';
 import { Applier } from './apply.js';
+import { InterruptedRecovery } from './interrupted-recovery.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import { Preparer } from './prepare.js';
 import type { Scheduler } from './ports.js';
@@ -27,6 +28,7 @@ export interface ActionPreparer {
 export class ActionExecutor implements ActionPreparer {
   private readonly preparer: Preparer;
   private readonly applier: Applier;
+  private readonly interrupted: InterruptedRecovery;
   private readonly inflight = new Set<Promise<unknown>>();
   /** Decisions whose action could not be stored yet (logged once, retried by prepareUnprepared). */
   private readonly createFailed = new Set<string>();
@@ -44,6 +46,7 @@ export class ActionExecutor implements ActionPreparer {
   ) {
     this.preparer = new Preparer(d);
     this.applier = new Applier(d, () => this.stopping);
+    this.interrupted = new InterruptedRecovery(d, (id) => this.prepare(id), () => this.stopping);
   }
 
   prepare(decisionId: string): void {
@@ -159,9 +162,11 @@ export class ActionExecutor implements ActionPreparer {
    * After a restart: 'preparing' → prepare_failed (staging removed; the run dir was never
    * touched); 'applying' and 'approved' → interrupted (never retried: a human must look, since an
    * apply may have partly happened); 'failed' (only held while a rollback re-applies) →
-   * rollback_failed; 'proposed' and 'stale' → prepared again (nothing ran yet); 'queued' → the
-   * queue of every deployment nothing holds moves on, oldest first. A lock info file
-   * Terraform left in the run dir is named in the reason with the command that clears it.
+   * rollback_failed; then each is checked against the state and, if half-applied, a recovery is
+   * proposed for approval (interrupted-recovery.ts); 'proposed' and 'stale' → prepared again
+   * (nothing ran yet); 'queued' → the queue of every deployment nothing holds moves on, oldest
+   * first. A lock info file Terraform left in the run dir is named in the reason with the command
+   * that clears it.
    */
   recover(): void {
     for (const a of this.d.store.inStatus(['preparing'])) {
@@ -173,9 +178,13 @@ export class ActionExecutor implements ActionPreparer {
       this.recordCrash(a, 'interrupted', why);
     }
     // 'failed' only lasts while the rollback re-applies: the process died mid-rollback.
-    for (const a of this.d.store.inStatus(['failed'])) {
+    const cutShort = this.d.store.inStatus(['failed']);
+    for (const a of cutShort) {
       this.recordCrash(a, 'rollback_failed', 'the service stopped during the rollback (files unchanged, the original configuration may not be re-applied); check the deployment');
     }
+    // What the interrupted applies left: a plan of the files against the state, recorded on the
+    // action, and a recovery (re-apply the last revision) proposed for approval. See interrupted-recovery.ts.
+    this.track(this.interrupted.inspectAll(cutShort.map((a) => a.id)));
     for (const a of this.d.store.inStatus(['proposed', 'stale'])) this.queuePrepare(a.id);
     // Queued actions survive a restart: each free deployment's queue moves on, in creation order.
     for (const runId of this.d.store.queuedRuns()) this.advanceQueue(runId);

@@ -4,6 +4,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { ActionStore } from './action-store.js';
 import type { DeploymentLocks } from './deployment-locks.js';
+import type { InterruptedStatePort } from './interrupted-recovery.js';
 import type { DecisionReader, ExecutorPolicy, ExecutorSettings, FixClient, HclEditor, RegistrySync } from './ports.js';
 import type { Revisions } from './revisions.js';
 import type { TerraformSteps } from './terraform-steps.js';
@@ -28,6 +29,8 @@ export interface ExecutorDeps {
    * output can be scrubbed; after a restart they are read again from the saved plan.
    */
   planSecrets: Map<string, Set<string>>;
+  /** Where the restart's check of interrupted applies is recorded; without it they are only marked. */
+  interrupted?: InterruptedStatePort;
 }
 
 export function stagingDirOf(settings: ExecutorSettings, actionId: string): string {

@@ -51,7 +51,8 @@ export class Revisions {
    * files that change touched are restored from the pinned revision, every other file keeps its
    * current content, so a later, unrelated apply is not undone. Refuses when the pinned revision
    * is not in the deployment's history, nothing followed it, or a later apply changed one of the
-   * same files again (restoring it would silently undo that apply too). Reads only.
+   * same files again (restoring it would silently undo that apply too). When nothing followed it,
+   * the revision is re-applied as it is (see reapply). Reads only.
    */
   undoAfter(runId: string, pinnedId: string, currentDir: string): UndoFiles {
     const pinned = this.store.getRevision(pinnedId);
@@ -63,7 +64,7 @@ export class Revisions {
       r = r.parentId ? this.store.getRevision(r.parentId) : undefined;
     }
     if (r?.id !== pinnedId) return { ok: false, reason: `revision ${pinnedId} is not in the history of deployment "${runId}"` };
-    if (!child) return { ok: false, reason: `nothing was applied to deployment "${runId}" after revision ${pinnedId}` };
+    if (!child) return reapply(pinned, currentDir);
     const touched = differingFiles(child.filesDir, pinned.filesDir);
     const write: Record<string, Buffer> = {};
     const remove: string[] = [];
@@ -83,6 +84,18 @@ export class Revisions {
     const latest = this.store.latestRevision(runId);
     return latest?.parentId ? this.store.getRevision(latest.parentId) : undefined;
   }
+}
+
+/**
+ * Nothing was applied after `pinned` (the recovery of an apply that was interrupted mid-way): the
+ * rollback re-applies it as it is, which needs the files to still be its own — otherwise someone
+ * changed them since, and restoring the revision would undo that change.
+ */
+function reapply(pinned: RevisionRow, currentDir: string): UndoFiles {
+  const since = differingFiles(currentDir, pinned.filesDir);
+  const names = [...since.changed, ...since.deleted];
+  if (names.length > 0) return { ok: false, reason: `${names.join(', ')} changed since revision ${pinned.id}; re-applying it would undo that change` };
+  return { ok: true, revision: pinned, write: {}, remove: [] };
 }
 
 /** Both absent, or both present with the same bytes. */

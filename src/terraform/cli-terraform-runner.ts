@@ -1,11 +1,10 @@
-import { execa, type Options, type ResultPromise } from 'execa';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dieWithParentPrefix } from './die-with-parent.js';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { TerraformObserver } from '../shared/metrics-ports.js';
+import { ProcessSupervisor, type SupervisedExit } from './process-supervisor.js';
 import type { RunOptions, TerraformResult, TerraformRunner } from './terraform-runner.js';
 
 export interface CliTerraformRunnerOptions {
@@ -16,29 +15,38 @@ export interface CliTerraformRunnerOptions {
   baseEnv?: NodeJS.ProcessEnv;
   /** Hears about every finished command (metrics). Errors it throws are ignored. */
   onCommand?: TerraformObserver;
-  /** Tie Terraform's life to this process (see die-with-parent.ts). Default true; a no-op where unsupported. */
-  dieWithParent?: boolean;
+  /**
+   * After the SIGINT of a timeout, abort or shutdown: how long Terraform gets to stop gracefully
+   * before its group is sent SIGTERM (then SIGKILL 10 s later). Default 60 s.
+   */
+  interruptGraceMs?: number;
+  /** The process-group supervisor (tests pass their own). */
+  supervisor?: ProcessSupervisor;
 }
 
 const LOCKING = new Set(['plan', 'apply', 'init', 'refresh', 'import', 'destroy']);
 const NO_INPUT = new Set(['plan', 'apply', 'init', 'refresh', 'import', 'destroy']);
 const NO_COLOR = new Set(['plan', 'apply', 'init', 'refresh', 'import', 'destroy', 'validate', 'show', 'output', 'fmt', 'providers', 'console']);
 
-/** Runs the Terraform CLI through execa with argument arrays (never a shell). */
+/**
+ * Runs the Terraform CLI with argument arrays (never a shell), each command in its own process
+ * group under the supervisor (process-supervisor.ts): a timeout, an abort, a shutdown or the
+ * service's death ends the whole group — provisioner children included — with one SIGINT first.
+ */
 export class CliTerraformRunner implements TerraformRunner {
   readonly bin: string;
-  private readonly env: NodeJS.ProcessEnv;
-  private readonly running = new Set<ResultPromise>();
-  private readonly prefix: string[];
+  private readonly env: Record<string, string>;
+  private readonly supervisor: ProcessSupervisor;
   private outputDir: string | undefined;
   private seq = 0;
 
   constructor(private readonly options: CliTerraformRunnerOptions) {
     this.bin = options.bin;
-    this.prefix = options.dieWithParent === false ? [] : dieWithParentPrefix(options.bin);
+    this.supervisor = options.supervisor ?? new ProcessSupervisor();
     const base = options.baseEnv ?? process.env;
     const cliConfig = base.TF_CLI_CONFIG_FILE;
     this.env = {
+      ...definedOnly(base),
       TF_IN_AUTOMATION: '1',
       TF_INPUT: '0',
       CHECKPOINT_DISABLE: '1',
@@ -61,65 +69,60 @@ export class CliTerraformRunner implements TerraformRunner {
   async run(args: string[], options: RunOptions): Promise<TerraformResult> {
     const full = CliTerraformRunner.argsFor(args, this.options.lockTimeoutSeconds);
     const started = Date.now();
-    // Output goes to files, not pipes: a pipe to a dead service would SIGPIPE Terraform in the
-    // middle of its graceful shutdown.
-    const out = this.outputFiles();
-    const [cmd, ...pre] = this.prefix.length > 0 ? this.prefix : [this.bin];
-    const execOptions: Options = {
-      cwd: options.cwd,
-      env: this.env,
-      extendEnv: true,
-      timeout: options.timeoutMs,
-      killSignal: 'SIGINT',
-      forceKillAfterDelay: 60_000,
-      ...(options.signal ? { cancelSignal: options.signal } : {}),
-      reject: false,
-      // A file descriptor is inherited as-is (execa supports it at run time; its types omit it).
-      stdout: out.stdoutFd as unknown as 'inherit',
-      stderr: out.stderrFd as unknown as 'inherit',
-      ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
-    };
-    const sub = execa(cmd as string, [...pre, ...(this.prefix.length > 0 ? [this.bin] : []), ...full], execOptions);
-    this.running.add(sub);
+    const io = this.ioFiles(options.input);
     try {
-      const r = await sub;
-      if (r.exitCode === undefined && !r.isCanceled && !r.timedOut && r.code === 'ENOENT') {
-        throw new AppError(
-          'ERR_TERRAFORM_MISSING',
-          `terraform binary "${this.bin}" was not found (set TERRAFORM_BIN to the terraform or tofu executable)`,
-        );
-      }
+      const exit = await this.supervisor.run({
+        file: this.bin, args: full, cwd: options.cwd, env: this.env, stdout: io.stdout, stderr: io.stderr, stdin: io.stdin,
+        timeoutMs: options.timeoutMs, graceMs: this.options.interruptGraceMs ?? 60_000,
+      }, options.signal);
+      this.checkStarted(exit);
       const result: TerraformResult = {
         command: `${this.bin} ${full.join(' ')}`,
-        exitCode: r.exitCode,
-        stdout: readOutput(out.stdout),
-        stderr: readOutput(out.stderr),
+        exitCode: exit.exitCode,
+        stdout: readOutput(io.stdout),
+        stderr: readOutput(io.stderr),
         durationMs: Date.now() - started,
-        timedOut: r.timedOut,
-        canceled: r.isCanceled,
+        timedOut: exit.timedOut,
+        canceled: options.signal?.aborted === true && exit.interrupted,
       };
-      this.options.logger.debug(
-        { cmd: full[0], cwd: options.cwd, exitCode: result.exitCode, ms: result.durationMs },
-        'terraform finished',
-      );
-      this.observe(full[0] ?? '', result);
+      this.report(full[0] ?? '', options.cwd, result, exit);
       return result;
     } finally {
-      this.running.delete(sub);
-      closeSync(out.stdoutFd);
-      closeSync(out.stderrFd);
-      rmSync(out.stdout, { force: true });
-      rmSync(out.stderr, { force: true });
+      for (const f of [io.stdout, io.stderr, io.stdin]) if (f !== null) rmSync(f, { force: true });
     }
   }
 
-  /** File descriptors handed to Terraform as-is (execa's `{file}` form still pipes through this process). */
-  private outputFiles(): { stdout: string; stderr: string; stdoutFd: number; stderrFd: number } {
+  /** @throws AppError ERR_TERRAFORM_MISSING (not startable) or ERR_TERRAFORM (supervisor failed). */
+  private checkStarted(exit: SupervisedExit): void {
+    if (exit.failure === undefined) return;
+    if (exit.failure.code === 'ENOENT' || exit.failure.code === 'EACCES') {
+      throw new AppError(
+        'ERR_TERRAFORM_MISSING',
+        `terraform binary "${this.bin}" was not found (set TERRAFORM_BIN to the terraform or tofu executable)`,
+      );
+    }
+    throw new AppError('ERR_TERRAFORM', `running terraform: ${exit.failure.message}`);
+  }
+
+  private report(subcommand: string, cwd: string, result: TerraformResult, exit: SupervisedExit): void {
+    this.options.logger.debug({ cmd: subcommand, cwd, exitCode: result.exitCode, ms: result.durationMs }, 'terraform finished');
+    if (exit.leftovers.length > 0) {
+      // A provisioner's background process, or one that ignored the interrupt: ended, but worth knowing.
+      this.options.logger.warn({ cmd: subcommand, cwd, ended: exit.leftovers }, 'terraform left processes in its process group; they were ended');
+    }
+    this.observe(subcommand, result);
+  }
+
+  /** Output (and input) files in a private directory: Terraform gets descriptors, never pipes to this process. */
+  private ioFiles(input: string | undefined): { stdout: string; stderr: string; stdin: string | null } {
     this.outputDir ??= mkdtempSync(path.join(tmpdir(), 'infraai-tf-'));
     const n = (this.seq += 1);
-    const stdout = path.join(this.outputDir, `${n}.out`);
-    const stderr = path.join(this.outputDir, `${n}.err`);
-    return { stdout, stderr, stdoutFd: openSync(stdout, 'w', 0o600), stderrFd: openSync(stderr, 'w', 0o600) };
+    const file = (ext: string, text: string): string => {
+      const f = path.join(this.outputDir as string, `${n}.${ext}`);
+      writeFileSync(f, text, { mode: 0o600 });
+      return f;
+    };
+    return { stdout: file('out', ''), stderr: file('err', ''), stdin: input === undefined ? null : file('in', input) };
   }
 
   private observe(subcommand: string, r: TerraformResult): void {
@@ -145,12 +148,19 @@ export class CliTerraformRunner implements TerraformRunner {
     throw new AppError('ERR_TERRAFORM', `could not read the version of "${this.bin}": ${r.stderr || r.stdout}`);
   }
 
-  /** Sends SIGINT to every running command and waits for them (used on shutdown). */
+  /**
+   * Interrupts every running command (one SIGINT to each group, escalation after the grace) and
+   * waits until they and their groups have ended (used on shutdown).
+   */
   async interruptAll(): Promise<void> {
-    const pending = [...this.running];
-    for (const p of pending) p.kill('SIGINT');
-    await Promise.allSettled(pending);
+    await this.supervisor.interruptAll();
   }
+}
+
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
 }
 
 function readOutput(file: string): string {

@@ -19,7 +19,38 @@ export function proposeRollback(
   a: WatchedAction,
   why: string,
 ): ProposedDecision {
-  const reason = `${why}; proposing to roll back to the configuration before it`;
+  return rollbackDecision(d, a, a.baseRevisionId, `${why}; proposing to roll back to the configuration before it`);
+}
+
+/** What a rollback decision is about: the action it follows up on. */
+export interface RollbackSubject {
+  id: string;
+  incidentId: string;
+  runId: string;
+  targetAddress: string;
+}
+
+/**
+ * The recovery decision after an apply was interrupted mid-way (the service died) and left the
+ * state half-applied: a rollback pinned to `revisionId`, the last applied revision, whose files
+ * are still the run dir's — preparing it plans those files against the state, so approving it
+ * converges the deployment back. Same policy and approval path as any rollback. Pure.
+ */
+export function proposeRecovery(
+  d: { policy: () => Policy; clock: Clock; newId: (prefix: string) => string },
+  a: RollbackSubject,
+  revisionId: string,
+  why: string,
+): ProposedDecision {
+  return rollbackDecision(d, a, revisionId, `${why}\nproposing to re-apply revision ${revisionId}`);
+}
+
+function rollbackDecision(
+  d: { policy: () => Policy; clock: Clock; newId: (prefix: string) => string },
+  a: RollbackSubject,
+  revisionId: string | null,
+  reason: string,
+): ProposedDecision {
   const output = { action_type: 'rollback' as const, resource_id: a.targetAddress, parameters: {}, confidence: ROLLBACK_CONFIDENCE, reason };
   const verdict = evaluateDecision(output, {}, d.policy());
   const blocked = !verdict.allowed;
@@ -27,6 +58,6 @@ export function proposeRollback(
     id: d.newId('dec'), incidentId: a.incidentId, runId: a.runId, resourceAddress: a.targetAddress, actionType: 'rollback',
     resourceId: a.targetAddress, parameters: {}, confidence: ROLLBACK_CONFIDENCE, reason, source: 'verification',
     status: blocked ? 'blocked_by_policy' : 'proposed', policyVerdict: verdict, ofActionId: a.id,
-    rollbackRevisionId: a.baseRevisionId, createdAt: isoAt(d.clock),
+    rollbackRevisionId: revisionId, createdAt: isoAt(d.clock),
   };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TimeWindowQuery, timeWindow } from '../../shared/time-window.js';
 import { ACTION_STATUSES } from '../../executor/action-states.js';
 import type { ActionRecord, ActionStore } from '../../executor/action-store.js';
+import { interruptedStateOf } from '../../executor/interrupted-state.js';
 import type { Ledger } from '../../db/ledger-store.js';
 import { AppError } from '../../shared/errors.js';
 import { RUN_ID_PATTERN } from '../../registry/run-id.js';
@@ -49,6 +50,8 @@ function detail(a: ActionRecord, deps: ActionRouteDeps) {
     terraform_output: a.tfOutput,
     rollback: a.rollback,
     result: a.result,
+    // What an interrupted apply left (checked at the restart), and the recovery proposed for it.
+    interrupted_state: interruptedStateOf(a.result),
     approvals: deps.store.approvals(a.id),
     ledger: deps.ledger.list({ actionId: a.id, limit: 500 }),
   };
