@@ -42,11 +42,12 @@ export interface GuardOptions {
 const MAX_MODULE_DEPTH = 8;
 const AUTO_TFVARS = /^(terraform\.tfvars|terraform\.tfvars\.json|[^/]+\.auto\.tfvars|[^/]+\.auto\.tfvars\.json)$/;
 
-type Kind = 'config' | 'tfvars' | 'skip' | 'other';
+type Kind = 'config' | 'tfvars' | 'skip' | 'other' | 'override';
 
 function kindOf(name: string): Kind {
   const base = path.posix.basename(name);
   if (base === '.terraform.lock.hcl') return 'skip';
+  if (/(^|_)override\.tf(\.json)?$/.test(base)) return 'override';
   if (base.endsWith('.tf') || base.endsWith('.tf.json')) return 'config';
   if (base.endsWith('.tfvars') || base.endsWith('.tfvars.json')) return 'tfvars';
   return 'other';
@@ -72,7 +73,7 @@ export class ConfigGuard {
     const view: ConfigView = { resources: [], data: [], modules: [], providers: [] };
     this.collect(views, '', '', [], view, findings);
     if (options.requireTfvars) findings.push(...unsetVariables(views, files));
-    if (findings.length === 0) return { ok: true, view: { ...view, providers: [...new Set(view.providers)].sort() } };
+    if (findings.length === 0) return { ok: true, view: { ...view, resources: view.resources.sort(), data: view.data.sort(), providers: [...new Set(view.providers)].sort() } };
     const first = findings[0] as Finding;
     const more = findings.length > 1 ? ` (and ${findings.length - 1} more refusal${findings.length > 2 ? 's' : ''})` : '';
     return { ok: false, file: first.file, reason: `${first.message}${more}`, findings };
@@ -94,6 +95,11 @@ export class ConfigGuard {
       if (kind === 'skip') continue;
       if (kind === 'other') {
         findings.push(plainFinding(name, null, 'not a Terraform configuration or tfvars file'));
+        continue;
+      }
+      if (kind === 'override') {
+        // Terraform merges these into other files' blocks (a module's source, a resource's body).
+        findings.push(plainFinding(name, null, 'override files are not allowed: Terraform merges them into the blocks of other files'));
         continue;
       }
       const v = readFile(parser, name, files[name] ?? '', this.allow, kind);

@@ -8,7 +8,7 @@
  *
  * Pure: returns copies.
  */
-import type { PlanJson } from '../terraform/plan-json.js';
+import type { PlanJson, PlanMask } from '../terraform/plan-json.js';
 import type { PlanSummaryItem } from '../executor/plan-summary.js';
 
 export const HIDDEN = '(hidden until approved)';
@@ -64,6 +64,17 @@ function hideAttribute(value: unknown, expr: unknown): unknown {
   return HIDDEN;
 }
 
+/**
+ * Where a value was hidden, its sensitivity mask goes: the marker is no secret, and a mask over
+ * it would make the redaction scrub the marker text everywhere. Elsewhere the mask stays.
+ */
+function pruneMask(mask: PlanMask | undefined, value: unknown): PlanMask | undefined {
+  if (value === HIDDEN) return false;
+  if (mask === undefined || typeof mask === 'boolean') return mask;
+  if (Array.isArray(mask)) return mask.map((m, i) => pruneMask(m, Array.isArray(value) ? value[i] : undefined) ?? false);
+  return Object.fromEntries(Object.entries(mask).map(([k, m]) => [k, pruneMask(m, isObj(value) ? value[k] : undefined) ?? false]));
+}
+
 /** A copy of the plan with every non-constant value hidden, and no raw state or planned values. */
 export function discloseConstantsOnly(plan: PlanJson): PlanJson {
   const root = (plan.configuration as { root_module?: ConfigModule } | undefined)?.root_module;
@@ -71,15 +82,21 @@ export function discloseConstantsOnly(plan: PlanJson): PlanJson {
   const resource_changes = (plan.resource_changes ?? []).map((rc) => {
     const key = `${moduleKey(rc.module_address)}${rc.mode === 'data' ? 'data.' : ''}${rc.type}.${rc.name}`;
     const exprs = byAddress.get(key) ?? {};
-    // Masks stay as they are: a hidden subtree is a plain string, which no mask can reveal.
-    return { ...rc, change: { ...rc.change, before: hideAttributes(rc.change.before, exprs), after: hideAttributes(rc.change.after, exprs) } };
+    const before = hideAttributes(rc.change.before, exprs);
+    const after = hideAttributes(rc.change.after, exprs);
+    const masks = { before_sensitive: pruneMask(rc.change.before_sensitive, before), after_sensitive: pruneMask(rc.change.after_sensitive, after) };
+    return { ...rc, change: { ...rc.change, before, after, ...masks } };
   });
   const outputs = root?.outputs ?? {};
   const output_changes = Object.fromEntries(Object.entries(plan.output_changes ?? {}).map(([name, oc]) => {
     const constant = isConstant(outputs[name]?.expression);
-    return [name, constant ? oc : { ...oc, before: hideAttribute(oc.before, undefined), after: hideAttribute(oc.after, undefined) }];
+    if (constant) return [name, oc];
+    const before = hideAttribute(oc.before, undefined);
+    const after = hideAttribute(oc.after, undefined);
+    return [name, { ...oc, before, after, before_sensitive: pruneMask(oc.before_sensitive, before), after_sensitive: pruneMask(oc.after_sensitive, after) }];
   }));
-  const variables = Object.fromEntries(Object.entries(plan.variables ?? {}).map(([k, v]) => [k, { ...v, value: HIDDEN }]));
+  // Variable values become null, not the marker: redaction would take a marker under a secret-looking name for a secret.
+  const variables = Object.fromEntries(Object.entries(plan.variables ?? {}).map(([k]) => [k, { value: null }]));
   const copy: PlanJson = { ...plan, resource_changes, output_changes, variables };
   delete copy.planned_values;
   delete copy.prior_state;

@@ -29,6 +29,8 @@ export interface GraphReading {
 const NODE = /"\[root\] ((?:[^"\\]|\\.)*)"/g;
 const SUFFIX = / \((expand|close|validation|EachMode fixup)\)$/;
 const NAME = '[A-Za-z_][A-Za-z0-9_-]*';
+/** Address kinds shaped like `TYPE.NAME` that are not managed resources. */
+const NOT_RESOURCES = /^(check|ephemeral|action|list|import|moved|removed|terraform|path|count|each|self)\./;
 const PROVIDER = /^provider\["([^"]+)"\](?:\.[A-Za-z_][A-Za-z0-9_-]*)?$/;
 
 /** Reads the node names of `terraform graph -type=plan` (DOT text). */
@@ -57,7 +59,7 @@ function classify(name: string, out: GraphReading): void {
   if (provider) out.providers.push(provider[1] as string);
   else if (new RegExp(`^(var|local|output)\\.${NAME}$`).test(rest)) return;
   else if (new RegExp(`^data\\.${NAME}\\.${NAME}$`).test(rest)) out.data.push(prefix + rest);
-  else if (new RegExp(`^${NAME}\\.${NAME}$`).test(rest)) out.resources.push(prefix + rest);
+  else if (new RegExp(`^${NAME}\\.${NAME}$`).test(rest) && !NOT_RESOURCES.test(rest)) out.resources.push(prefix + rest);
   else out.unknown.push(name);
 }
 
