@@ -114,12 +114,12 @@ class JsonReader {
     for (const [k, x] of entries(body)) {
       const key = k.toLowerCase();
       if (RESOURCE_META.includes(key)) {
-        this.refuse(`${key} blocks are not allowed: they run commands on the InfraAI host or connect from it`, `meta ${key}`);
+        this.refuse(`${key} blocks are not allowed: they run commands on the InfraAI host or connect from it`, `meta ${key} ${clip(JSON.stringify(x), 160)}`);
         continue;
       }
       if (key === 'dynamic') {
         this.blocks('dynamic', x, 1, ([label], inner) => {
-          if (RESOURCE_META.includes((label as string).toLowerCase())) this.refuse(`${label as string} blocks are not allowed, not even through dynamic`, `meta ${label as string}`);
+          if (RESOURCE_META.includes((label as string).toLowerCase())) this.refuse(`${label as string} blocks are not allowed, not even through dynamic`, `meta ${label as string} ${clip(JSON.stringify(inner), 160)}`);
           else this.scan(inner);
         });
         continue;

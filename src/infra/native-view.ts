@@ -8,7 +8,7 @@ import { kids, type HclNode, type HclParser } from '../executor/hcl-parser.js';
 import { refuseType, TOP_LEVEL_BLOCKS, type InfraAllowList } from './allow-list.js';
 import { checkExpression, firstSyntaxError, type ExprContext } from './expression-check.js';
 import {
-  emptyView, moduleSourceProblem, PLAIN_NAME, plainFinding, providerArgumentProblem, requiredProviderProblem, RESOURCE_META,
+  clip, emptyView, moduleSourceProblem, PLAIN_NAME, plainFinding, providerArgumentProblem, requiredProviderProblem, RESOURCE_META,
   type FileView,
 } from './file-view.js';
 
@@ -121,7 +121,9 @@ class NativeReader {
     for (const inner of b.blocks) {
       const dynamicOf = inner.type === 'dynamic' ? inner.labels[0] : undefined;
       if (RESOURCE_META.includes(inner.type) || (dynamicOf !== undefined && RESOURCE_META.includes(dynamicOf))) {
-        this.refuse(inner.node, `${dynamicOf ?? inner.type} blocks are not allowed: they run commands on the InfraAI host or connect from it`, `meta ${dynamicOf ?? inner.type}`);
+        // The key carries the block's text: a second, different provisioner is a new refusal.
+        const what = `meta ${dynamicOf ?? inner.type} ${clip(inner.node.text.replace(/\s+/g, ' '), 160)}`;
+        this.refuse(inner.node, `${dynamicOf ?? inner.type} blocks are not allowed: they run commands on the InfraAI host or connect from it`, what);
         continue;
       }
       this.resourceBody(inner);
