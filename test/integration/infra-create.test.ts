@@ -53,6 +53,7 @@ describe('POST /infra (real SQLite, real terraform)', () => {
     ['invalid HCL', { run_id: 'x1', files: { 'main.tf': MAIN, ...TFVARS, 'broken.tf': 'resource "terraform_data" "a" {\n' } }, 400, /^files\.broken\.tf: broken\.tf:2: invalid HCL/],
     ['a variable the environment could set', { run_id: 'x1', files: { 'main.tf': MAIN } }, 400, /variable "replicas" has no value in a submitted terraform\.tfvars/],
     ['a module directory Terraform cannot read', { run_id: 'x1', files: { 'main.tf': 'module "m" {\n  source = "./m"\n}\n' } }, 400, /module "m" source "\.\/m" names a directory with no submitted configuration files/],
+    ['a configuration Terraform itself cannot load (checked before anything is recorded)', { run_id: 'x1', files: { 'main.tf': 'terraform {\n  required_version = "> 99.0"\n}\n' } }, 400, /^terraform init could not read the configuration: Error: Unsupported Terraform Core version$/],
     ['an unknown body field', { run_id: 'x1', files: { 'main.tf': MAIN }, extra: 1 }, 400, /.*/],
   ];
 

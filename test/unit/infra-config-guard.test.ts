@@ -319,3 +319,13 @@ describe('guard findings for fix rounds', () => {
 it('TFVARS fixture used by neighbours stays literal', async () => {
   expect((await guard.check({ 'main.tf': 'variable "replicas" {}\n', ...TFVARS }, { requireTfvars: true })).ok).toBe(true);
 });
+
+describe('configuration guard: files Terraform treats specially', () => {
+  it.each(['override.tf', 'main_override.tf', 'override.tf.json', 'x_override.tf.json'])('refuses the override file %s (it merges into other blocks)', async (name) => {
+    const text = name.endsWith('.json') ? '{"resource":{"terraform_data":{"a":{}}}}' : 'resource "terraform_data" "a" {}\n';
+    expect(await refusal({ 'main.tf': 'resource "terraform_data" "a" {}\n', [name]: text })).toMatch(new RegExp(`${name.replace(/\./g, '\\.')}: override files are not allowed`));
+  });
+  it('skips the provider lock file, which Terraform writes itself', async () => {
+    expect((await guard.check({ 'main.tf': 'locals {}\n', '.terraform.lock.hcl': 'provider "x" {\n  hashes = [file("/x")]\n}\n' })).ok).toBe(true);
+  });
+});
