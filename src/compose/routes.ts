@@ -33,7 +33,7 @@ export function buildRoutes(core: Core, d: Domain, health: HealthChecks): RouteM
     alertRoutes({ queries: d.alerts, ledger }),
     decisionRoutes({ view: new SqliteDecisionView(db, ledger) }),
     registryRoutes({ store: d.registry, sync: d.registrySync }),
-    actionRoutes({ store: d.actions, ledger }),
+    actionRoutes({ store: d.actions, ledger, apiToken: env.API_TOKEN }),
     infraRoutes({ creator: d.deploymentCreator, apiToken: env.API_TOKEN }),
     approvalRoutes({ approvals: d.executor, view: d.approvalView }),
     ...(telegram?.webhookSecret !== undefined && env.TELEGRAM_WEBHOOK_URL !== undefined

@@ -1,7 +1,9 @@
 /**
  * The fix agent's rounds: when validate or plan fails after the edit, the diagnostics and the
  * failing file go to the LLM; a proposed file is accepted only if it still carries the intended
- * change. The plan gate afterwards refuses anything else the fix might have changed.
+ * change and introduces nothing the configuration guard refuses (a provisioner, a filesystem
+ * function, a new module source, … — the LLM reads alert text an attacker may write). The plan
+ * gate afterwards refuses anything else the fix might have changed.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +15,8 @@ import { unifiedDiff } from './unified-diff.js';
 import { listConfigFiles, readConfigFiles, writeFilesAtomic } from './workspace-fs.js';
 import { scrubText } from '../shared/redact.js';
 import { maskSecrets } from './config-secrets.js';
+import { ConfigGuard } from '../infra/config-guard.js';
+import type { Finding } from '../infra/expression-check.js';
 
 export interface FixAttempt {
   round: number;
@@ -44,6 +48,8 @@ export async function fixRound(input: {
   fix: FixClient;
   hcl: HclEditor;
   secrets: Iterable<string>;
+  /** The allow-list guard (src/infra); one is created when not given. */
+  guard?: ConfigGuard;
 }): Promise<FixAttempt> {
   const diagnostics = scrubText(input.diagnostics, input.secrets).slice(0, MAX_DIAGNOSTICS);
   const fileName = targetFile(input.staging, diagnostics, input.edited);
@@ -64,6 +70,20 @@ export async function fixRound(input: {
   if (had !== has) {
     return { ...base, diff, accepted: false, reason: `the proposed file drops the intended change (${input.edit.attributePath.join('.')} would be ${JSON.stringify(has ?? null)})` };
   }
+  const introduced = await newRefusals(input.guard ?? new ConfigGuard(), current, proposed);
+  if (introduced.length > 0) {
+    const list = introduced.slice(0, 3).map((f) => f.message).join('; ');
+    return { ...base, diff, accepted: false, reason: `the proposed file introduces what the configuration guard refuses: ${list}` };
+  }
   writeFilesAtomic(input.staging, { [fileName]: content });
   return { ...base, diff, accepted: true };
+}
+
+/**
+ * Refusals the proposal has and the current files do not. A deployment placed in RUNS_DIR by
+ * hand may use what POST /infra refuses; the fix agent may keep that, never add to it.
+ */
+async function newRefusals(guard: ConfigGuard, current: Record<string, string>, proposed: Record<string, string>): Promise<Finding[]> {
+  const before = new Set((await guard.findings(current)).map((f) => f.key));
+  return (await guard.findings(proposed)).filter((f) => !before.has(f.key));
 }

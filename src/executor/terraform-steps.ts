@@ -20,6 +20,22 @@ export class TerraformSteps {
     return { formatted: result.exitCode === 0 ? result.stdout : undefined, result };
   }
 
+  /**
+   * `init -backend=false`: installs local modules (and providers) without touching any backend;
+   * a configuration with only the default local backend plans and applies after it.
+   */
+  initLocal(cwd: string, timeoutMs: number): Promise<TerraformResult> {
+    return this.tf.run(['init', '-backend=false'], { cwd, timeoutMs });
+  }
+
+  /**
+   * `graph -type=plan`: the configuration as Terraform loaded it (every resource, data source,
+   * module and provider node) without evaluating any expression.
+   */
+  graph(cwd: string): Promise<TerraformResult> {
+    return this.tf.run(['graph', '-type=plan'], { cwd, timeoutMs: this.timeouts.planMs });
+  }
+
   async validate(cwd: string): Promise<{ ok: boolean; diagnostics: string; result: TerraformResult }> {
     const result = await this.tf.run(['validate', '-json'], { cwd, timeoutMs: this.timeouts.planMs });
     const parsed = ValidateSchema.safeParse(safeJson(result.stdout));

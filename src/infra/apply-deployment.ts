@@ -1,8 +1,10 @@
 /**
- * POST /infra, second half: after the single-use approval, apply the saved plan in the staging
- * dir, then move the whole dir (config, lock file, state) to RUNS_DIR/<run_id> with one rename,
- * so the deployment appears complete or not at all. Record the first revision, sync the registry.
- * A failed apply destroys what was partly created and leaves RUNS_DIR untouched.
+ * POST /infra, second half: after the single-use approval, check the staged files and the saved
+ * plan against the allow-list once more (a plan approved after a restart or an upgrade of the
+ * guard must still pass today's rules), apply the saved plan in the staging dir, then move the
+ * whole dir (config, lock file, state) to RUNS_DIR/<run_id> with one rename, so the deployment
+ * appears complete or not at all. Record the first revision, sync the registry. A failed apply
+ * destroys what was partly created and leaves RUNS_DIR untouched.
  */
 import { cpSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -11,12 +13,18 @@ import { describeFailure } from '../terraform/terraform-runner.js';
 import type { ActionRecord } from '../executor/action-store.js';
 import { planFileOf } from '../executor/executor-deps.js';
 import { keepOutput, type StepOutput } from '../executor/tf-output.js';
-import { removeDir, sha256File } from '../executor/workspace-fs.js';
+import { readConfigFiles, removeDir, sha256File } from '../executor/workspace-fs.js';
+import { ConfigGuard } from './config-guard.js';
 import { pathTaken, runDirFor } from './create-deployment.js';
 import type { InfraDeps } from './ports.js';
+import { checkPlanConfiguration } from './terraform-reading.js';
 
 export class DeploymentApplier {
-  constructor(private readonly d: InfraDeps) {}
+  private readonly guard: ConfigGuard;
+
+  constructor(private readonly d: InfraDeps) {
+    this.guard = d.guard ?? new ConfigGuard();
+  }
 
   /** Runs one approved create_deployment action. Never throws. */
   async run(actionId: string): Promise<void> {
@@ -43,6 +51,12 @@ export class DeploymentApplier {
       this.d.store.transition(a.id, ['applying'], 'interrupted', `${why}; nothing applied`);
       return;
     }
+    const refusal = await this.recheck(staging, planFile);
+    if (refusal !== undefined) {
+      this.d.store.transition(a.id, ['applying'], 'interrupted', `refused before apply: ${refusal}; nothing applied`, { stagingDir: null });
+      removeDir(staging);
+      return;
+    }
     const r = await this.d.steps.applyPlan(staging, planFile);
     outputs.push(keepOutput('apply', r, []));
     if (r.exitCode !== 0) return this.undo(a, staging, describeFailure(`creating deployment "${a.runId}"`, r), outputs);
@@ -52,6 +66,16 @@ export class DeploymentApplier {
     await this.resync(a.runId);
     const result = { success: true, new_run_id: revision.id, changes_applied: { action_type: a.actionType, run_dir: runDir, files: a.files?.changed ?? [], plan: a.planSummary } };
     this.d.store.transition(a.id, ['applying'], 'applied', null, { revisionId: revision.id, result, tfOutput: outputs, stagingDir: null });
+  }
+
+  /** Why the staged files or the saved plan are refused now, or undefined. */
+  private async recheck(staging: string, planFile: string): Promise<string | undefined> {
+    const guard = await this.guard.check(readConfigFiles(staging), { requireTfvars: true });
+    if (!guard.ok) return guard.reason;
+    const shown = await this.d.steps.show(staging, planFile);
+    if (!shown.ok) return 'the saved plan cannot be read';
+    const refused = checkPlanConfiguration(shown.plan.configuration, this.guard.allowList);
+    return refused.length > 0 ? `Terraform's reading of the plan is refused: ${refused.join('; ')}` : undefined;
   }
 
   /** The apply failed part-way: destroy what it created (state is in the staging dir). */

@@ -1,27 +1,33 @@
 /**
- * POST /infra, first half: a new deployment from submitted files. Refusals (names, HCL that
- * escapes the run dir, duplicates) change nothing; an accepted request is recorded as a human
- * decision + a `create_deployment` action, staged, initialised, validated and planned in
- * <dataDir>/staging/<actionId>, then waits for approval like any action. RUNS_DIR is not touched
+ * POST /infra, first half: a new deployment from submitted files. The allow-list guard
+ * (config-guard.ts) and then Terraform's own reading (terraform-check.ts) must accept the files
+ * before anything is recorded; refusals change nothing. An accepted request is recorded as a
+ * human decision + a `create_deployment` action, validated and planned in
+ * <dataDir>/staging/<actionId>, then waits for approval like any action, with a plan summary
+ * that shows only what the files state literally (plan-disclosure.ts). RUNS_DIR is not touched
  * before the approved apply (apply-deployment.ts).
  */
-import { lstatSync, mkdirSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { isoAt } from '../shared/clock.js';
 import { AppError, errorMessage } from '../shared/errors.js';
 import { resolveRunDir } from '../registry/run-id.js';
-import { describeFailure, type TerraformResult } from '../terraform/terraform-runner.js';
+import type { TerraformResult } from '../terraform/terraform-runner.js';
 import { PENDING_STATUSES } from '../executor/action-states.js';
 import type { ActionPatch, ActionRecord } from '../executor/action-store.js';
+import { configSecrets, scrubStored } from '../executor/config-secrets.js';
 import { planFileOf } from '../executor/executor-deps.js';
 import { planSecrets, redactPlanJson } from '../executor/plan-redact.js';
 import { summarisePlan, type PlanSummaryItem } from '../executor/plan-summary.js';
 import { keepOutput } from '../executor/tf-output.js';
 import { unifiedDiff } from '../executor/unified-diff.js';
-import { removeDir, sha256File, writeFilesAtomic } from '../executor/workspace-fs.js';
-import { guardFiles } from './hcl-guard.js';
+import { removeDir, sha256File } from '../executor/workspace-fs.js';
+import { ConfigGuard, type ConfigView } from './config-guard.js';
 import type { InfraRequest } from './infra-request.js';
+import { discloseConstantsOnly, unquoteHidden } from './plan-disclosure.js';
 import type { InfraDeps } from './ports.js';
+import { errorSummary, readWithTerraform, type CheckedDir } from './terraform-check.js';
+import { checkPlanConfiguration } from './terraform-reading.js';
 
 export const CREATE_DEPLOYMENT = 'create_deployment';
 
@@ -35,22 +41,61 @@ export interface CreateResult {
 
 type Prepared = { ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch };
 
+/** Plan output lists every planned value: kept out of the action until a human approved the plan. */
+const WITHHELD_PLAN_OUTPUT = '(plan output withheld before approval: it shows values that are not literal in the submitted files; see plan_summary)';
+
+const SCRATCH_PREFIX = '.check-';
+
 export class DeploymentCreator {
-  constructor(private readonly d: InfraDeps) {}
+  private readonly guard: ConfigGuard;
+  /** Scratch dirs of checks running now; any other `.check-*` dir is left from a stopped process. */
+  private readonly scratch = new Set<string>();
+
+  constructor(private readonly d: InfraDeps) {
+    this.guard = d.guard ?? new ConfigGuard();
+  }
 
   /**
-   * Validates, records and plans the new deployment; resolves once the plan is ready (or failed).
-   * @throws AppError ERR_VALIDATION (refused file, named) or ERR_CONFLICT (run_id taken); nothing is written then.
+   * Checks (allow-list, then Terraform's own reading), records and plans the new deployment;
+   * resolves once the plan is ready (or failed).
+   * @throws AppError ERR_VALIDATION (refused file or construct, named), ERR_CONFLICT (run_id taken) or
+   *   ERR_TERRAFORM_TIMEOUT; nothing is written then.
    */
   async create(req: InfraRequest, actor: string): Promise<CreateResult> {
-    const guard = guardFiles(req.files);
-    if (!guard.ok) throw new AppError('ERR_VALIDATION', `files.${guard.file}: ${guard.reason}`, { details: { file: guard.file } });
+    const guard = await this.guard.check(req.files, { requireTfvars: true });
+    if (!guard.ok) {
+      throw new AppError('ERR_VALIDATION', `files.${guard.file}: ${guard.reason}`, { details: { file: guard.file, refusals: guard.findings.map((f) => f.message) } });
+    }
     return this.d.locks.withDeploymentLock(req.run_id, async () => {
       this.assertFree(req.run_id);
-      const action = this.record(req, actor);
-      if (action.status !== 'proposed') throw new AppError('ERR_CONFLICT', action.statusReason ?? `deployment "${req.run_id}" is busy`);
-      return this.prepare(action, req.files);
+      const name = `${SCRATCH_PREFIX}${this.d.newId('chk')}`;
+      this.scratch.add(name);
+      try {
+        const checked = await this.readWithTerraform(name, req.files, guard.view);
+        let action: ActionRecord;
+        try {
+          action = this.record(req, actor);
+        } catch (err) {
+          removeDir(checked.dir);
+          throw err;
+        }
+        if (action.status !== 'proposed') {
+          removeDir(checked.dir);
+          throw new AppError('ERR_CONFLICT', action.statusReason ?? `deployment "${req.run_id}" is busy`);
+        }
+        return await this.prepare(action, checked, req.files);
+      } finally {
+        this.scratch.delete(name);
+      }
     });
+  }
+
+  /** Terraform's reading in scratch dir `name`; first removes scratch dirs a stopped process left. */
+  private readWithTerraform(name: string, files: Record<string, string>, view: ConfigView): Promise<CheckedDir> {
+    const root = path.join(this.d.settings.dataDir, 'staging');
+    const leftovers = existsSync(root) ? readdirSync(root).filter((n) => n.startsWith(SCRATCH_PREFIX)) : [];
+    for (const n of leftovers) if (!this.scratch.has(n)) removeDir(path.join(root, n));
+    return readWithTerraform(this.d.steps, path.join(root, name), files, view, this.d.settings.initTimeoutMs);
   }
 
   private assertFree(runId: string): void {
@@ -74,17 +119,17 @@ export class DeploymentCreator {
     });
   }
 
-  private async prepare(action: ActionRecord, files: Record<string, string>): Promise<CreateResult> {
+  private async prepare(action: ActionRecord, checked: CheckedDir, files: Record<string, string>): Promise<CreateResult> {
     // The executor's layout, so its recovery and staging clean-up (reject/expire) apply here too.
     const staging = path.join(this.d.settings.dataDir, 'staging', action.id);
     this.d.store.transition(action.id, ['proposed'], 'preparing', null, { stagingDir: staging });
     let result: Prepared;
     try {
       removeDir(staging);
-      mkdirSync(staging, { recursive: true });
-      writeFilesAtomic(staging, files);
-      result = await this.plan(action, staging, files);
+      renameSync(checked.dir, staging);
+      result = await this.plan(action, staging, files, checked.results);
     } catch (err) {
+      removeDir(checked.dir);
       result = { ok: false, reason: `preparing deployment "${action.runId}": ${errorMessage(err)}`, patch: {} };
     }
     if (result.ok) {
@@ -101,30 +146,35 @@ export class DeploymentCreator {
     };
   }
 
-  /** init → validate → plan -out → show; every output kept (redacted with the plan's secrets). */
-  private async plan(a: ActionRecord, staging: string, files: Record<string, string>): Promise<Prepared> {
-    const raw: Array<{ step: string; result: TerraformResult }> = [];
+  /**
+   * validate → plan -out → show → Terraform's reading of the plan's configuration. Outputs are
+   * kept redacted; the plan's own output and every value not literal in the files are withheld.
+   */
+  private async plan(a: ActionRecord, staging: string, files: Record<string, string>, checks: CheckedDir['results']): Promise<Prepared> {
+    const raw: Array<{ step: string; result: TerraformResult }> = [...checks];
     const names = Object.keys(files).sort();
-    const diff = names.map((n) => unifiedDiff(n, '', files[n] ?? '')).join('');
+    const fileSecrets = configSecrets(files);
+    const diff = scrubStored(names.map((n) => unifiedDiff(n, '', files[n] ?? '')).join(''), fileSecrets);
     const common: ActionPatch = { files: { changed: names, deleted: [] }, diff, changes: { kind: 'create_deployment', files: names } };
-    const outputs = (secrets: Iterable<string>) => raw.map((r) => keepOutput(r.step, r.result, secrets));
-    const init = await this.d.terraform.run(['init'], { cwd: staging, timeoutMs: this.d.settings.initTimeoutMs });
-    raw.push({ step: 'init', result: init });
-    if (init.exitCode !== 0) return { ok: false, reason: describeFailure(`initialising deployment "${a.runId}"`, init), patch: { ...common, tfOutput: outputs([]) } };
+    const outputs = (secrets: Iterable<string>) => raw.map((r) => keepOutput(r.step, r.result, [...fileSecrets, ...secrets]));
+    const fail = (reason: string): Prepared => ({ ok: false, reason, patch: { ...common, tfOutput: outputs([]) } });
     const v = await this.d.steps.validate(staging);
     raw.push({ step: 'validate', result: v.result });
-    if (!v.ok) return { ok: false, reason: `validating deployment "${a.runId}": ${v.diagnostics.split('\n')[0] ?? ''}`, patch: { ...common, tfOutput: outputs([]) } };
+    if (!v.ok) return fail(`validating deployment "${a.runId}": ${v.diagnostics.split('\n')[0] ?? ''}`);
     const planFile = planFileOf(staging, a.id);
     const p = await this.d.steps.plan(staging, planFile, []);
-    raw.push({ step: 'plan', result: p });
-    if (p.exitCode !== 0 && p.exitCode !== 2) return { ok: false, reason: describeFailure(`planning deployment "${a.runId}"`, p), patch: { ...common, tfOutput: outputs([]) } };
+    raw.push({ step: 'plan', result: { ...p, stdout: WITHHELD_PLAN_OUTPUT } });
+    if (p.exitCode !== 0 && p.exitCode !== 2) return fail(`planning deployment "${a.runId}": ${errorSummary(p)}`);
     const shown = await this.d.steps.show(staging, planFile);
-    if (!shown.ok) return { ok: false, reason: shown.reason, patch: { ...common, tfOutput: outputs([]) } };
+    if (!shown.ok) return fail(`reading the plan of "${a.runId}": ${errorSummary(shown.result)}`);
+    const refused = checkPlanConfiguration(shown.plan.configuration, this.guard.allowList);
+    if (refused.length > 0) return fail(`Terraform's reading of the plan is refused: ${refused.join('; ')}`);
     const secrets = planSecrets(shown.plan);
+    const disclosed = discloseConstantsOnly(shown.plan);
     return {
       ok: true,
       patch: {
-        ...common, planSummary: summarisePlan(shown.plan), planJson: redactPlanJson(shown.plan), gate: { ok: true, kind: 'create_deployment' },
+        ...common, planSummary: unquoteHidden(summarisePlan(disclosed)), planJson: redactPlanJson(disclosed), gate: { ok: true, kind: 'create_deployment' },
         tfOutput: outputs(secrets), planSha256: sha256File(planFile),
       },
     };

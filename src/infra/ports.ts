@@ -6,6 +6,7 @@ import type { RegistrySync } from '../executor/ports.js';
 import type { Revisions } from '../executor/revisions.js';
 import type { TerraformSteps } from '../executor/terraform-steps.js';
 import type { TerraformRunner } from '../terraform/terraform-runner.js';
+import type { ConfigGuard } from './config-guard.js';
 
 /** The decision row a human request is recorded as (source 'human', no incident). */
 export interface HumanDecision {
@@ -46,4 +47,6 @@ export interface InfraDeps {
   logger: Logger;
   newId: (prefix: string) => string;
   settings: InfraSettings;
+  /** The allow-list guard (default: one with INFRA_ALLOW_LIST, created lazily). */
+  guard?: ConfigGuard;
 }

@@ -7,10 +7,40 @@ import type { Ledger } from '../../db/ledger-store.js';
 import { AppError } from '../../shared/errors.js';
 import { RUN_ID_PATTERN } from '../../registry/run-id.js';
 import type { RouteModule } from '../app.js';
+import { authorizationMatches } from '../auth.js';
 
 export interface ActionRouteDeps {
   store: ActionStore;
   ledger: Ledger;
+  /** API_TOKEN: decides who may read the plan of a POST /infra deployment before it is approved. */
+  apiToken?: string | undefined;
+}
+
+/** Statuses an action only reaches after a human (or the policy) approved its plan. */
+const APPROVED: readonly string[] = ['approved', 'applying', 'applied', 'failed', 'rolled_back', 'rollback_failed', 'interrupted', 'effective', 'ineffective'];
+
+type Reader = 'authenticated' | 'anonymous' | 'open';
+
+function readerOf(apiToken: string | undefined, authorization: string | undefined): Reader {
+  if (apiToken === undefined) return 'open';
+  return authorizationMatches(authorization, apiToken, false) ? 'authenticated' : 'anonymous';
+}
+
+/**
+ * The plan of a submitted configuration (POST /infra) is secret until approved: a reader without
+ * the token gets none of it; when no token is configured at all, only addresses and actions.
+ */
+function withholdUnapproved(a: ActionRecord, view: ReturnType<typeof detail>, reader: Reader) {
+  if (a.actionType !== 'create_deployment' || APPROVED.includes(a.status) || reader === 'authenticated') return view;
+  const items = Array.isArray(a.planSummary) ? (a.planSummary as Array<{ address?: unknown; action?: unknown }>) : null;
+  return {
+    ...view,
+    plan_summary: reader === 'open' && items !== null ? items.map((i) => ({ address: i.address, action: i.action })) : null,
+    plan_json: null, diff: null, terraform_output: [], fix_attempts: [],
+    withheld: reader === 'open'
+      ? 'plan values, plan JSON, diff and Terraform output of a POST /infra deployment are withheld until it is approved (no API_TOKEN is configured: only addresses and actions are shown)'
+      : 'plan summary, plan JSON, diff and Terraform output of a POST /infra deployment are withheld until it is approved; send the API token to see them',
+  };
 }
 
 const ListQuery = z.object({
@@ -57,7 +87,11 @@ function detail(a: ActionRecord, deps: ActionRouteDeps) {
   };
 }
 
-/** GET /ops/actions and GET /ops/actions/:id. Everything stored is already redacted. */
+/**
+ * GET /ops/actions and GET /ops/actions/:id. Everything stored is already redacted; an unapproved
+ * POST /infra plan is further withheld by reader (withholdUnapproved). The list carries no plan
+ * fields at all.
+ */
 export function actionRoutes(deps: ActionRouteDeps): RouteModule {
   return (app) => {
     app.get(
@@ -80,7 +114,7 @@ export function actionRoutes(deps: ActionRouteDeps): RouteModule {
       async (req) => {
         const a = deps.store.get(req.params.id);
         if (!a) throw new AppError('ERR_ACTION_NOT_FOUND', `action ${req.params.id} not found`);
-        return detail(a, deps);
+        return withholdUnapproved(a, detail(a, deps), readerOf(deps.apiToken, req.headers.authorization));
       },
     );
   };
