@@ -11,7 +11,9 @@ import type { Service } from '../../src/main.js';
 import { startTestService, tempWorkspace, testConfig } from '../helpers/service.js';
 
 const TOKEN = 'infra-lifecycle-token-123456';
+const READ_TOKEN = 'infra-lifecycle-read-only-7890';
 const auth = { authorization: `Bearer ${TOKEN}` };
+const readOnly = { authorization: `Bearer ${READ_TOKEN}` };
 const SECRETISH = 'swordfish-from-tfvars-4411';
 const FILES = {
   'main.tf': `variable "word" {
@@ -40,7 +42,7 @@ describe('POST /infra lifecycle with API_TOKEN set', () => {
   let ws: ReturnType<typeof tempWorkspace>;
   beforeAll(async () => {
     ws = tempWorkspace('infraai-infra-life-');
-    service = await startTestService(testConfig({ API_TOKEN: TOKEN }, ws));
+    service = await startTestService(testConfig({ API_TOKEN: TOKEN, READ_TOKEN }, ws));
   });
   afterAll(async () => {
     await service.stop();
@@ -67,21 +69,25 @@ describe('POST /infra lifecycle with API_TOKEN set', () => {
     expect(JSON.stringify(full.terraform_output)).not.toContain(`app-${SECRETISH}`);
     expect(full.withheld).toBeUndefined();
 
-    const anonymous = await view(id);
+    // Without any token the read rule refuses outright; a read-only token sees the action, not the plan.
+    const refused = await service.app.inject({ method: 'GET', url: `/ops/actions/${id}` });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.body).not.toContain(SECRETISH);
+    const anonymous = await view(id, readOnly);
     expect(anonymous).toMatchObject({ plan_summary: null, plan_json: null, diff: null, terraform_output: [], status: 'awaiting_approval' });
     expect(anonymous.withheld).toMatch(/withheld until it is approved; send the API token/);
     expect(JSON.stringify(anonymous)).not.toContain(SECRETISH);
-    const wrong = await view(id, { authorization: 'Bearer not-the-token' });
-    expect(wrong.plan_summary).toBeNull();
-    const list = (await service.app.inject({ method: 'GET', url: '/ops/actions?run_id=life-1' })).body;
+    const wrong = await service.app.inject({ method: 'GET', url: `/ops/actions/${id}`, headers: { authorization: 'Bearer not-the-token' } });
+    expect(wrong.statusCode).toBe(401);
+    const list = (await service.app.inject({ method: 'GET', url: '/ops/actions?run_id=life-1', headers: readOnly })).body;
     expect(list).toContain(id);
     expect(list).not.toContain(SECRETISH);
-    expect((await service.app.inject({ method: 'GET', url: '/ops/ledger?limit=500' })).body).not.toContain(SECRETISH);
+    expect((await service.app.inject({ method: 'GET', url: '/ops/ledger?limit=500', headers: readOnly })).body).not.toContain(SECRETISH);
 
     const ok = await service.app.inject({ method: 'POST', url: `/ops/approve/${id}`, headers: auth, payload: { plan_sha256: res.json().plan_sha256 } });
     expect(ok.statusCode, ok.body).toBe(200);
     await service.executor.idle();
-    const after = await view(id);
+    const after = await view(id, readOnly);
     expect(after.status).toBe('applied');
     expect(after.withheld).toBeUndefined();
     expect(after.plan_summary).not.toBeNull();
@@ -135,7 +141,7 @@ describe('POST /infra lifecycle with API_TOKEN set', () => {
     const res = await post('life-5', FILES);
     const id = (res.json() as { action_id: string }).action_id;
     await service.stop();
-    service = await startTestService(testConfig({ API_TOKEN: TOKEN }, ws));
+    service = await startTestService(testConfig({ API_TOKEN: TOKEN, READ_TOKEN }, ws));
     expect(service.actions.get(id)!.status).toBe('awaiting_approval');
     writeFileSync(path.join(service.actions.get(id)!.stagingDir!, 'main.tf'), `${FILES['main.tf']}data "terraform_remote_state" "r" {\n  backend = "local"\n  config = { path = "../x/terraform.tfstate" }\n}\n`);
     await service.app.inject({ method: 'POST', url: `/ops/approve/${id}`, headers: auth, payload: { plan_sha256: res.json().plan_sha256 } });
