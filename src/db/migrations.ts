@@ -38,6 +38,24 @@ export const MIGRATIONS: Migration[] = [
           SELECT status, COALESCE(severity, ''), COUNT(*) FROM alerts GROUP BY 1, 2;`);
     },
   },
+  {
+    version: 5,
+    description: 'per-incident and per-action lookups indexed: decisions/actions by incident, incidents by status and age, stats windows',
+    up(db) {
+      // schema.sql (run right after, in the same transaction) holds the same statements; creating
+      // them here makes version 5 mean "these exist" and builds them before anything reads.
+      db.exec(PER_KEY_INDEXES);
+    },
+  },
 ];
 
-export const SCHEMA_VERSION = 4;
+/** The indexes version 5 added (also in schema.sql, which creates them for new databases). */
+export const PER_KEY_INDEXES = `
+  CREATE INDEX IF NOT EXISTS decisions_incident ON decisions (incident_id, created_at);
+  CREATE INDEX IF NOT EXISTS actions_incident ON actions (incident_id, status);
+  CREATE INDEX IF NOT EXISTS incidents_status ON incidents (status, opened_at, id);
+  CREATE INDEX IF NOT EXISTS incidents_opened ON incidents (opened_at, id);
+  CREATE INDEX IF NOT EXISTS action_status_history_status ON action_status_history (status, at);
+  CREATE INDEX IF NOT EXISTS approvals_verdict ON approvals (verdict, outcome, at);`;
+
+export const SCHEMA_VERSION = 5;

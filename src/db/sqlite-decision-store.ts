@@ -39,7 +39,7 @@ export class SqliteDecisionStore implements DecisionStore {
       incident: {
         id: i.id, runId: i.runId, resourceAddress: i.resourceAddress, alertname: i.alertname, status: i.status,
         alertCount: i.alertCount, openedAt: i.openedAt, resourceKey: i.resourceKey, lookupStatus: i.lookupStatus,
-        lookupReason: i.lookupReason,
+        lookupReason: i.lookupReason, decisionId: i.decisionId,
       },
       // Firing alerts first: they are what the decision is about.
       alerts: [...found.alerts].sort((a, b) => Number(a.status !== 'firing') - Number(b.status !== 'firing')).slice(0, MAX_ALERTS).map(toAlert),
