@@ -86,12 +86,11 @@ export class TelegramUpdates {
     const { verdict, actionId } = parsed.data;
     const actor = `telegram:${cq.from.id}${cq.from.username ? ` @${cq.from.username}` : ''}`;
     if (!this.allowed.has(String(cq.from.id))) {
-      await this.answer(ctx, '⛔ You are not allowed to approve or reject changes. This attempt was recorded.');
       this.o.audit.recordRefusal({
         actionId, verdict, channel: 'telegram', actor, reason: 'user not in TELEGRAM_ALLOWED_USER_IDS',
       });
       this.o.events.publish({ type: 'approval.recorded', actionId, verdict, outcome: 'refused', channel: 'telegram' });
-      return;
+      return this.answer(ctx, '⛔ You are not allowed to approve or reject changes. This attempt was recorded.');
     }
     await this.decideAndAnswer(ctx, { verdict, actionId, actor });
   }
@@ -101,18 +100,19 @@ export class TelegramUpdates {
     const cq = ctx.callbackQuery!;
     const reason = `${describeChat(chat)} ${NOT_OPS_CHAT}`;
     this.o.logger.warn({ from: cq.from.id, chat: chat?.id ?? null }, 'telegram press outside the ops chat refused');
-    await this.answer(ctx, WRONG_CHAT_PRESS);
+    // Recorded before the answer: once the user reads "recorded", it is.
     if (target === undefined) {
       const raw = 'data' in cq && typeof cq.data === 'string' ? cq.data : '';
       this.o.audit.recordEvent('telegram.callback_refused', null, {
         from: cq.from.id, allowed: this.allowed.has(String(cq.from.id)), reason, chat_id: chat?.id ?? null,
         data_prefix: raw.slice(0, 64), data_bytes: Buffer.byteLength(raw),
       });
-      return;
+    } else {
+      const actor = `telegram:${cq.from.id}${cq.from.username ? ` @${cq.from.username}` : ''}`;
+      this.o.audit.recordRefusal({ ...target, channel: 'telegram', actor, reason });
+      this.o.events.publish({ type: 'approval.recorded', ...target, outcome: 'refused', channel: 'telegram' });
     }
-    const actor = `telegram:${cq.from.id}${cq.from.username ? ` @${cq.from.username}` : ''}`;
-    this.o.audit.recordRefusal({ ...target, channel: 'telegram', actor, reason });
-    this.o.events.publish({ type: 'approval.recorded', ...target, outcome: 'refused', channel: 'telegram' });
+    await this.answer(ctx, WRONG_CHAT_PRESS);
   }
 
   private async decideAndAnswer(ctx: Context, p: { verdict: Verdict; actionId: string; actor: string }): Promise<void> {

@@ -110,7 +110,7 @@ export class FakeTelegramServer {
   }
 
   /** The update JSON for a press, for webhook tests (not queued). */
-  callbackUpdate(p: { fromId: number; data: string; messageId?: number }): Record<string, unknown> {
+  callbackUpdate(p: Parameters<FakeTelegramServer['injectCallback']>[0]): Record<string, unknown> {
     this.injectCallback(p);
     return this.updates.pop()!;
   }
