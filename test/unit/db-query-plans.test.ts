@@ -178,6 +178,8 @@ async function driveTheLoop(): Promise<void> {
 
   await post({ ...ALERT, alertname: 'MemoryHigh' });
   const second = waiting();
+  const stranger = tg.injectCallback({ fromId: 222, data: `a:${second.id}` }); // refused: recorded, not decided
+  await tg.waitFor(() => tg.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === stranger), 'refusal answered');
   const rejected = await h.service.app.inject({ method: 'POST', url: `/ops/reject/${second.id}`, payload: { actor: 'qa' } });
   expect(rejected.statusCode, rejected.body).toBe(200);
 
@@ -247,6 +249,7 @@ describe('query plans of every prepared statement', () => {
     expect(all).toContain('FROM decisions WHERE incident_id = ?');
     expect(all).toContain('NOT EXISTS (SELECT 1 FROM decisions d WHERE d.incident_id = i.id)');
     expect(all).toContain("FROM actions WHERE incident_id = ? AND status = 'awaiting_approval'");
+    expect(all).toContain('INSERT INTO approvals (action_id, verdict, outcome, channel, actor, reason, at)');
     expect(collected.size).toBeGreaterThan(80);
   });
 
@@ -300,3 +303,4 @@ describe('migration 5', () => {
     again.close();
   });
 });
+
