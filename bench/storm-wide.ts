@@ -134,7 +134,7 @@ async function scenario(name: string, spread: number) {
     await idle.stop();
     const during = healthSampler(port);
     const t0 = performance.now();
-    const s = await storm(port, spread);
+    const { latencies, ...s } = await storm(port, spread);
     const stormMs = performance.now() - t0;
     await during.stop();
     const atEnd = (await ask(child, 'counts')).counts!;
@@ -148,9 +148,9 @@ async function scenario(name: string, spread: number) {
     await drain.stop();
     await ask(child, 'stop');
     return {
-      name, resources: RESOURCES, spread, alerts: ALERTS, registrySeedMs: seedMs, ...s, latencies: undefined,
+      name, resources: RESOURCES, spread, alerts: ALERTS, registrySeedMs: seedMs, ...s,
       stormSeconds: Number((stormMs / 1000).toFixed(1)), alertsPerSecond: Math.round(ALERTS / (stormMs / 1000)),
-      request: summary(s.latencies), healthIdle: summary(idle.samples), healthDuringStorm: summary(during.samples),
+      request: summary(latencies), healthIdle: summary(idle.samples), healthDuringStorm: summary(during.samples),
       healthFailuresDuringStorm: during.failures.length, healthWhileDeciding: summary(drain.samples),
       atStormEnd: atEnd, final: counts, decidedAllWithinLimit: counts.decisions >= counts.incidents && counts.backlog === 0,
       secondsToDecideAfterStorm: Number((drainMs / 1000).toFixed(1)),
