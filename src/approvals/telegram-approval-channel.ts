@@ -1,8 +1,8 @@
 /**
  * Telegram adapter (telegraf 4.16): sends approval requests, edits them as actions move on, and
  * hands presses and commands to TelegramUpdates (telegram-updates.ts). Long polling by default
- * (works behind NAT); webhook mode when a webhook URL is configured. The bot token is part of every API URL, so every
- * error is scrubbed of it before it is logged or stored.
+ * (works behind NAT); webhook mode when a webhook URL is configured. The bot token is part of
+ * every API URL, so every error is scrubbed of it before it is logged or stored.
  */
 import { randomBytes } from 'node:crypto';
 import { Telegraf } from 'telegraf';
