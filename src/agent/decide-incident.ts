@@ -119,7 +119,8 @@ function recordCall(deps: DecideDeps, r: AgentResult): void {
 export async function decideIncident(deps: DecideDeps, incidentId: string): Promise<DecideOutcome> {
   const data = deps.store.readIncident(incidentId);
   if (!data) return { kind: 'skipped', reason: 'missing' };
-  if (deps.store.decisionFor(incidentId)) return { kind: 'skipped', reason: 'already_decided' };
+  // The incident row says so already; insert() re-checks inside its transaction (the guard that counts).
+  if (data.incident.decisionId !== null) return { kind: 'skipped', reason: 'already_decided' };
   if (data.incident.status === 'resolved') return { kind: 'skipped', reason: 'resolved' };
   const { incident, alerts } = data;
   const resource = resolveResource(deps.registry, incident);

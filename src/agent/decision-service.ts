@@ -83,7 +83,10 @@ export class DecisionService {
         this.running--;
         this.pending.delete(id);
         if (this.pending.size === 0) for (const w of this.idleWaiters.splice(0)) w();
-        this.pump();
+        // The rules agent decides without real I/O, so pumping from here chained every queued
+        // decision into one microtask run: a storm's backlog held the event loop (webhooks,
+        // /health) for seconds. The next decision waits for a turn of the loop instead.
+        if (this.queue.length > 0) setImmediate(() => this.pump());
       });
     }
   }

@@ -15,6 +15,8 @@ export interface IncidentForDecision extends IncidentRecord {
   resourceKey: string | null;
   lookupStatus: string;
   lookupReason: string | null;
+  /** The decision already linked to the incident (set in the same transaction as its insert). */
+  decisionId: string | null;
 }
 
 export interface DecisionRecord {
@@ -57,7 +59,7 @@ export type InsertResult =
 export interface DecisionStore {
   /** The incident and its alerts (oldest first), or undefined. Reads only. */
   readIncident(incidentId: string): { incident: IncidentForDecision; alerts: IncidentAlert[] } | undefined;
-  /** Id of the decision already made for this incident, if any. Reads only. */
+  /** Id of the first decision recorded for this incident, if any (indexed lookup). Reads only. */
   decisionFor(incidentId: string): string | undefined;
   /** Latest actionable decision (not no_action, not rejected/blocked/suppressed) for the target since a time. */
   recentActionable(guard: CooldownGuard): { id: string; createdAt: string } | undefined;

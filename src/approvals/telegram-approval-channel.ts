@@ -1,25 +1,28 @@
 /**
  * Telegram adapter (telegraf 4.16): sends approval requests, edits them as actions move on, and
- * turns button presses into ApprovalPort.decide calls. Long polling by default (works behind NAT);
- * webhook mode when a webhook URL is configured. The bot token is part of every API URL, so every
- * error is scrubbed of it before it is logged or stored.
+ * hands presses and commands to TelegramUpdates (telegram-updates.ts). Long polling by default
+ * (works behind NAT); webhook mode when a webhook URL is configured. The bot token is part of
+ * every API URL, so every error is scrubbed of it before it is logged or stored.
  */
 import { randomBytes } from 'node:crypto';
-import { Telegraf, type Context } from 'telegraf';
+import { Telegraf } from 'telegraf';
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { EventBus } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import { scrubText } from '../shared/redact.js';
 import { ApprovalNotifier, type ChatSender } from './approval-notifier.js';
-import { CallbackDataSchema, callbackAnswer, renderActionList, type InlineButton } from './message.js';
-import type { ApprovalAudit, ApprovalPort, ApprovalView, DecideResult, TelegramMessageStore, Verdict } from './ports.js';
+import type { InlineButton } from './message.js';
+import type { ApprovalAudit, ApprovalPort, ApprovalView, TelegramMessageStore } from './ports.js';
 import { TelegramHealth } from './telegram-health.js';
+import { TelegramUpdates } from './telegram-updates.js';
 import { DEFAULT_RETRY, retryDelay, withRetry, type RetryOptions } from './telegram-retry.js';
 
 export interface TelegramChannelOptions {
   token: string;
   chatId: string;
+  /** Chats besides `chatId` whose presses and commands are taken (TELEGRAM_ALLOWED_CHAT_IDS). */
+  allowedChatIds?: readonly string[];
   allowedUserIds: readonly string[];
   apiRoot?: string;
   /** Webhook mode when set; the secret is generated when not configured. */
@@ -40,27 +43,12 @@ export interface TelegramChannelOptions {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-const REFUSAL_TEXT: Record<string, string> = {
-  ERR_ACTION_NOT_FOUND: '❓ Unknown action. Nothing was changed.',
-  ERR_APPROVAL_ALREADY_DECIDED: '↩️ Already decided. Nothing was changed.',
-  ERR_APPROVAL_EXPIRED: '⌛ This request has expired. Nothing was changed.',
-  ERR_ACTION_OBSOLETE: '🟢 The alert resolved on its own. Nothing was changed.',
-  ERR_CONFLICT: '⚠️ The plan changed since this message was sent. Nothing was changed.',
-};
-
-/** The callback answer for a decide() result. */
-export function describeDecideResult(verdict: Verdict, r: DecideResult): string {
-  if (r.ok) return verdict === 'approve' ? '✅ Approved. Applying the plan now.' : '🚫 Rejected. Nothing will change.';
-  return callbackAnswer(`${REFUSAL_TEXT[r.code] ?? '⚠️ Refused.'} ${r.message}`);
-}
-
 export class TelegramApprovalChannel {
   readonly mode: 'polling' | 'webhook';
   /** The secret Telegram must send in X-Telegram-Bot-Api-Secret-Token (webhook mode). */
   readonly webhookSecret: string | undefined;
   private readonly bot: Telegraf;
   private readonly notifier: ApprovalNotifier;
-  private readonly allowed: Set<string>;
   private readonly secrets: string[];
   private readonly retry: RetryOptions;
   private unsubscribe: (() => void) | undefined;
@@ -74,7 +62,6 @@ export class TelegramApprovalChannel {
   constructor(private readonly o: TelegramChannelOptions) {
     this.mode = o.webhook === undefined ? 'polling' : 'webhook';
     this.webhookSecret = o.webhook === undefined ? undefined : (o.webhook.secret ?? randomBytes(24).toString('hex'));
-    this.allowed = new Set(o.allowedUserIds);
     this.secrets = [o.token, ...(o.secrets ?? []), ...(this.webhookSecret ? [this.webhookSecret] : [])];
     this.retry = { ...DEFAULT_RETRY, ...o.retry };
     this.bot = new Telegraf(o.token, {
@@ -90,9 +77,15 @@ export class TelegramApprovalChannel {
       sender: this.sender(), view: o.view, messages: o.messages, audit: o.audit, clock: o.clock,
       logger: o.logger, secrets: this.secrets, onDelivery: (e) => (e === undefined ? this.status.succeeded() : this.status.failed(e)),
     });
-    this.bot.on('callback_query', (ctx) => this.onCallback(ctx));
-    this.bot.command('pending', (ctx) => this.onList(ctx, 'pending'));
-    this.bot.command('status', (ctx) => this.onList(ctx, 'status'));
+    const updates = new TelegramUpdates({
+      approvals: o.approvals, view: o.view, messages: o.messages, audit: o.audit, events: o.events, logger: o.logger,
+      allowedUserIds: o.allowedUserIds, chats: [o.chatId, ...(o.allowedChatIds ?? [])], secrets: this.secrets, retry: this.retry,
+      ...(o.decideDeadlineMs === undefined ? {} : { decideDeadlineMs: o.decideDeadlineMs }),
+      refresh: (actionId) => this.notifier.refresh(actionId), scrub: (err) => this.scrub(err),
+    });
+    this.bot.on('callback_query', (ctx) => updates.onCallback(ctx));
+    this.bot.command('pending', (ctx) => updates.onList(ctx, 'pending'));
+    this.bot.command('status', (ctx) => updates.onList(ctx, 'status'));
     this.bot.catch((err, ctx) => {
       this.o.logger.error({ error: this.scrub(err), update: ctx.updateType }, 'telegram update handler failed');
     });
@@ -236,73 +229,5 @@ export class TelegramApprovalChannel {
         }
       },
     };
-  }
-
-  private async answer(ctx: Context, text: string): Promise<void> {
-    try {
-      await withRetry(() => ctx.answerCbQuery(callbackAnswer(text), { show_alert: false }), { ...this.retry, attempts: 2 });
-    } catch (err) {
-      this.o.logger.warn({ error: this.scrub(err) }, 'answering a telegram callback failed');
-    }
-  }
-
-  private async onCallback(ctx: Context): Promise<void> {
-    const cq = ctx.callbackQuery;
-    if (cq === undefined) return;
-    const parsed = CallbackDataSchema.safeParse('data' in cq ? cq.data : undefined);
-    if (!parsed.success) {
-      this.o.logger.warn({ from: cq.from.id }, 'telegram callback with unknown data refused');
-      // Forged presses are attempts too: keep a durable, bounded trace (a log line alone is lost).
-      const raw = 'data' in cq && typeof cq.data === 'string' ? cq.data : '';
-      this.o.audit.recordEvent('telegram.callback_refused', null, {
-        from: cq.from.id, allowed: this.allowed.has(String(cq.from.id)), reason: 'unknown callback data',
-        data_prefix: raw.slice(0, 64), data_bytes: Buffer.byteLength(raw),
-      });
-      return this.answer(ctx, '⚠️ Unknown button. Nothing was changed.');
-    }
-    const { verdict, actionId } = parsed.data;
-    const actor = `telegram:${cq.from.id}${cq.from.username ? ` @${cq.from.username}` : ''}`;
-    if (!this.allowed.has(String(cq.from.id))) {
-      await this.answer(ctx, '⛔ You are not allowed to approve or reject changes. This attempt was recorded.');
-      this.o.audit.recordRefusal({
-        actionId, verdict, channel: 'telegram', actor, reason: 'user not in TELEGRAM_ALLOWED_USER_IDS',
-      });
-      this.o.events.publish({ type: 'approval.recorded', actionId, verdict, outcome: 'refused', channel: 'telegram' });
-      return;
-    }
-    await this.decideAndAnswer(ctx, { verdict, actionId, actor });
-  }
-
-  private async decideAndAnswer(ctx: Context, p: { verdict: Verdict; actionId: string; actor: string }): Promise<void> {
-    const planSha256 = this.o.messages.get(p.actionId)?.planSha256 ?? undefined;
-    const decision = this.o.approvals
-      .decide({ actionId: p.actionId, verdict: p.verdict, channel: 'telegram', actor: p.actor, ...(planSha256 ? { planSha256 } : {}) })
-      .then((r) => ({ r }), (err: unknown) => ({ err }));
-    // Telegram shows a spinner until answered; apply work is the executor's, so decide() is short,
-    // but never keep the user waiting on it beyond the deadline.
-    const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), this.o.decideDeadlineMs ?? 2500).unref());
-    const outcome = await Promise.race([decision, deadline]);
-    if (outcome === 'late') {
-      await this.answer(ctx, '⏳ Received. The message will update when it is recorded.');
-    } else if ('err' in outcome) {
-      this.o.logger.error({ error: this.scrub(outcome.err), actionId: p.actionId }, 'decide failed for a telegram press');
-      await this.answer(ctx, '⚠️ Could not record your decision (internal error). Try again or use the dashboard.');
-    } else {
-      await this.answer(ctx, describeDecideResult(p.verdict, outcome.r));
-      // A refused press may come from a stale message (e.g. expired while Telegram was down).
-      if (!outcome.r.ok) this.notifier.refresh(p.actionId);
-    }
-  }
-
-  private async onList(ctx: Context, which: 'pending' | 'status'): Promise<void> {
-    if (ctx.from === undefined || !this.allowed.has(String(ctx.from.id))) {
-      await ctx.reply('⛔ You are not allowed to use this bot.').catch(() => undefined);
-      return;
-    }
-    const views = which === 'pending' ? await this.o.view.listPending() : await this.o.view.listRecent(10);
-    const title = which === 'pending' ? 'Waiting for approval' : 'Last actions';
-    await withRetry(() => ctx.reply(renderActionList(title, views, this.secrets), { parse_mode: 'HTML' }), this.retry).catch(
-      (err: unknown) => this.o.logger.warn({ error: this.scrub(err) }, 'telegram reply failed'),
-    );
   }
 }

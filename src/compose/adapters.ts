@@ -24,7 +24,8 @@ export function telegramFrom(
     throw new AppError('ERR_CONFIG', 'TELEGRAM_WEBHOOK_URL needs a path (e.g. https://host/telegram/webhook)');
   }
   return new TelegramApprovalChannel({
-    token: env.TELEGRAM_BOT_TOKEN, chatId: env.TELEGRAM_CHAT_ID, allowedUserIds: env.TELEGRAM_ALLOWED_USER_IDS,
+    token: env.TELEGRAM_BOT_TOKEN, chatId: env.TELEGRAM_CHAT_ID, allowedChatIds: env.TELEGRAM_ALLOWED_CHAT_IDS,
+    allowedUserIds: env.TELEGRAM_ALLOWED_USER_IDS,
     ...(env.TELEGRAM_API_ROOT ? { apiRoot: env.TELEGRAM_API_ROOT } : {}),
     ...(env.TELEGRAM_WEBHOOK_URL
       ? { webhook: { url: env.TELEGRAM_WEBHOOK_URL, ...(env.TELEGRAM_WEBHOOK_SECRET ? { secret: env.TELEGRAM_WEBHOOK_SECRET } : {}) } }

@@ -54,6 +54,7 @@ export const EnvSchema = z.object({
   GEMINI_MAX_RETRIES: intFrom(2, 0, 10),
   TELEGRAM_BOT_TOKEN: optionalSecret,
   TELEGRAM_CHAT_ID: z.string().optional(),
+  TELEGRAM_ALLOWED_CHAT_IDS: csv.pipe(z.array(z.string().regex(/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$/, 'must be numeric Telegram chat ids or @usernames'))),
   TELEGRAM_ALLOWED_USER_IDS: csv.pipe(z.array(z.string().regex(/^\d+$/, 'must be numeric Telegram user ids'))),
   TELEGRAM_API_ROOT: z.url().optional(),
   TELEGRAM_WEBHOOK_URL: z.url().optional(),

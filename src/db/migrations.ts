@@ -39,6 +39,15 @@ export const MIGRATIONS: Migration[] = [
     },
   },
   {
+    version: 5,
+    description: 'per-incident and per-action lookups indexed: decisions/actions by incident, incidents by status and age, stats windows',
+    up(db) {
+      // schema.sql (run right after, in the same transaction) holds the same statements; creating
+      // them here makes version 5 mean "these exist" and builds them before anything reads.
+      db.exec(PER_KEY_INDEXES);
+    },
+  },
+  {
     version: 6,
     description: 'actions: queue_seq (queued actions per deployment), sources_json / source_changes_json (files a plan was made from, and what changed since)',
     up(db) {
@@ -50,5 +59,14 @@ export const MIGRATIONS: Migration[] = [
     },
   },
 ];
+
+/** The indexes version 5 added (also in schema.sql, which creates them for new databases). */
+export const PER_KEY_INDEXES = `
+  CREATE INDEX IF NOT EXISTS decisions_incident ON decisions (incident_id, created_at);
+  CREATE INDEX IF NOT EXISTS actions_incident ON actions (incident_id, status);
+  CREATE INDEX IF NOT EXISTS incidents_status ON incidents (status, opened_at, id);
+  CREATE INDEX IF NOT EXISTS incidents_opened ON incidents (opened_at, id);
+  CREATE INDEX IF NOT EXISTS action_status_history_status ON action_status_history (status, at);
+  CREATE INDEX IF NOT EXISTS approvals_verdict ON approvals (verdict, outcome, at);`;
 
 export const SCHEMA_VERSION = 6;

@@ -155,7 +155,7 @@ export class SqliteAlertStore implements AlertWriteStore, AlertQueries, Incident
   listIncidents(filter: { status?: 'open' | 'resolved'; limit: number; offset: number }): { total: number; items: IncidentView[] } {
     const where = filter.status === undefined ? '' : 'WHERE status = @status';
     const rows = this.db
-      .prepare(`SELECT * FROM incidents ${where} ORDER BY opened_at DESC, id LIMIT @limit OFFSET @offset`)
+      .prepare(`SELECT * FROM incidents ${where} ORDER BY opened_at DESC, id DESC LIMIT @limit OFFSET @offset`)
       .all({ status: filter.status, limit: filter.limit, offset: filter.offset }) as Raw[];
     const { total } = this.db.prepare(`SELECT COUNT(*) AS total FROM incidents ${where}`).get({ status: filter.status }) as { total: number };
     return { total, items: rows.map(toIncident) };

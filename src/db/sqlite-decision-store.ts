@@ -4,6 +4,7 @@ import type {
   CooldownGuard, DecisionRecord, DecisionStore, IncidentForDecision, InsertResult,
 } from '../agent/decision-store.js';
 import type { DecisionSource } from '../agent/decision-schema.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 import type { Ledger, LedgerEntry } from './ledger-store.js';
 
@@ -29,7 +30,38 @@ export interface IncidentAccess extends Pick<AlertQueries, 'getIncidentWithAlert
 
 /** Decisions on SQLite. Incidents and alerts are intake's: read through its store, never written here. */
 export class SqliteDecisionStore implements DecisionStore {
-  constructor(private readonly db: Db, private readonly ledger: Ledger, private readonly incidents: IncidentAccess) {}
+  // Prepared once: each runs for every incident decided, and a wide storm decides thousands in a row
+  // (re-preparing them was ~7% of the service's CPU in bench/storm-wide.ts).
+  private readonly s: Record<'decisionFor' | 'recentActionable' | 'history' | 'undecided' | 'insert', Statement>;
+
+  constructor(private readonly db: Db, private readonly ledger: Ledger, private readonly incidents: IncidentAccess) {
+    this.s = {
+      decisionFor: db.prepare('SELECT id FROM decisions WHERE incident_id = ? ORDER BY created_at LIMIT 1'),
+      recentActionable: db.prepare(
+        `SELECT id, created_at AS createdAt FROM decisions
+         WHERE run_id = ? AND resource_address = ? AND created_at > ? AND action_type != 'no_action' AND status NOT IN ${INERT}
+         ORDER BY created_at DESC LIMIT 1`,
+      ),
+      history: db.prepare(
+        `SELECT d.id, d.created_at, d.action_type, d.parameters_json, d.status, d.source, a.status AS action_status,
+           json_extract(a.result_json, '$.verification.time_to_resolve_seconds') AS ttr
+         FROM decisions d LEFT JOIN actions a ON a.decision_id = d.id
+         WHERE d.run_id = ? AND d.resource_address = ? ORDER BY d.created_at DESC LIMIT ?`,
+      ),
+      undecided: db.prepare(
+        `SELECT i.id FROM incidents i WHERE i.status = 'open'
+         AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.incident_id = i.id) ORDER BY i.opened_at LIMIT ?`,
+      ),
+      insert: db.prepare(
+        `INSERT INTO decisions (id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json,
+           confidence, reason, source, status, policy_verdict_json, model, prompt, response, latency_ms, prompt_tokens,
+           output_tokens, error, created_at, updated_at)
+         VALUES (@id, @incidentId, @runId, @resourceAddress, @actionType, @resourceId, @parameters, @confidence, @reason,
+           @source, @status, @verdict, @model, @prompt, @response, @latencyMs, @promptTokens, @outputTokens, @error,
+           @createdAt, @createdAt)`,
+      ),
+    };
+  }
 
   readIncident(incidentId: string): { incident: IncidentForDecision; alerts: IncidentAlert[] } | undefined {
     const found = this.incidents.getIncidentWithAlerts(incidentId);
@@ -39,7 +71,7 @@ export class SqliteDecisionStore implements DecisionStore {
       incident: {
         id: i.id, runId: i.runId, resourceAddress: i.resourceAddress, alertname: i.alertname, status: i.status,
         alertCount: i.alertCount, openedAt: i.openedAt, resourceKey: i.resourceKey, lookupStatus: i.lookupStatus,
-        lookupReason: i.lookupReason,
+        lookupReason: i.lookupReason, decisionId: i.decisionId,
       },
       // Firing alerts first: they are what the decision is about.
       alerts: [...found.alerts].sort((a, b) => Number(a.status !== 'firing') - Number(b.status !== 'firing')).slice(0, MAX_ALERTS).map(toAlert),
@@ -47,30 +79,16 @@ export class SqliteDecisionStore implements DecisionStore {
   }
 
   decisionFor(incidentId: string): string | undefined {
-    const r = this.db.prepare('SELECT id FROM decisions WHERE incident_id = ? ORDER BY created_at LIMIT 1').get(incidentId) as
-      | { id: string } | undefined;
+    const r = this.s.decisionFor.get(incidentId) as { id: string } | undefined;
     return r?.id;
   }
 
   recentActionable(g: CooldownGuard): { id: string; createdAt: string } | undefined {
-    return this.db
-      .prepare(
-        `SELECT id, created_at AS createdAt FROM decisions
-         WHERE run_id = ? AND resource_address = ? AND created_at > ? AND action_type != 'no_action' AND status NOT IN ${INERT}
-         ORDER BY created_at DESC LIMIT 1`,
-      )
-      .get(g.runId, g.resourceAddress, g.sinceIso) as { id: string; createdAt: string } | undefined;
+    return this.s.recentActionable.get(g.runId, g.resourceAddress, g.sinceIso) as { id: string; createdAt: string } | undefined;
   }
 
   history(runId: string, resourceAddress: string, limit: number): HistoryItem[] {
-    const rows = this.db
-      .prepare(
-        `SELECT d.id, d.created_at, d.action_type, d.parameters_json, d.status, d.source, a.status AS action_status,
-           json_extract(a.result_json, '$.verification.time_to_resolve_seconds') AS ttr
-         FROM decisions d LEFT JOIN actions a ON a.decision_id = d.id
-         WHERE d.run_id = ? AND d.resource_address = ? ORDER BY d.created_at DESC LIMIT ?`,
-      )
-      .all(runId, resourceAddress, limit) as Array<{
+    const rows = this.s.history.all(runId, resourceAddress, limit) as Array<{
         id: string; created_at: string; action_type: string; parameters_json: string; status: string; source: DecisionSource;
         action_status: string | null; ttr: number | null;
       }>;
@@ -82,12 +100,7 @@ export class SqliteDecisionStore implements DecisionStore {
   }
 
   undecidedOpenIncidents(limit: number): string[] {
-    const rows = this.db
-      .prepare(
-        `SELECT i.id FROM incidents i WHERE i.status = 'open'
-         AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.incident_id = i.id) ORDER BY i.opened_at LIMIT ?`,
-      )
-      .all(limit) as Array<{ id: string }>;
+    const rows = this.s.undecided.all(limit) as Array<{ id: string }>;
     return rows.map((r) => r.id);
   }
 
@@ -107,16 +120,7 @@ export class SqliteDecisionStore implements DecisionStore {
   }
 
   private insertRow(d: DecisionRecord): void {
-    this.db
-      .prepare(
-        `INSERT INTO decisions (id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json,
-           confidence, reason, source, status, policy_verdict_json, model, prompt, response, latency_ms, prompt_tokens,
-           output_tokens, error, created_at, updated_at)
-         VALUES (@id, @incidentId, @runId, @resourceAddress, @actionType, @resourceId, @parameters, @confidence, @reason,
-           @source, @status, @verdict, @model, @prompt, @response, @latencyMs, @promptTokens, @outputTokens, @error,
-           @createdAt, @createdAt)`,
-      )
-      .run({
+    this.s.insert.run({
         id: d.id, incidentId: d.incidentId, runId: d.runId, resourceAddress: d.resourceAddress, actionType: d.actionType,
         resourceId: d.resourceId, parameters: JSON.stringify(d.parameters), confidence: d.confidence, reason: d.reason,
         source: d.source, status: d.status, verdict: d.policyVerdict === null ? null : JSON.stringify(d.policyVerdict),

@@ -22,6 +22,20 @@ export interface FakeMessage {
 
 type Outage = { kind: '500' | '429' | 'reset'; remaining: number; retryAfter: number; methods?: string[] };
 
+export interface FakeChat {
+  id: number;
+  type: 'private' | 'group' | 'supergroup' | 'channel';
+  title?: string;
+  username?: string;
+}
+
+/**
+ * How the pressed message arrives: `normal` (the message, with its chat), `inaccessible` (Bot
+ * API 7.0 InaccessibleMessage: chat, message_id, date 0), `no-chat` (a message object without a
+ * chat), `none` (no message at all; with `inlineMessageId` that is an inline-mode press).
+ */
+export type PressedMessage = 'normal' | 'inaccessible' | 'no-chat' | 'none';
+
 export class FakeTelegramServer {
   readonly calls: RecordedCall[] = [];
   readonly messages = new Map<number, FakeMessage>();
@@ -32,6 +46,12 @@ export class FakeTelegramServer {
   private nextCallbackId = 1;
   private outage: Outage | undefined;
   webhook: { url: string; secret_token?: string } | undefined;
+
+  /**
+   * The chat tests configure as TELEGRAM_CHAT_ID. A press that names no message and a command
+   * that names no chat come from here, as they would from the ops group.
+   */
+  readonly opsChat: FakeChat = { id: -1001, type: 'supergroup', title: 'ops' };
 
   constructor(readonly token = '123456:TEST-token-for-the-fake-server-only') {}
 
@@ -58,41 +78,56 @@ export class FakeTelegramServer {
   }
 
   /** Queues a button press as Telegram would deliver it; returns the callback query id. */
-  injectCallback(p: { fromId: number; data: string; messageId?: number; username?: string }): string {
+  injectCallback(p: {
+    fromId: number; data: string; messageId?: number; username?: string; chat?: FakeChat; message?: PressedMessage; inlineMessageId?: string;
+  }): string {
     const id = `cbq-${this.nextCallbackId++}`;
     const msg = p.messageId === undefined ? undefined : this.messages.get(p.messageId);
+    const chat = p.chat ?? (msg ? this.chatOf(msg.chat_id) : this.opsChat);
+    const base = { message_id: p.messageId ?? 1, date: 1_700_000_000 };
+    const message = {
+      normal: { ...base, chat, text: msg?.text ?? 'request', ...(msg?.reply_markup ? { reply_markup: msg.reply_markup } : {}) },
+      inaccessible: { ...base, date: 0, chat },
+      'no-chat': base,
+      none: undefined,
+    }[p.message ?? 'normal'];
     this.updates.push({
       update_id: this.nextUpdateId++,
       callback_query: {
         id, chat_instance: '-123456789', data: p.data,
         from: { id: p.fromId, is_bot: false, first_name: p.username ?? 'User', ...(p.username ? { username: p.username } : {}) },
-        message: {
-          message_id: p.messageId ?? 1, date: 1_700_000_000,
-          chat: { id: Number(msg?.chat_id ?? p.fromId), type: 'private' }, text: msg?.text ?? 'request',
-          ...(msg?.reply_markup ? { reply_markup: msg.reply_markup } : {}),
-        },
+        ...(message ? { message } : {}),
+        ...(p.inlineMessageId ? { inline_message_id: p.inlineMessageId } : {}),
       },
     });
     return id;
   }
 
+  /** The chat of a message this server sent (its id is all the fake keeps). */
+  private chatOf(chatId: string): FakeChat {
+    const n = Number(chatId);
+    return n === this.opsChat.id ? this.opsChat : { id: n, type: n < 0 ? 'supergroup' : 'private' };
+  }
+
   /** The update JSON for a press, for webhook tests (not queued). */
-  callbackUpdate(p: { fromId: number; data: string; messageId?: number }): Record<string, unknown> {
+  callbackUpdate(p: Parameters<FakeTelegramServer['injectCallback']>[0]): Record<string, unknown> {
     this.injectCallback(p);
     return this.updates.pop()!;
   }
 
-  /** Queues a text message (e.g. a command such as /pending) from a user. */
-  injectCommand(p: { fromId: number; text: string }): void {
+  /**
+   * Queues a text message (e.g. a command such as /pending) from a user, in the ops chat unless
+   * `chat` says otherwise; `channelPost` sends it as a channel post (no user, as Telegram does).
+   */
+  injectCommand(p: { fromId: number; text: string; chat?: FakeChat; channelPost?: boolean }): void {
     const command = p.text.split(' ')[0] ?? p.text;
-    this.updates.push({
-      update_id: this.nextUpdateId++,
-      message: {
-        message_id: this.nextMessageId++, date: 1_700_000_000, text: p.text,
-        from: { id: p.fromId, is_bot: false, first_name: 'User' }, chat: { id: p.fromId, type: 'private' },
-        entities: [{ type: 'bot_command', offset: 0, length: command.length }],
-      },
-    });
+    const chat = p.chat ?? this.opsChat;
+    const message = {
+      message_id: this.nextMessageId++, date: 1_700_000_000, text: p.text, chat,
+      ...(p.channelPost ? { sender_chat: chat } : { from: { id: p.fromId, is_bot: false, first_name: 'User' } }),
+      entities: [{ type: 'bot_command', offset: 0, length: command.length }],
+    };
+    this.updates.push({ update_id: this.nextUpdateId++, ...(p.channelPost ? { channel_post: message } : { message }) });
   }
 
   callsOf(method: string): RecordedCall[] {

@@ -47,7 +47,12 @@ export interface Harness {
 }
 
 export async function startHarness(
-  o: { webhook?: { url: string; secret: string }; apiToken?: string; beforeStart?: (tg: FakeTelegramServer) => void; approvals?: (h: Pick<Harness, 'db' | 'ledger' | 'events'>) => ApprovalPort & { calls: unknown[] } } = {},
+  o: {
+    webhook?: { url: string; secret: string }; apiToken?: string; beforeStart?: (tg: FakeTelegramServer) => void;
+    approvals?: (h: Pick<Harness, 'db' | 'ledger' | 'events'>) => ApprovalPort & { calls: unknown[] };
+    /** TELEGRAM_ALLOWED_CHAT_IDS. */
+    allowedChatIds?: string[];
+  } = {},
 ): Promise<Harness> {
   const ws = tempWorkspace('infraai-approvals-');
   const db = openDatabase(path.join(ws.root, 'db.sqlite'));
@@ -60,7 +65,8 @@ export async function startHarness(
   const logger = recordingLogger();
   const sleeps: number[] = [];
   const channel = new TelegramApprovalChannel({
-    token: tg.token, chatId: '-1001', allowedUserIds: [String(ALICE)], apiRoot,
+    token: tg.token, chatId: String(tg.opsChat.id), allowedUserIds: [String(ALICE)], apiRoot,
+    ...(o.allowedChatIds ? { allowedChatIds: o.allowedChatIds } : {}),
     ...(o.webhook ? { webhook: o.webhook } : {}),
     approvals, view, messages: new SqliteTelegramMessageStore(db), audit: new SqliteApprovalAudit(db, ledger, systemClock),
     events, clock: systemClock, logger,

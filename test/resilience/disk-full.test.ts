@@ -83,6 +83,8 @@ describe('resilience: the database runs out of space', () => {
     service = await startTestService(testConfig({ WEBHOOK_TOKEN: TOKEN }));
     const db = service.db;
     expect((await post(1)).statusCode).toBe(202);
+    // Its 20 incidents are decided in the background (one per turn of the event loop): let them finish.
+    await service.decisions.idle();
 
     const pages = db.pragma('page_count', { simple: true }) as number;
     db.pragma(`max_page_count = ${pages}`);
