@@ -1,5 +1,5 @@
 -- InfraAI schema: the source of truth. Applied idempotently at every start (CREATE ... IF NOT EXISTS);
--- changes to existing tables go through numbered migrations in src/db/migrations.ts, and
+-- changes to existing tables go through numbered migrations in src/db/connection/migrations.ts, and
 -- PRAGMA user_version records the schema version reached.
 -- Timestamps are ISO-8601 UTC strings. *_json columns hold JSON text, already redacted.
 
@@ -226,7 +226,7 @@ CREATE INDEX IF NOT EXISTS actions_status ON actions (status);
 CREATE INDEX IF NOT EXISTS actions_run ON actions (run_id, status);
 -- GET /ops/actions lists newest first: walk this index instead of sorting every action.
 CREATE INDEX IF NOT EXISTS actions_created ON actions (created_at, id);
--- The per-deployment queue: next in line, positions, the last one (src/db/sqlite-action-queue.ts).
+-- The per-deployment queue: next in line, positions, the last one (src/db/actions/sqlite-action-queue.ts).
 CREATE INDEX IF NOT EXISTS actions_queue ON actions (run_id, status, queue_seq);
 -- An incident's pending actions (made obsolete when it resolves).
 CREATE INDEX IF NOT EXISTS actions_incident ON actions (incident_id, status);

@@ -10,8 +10,8 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, write
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openDatabase } from '../src/db/database.js';
-import { SqliteRegistryStore } from '../src/db/sqlite-registry-store.js';
+import { openDatabase } from '../src/db/connection/database.js';
+import { SqliteRegistryStore } from '../src/db/registry/sqlite-registry-store.js';
 import { parseShowJson } from '../src/registry/state-parser.js';
 import { systemClock } from '../src/shared/clock.js';
 

@@ -1,6 +1,6 @@
 import { isLoopbackHost, type Config } from './config/config.js';
 import { hostRules } from './http/host-rules.js';
-import { SCHEMA_VERSION } from './db/migrations.js';
+import { SCHEMA_VERSION } from './db/connection/migrations.js';
 import { checkRunsDir, checkTerraform, type Service } from './main.js';
 import { withService } from './cli-registry.js';
 import { discoverDeployments, isInitialised, wantsBootstrap } from './registry/deployment-discovery.js';

@@ -24,7 +24,7 @@ export class IntakeBatcher {
   /**
    * @param schedule runs the flush later in this turn (setImmediate in production).
    * @param maxBatch notifications per transaction; the rest go to the next flush.
-   * Write outcomes reach /health through the database's own write observer (db/write-outcomes.ts).
+   * Write outcomes reach /health through the database's own write observer (db/connection/write-outcomes.ts).
    */
   constructor(
     private readonly intake: BatchIntake,

@@ -1,8 +1,8 @@
 import type { Config } from '../config/config.js';
-import { openDatabase, type Db } from '../db/database.js';
-import { SqliteLedger, type Ledger } from '../db/ledger-store.js';
-import { SqliteOpsQueries } from '../db/sqlite-ops-queries.js';
-import { walCheckpointer, type WalCheckpointer } from '../db/wal-checkpointer.js';
+import { openDatabase, type Db } from '../db/connection/database.js';
+import { SqliteLedger, type Ledger } from '../db/ledger/sqlite-ledger.js';
+import { SqliteOpsQueries } from '../db/ops/sqlite-ops-queries.js';
+import { walCheckpointer, type WalCheckpointer } from '../db/connection/wal-checkpointer.js';
 import { ServiceMetrics } from '../metrics/service-metrics.js';
 import { packageVersion } from '../metrics/version.js';
 import { systemClock, type Clock } from '../shared/clock.js';

@@ -1,6 +1,6 @@
 import type { HttpSecurity, RouteModule } from '../http/app.js';
 import { hostRules } from '../http/host-rules.js';
-import { SqliteDecisionView } from '../db/sqlite-decision-view.js';
+import { SqliteDecisionView } from '../db/decisions/sqlite-decision-view.js';
 import { actionRoutes } from '../http/routes/actions.js';
 import { alertRoutes } from '../http/routes/alerts.js';
 import { approvalRoutes } from '../http/routes/approvals.js';

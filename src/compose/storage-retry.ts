@@ -1,4 +1,4 @@
-import type { WriteHealth } from '../db/write-health.js';
+import type { WriteHealth } from '../db/connection/write-health.js';
 import type { Scheduler } from '../executor/ports.js';
 import type { Logger } from '../shared/logger.js';
 

@@ -5,7 +5,7 @@
  */
 import type { EventBus } from '../shared/events.js';
 import { errorMessage } from '../shared/errors.js';
-import type { ActionRecord, DecideInput, DecideResult } from './action-store.js';
+import type { ActionRecord, DecideInput, DecideResult } from '../actions/action-store.js';
 import { Applier } from './apply.js';
 import { InterruptedRecovery } from './interrupted-recovery.js';
 import type { ExecutorDeps } from './executor-deps.js';
@@ -14,7 +14,7 @@ import type { Scheduler } from './ports.js';
 import { removeDir } from './workspace-fs.js';
 import { staleLockNote } from './stale-lock.js';
 import { resolveRunDir } from '../registry/run-id.js';
-import { isActionStatus, releasesDeployment } from './action-states.js';
+import { isActionStatus, releasesDeployment } from '../actions/status.js';
 
 /** The port the decision service calls for each accepted decision. */
 export interface ActionPreparer {

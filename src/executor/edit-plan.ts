@@ -5,8 +5,8 @@
  */
 import { attributeCandidates } from '../agent/attribute-paths.js';
 import { joinAttributePath, splitAttributePath } from '../agent/decision-schema.js';
-import type { PlanExpectation } from './plan-gate.js';
-import type { HclValue } from './hcl-literal.js';
+import type { PlanExpectation } from '../plan/gate.js';
+import type { HclValue } from '../hcl/literal.js';
 import type { ExecutorPolicy } from './ports.js';
 import type { FileSet } from './workspace-fs.js';
 

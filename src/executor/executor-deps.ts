@@ -2,12 +2,12 @@ import path from 'node:path';
 import type { RegistryLookup } from '../registry/registry-port.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import type { ActionStore } from './action-store.js';
+import type { ActionStore } from '../actions/action-store.js';
 import type { DeploymentLocks } from './deployment-locks.js';
 import type { InterruptedStatePort } from './interrupted-recovery.js';
 import type { DecisionReader, ExecutorPolicy, ExecutorSettings, FixClient, HclEditor, RegistrySync } from './ports.js';
 import type { Revisions } from './revisions.js';
-import type { TerraformSteps } from './terraform-steps.js';
+import type { TerraformSteps } from '../terraform/steps.js';
 
 /** Everything the executor's steps share; built once in the composition root. */
 export interface ExecutorDeps {

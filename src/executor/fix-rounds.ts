@@ -10,11 +10,11 @@ import path from 'node:path';
 import type { AttributeEdit } from './edit-plan.js';
 import { describeEdit } from './edit-plan.js';
 import type { FixClient, HclEditor } from './ports.js';
-import { fileNamedIn } from './terraform-steps.js';
-import { unifiedDiff } from './unified-diff.js';
+import { fileNamedIn } from '../terraform/steps.js';
+import { unifiedDiff } from '../plan/unified-diff.js';
 import { listConfigFiles, readConfigFiles, writeFilesAtomic } from './workspace-fs.js';
 import { scrubText } from '../shared/redact.js';
-import { maskSecrets } from './config-secrets.js';
+import { maskSecrets } from '../hcl/config-secrets.js';
 import { ConfigGuard } from '../infra/config-guard.js';
 import type { Finding } from '../infra/expression-check.js';
 

@@ -14,17 +14,17 @@ import { isoAt } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import { resolveRunDir } from '../registry/run-id.js';
 import { describeFailure } from '../terraform/terraform-runner.js';
-import { PENDING_STATUSES } from './action-states.js';
-import type { ActionRecord } from './action-store.js';
-import { configSecrets, scrubStored } from './config-secrets.js';
+import { PENDING_STATUSES } from '../actions/status.js';
+import type { ActionRecord } from '../actions/action-store.js';
+import { configSecrets, scrubStored } from '../hcl/config-secrets.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import { differencesOf, interruptedStateOf, summaryOf, type InterruptedState } from './interrupted-state.js';
-import { planSecrets } from './plan-redact.js';
+import { planSecrets } from '../plan/redact.js';
 import { createStaging, differingFiles, readConfigFiles, removeDir } from './workspace-fs.js';
 
 export type { InterruptedState } from './interrupted-state.js';
 
-/** Where the inspection's result goes (adapter: db/sqlite-interrupted-state.ts). */
+/** Where the inspection's result goes (adapter: db/actions/sqlite-interrupted-state.ts). */
 export interface InterruptedStatePort {
   /**
    * In one transaction: stores `state` as the action's `result.interrupted_state`, appends

@@ -5,9 +5,9 @@
  * have and the state lost, attributes that differ. Pure; the shape is stored on the action and
  * shown as `interrupted_state` on GET /ops/actions/:id (snake_case, no attribute values).
  */
-import type { PlanJson, ResourceChange } from '../terraform/plan-json.js';
-import { changedLeaves, formatPath } from './plan-diff.js';
-import { actionOf } from './plan-summary.js';
+import type { PlanJson, ResourceChange } from '../plan/plan-json.js';
+import { changedLeaves, formatPath } from '../plan/diff.js';
+import { actionOf } from '../plan/summary.js';
 
 export interface InterruptedDifference {
   address: string;

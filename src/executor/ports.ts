@@ -78,7 +78,7 @@ export interface ExecutorSettings {
 
 export type OptionalFixClient = FixClient | undefined;
 
-/** The HCL editor (src/executor/hcl-edit.ts) as the executor uses it. */
+/** The HCL editor (src/hcl/edit.ts) as the executor uses it. */
 export interface HclEditor {
   /**
    * Sets one attribute (literal, nested, or through the variable that feeds it) keeping every

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ActionRecord } from './action-store.js';
+import type { ActionRecord } from '../actions/action-store.js';
 import type { HclEditor } from './ports.js';
 import { fingerprint } from './source-files.js';
 import { readConfigFiles, writeFilesAtomic } from './workspace-fs.js';

@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import hcl2 from 'hcl2-parser';
-import { HclParser } from '../executor/hcl-parser.js';
+import { HclParser } from '../hcl/parser.js';
 import { INFRA_ALLOW_LIST, providerOfType, type InfraAllowList } from './allow-list.js';
 import type { Finding } from './expression-check.js';
 import { emptyView, plainFinding, viewSignature, type FileView } from './file-view.js';

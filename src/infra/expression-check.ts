@@ -10,7 +10,7 @@
  *
  * Pure apart from the parser, which the caller owns.
  */
-import { kids, type HclNode, type HclParser } from '../executor/hcl-parser.js';
+import { kids, type HclNode, type HclParser } from '../hcl/parser.js';
 import { TYPE_CONSTRUCTORS, type InfraAllowList } from './allow-list.js';
 
 /** One refused construct. `key` identifies it without its position (to compare before/after a fix). */

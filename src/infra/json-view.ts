@@ -8,7 +8,7 @@
  * HCL's JSON form allows an array wherever an object of labels or a body is expected; both are
  * followed here, so nothing Terraform reads is skipped.
  */
-import type { HclParser } from '../executor/hcl-parser.js';
+import type { HclParser } from '../hcl/parser.js';
 import { refuseType, TOP_LEVEL_BLOCKS, type InfraAllowList } from './allow-list.js';
 import { checkTemplateString, type ExprContext } from './expression-check.js';
 import {

@@ -4,7 +4,7 @@
  * expression-check.ts on every attribute. Any ERROR or MISSING node refuses the whole file: a
  * file tree-sitter cannot read completely could hide what Terraform reads.
  */
-import { kids, type HclNode, type HclParser } from '../executor/hcl-parser.js';
+import { kids, type HclNode, type HclParser } from '../hcl/parser.js';
 import { refuseType, TOP_LEVEL_BLOCKS, type InfraAllowList } from './allow-list.js';
 import { checkExpression, firstSyntaxError, type ExprContext } from './expression-check.js';
 import {

@@ -8,8 +8,8 @@
  *
  * Pure: returns copies.
  */
-import type { PlanJson, PlanMask } from '../terraform/plan-json.js';
-import type { PlanSummaryItem } from '../executor/plan-summary.js';
+import type { PlanJson, PlanMask } from '../plan/plan-json.js';
+import type { PlanSummaryItem } from '../plan/summary.js';
 
 export const HIDDEN = '(hidden until approved)';
 

@@ -1,10 +1,10 @@
 /** Collaborators of POST /infra's deployment creation; main.ts adapts the real ones. */
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import type { ActionStore } from '../executor/action-store.js';
+import type { ActionStore } from '../actions/action-store.js';
 import type { RegistrySync } from '../executor/ports.js';
 import type { Revisions } from '../executor/revisions.js';
-import type { TerraformSteps } from '../executor/terraform-steps.js';
+import type { TerraformSteps } from '../terraform/steps.js';
 import type { TerraformRunner } from '../terraform/terraform-runner.js';
 import type { ConfigGuard } from './config-guard.js';
 

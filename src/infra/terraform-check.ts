@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../shared/errors.js';
 import type { TerraformResult } from '../terraform/terraform-runner.js';
-import type { TerraformSteps } from '../executor/terraform-steps.js';
+import type { TerraformSteps } from '../terraform/steps.js';
 import { removeDir, writeFilesAtomic } from '../executor/workspace-fs.js';
 import type { ConfigView } from './config-guard.js';
 import { compareReadings, parseGraph } from './terraform-reading.js';

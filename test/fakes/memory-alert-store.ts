@@ -1,5 +1,5 @@
 import type { AlertRow, AlertWriteStore, IncidentRow, NotificationRow, StoredAlertState } from '../../src/alerts/ports.js';
-import type { Ledger, LedgerEntry, LedgerRow } from '../../src/db/ledger-store.js';
+import type { Ledger, LedgerEntry, LedgerRow } from '../../src/db/ledger/sqlite-ledger.js';
 import type { LookupResult, RegistryLookup, RegistryResource } from '../../src/registry/registry-port.js';
 
 /** In-memory AlertWriteStore with real rollback (snapshot/restore), for unit tests of intake. */

@@ -1,11 +1,11 @@
 /**
  * Seeds the rows an approval request reads (alert → incident → decision → action) straight into a
  * real SQLite database, and offers an ApprovalPort built on the executor's own atomic decide
- * transaction (src/db/sqlite-action-decide.ts) for tests that do not run Terraform.
+ * transaction (src/db/actions/sqlite-action-decide.ts) for tests that do not run Terraform.
  */
-import type { Db } from '../../src/db/database.js';
-import { decideAtomically } from '../../src/db/sqlite-action-decide.js';
-import type { Ledger } from '../../src/db/ledger-store.js';
+import type { Db } from '../../src/db/connection/database.js';
+import { decideAtomically } from '../../src/db/actions/sqlite-action-decide.js';
+import type { Ledger } from '../../src/db/ledger/sqlite-ledger.js';
 import type { ApprovalPort, DecideRequest, DecideResult } from '../../src/approvals/ports.js';
 import type { Clock } from '../../src/shared/clock.js';
 import type { EventBus } from '../../src/shared/events.js';

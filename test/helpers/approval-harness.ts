@@ -3,11 +3,11 @@
  * API server, plus the REST routes on a real Fastify app.
  */
 import path from 'node:path';
-import { openDatabase, type Db } from '../../src/db/database.js';
-import { SqliteLedger } from '../../src/db/ledger-store.js';
-import { SqliteApprovalAudit } from '../../src/db/sqlite-approval-audit.js';
-import { SqliteApprovalView } from '../../src/db/sqlite-approval-view.js';
-import { SqliteTelegramMessageStore } from '../../src/db/sqlite-telegram-message-store.js';
+import { openDatabase, type Db } from '../../src/db/connection/database.js';
+import { SqliteLedger } from '../../src/db/ledger/sqlite-ledger.js';
+import { SqliteApprovalAudit } from '../../src/db/actions/sqlite-approval-audit.js';
+import { SqliteApprovalView } from '../../src/db/actions/sqlite-approval-view.js';
+import { SqliteTelegramMessageStore } from '../../src/db/telegram/sqlite-telegram-message-store.js';
 import { TelegramApprovalChannel } from '../../src/approvals/telegram-approval-channel.js';
 import type { ApprovalPort } from '../../src/approvals/ports.js';
 import { buildApp, LOOPBACK_ONLY, type ZodApp } from '../../src/http/app.js';

@@ -1,4 +1,4 @@
-import type { ActionPreparer } from '../../src/agent/decision-service.js';
+import type { ActionPreparer } from '../../src/decisions/decision-service.js';
 import type { Service } from '../../src/main.js';
 import { parseShowJson } from '../../src/registry/state-parser.js';
 

@@ -5,7 +5,7 @@
 import { execa } from 'execa';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Db } from '../../src/db/database.js';
+import type { Db } from '../../src/db/connection/database.js';
 import type { Overrides, Service } from '../../src/main.js';
 import { listConfigFiles } from '../../src/executor/workspace-fs.js';
 import { startTestService, tempWorkspace, testConfig } from './service.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { DecisionTrigger } from '../../src/alerts/ports.js';
-import type { Db } from '../../src/db/database.js';
+import type { Db } from '../../src/db/connection/database.js';
 import type { Service } from '../../src/main.js';
 import { parseShowJson } from '../../src/registry/state-parser.js';
 

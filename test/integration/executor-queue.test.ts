@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ActionRecord } from '../../src/executor/action-store.js';
+import type { ActionRecord } from '../../src/actions/action-store.js';
 import type { Service } from '../../src/main.js';
 import { fingerprint } from '../../src/executor/source-files.js';
 import { approve, prepareDecision, seedDecision, startWithDeployments, stateList, type Harness } from '../helpers/executor-harness.js';

@@ -7,7 +7,7 @@
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ActionRecord } from '../../src/executor/action-store.js';
+import type { ActionRecord } from '../../src/actions/action-store.js';
 import { applyOfSavedPlan, HookedTerraform, planInStaging } from '../helpers/hooked-terraform.js';
 import { approve, poolDeployment, prepareDecision, snapshot, startWithDeployments, stateBytes, stateList, type Harness } from '../helpers/executor-harness.js';
 

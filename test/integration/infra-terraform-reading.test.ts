@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigGuard, type ConfigView } from '../../src/infra/config-guard.js';
 import { compareReadings, parseGraph } from '../../src/infra/terraform-reading.js';
-import { TerraformSteps } from '../../src/executor/terraform-steps.js';
+import { TerraformSteps } from '../../src/terraform/steps.js';
 import { CliTerraformRunner } from '../../src/terraform/cli-terraform-runner.js';
 import { silentLogger } from '../../src/shared/logger.js';
 

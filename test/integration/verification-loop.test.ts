@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteDecisionStore } from '../../src/db/sqlite-decision-store.js';
+import { SqliteDecisionStore } from '../../src/db/decisions/sqlite-decision-store.js';
 import type { Service } from '../../src/main.js';
 import type { DomainEvent } from '../../src/shared/events.js';
 import { approve, poolDeployment, startWithDeployments, type Harness } from '../helpers/executor-harness.js';
@@ -111,7 +111,7 @@ describe('verification on the real service (real SQLite, real terraform)', () =>
     const config = service.config;
     await service.stop();
     // Pretend the window ended while the service was down.
-    const { openDatabase } = await import('../../src/db/database.js');
+    const { openDatabase } = await import('../../src/db/connection/database.js');
     const db = openDatabase(config.databasePath);
     db.prepare('UPDATE actions SET verify_until = ? WHERE id = ?').run('2000-01-01T00:00:00.000Z', action.id);
     db.close();

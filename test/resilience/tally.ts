@@ -1,4 +1,4 @@
-import type { Db } from '../../src/db/database.js';
+import type { Db } from '../../src/db/connection/database.js';
 
 /** Counts cases per class and prints the summary table the issue asks for. */
 export class Tally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configSecrets, maskSecrets } from '../../src/executor/config-secrets.js';
+import { configSecrets, maskSecrets } from '../../src/hcl/config-secrets.js';
 
 describe('configSecrets: secrets visible in configuration text', () => {
   it('finds sensitive defaults, tfvars values of sensitive variables and secret-named literals', () => {

@@ -4,9 +4,9 @@ import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/database.js';
-import { SCHEMA_VERSION } from '../../src/db/migrations.js';
-import { walCheckpointer } from '../../src/db/wal-checkpointer.js';
+import { openDatabase } from '../../src/db/connection/database.js';
+import { SCHEMA_VERSION } from '../../src/db/connection/migrations.js';
+import { walCheckpointer } from '../../src/db/connection/wal-checkpointer.js';
 import { silentLogger } from '../../src/shared/logger.js';
 
 const tempDb = () => path.join(mkdtempSync(path.join(tmpdir(), 'infraai-db-')), 'db.sqlite');

@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/db/database.js';
-import { SCHEMA_VERSION } from '../../src/db/migrations.js';
-import { SqliteOpsQueries } from '../../src/db/sqlite-ops-queries.js';
+import { openDatabase, type Db } from '../../src/db/connection/database.js';
+import { SCHEMA_VERSION } from '../../src/db/connection/migrations.js';
+import { SqliteOpsQueries } from '../../src/db/ops/sqlite-ops-queries.js';
 
 const tempDb = () => path.join(mkdtempSync(path.join(tmpdir(), 'infraai-mig4-')), 'db.sqlite');
 

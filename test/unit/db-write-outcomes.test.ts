@@ -6,9 +6,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/db/database.js';
-import { WriteHealth } from '../../src/db/write-health.js';
-import { observeWrites } from '../../src/db/write-outcomes.js';
+import { openDatabase, type Db } from '../../src/db/connection/database.js';
+import { WriteHealth } from '../../src/db/connection/write-health.js';
+import { observeWrites } from '../../src/db/connection/write-outcomes.js';
 import { FakeClock } from '../../src/shared/clock.js';
 
 const codeOf = (e: unknown) => (e === undefined ? 'ok' : ((e as { code?: string }).code ?? 'other'));

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { editHcl, HclParser, readHclValue, type EditResult, type FileSet } from '../../src/executor/hcl-edit.js';
+import { editHcl, HclParser, readHclValue, type EditResult, type FileSet } from '../../src/hcl/edit.js';
 import { planEdit, type HclReader } from '../../src/executor/edit-plan.js';
-import { treeSitterHclEditor } from '../../src/executor/hcl-editor-adapter.js';
-import { verifyEdit } from '../../src/executor/hcl-verify.js';
+import { treeSitterHclEditor } from '../../src/hcl/editor-adapter.js';
+import { verifyEdit } from '../../src/hcl/verify.js';
 
 let parser: HclParser;
 beforeAll(async () => {

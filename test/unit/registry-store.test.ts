@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/db/database.js';
-import { SqliteRegistryStore } from '../../src/db/sqlite-registry-store.js';
+import { openDatabase, type Db } from '../../src/db/connection/database.js';
+import { SqliteRegistryStore } from '../../src/db/registry/sqlite-registry-store.js';
 import { resolveRunDir } from '../../src/registry/run-id.js';
 import { parseShowJson } from '../../src/registry/state-parser.js';
 import { FakeClock } from '../../src/shared/clock.js';

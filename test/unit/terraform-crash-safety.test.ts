@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { staleLockNote } from '../../src/executor/stale-lock.js';
 import { differencesOf, interruptedStateOf, summaryOf } from '../../src/executor/interrupted-state.js';
-import type { PlanJson } from '../../src/terraform/plan-json.js';
+import type { PlanJson } from '../../src/plan/plan-json.js';
 
 function plan(changes: Array<{ address: string; actions: string[]; reason?: string; before?: unknown; after?: unknown }>, tainted: string[] = []): PlanJson {
   return {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { unifiedDiff } from '../../src/executor/unified-diff.js';
+import { unifiedDiff } from '../../src/plan/unified-diff.js';
 
 /** Applies a unified diff produced by unifiedDiff (test-only, strict about context lines). */
 function applyPatch(before: string, patch: string): string {

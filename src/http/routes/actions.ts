@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { TimeWindowQuery, timeWindow } from '../../shared/time-window.js';
-import { ACTION_STATUSES } from '../../executor/action-states.js';
-import type { ActionRecord, ActionStore } from '../../executor/action-store.js';
+import { ACTION_STATUSES } from '../../actions/status.js';
+import type { ActionRecord, ActionStore } from '../../actions/action-store.js';
 import { interruptedStateOf } from '../../executor/interrupted-state.js';
-import type { Ledger } from '../../db/ledger-store.js';
+import type { Ledger } from '../../db/ledger/sqlite-ledger.js';
 import { AppError } from '../../shared/errors.js';
 import { RUN_ID_PATTERN } from '../../registry/run-id.js';
 import type { RouteModule } from '../app.js';

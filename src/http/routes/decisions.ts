@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TimeWindowQuery, timeWindow } from '../../shared/time-window.js';
-import { DECISION_STATUSES } from '../../agent/decision-store.js';
-import type { SqliteDecisionView } from '../../db/sqlite-decision-view.js';
+import { DECISION_STATUSES } from '../../decisions/decision-store.js';
+import type { SqliteDecisionView } from '../../db/decisions/sqlite-decision-view.js';
 import { AppError } from '../../shared/errors.js';
 import type { RouteModule } from '../app.js';
 

@@ -1,0 +1,147 @@
+import type { Db } from '../connection/database.js';
+import type { Ledger } from '../ledger/sqlite-ledger.js';
+import type { ActionStore } from '../../actions/action-store.js';
+import type {
+  DecisionSink, ProposedDecision, VerificationResult, VerificationStore, WatchedAction, WatchedAlert,
+} from '../../verification/ports.js';
+
+interface WatchRow {
+  id: string; decision_id: string; incident_id: string; run_id: string; action_type: string; target_address: string;
+  verify_until: string | null; applied_at: string | null; updated_at: string; base_revision_id: string | null;
+}
+
+const WATCH_SELECT = `
+  SELECT a.id, a.decision_id, a.incident_id, a.run_id, a.action_type, a.target_address, a.verify_until, a.updated_at, a.base_revision_id,
+    (SELECT MAX(h.at) FROM action_status_history h WHERE h.action_id = a.id AND h.status = 'applied') AS applied_at
+  FROM actions a
+  WHERE a.status = 'applied' AND a.verified_at IS NULL AND a.incident_id IS NOT NULL`;
+
+function toWatched(r: WatchRow): WatchedAction {
+  return {
+    id: r.id, decisionId: r.decision_id, incidentId: r.incident_id, runId: r.run_id, actionType: r.action_type,
+    targetAddress: r.target_address, appliedAt: r.applied_at ?? r.updated_at, verifyUntil: r.verify_until,
+    baseRevisionId: r.base_revision_id,
+  };
+}
+
+/**
+ * Verification over the actions table: it owns `verify_until`, `verified_at` and the
+ * `verification` key of `result_json`; status changes go through the executor's ActionStore so
+ * history, ledger and events stay the executor's.
+ */
+export class SqliteVerificationStore implements VerificationStore, DecisionSink {
+  // Prepared once: alertDeployment runs on every `alert.received` event and watched() once per
+  // watched action per event, so re-preparing them was a measurable share of intake CPU.
+  private readonly alertDeploymentStmt;
+  private readonly watchedStmt;
+
+  constructor(
+    private readonly db: Db,
+    private readonly actions: ActionStore,
+    private readonly ledger: Ledger,
+  ) {
+    this.alertDeploymentStmt = db.prepare<[string], { runId: string | null; incidentId: string | null }>(
+      'SELECT run_id AS runId, incident_id AS incidentId FROM alerts WHERE fingerprint = ?',
+    );
+    this.watchedStmt = db.prepare<[string], WatchRow>(`${WATCH_SELECT} AND a.id = ?`);
+  }
+
+  watchable(): WatchedAction[] {
+    return (this.db.prepare(`${WATCH_SELECT} ORDER BY a.updated_at, a.id`).all() as WatchRow[]).map(toWatched);
+  }
+
+  watched(actionId: string): WatchedAction | undefined {
+    const r = this.watchedStmt.get(actionId);
+    return r ? toWatched(r) : undefined;
+  }
+
+  setDeadline(actionId: string, verifyUntil: string): string | null {
+    this.db.prepare("UPDATE actions SET verify_until = ? WHERE id = ? AND verify_until IS NULL AND status = 'applied'").run(verifyUntil, actionId);
+    const r = this.db.prepare('SELECT verify_until FROM actions WHERE id = ?').get(actionId) as { verify_until: string | null } | undefined;
+    return r?.verify_until ?? null;
+  }
+
+  incidentAlerts(incidentId: string): WatchedAlert[] {
+    return this.db
+      .prepare(
+        `SELECT a.fingerprint, a.status, a.resolved_at AS resolvedAt FROM incident_alerts ia
+         JOIN alerts a ON a.fingerprint = ia.fingerprint WHERE ia.incident_id = ? ORDER BY ia.joined_at`,
+      )
+      .all(incidentId) as WatchedAlert[];
+  }
+
+  alertDeployment(fingerprint: string): { runId: string | null; incidentId: string | null } | undefined {
+    return this.alertDeploymentStmt.get(fingerprint);
+  }
+
+  linkAlert(a: WatchedAction, fingerprint: string, at: string): boolean {
+    return this.db.transaction(() => {
+      if (this.linkedAlerts(a.id).includes(fingerprint)) return false;
+      this.ledger.append({
+        kind: 'verification.alert_linked', at, actionId: a.id, runId: a.runId, incidentId: a.incidentId, fingerprint,
+        actor: 'verification', data: { reason: `new alert on deployment "${a.runId}" while action ${a.id} is being verified` },
+      });
+      return true;
+    })();
+  }
+
+  linkedAlerts(actionId: string): string[] {
+    const rows = this.db
+      .prepare("SELECT DISTINCT fingerprint FROM ledger WHERE action_id = ? AND kind = 'verification.alert_linked' ORDER BY id")
+      .all(actionId) as Array<{ fingerprint: string }>;
+    return rows.map((r) => r.fingerprint);
+  }
+
+  complete(a: WatchedAction, result: VerificationResult, reason: string): boolean {
+    try {
+      this.db.transaction(() => {
+        const row = this.db.prepare("SELECT result_json FROM actions WHERE id = ? AND status = 'applied' AND verified_at IS NULL").get(a.id) as
+          | { result_json: string | null } | undefined;
+        if (!row) throw NOT_APPLIED;
+        const previous = row.result_json ? (JSON.parse(row.result_json) as Record<string, unknown>) : {};
+        this.db.prepare('UPDATE actions SET verified_at = ? WHERE id = ?').run(result.verifiedAt, a.id);
+        this.ledger.append({
+          kind: `verification.${result.outcome}`, at: result.verifiedAt, actionId: a.id, runId: a.runId, incidentId: a.incidentId,
+          decisionId: a.decisionId, actor: 'verification', data: snake(result),
+        });
+        // Last, so listeners of the action.status event it publishes see everything above: the
+        // executor's transition writes status, history row and `action.<outcome>` ledger event.
+        const merged = { ...previous, verification: snake(result) };
+        if (!this.actions.transition(a.id, ['applied'], result.outcome, reason, { result: merged })) throw NOT_APPLIED;
+      })();
+      return true;
+    } catch (err) {
+      if (err === NOT_APPLIED) return false;
+      throw err;
+    }
+  }
+
+  insert(d: ProposedDecision): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO decisions (id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json,
+             confidence, reason, source, status, policy_verdict_json, created_at, updated_at, rollback_revision_id)
+           VALUES (?, ?, ?, ?, ?, ?, '{}', ?, ?, 'verification', ?, ?, ?, ?, ?)`,
+        )
+        .run(d.id, d.incidentId, d.runId, d.resourceAddress, d.actionType, d.resourceId, d.confidence, d.reason, d.status,
+          JSON.stringify(d.policyVerdict), d.createdAt, d.createdAt, d.rollbackRevisionId);
+      this.ledger.append({
+        kind: 'decision.created', at: d.createdAt, incidentId: d.incidentId, decisionId: d.id, runId: d.runId, actionId: d.ofActionId,
+        actor: 'verification',
+        data: { status: d.status, action_type: d.actionType, resource_id: d.resourceId, parameters: {}, confidence: d.confidence,
+          verdict: d.policyVerdict, of_action_id: d.ofActionId, rollback_revision_id: d.rollbackRevisionId, reason: d.reason },
+      });
+    })();
+  }
+}
+
+/** Thrown inside the transaction to roll it back when the action is no longer applied. */
+const NOT_APPLIED = new Error('action is no longer applied');
+
+function snake(r: VerificationResult): Record<string, unknown> {
+  return {
+    outcome: r.outcome, time_to_resolve_seconds: r.timeToResolveSeconds, window_seconds: r.windowSeconds, verified_at: r.verifiedAt,
+    still_firing: r.firing, linked_alerts: r.linkedAlerts, rollback_decision_id: r.rollbackDecisionId,
+  };
+}

@@ -1,0 +1,18 @@
+import { editHcl, HclParser, readHclValue } from './edit.js';
+import type { HclEditor } from '../executor/ports.js';
+
+/** The HclEditor port over hcl-edit.ts, sharing one tree-sitter parser (loaded on first use). */
+export function treeSitterHclEditor(): HclEditor {
+  let parser: Promise<HclParser> | undefined;
+  const get = () => (parser ??= HclParser.create());
+  return {
+    async edit(files, edit) {
+      const r = await editHcl(files, { address: edit.address, attributePath: [...edit.attributePath], value: edit.value }, await get());
+      return r.ok ? { ok: true, files: r.files } : { ok: false, reason: `${r.reason} (${r.code})` };
+    },
+    async read(files, address, attributePath) {
+      const r = await readHclValue(files, address, [...attributePath], await get());
+      return r.ok ? r.value : undefined;
+    },
+  };
+}
