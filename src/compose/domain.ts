@@ -9,6 +9,7 @@ import { SqliteApprovalView } from '../db/actions/sqlite-approval-view.js';
 import { SqliteDecisionReader } from '../db/decisions/sqlite-decision-reader.js';
 import { SqliteDecisionStore } from '../db/decisions/sqlite-decision-store.js';
 import { SqliteInterruptedState } from '../db/actions/sqlite-interrupted-state.js';
+import { SqliteVerificationDecisions } from '../db/decisions/sqlite-verification-decisions.js';
 import { SqliteHumanDecisions } from '../db/decisions/sqlite-human-decisions.js';
 import { SqliteRegistryStore } from '../db/registry/sqlite-registry-store.js';
 import { SqliteVerificationStore } from '../db/actions/sqlite-verification-store.js';
@@ -58,8 +59,9 @@ export function buildDomain(core: Core, overrides: Overrides) {
   const steps = new TerraformSteps(terraform, { planMs: env.TF_PLAN_TIMEOUT * 1000, applyMs: env.TF_APPLY_TIMEOUT * 1000 });
   const revisions = new Revisions(actions, executorDataDir, clock);
   const verificationStore = new SqliteVerificationStore(db, actions, ledger);
+  const verificationDecisions = new SqliteVerificationDecisions(db, ledger);
   // After a restart: what interrupted applies left, and the recovery decision (verification's rollback path).
-  const interrupted = new SqliteInterruptedState(db, actions, ledger, verificationStore,
+  const interrupted = new SqliteInterruptedState(db, actions, ledger, verificationDecisions,
     (subject, revisionId, why) => proposeRecovery({ policy: () => policy, clock, newId: (prefix) => newId(prefix, clock.now()) }, subject, revisionId, why),
     events, clock);
   const executor = new ActionExecutor(
@@ -93,7 +95,7 @@ export function buildDomain(core: Core, overrides: Overrides) {
   const deploymentApplier = new DeploymentApplier(infraDeps);
   executor.registerApplier(CREATE_DEPLOYMENT, (actionId) => deploymentApplier.run(actionId));
   const verifier = new Verifier({
-    store: verificationStore, decisions: verificationStore, preparer: overrides.actionPreparer ?? executor,
+    store: verificationStore, decisions: verificationDecisions, preparer: overrides.actionPreparer ?? executor,
     timers: overrides.timers ?? realTimers, clock, events, policy: () => policy, windowSeconds: env.VERIFY_WINDOW_SECONDS,
     newId: (prefix) => newId(prefix, clock.now()), logger: logger.child({ component: 'verification' }),
   });

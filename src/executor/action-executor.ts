@@ -5,7 +5,8 @@
  */
 import type { EventBus } from '../shared/events.js';
 import { errorMessage } from '../shared/errors.js';
-import type { ActionRecord, DecideInput, DecideResult } from '../actions/action-store.js';
+import type { ActionRecord } from '../actions/action-store.js';
+import type { VerdictRequest, VerdictResult } from '../actions/verdict.js';
 import { Applier } from './apply.js';
 import { InterruptedRecovery } from './interrupted-recovery.js';
 import type { ExecutorDeps } from './executor-deps.js';
@@ -74,9 +75,9 @@ export class ActionExecutor implements ActionPreparer {
     else if (action.status === 'queued') this.d.logger.info({ actionId: action.id, runId: action.runId, behind: action.queuedBehind }, 'action queued behind another on its deployment');
   }
 
-  /** Approve or reject; an approval queues the apply. See ActionStore.decide for the guarantees. */
-  async decide(input: DecideInput): Promise<DecideResult> {
-    const result = this.d.store.decide(input);
+  /** The human's verdict; an approval queues the apply. See ActionStore.submitVerdict for the guarantees. */
+  async submitVerdict(input: VerdictRequest): Promise<VerdictResult> {
+    const result = this.d.store.submitVerdict(input);
     if (!result.ok) return result;
     const custom = this.appliers.get(this.d.store.get(input.actionId)?.actionType ?? '');
     if (result.status === 'approved') this.track(custom ? custom(input.actionId) : this.applyThenMaybeReprepare(input.actionId));

@@ -249,7 +249,7 @@ describe('query plans of every prepared statement', () => {
     expect(all).toContain('FROM decisions WHERE incident_id = ?');
     expect(all).toContain('NOT EXISTS (SELECT 1 FROM decisions d WHERE d.incident_id = i.id)');
     expect(all).toContain('FROM actions WHERE incident_id = ? AND status IN (');
-    expect(all).toContain('INSERT INTO approvals (action_id, verdict, outcome, channel, actor, reason, at)');
+    expect(all).toContain('INSERT INTO approvals (action_id, verdict, outcome, channel, actor, reason, plan_sha256, at)');
     expect(collected.size).toBeGreaterThan(80);
   });
 

@@ -5,18 +5,19 @@
 import type Database from 'better-sqlite3';
 import type { DecisionSource } from '../../agent/decision-schema.js';
 import type {
-  AlertView,
+  ApprovalAlertView,
   ApprovalRequestView,
   ApprovalView,
   BlockedDecisionView,
-  DecisionView,
+  ApprovalDecisionView,
   PlanChangeView,
 } from '../../approvals/ports.js';
+import type { ActionStatus } from '../../actions/status.js';
 import { SqliteActionQueue } from './sqlite-action-queue.js';
 
 interface ActionRow {
   id: string; decision_id: string; run_id: string; action_type: string; target_address: string;
-  parameters_json: string; status: string; status_reason: string | null; plan_sha256: string | null;
+  parameters_json: string; status: ActionStatus; status_reason: string | null; plan_sha256: string | null;
   plan_summary_json: string | null; expires_at: string | null; decided_by: string | null;
   decided_via: string | null; decided_at: string | null; revision_id: string | null;
   queue_seq: number | null; created_at: string; updated_at: string;
@@ -90,14 +91,14 @@ export class SqliteApprovalView implements ApprovalView {
     this.queue = new SqliteActionQueue(db);
   }
 
-  private decisionView(d: DecisionRow): DecisionView {
+  private decisionView(d: DecisionRow): ApprovalDecisionView {
     return {
       id: d.id, actionType: d.action_type, parameters: obj(parseJson(d.parameters_json)),
       confidence: d.confidence, reason: d.reason, source: d.source, status: d.status,
     };
   }
 
-  private alertFor(incidentId: string): AlertView | null {
+  private alertFor(incidentId: string): ApprovalAlertView | null {
     // The firing alert that joined first names the problem; a resolved one is second best.
     const row = this.db
       .prepare(

@@ -1,9 +1,9 @@
 import type { Db } from '../connection/database.js';
 import type { Ledger } from '../ledger/sqlite-ledger.js';
-import type { ActionStore } from '../../actions/action-store.js';
-import type {
-  DecisionSink, ProposedDecision, VerificationResult, VerificationStore, WatchedAction, WatchedAlert,
-} from '../../verification/ports.js';
+import type { Statement } from 'better-sqlite3';
+import type { VerificationResult, VerificationStore, WatchedAction, WatchedAlert } from '../../verification/ports.js';
+import type { SqliteActionStore } from './sqlite-action-store.js';
+import type { SqliteActionWriter } from './sqlite-action-writer.js';
 
 interface WatchRow {
   id: string; decision_id: string; incident_id: string; run_id: string; action_type: string; target_address: string;
@@ -26,20 +26,24 @@ function toWatched(r: WatchRow): WatchedAction {
 
 /**
  * Verification over the actions table: it owns `verify_until`, `verified_at` and the
- * `verification` key of `result_json`; status changes go through the executor's ActionStore so
- * history, ledger and events stay the executor's.
+ * `verification` key of `result_json` (written through the action writer); status changes go
+ * through the ActionLifecycle so history, ledger and events are written in one place.
  */
-export class SqliteVerificationStore implements VerificationStore, DecisionSink {
+export class SqliteVerificationStore implements VerificationStore {
   // Prepared once: alertDeployment runs on every `alert.received` event and watched() once per
   // watched action per event, so re-preparing them was a measurable share of intake CPU.
   private readonly alertDeploymentStmt;
   private readonly watchedStmt;
+  private readonly deadlineStmt: Statement<[string], { verify_until: string | null }>;
+  private readonly writer: SqliteActionWriter;
 
   constructor(
     private readonly db: Db,
-    private readonly actions: ActionStore,
+    private readonly actions: SqliteActionStore,
     private readonly ledger: Ledger,
   ) {
+    this.writer = actions.writer;
+    this.deadlineStmt = db.prepare('SELECT verify_until FROM actions WHERE id = ?');
     this.alertDeploymentStmt = db.prepare<[string], { runId: string | null; incidentId: string | null }>(
       'SELECT run_id AS runId, incident_id AS incidentId FROM alerts WHERE fingerprint = ?',
     );
@@ -56,8 +60,8 @@ export class SqliteVerificationStore implements VerificationStore, DecisionSink 
   }
 
   setDeadline(actionId: string, verifyUntil: string): string | null {
-    this.db.prepare("UPDATE actions SET verify_until = ? WHERE id = ? AND verify_until IS NULL AND status = 'applied'").run(verifyUntil, actionId);
-    const r = this.db.prepare('SELECT verify_until FROM actions WHERE id = ?').get(actionId) as { verify_until: string | null } | undefined;
+    this.writer.setVerifyDeadline(actionId, verifyUntil);
+    const r = this.deadlineStmt.get(actionId);
     return r?.verify_until ?? null;
   }
 
@@ -99,7 +103,7 @@ export class SqliteVerificationStore implements VerificationStore, DecisionSink 
           | { result_json: string | null } | undefined;
         if (!row) throw NOT_APPLIED;
         const previous = row.result_json ? (JSON.parse(row.result_json) as Record<string, unknown>) : {};
-        this.db.prepare('UPDATE actions SET verified_at = ? WHERE id = ?').run(result.verifiedAt, a.id);
+        this.writer.markVerified(a.id, result.verifiedAt);
         this.ledger.append({
           kind: `verification.${result.outcome}`, at: result.verifiedAt, actionId: a.id, runId: a.runId, incidentId: a.incidentId,
           decisionId: a.decisionId, actor: 'verification', data: snake(result),
@@ -114,25 +118,6 @@ export class SqliteVerificationStore implements VerificationStore, DecisionSink 
       if (err === NOT_APPLIED) return false;
       throw err;
     }
-  }
-
-  insert(d: ProposedDecision): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO decisions (id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json,
-             confidence, reason, source, status, policy_verdict_json, created_at, updated_at, rollback_revision_id)
-           VALUES (?, ?, ?, ?, ?, ?, '{}', ?, ?, 'verification', ?, ?, ?, ?, ?)`,
-        )
-        .run(d.id, d.incidentId, d.runId, d.resourceAddress, d.actionType, d.resourceId, d.confidence, d.reason, d.status,
-          JSON.stringify(d.policyVerdict), d.createdAt, d.createdAt, d.rollbackRevisionId);
-      this.ledger.append({
-        kind: 'decision.created', at: d.createdAt, incidentId: d.incidentId, decisionId: d.id, runId: d.runId, actionId: d.ofActionId,
-        actor: 'verification',
-        data: { status: d.status, action_type: d.actionType, resource_id: d.resourceId, parameters: {}, confidence: d.confidence,
-          verdict: d.policyVerdict, of_action_id: d.ofActionId, rollback_revision_id: d.rollbackRevisionId, reason: d.reason },
-      });
-    })();
   }
 }
 

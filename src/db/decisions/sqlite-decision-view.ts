@@ -4,7 +4,7 @@ import type { Db } from '../connection/database.js';
 import type { Ledger, LedgerRow } from '../ledger/sqlite-ledger.js';
 
 /** A decision as the API shows it (prompt and response were redacted before storage). */
-export interface DecisionView {
+export interface DecisionRecordView {
   id: string;
   incident_id: string;
   run_id: string | null;
@@ -22,7 +22,7 @@ export interface DecisionView {
 }
 
 export interface DecisionDetail {
-  decision: DecisionView;
+  decision: DecisionRecordView;
   policy_verdict: unknown;
   llm: {
     model: string | null; prompt: string | null; response: string | null; latency_ms: number | null;
@@ -44,7 +44,7 @@ interface Raw {
 const LIST_COLUMNS = `id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json, confidence,
   reason, source, status, error, created_at, updated_at`;
 
-function view(r: Raw): DecisionView {
+function view(r: Raw): DecisionRecordView {
   return {
     id: r.id, incident_id: r.incident_id, run_id: r.run_id, resource_address: r.resource_address,
     action_type: r.action_type, resource_id: r.resource_id,
@@ -58,7 +58,7 @@ export class SqliteDecisionView {
   constructor(private readonly db: Db, private readonly ledger: Ledger) {}
 
   /** Newest first. Reads only. */
-  list(filter: { status?: string; since?: string; until?: string; limit: number; offset: number }): { items: DecisionView[]; total: number } {
+  list(filter: { status?: string; since?: string; until?: string; limit: number; offset: number }): { items: DecisionRecordView[]; total: number } {
     const conds = [...(filter.status === undefined ? [] : ['status = @status']), ...windowConditions(filter)];
     const where = conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '';
     const params = { status: filter.status, since: filter.since, until: filter.until, limit: filter.limit, offset: filter.offset };
