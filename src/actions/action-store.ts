@@ -145,3 +145,13 @@ export interface ActionStore {
   /** The incident's actions in one of `statuses` (for obsolescence: awaiting_approval, queued). */
   forIncident(incidentId: string, statuses: readonly ActionStatus[]): ActionRecord[];
 }
+
+/**
+ * What the decision service and verification call for each proposed decision (implemented by the
+ * executor): creates the action for `decisionId` (or finds the existing one) and queues its
+ * preparation (staging, edit, plan, approval request). Returns at once; never throws (a missing or
+ * unusable decision is logged). Idempotent per decision.
+ */
+export interface ActionPreparer {
+  prepare(decisionId: string): void;
+}

@@ -5,29 +5,20 @@
  */
 import type { EventBus } from '../shared/events.js';
 import { errorMessage } from '../shared/errors.js';
-import type { ActionRecord } from '../actions/action-store.js';
+import type { ActionPreparer, ActionRecord } from '../actions/action-store.js';
 import type { VerdictRequest, VerdictResult } from '../actions/verdict.js';
 import { Applier } from './apply.js';
 import { InterruptedRecovery } from './interrupted-recovery.js';
 import type { ExecutorDeps } from './executor-deps.js';
-import { Preparer } from './prepare.js';
+import { PlanPreparer } from './prepare.js';
 import type { Scheduler } from './ports.js';
 import { removeDir } from './workspace-fs.js';
 import { staleLockNote } from './stale-lock.js';
 import { resolveRunDir } from '../registry/run-id.js';
 import { isActionStatus, releasesDeployment } from '../actions/status.js';
 
-/** The port the decision service calls for each accepted decision. */
-export interface ActionPreparer {
-  /**
-   * Creates the action for `decisionId` (or the existing one) and queues its preparation. Returns
-   * at once; never throws (a missing or unusable decision is logged). Idempotent per decision.
-   */
-  prepare(decisionId: string): void;
-}
-
 export class ActionExecutor implements ActionPreparer {
-  private readonly preparer: Preparer;
+  private readonly preparer: PlanPreparer;
   private readonly applier: Applier;
   private readonly interrupted: InterruptedRecovery;
   private readonly inflight = new Set<Promise<unknown>>();
@@ -45,7 +36,7 @@ export class ActionExecutor implements ActionPreparer {
     private readonly scheduler: Scheduler,
     private readonly sweepEveryMs = 15_000,
   ) {
-    this.preparer = new Preparer(d);
+    this.preparer = new PlanPreparer(d);
     this.applier = new Applier(d, () => this.stopping);
     this.interrupted = new InterruptedRecovery(d, (id) => this.prepare(id), () => this.stopping);
   }

@@ -5,7 +5,7 @@ import type { Logger } from '../shared/logger.js';
 import type { ActionStore } from '../actions/action-store.js';
 import type { DeploymentLocks } from './deployment-locks.js';
 import type { InterruptedStatePort } from './interrupted-recovery.js';
-import type { DecisionReader, ExecutorPolicy, ExecutorSettings, FixClient, HclEditor, RegistrySync } from './ports.js';
+import type { DecisionReader, ExecutorPolicy, ExecutorSettings, FixClient, HclEditor, RegistryRefresh } from './ports.js';
 import type { Revisions } from './revisions.js';
 import type { TerraformSteps } from '../terraform/steps.js';
 
@@ -18,7 +18,7 @@ export interface ExecutorDeps {
   policy: ExecutorPolicy;
   decisions: DecisionReader;
   registry: RegistryLookup | undefined;
-  registrySync: RegistrySync | undefined;
+  registrySync: RegistryRefresh | undefined;
   fix: FixClient | undefined;
   revisions: Revisions;
   settings: ExecutorSettings;

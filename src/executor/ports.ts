@@ -45,7 +45,7 @@ export interface ExecutorPolicy {
 }
 
 /** Re-reads a deployment's state into the registry after an apply (the registry's sync service). */
-export interface RegistrySync {
+export interface RegistryRefresh {
   /** Resolves when the registry reflects the deployment's current state; may throw (logged, not fatal). */
   syncOne(runId: string): Promise<unknown>;
   /** The state serial the registry last read for the deployment (after syncOne), if known. */

@@ -11,7 +11,7 @@ import type { TerraformResult } from '../terraform/terraform-runner.js';
 import { describeFailure } from '../terraform/terraform-runner.js';
 import type { ActionPatch, ActionRecord } from '../actions/action-store.js';
 import { configSecrets, scrubStored } from '../hcl/config-secrets.js';
-import { blockAddressOf, planEdit, type EditPlan } from './edit-plan.js';
+import { blockOf, planEdit, type EditPlan } from './edit-plan.js';
 import { planFileOf, stagingDirOf, type ExecutorDeps } from './executor-deps.js';
 import { fixRound, type FixAttempt } from './fix-rounds.js';
 import { gatePlan } from '../plan/gate.js';
@@ -43,7 +43,7 @@ const MAX_SOURCE_ROUNDS = 3;
 
 type Outcome = 'done' | 'skipped' | { sourcesMoved: string };
 
-export class Preparer {
+export class PlanPreparer {
   constructor(private readonly d: ExecutorDeps) {}
 
   /**
@@ -166,7 +166,7 @@ export class Preparer {
 
   /** Present instance addresses of the target's block, from the registry. */
   private instances(a: ActionRecord): string[] {
-    const block = blockAddressOf(a.targetAddress);
+    const block = blockOf(a.targetAddress);
     return (this.d.registry?.listByDeployment(a.runId, 100_000) ?? [])
       .filter((r) => r.blockAddress === block && r.status === 'present' && r.mode === 'managed')
       .map((r) => r.address);

@@ -1,3 +1,4 @@
+import type { FileSet } from '../hcl/edit.js';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +10,6 @@ import path from 'node:path';
  */
 const CONFIG_FILE = /(\.tf|\.tf\.json|\.tfvars|\.tfvars\.json)$|^\.terraform\.lock\.hcl$/;
 
-export type FileSet = Record<string, string>;
 
 export function isConfigFile(name: string): boolean {
   return CONFIG_FILE.test(path.basename(name));

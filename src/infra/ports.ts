@@ -2,7 +2,7 @@
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { ActionStore } from '../actions/action-store.js';
-import type { RegistrySync } from '../executor/ports.js';
+import type { RegistryRefresh } from '../executor/ports.js';
 import type { Revisions } from '../executor/revisions.js';
 import type { TerraformSteps } from '../terraform/steps.js';
 import type { TerraformRunner } from '../terraform/terraform-runner.js';
@@ -41,7 +41,7 @@ export interface InfraDeps {
   revisions: Revisions;
   /** Whether the registry already knows a deployment. Reads only. */
   deploymentKnown(runId: string): boolean;
-  registrySync: RegistrySync | undefined;
+  registrySync: RegistryRefresh | undefined;
   locks: { withDeploymentLock<T>(runId: string, fn: () => Promise<T>): Promise<T> };
   clock: Clock;
   logger: Logger;

@@ -5,7 +5,7 @@
  * Reads only; the action store does the writes inside its transactions.
  */
 import type { Db } from '../connection/database.js';
-import { HOLDING_STATUSES } from '../../actions/status.js';
+import { HOLDING_STATUSES, type ActionStatus } from '../../actions/status.js';
 import type { ActionRow } from './sqlite-action-rows.js';
 
 const HOLDING_MARKS = HOLDING_STATUSES.map(() => '?').join(',');
@@ -14,17 +14,17 @@ export class SqliteActionQueue {
   constructor(private readonly db: Db) {}
 
   /** The action holding the deployment, if any. */
-  holder(runId: string): { id: string; status: string } | undefined {
+  holder(runId: string): { id: string; status: ActionStatus } | undefined {
     return this.db
       .prepare(`SELECT id, status FROM actions WHERE run_id = ? AND status IN (${HOLDING_MARKS}) LIMIT 1`)
-      .get(runId, ...HOLDING_STATUSES) as { id: string; status: string } | undefined;
+      .get(runId, ...HOLDING_STATUSES) as { id: string; status: ActionStatus } | undefined;
   }
 
   /** The last queued action of the deployment, if any. */
-  last(runId: string): { id: string; status: string; queue_seq: number } | undefined {
+  last(runId: string): { id: string; status: ActionStatus; queue_seq: number } | undefined {
     return this.db
       .prepare("SELECT id, status, queue_seq FROM actions WHERE run_id = ? AND status = 'queued' ORDER BY queue_seq DESC LIMIT 1")
-      .get(runId) as { id: string; status: string; queue_seq: number } | undefined;
+      .get(runId) as { id: string; status: ActionStatus; queue_seq: number } | undefined;
   }
 
   /** The oldest queued action of the deployment, if any. */

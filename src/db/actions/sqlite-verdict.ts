@@ -8,7 +8,7 @@ import type { VerdictRequest, VerdictResult } from '../../actions/verdict.js';
 import type { SqliteActionWriter } from './sqlite-action-writer.js';
 
 interface VerdictRow {
-  run_id: string; status: string; expires_at: string | null; plan_sha256: string | null; decision_id: string; incident_id: string | null;
+  run_id: string; status: ActionStatus; expires_at: string | null; plan_sha256: string | null; decision_id: string; incident_id: string | null;
 }
 
 /** What happened to a verdict; `recorded` is false only when the action does not exist. */

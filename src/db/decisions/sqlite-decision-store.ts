@@ -5,6 +5,7 @@ import type {
 } from '../../decisions/decision-store.js';
 import type { DecisionSource } from '../../agent/decision-schema.js';
 import type { Statement } from 'better-sqlite3';
+import type { ActionStatus } from '../../actions/status.js';
 import type { Db } from '../connection/database.js';
 import type { Ledger, LedgerEntry } from '../ledger/sqlite-ledger.js';
 import { SqliteDecisionWriter } from './sqlite-decision-writer.js';
@@ -85,7 +86,7 @@ export class SqliteDecisionStore implements DecisionStore {
   history(runId: string, resourceAddress: string, limit: number): HistoryItem[] {
     const rows = this.s.history.all(runId, resourceAddress, limit) as Array<{
         id: string; created_at: string; action_type: string; parameters_json: string; status: string; source: DecisionSource;
-        action_status: string | null; ttr: number | null;
+        action_status: ActionStatus | null; ttr: number | null;
       }>;
     return rows.map((r) => ({
       decisionId: r.id, createdAt: r.created_at, actionType: r.action_type,
