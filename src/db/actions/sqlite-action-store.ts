@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import { windowConditions } from '../../shared/time-window.js';
 import type { Db } from '../connection/database.js';
 import type { Ledger } from '../ledger/sqlite-ledger.js';
@@ -18,6 +19,9 @@ import { SqliteActionWriter } from './sqlite-action-writer.js';
 import { SqliteVerdicts } from './sqlite-verdict.js';
 import { rowToAction, type ActionRow } from './sqlite-action-rows.js';
 
+const REVISION_SELECT = `SELECT id, run_id AS runId, parent_id AS parentId, action_id AS actionId, files_dir AS filesDir,
+  plan_sha256 AS planSha256, state_serial AS stateSerial, created_at AS createdAt FROM revisions`;
+
 /** better-sqlite3 adapter of ActionStore. Synchronous, so each method is one atomic step. */
 export class SqliteActionStore implements ActionStore {
   private readonly queue: SqliteActionQueue;
@@ -26,6 +30,7 @@ export class SqliteActionStore implements ActionStore {
   /** The one place a status changes (every method below that moves a status goes through it). */
   readonly lifecycle: ActionLifecycle;
   private readonly verdicts: SqliteVerdicts;
+  private readonly s: Record<'byDecision' | 'get' | 'due' | 'history' | 'approvals' | 'latestRevision' | 'revision' | 'insertRevision', Statement>;
 
   constructor(
     private readonly db: Db,
@@ -37,10 +42,23 @@ export class SqliteActionStore implements ActionStore {
     this.writer = new SqliteActionWriter(db, ledger);
     this.lifecycle = new ActionLifecycle(this.writer, events, () => isoAt(clock));
     this.verdicts = new SqliteVerdicts(db, this.writer, this.lifecycle, ledger, clock);
+    this.s = {
+      byDecision: db.prepare('SELECT id FROM actions WHERE decision_id = ?'),
+      get: db.prepare('SELECT * FROM actions WHERE id = ?'),
+      due: db.prepare("SELECT id FROM actions WHERE status = 'awaiting_approval' AND expires_at <= ?"),
+      history: db.prepare('SELECT status, detail, at FROM action_status_history WHERE action_id = ? ORDER BY id'),
+      approvals: db.prepare('SELECT verdict, outcome, channel, actor, reason, plan_sha256 AS planSha256, at FROM approvals WHERE action_id = ? ORDER BY id'),
+      latestRevision: db.prepare(`${REVISION_SELECT} WHERE run_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`),
+      revision: db.prepare(`${REVISION_SELECT} WHERE id = ?`),
+      insertRevision: db.prepare(
+        `INSERT INTO revisions (id, run_id, parent_id, action_id, files_dir, plan_sha256, state_serial, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+    };
   }
 
   create(input: NewAction): ActionRecord {
-    const existing = this.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(input.decisionId) as { id: string } | undefined;
+    const existing = this.s.byDecision.get(input.decisionId) as { id: string } | undefined;
     if (existing) return this.mustGet(existing.id);
     const id = newId('act', this.clock.now());
     this.lifecycle.run((tx) => {
@@ -80,7 +98,7 @@ export class SqliteActionStore implements ActionStore {
   }
 
   get(id: string): ActionRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM actions WHERE id = ?').get(id) as ActionRow | undefined;
+    const row = this.s.get.get(id) as ActionRow | undefined;
     return row ? this.toAction(row) : undefined;
   }
 
@@ -139,38 +157,31 @@ export class SqliteActionStore implements ActionStore {
 
   expireDue(): string[] {
     const now = isoAt(this.clock);
-    const due = this.db
-      .prepare("SELECT id FROM actions WHERE status = 'awaiting_approval' AND expires_at <= ?")
-      .all(now) as Array<{ id: string }>;
+    const due = this.s.due.all(now) as Array<{ id: string }>;
     return due
       .filter((d) => this.transition(d.id, ['awaiting_approval'], 'expired', 'nobody decided before the approval expired'))
       .map((d) => d.id);
   }
 
   statusHistory(id: string): Array<{ status: ActionStatus; detail: string | null; at: string }> {
-    return this.db.prepare('SELECT status, detail, at FROM action_status_history WHERE action_id = ? ORDER BY id').all(id) as Array<{ status: ActionStatus; detail: string | null; at: string }>;
+    return this.s.history.all(id) as Array<{ status: ActionStatus; detail: string | null; at: string }>;
   }
 
   approvals(id: string): ApprovalRow[] {
-    return this.db
-      .prepare('SELECT verdict, outcome, channel, actor, reason, plan_sha256 AS planSha256, at FROM approvals WHERE action_id = ? ORDER BY id')
-      .all(id) as ApprovalRow[];
+    return this.s.approvals.all(id) as ApprovalRow[];
   }
 
   latestRevision(runId: string): RevisionRow | undefined {
-    return this.db.prepare(`${REVISION_SELECT} WHERE run_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`).get(runId) as RevisionRow | undefined;
+    return this.s.latestRevision.get(runId) as RevisionRow | undefined;
   }
 
   getRevision(id: string): RevisionRow | undefined {
-    return this.db.prepare(`${REVISION_SELECT} WHERE id = ?`).get(id) as RevisionRow | undefined;
+    return this.s.revision.get(id) as RevisionRow | undefined;
   }
 
   insertRevision(r: RevisionRow): void {
     this.db.transaction(() => {
-      this.db.prepare(
-        `INSERT INTO revisions (id, run_id, parent_id, action_id, files_dir, plan_sha256, state_serial, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(r.id, r.runId, r.parentId, r.actionId, r.filesDir, r.planSha256, r.stateSerial, r.createdAt);
+      this.s.insertRevision.run(r.id, r.runId, r.parentId, r.actionId, r.filesDir, r.planSha256, r.stateSerial, r.createdAt);
       this.ledger.append({ kind: 'revision.recorded', at: r.createdAt, actionId: r.actionId, runId: r.runId, data: { revisionId: r.id, parentId: r.parentId } });
     })();
   }
@@ -182,6 +193,3 @@ export class SqliteActionStore implements ActionStore {
   }
 
 }
-
-const REVISION_SELECT = `SELECT id, run_id AS runId, parent_id AS parentId, action_id AS actionId, files_dir AS filesDir,
-  plan_sha256 AS planSha256, state_serial AS stateSerial, created_at AS createdAt FROM revisions`;

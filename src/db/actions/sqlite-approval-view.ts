@@ -87,8 +87,20 @@ function policyReason(text: string | null): string | null {
 export class SqliteApprovalView implements ApprovalView {
   private readonly queue: SqliteActionQueue;
 
-  constructor(private readonly db: Database.Database) {
+  private readonly s: Record<'alert' | 'decision' | 'action' | 'pending' | 'recent', Database.Statement>;
+
+  constructor(db: Database.Database) {
     this.queue = new SqliteActionQueue(db);
+    this.s = {
+      alert: db.prepare(
+        `SELECT a.* FROM incident_alerts ia JOIN alerts a ON a.fingerprint = ia.fingerprint
+         WHERE ia.incident_id = ? ORDER BY (a.status = 'firing') DESC, ia.joined_at LIMIT 1`,
+      ),
+      decision: db.prepare('SELECT * FROM decisions WHERE id = ?'),
+      action: db.prepare('SELECT * FROM actions WHERE id = ?'),
+      pending: db.prepare("SELECT * FROM actions WHERE status = 'awaiting_approval' ORDER BY created_at LIMIT 100"),
+      recent: db.prepare('SELECT * FROM actions ORDER BY updated_at DESC, id DESC LIMIT ?'),
+    };
   }
 
   private decisionView(d: DecisionRow): ApprovalDecisionView {
@@ -100,12 +112,7 @@ export class SqliteApprovalView implements ApprovalView {
 
   private alertFor(incidentId: string): ApprovalAlertView | null {
     // The firing alert that joined first names the problem; a resolved one is second best.
-    const row = this.db
-      .prepare(
-        `SELECT a.* FROM incident_alerts ia JOIN alerts a ON a.fingerprint = ia.fingerprint
-         WHERE ia.incident_id = ? ORDER BY (a.status = 'firing') DESC, ia.joined_at LIMIT 1`,
-      )
-      .get(incidentId) as AlertRow | undefined;
+    const row = this.s.alert.get(incidentId) as AlertRow | undefined;
     if (row === undefined) return null;
     return {
       name: row.alertname, fingerprint: row.fingerprint, status: row.status,
@@ -114,7 +121,7 @@ export class SqliteApprovalView implements ApprovalView {
   }
 
   private toView(a: ActionRow): ApprovalRequestView | undefined {
-    const d = this.db.prepare('SELECT * FROM decisions WHERE id = ?').get(a.decision_id) as DecisionRow | undefined;
+    const d = this.s.decision.get(a.decision_id) as DecisionRow | undefined;
     if (d === undefined) return undefined;
     const place = a.status === 'queued' ? this.queue.position(a) : undefined;
     return {
@@ -128,27 +135,27 @@ export class SqliteApprovalView implements ApprovalView {
     };
   }
 
-  private many(sql: string, ...params: unknown[]): ApprovalRequestView[] {
-    const rows = this.db.prepare(sql).all(...params) as ActionRow[];
+  private many(stmt: Database.Statement, ...params: unknown[]): ApprovalRequestView[] {
+    const rows = stmt.all(...params) as ActionRow[];
     return rows.map((r) => this.toView(r)).filter((v): v is ApprovalRequestView => v !== undefined);
   }
 
   async getRequest(actionId: string): Promise<ApprovalRequestView | undefined> {
-    const row = this.db.prepare('SELECT * FROM actions WHERE id = ?').get(actionId) as ActionRow | undefined;
+    const row = this.s.action.get(actionId) as ActionRow | undefined;
     return row === undefined ? undefined : this.toView(row);
   }
 
   async listPending(): Promise<ApprovalRequestView[]> {
-    return this.many(`SELECT * FROM actions WHERE status = 'awaiting_approval' ORDER BY created_at LIMIT 100`);
+    return this.many(this.s.pending);
   }
 
   async listRecent(limit: number): Promise<ApprovalRequestView[]> {
     const n = Math.max(1, Math.min(Math.trunc(limit), 100));
-    return this.many('SELECT * FROM actions ORDER BY updated_at DESC, id DESC LIMIT ?', n);
+    return this.many(this.s.recent, n);
   }
 
   async getDecision(decisionId: string): Promise<BlockedDecisionView | undefined> {
-    const d = this.db.prepare('SELECT * FROM decisions WHERE id = ?').get(decisionId) as DecisionRow | undefined;
+    const d = this.s.decision.get(decisionId) as DecisionRow | undefined;
     if (d === undefined) return undefined;
     return {
       decision: this.decisionView(d), runId: d.run_id, resourceAddress: d.resource_address,

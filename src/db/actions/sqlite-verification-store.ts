@@ -36,6 +36,10 @@ export class SqliteVerificationStore implements VerificationStore {
   private readonly watchedStmt;
   private readonly deadlineStmt: Statement<[string], { verify_until: string | null }>;
   private readonly writer: SqliteActionWriter;
+  private readonly watchableStmt: Statement<[], WatchRow>;
+  private readonly incidentAlertsStmt: Statement<[string], WatchedAlert>;
+  private readonly linkedStmt: Statement<[string], string>;
+  private readonly appliedResultStmt: Statement<[string], { result_json: string | null }>;
 
   constructor(
     private readonly db: Db,
@@ -48,10 +52,21 @@ export class SqliteVerificationStore implements VerificationStore {
       'SELECT run_id AS runId, incident_id AS incidentId FROM alerts WHERE fingerprint = ?',
     );
     this.watchedStmt = db.prepare<[string], WatchRow>(`${WATCH_SELECT} AND a.id = ?`);
+    this.watchableStmt = db.prepare<[], WatchRow>(`${WATCH_SELECT} ORDER BY a.updated_at, a.id`);
+    this.incidentAlertsStmt = db.prepare<[string], WatchedAlert>(
+      `SELECT a.fingerprint, a.status, a.resolved_at AS resolvedAt FROM incident_alerts ia
+       JOIN alerts a ON a.fingerprint = ia.fingerprint WHERE ia.incident_id = ? ORDER BY ia.joined_at`,
+    );
+    this.linkedStmt = db.prepare<[string], string>(
+      "SELECT DISTINCT fingerprint FROM ledger WHERE action_id = ? AND kind = 'verification.alert_linked' ORDER BY id",
+    ).pluck();
+    this.appliedResultStmt = db.prepare<[string], { result_json: string | null }>(
+      "SELECT result_json FROM actions WHERE id = ? AND status = 'applied' AND verified_at IS NULL",
+    );
   }
 
   watchable(): WatchedAction[] {
-    return (this.db.prepare(`${WATCH_SELECT} ORDER BY a.updated_at, a.id`).all() as WatchRow[]).map(toWatched);
+    return this.watchableStmt.all().map(toWatched);
   }
 
   watched(actionId: string): WatchedAction | undefined {
@@ -66,12 +81,7 @@ export class SqliteVerificationStore implements VerificationStore {
   }
 
   incidentAlerts(incidentId: string): WatchedAlert[] {
-    return this.db
-      .prepare(
-        `SELECT a.fingerprint, a.status, a.resolved_at AS resolvedAt FROM incident_alerts ia
-         JOIN alerts a ON a.fingerprint = ia.fingerprint WHERE ia.incident_id = ? ORDER BY ia.joined_at`,
-      )
-      .all(incidentId) as WatchedAlert[];
+    return this.incidentAlertsStmt.all(incidentId);
   }
 
   alertDeployment(fingerprint: string): { runId: string | null; incidentId: string | null } | undefined {
@@ -90,17 +100,13 @@ export class SqliteVerificationStore implements VerificationStore {
   }
 
   linkedAlerts(actionId: string): string[] {
-    const rows = this.db
-      .prepare("SELECT DISTINCT fingerprint FROM ledger WHERE action_id = ? AND kind = 'verification.alert_linked' ORDER BY id")
-      .all(actionId) as Array<{ fingerprint: string }>;
-    return rows.map((r) => r.fingerprint);
+    return this.linkedStmt.all(actionId);
   }
 
   complete(a: WatchedAction, result: VerificationResult, reason: string): boolean {
     try {
       this.db.transaction(() => {
-        const row = this.db.prepare("SELECT result_json FROM actions WHERE id = ? AND status = 'applied' AND verified_at IS NULL").get(a.id) as
-          | { result_json: string | null } | undefined;
+        const row = this.appliedResultStmt.get(a.id);
         if (!row) throw NOT_APPLIED;
         const previous = row.result_json ? (JSON.parse(row.result_json) as Record<string, unknown>) : {};
         this.writer.markVerified(a.id, result.verifiedAt);

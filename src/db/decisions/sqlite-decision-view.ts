@@ -1,5 +1,6 @@
 import { windowConditions } from '../../shared/time-window.js';
 import type { DecisionSource } from '../../agent/decision-schema.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../connection/database.js';
 import type { Ledger, LedgerRow } from '../ledger/sqlite-ledger.js';
 
@@ -55,7 +56,20 @@ function view(r: Raw): DecisionRecordView {
 
 /** Read-only queries behind GET /ops/decisions. */
 export class SqliteDecisionView {
-  constructor(private readonly db: Db, private readonly ledger: Ledger) {}
+  private readonly s: Record<'decision' | 'incident' | 'alerts', Statement>;
+
+  constructor(private readonly db: Db, private readonly ledger: Ledger) {
+    this.s = {
+      decision: db.prepare('SELECT * FROM decisions WHERE id = ?'),
+      incident: db.prepare('SELECT * FROM incidents WHERE id = ?'),
+      alerts: db.prepare(
+        `SELECT a.fingerprint, a.alertname, a.status, a.severity, a.labels_json, a.annotations_json, a.value, a.starts_at,
+           a.ends_at, a.resource_key, a.lookup_status, a.lookup_reason
+         FROM incident_alerts ia JOIN alerts a ON a.fingerprint = ia.fingerprint WHERE ia.incident_id = ?
+         ORDER BY ia.joined_at LIMIT 100`,
+      ),
+    };
+  }
 
   /** Newest first. Reads only. */
   list(filter: { status?: string; since?: string; until?: string; limit: number; offset: number }): { items: DecisionRecordView[]; total: number } {
@@ -71,18 +85,11 @@ export class SqliteDecisionView {
 
   /** Everything about one decision, or undefined. Reads only. */
   get(id: string): DecisionDetail | undefined {
-    const r = this.db.prepare('SELECT * FROM decisions WHERE id = ?').get(id) as Raw | undefined;
+    const r = this.s.decision.get(id) as Raw | undefined;
     if (!r) return undefined;
-    const incident = (this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(r.incident_id) as Record<string, unknown> | undefined) ?? null;
+    const incident = (this.s.incident.get(r.incident_id) as Record<string, unknown> | undefined) ?? null;
     const alerts = (
-      this.db
-        .prepare(
-          `SELECT a.fingerprint, a.alertname, a.status, a.severity, a.labels_json, a.annotations_json, a.value, a.starts_at,
-             a.ends_at, a.resource_key, a.lookup_status, a.lookup_reason
-           FROM incident_alerts ia JOIN alerts a ON a.fingerprint = ia.fingerprint WHERE ia.incident_id = ?
-           ORDER BY ia.joined_at LIMIT 100`,
-        )
-        .all(r.incident_id) as Array<Record<string, unknown> & { labels_json: string; annotations_json: string }>
+      this.s.alerts.all(r.incident_id) as Array<Record<string, unknown> & { labels_json: string; annotations_json: string }>
     ).map(({ labels_json, annotations_json, ...rest }) => ({
       ...rest, labels: JSON.parse(labels_json) as unknown, annotations: JSON.parse(annotations_json) as unknown,
     }));
