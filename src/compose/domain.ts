@@ -18,7 +18,7 @@ import { DeploymentLocks } from '../executor/deployment-locks.js';
 import { treeSitterHclEditor } from '../hcl/editor-adapter.js';
 import { executorPolicy } from '../executor/policy-adapter.js';
 import { intervalScheduler } from '../executor/ports.js';
-import { Revisions } from '../executor/revisions.js';
+import { Revisions } from '../actions/revisions.js';
 import { TerraformSteps } from '../terraform/steps.js';
 import { DeploymentApplier } from '../infra/apply-deployment.js';
 import { CREATE_DEPLOYMENT, DeploymentCreator } from '../infra/create-deployment.js';
@@ -82,7 +82,7 @@ export function buildDomain(core: Core, overrides: Overrides) {
     overrides.scheduler ?? intervalScheduler,
   );
   const infraDeps: InfraDeps = {
-    store: actions, decisions: new SqliteHumanDecisions(db, ledger), terraform,
+    store: actions, decisions: new SqliteHumanDecisions(db, ledger),
     steps,
     revisions, deploymentKnown: (runId) => registry.getDeployment(runId) !== undefined,
     registrySync, locks: deploymentLocks, clock, logger: logger.child({ component: 'infra' }), newId: (prefix) => newId(prefix, clock.now()),
@@ -93,7 +93,8 @@ export function buildDomain(core: Core, overrides: Overrides) {
   };
   const deploymentCreator = new DeploymentCreator(infraDeps);
   const deploymentApplier = new DeploymentApplier(infraDeps);
-  executor.registerApplier(CREATE_DEPLOYMENT, (actionId) => deploymentApplier.run(actionId));
+  // Prepared by its POST /infra request; one a crash left `proposed` goes to the plan kind (which refuses it).
+  executor.registerKind(CREATE_DEPLOYMENT, { prepare: (id) => executor.planKind.prepare(id), apply: (id) => deploymentApplier.run(id) });
   const verifier = new Verifier({
     store: verificationStore, decisions: verificationDecisions, preparer: overrides.actionPreparer ?? executor,
     timers: overrides.timers ?? realTimers, clock, events, policy: () => policy, windowSeconds: env.VERIFY_WINDOW_SECONDS,

@@ -6,7 +6,7 @@ import type { ActionStore } from '../actions/action-store.js';
 import type { DeploymentLocks } from './deployment-locks.js';
 import type { InterruptedStatePort } from './interrupted-recovery.js';
 import type { DecisionReader, ExecutorPolicy, ExecutorSettings, FixClient, HclEditor, RegistryRefresh } from './ports.js';
-import type { Revisions } from './revisions.js';
+import type { Revisions } from '../actions/revisions.js';
 import type { TerraformSteps } from '../terraform/steps.js';
 
 /** Everything the executor's steps share; built once in the composition root. */
@@ -35,10 +35,6 @@ export interface ExecutorDeps {
 
 export function stagingDirOf(settings: ExecutorSettings, actionId: string): string {
   return path.join(settings.dataDir, 'staging', actionId);
-}
-
-export function planFileOf(stagingDir: string, actionId: string): string {
-  return path.join(stagingDir, `${actionId}.tfplan`);
 }
 
 export function runDirOf(settings: ExecutorSettings, runId: string): string {

@@ -2,10 +2,9 @@
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { ActionStore } from '../actions/action-store.js';
-import type { RegistryRefresh } from '../executor/ports.js';
-import type { Revisions } from '../executor/revisions.js';
+import type { RegistryRefresh } from '../actions/ports.js';
+import type { Revisions } from '../actions/revisions.js';
 import type { TerraformSteps } from '../terraform/steps.js';
-import type { TerraformRunner } from '../terraform/terraform-runner.js';
 import type { ConfigGuard } from './config-guard.js';
 
 /** The decision row a human request is recorded as (source 'human', no incident). */
@@ -36,7 +35,6 @@ export interface InfraSettings {
 export interface InfraDeps {
   store: ActionStore;
   decisions: HumanDecisionSink;
-  terraform: TerraformRunner;
   steps: TerraformSteps;
   revisions: Revisions;
   /** Whether the registry already knows a deployment. Reads only. */

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../../src/db/connection/database.js';
 import type { Overrides, Service } from '../../src/main.js';
-import { listConfigFiles } from '../../src/executor/workspace-fs.js';
+import { listConfigFiles } from '../../src/terraform/workspace-fs.js';
 import { startTestService, tempWorkspace, testConfig } from './service.js';
 
 const TF_ENV = { TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null' };

@@ -1,4 +1,4 @@
-import type { FileSet } from '../hcl/edit.js';
+import type { FileSet } from '../shared/file-set.js';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -114,4 +114,9 @@ export function fileExists(file: string): boolean {
 
 export function removeFile(file: string): void {
   if (existsSync(file)) unlinkSync(file);
+}
+
+/** Where an action's saved plan lives in its staging dir. */
+export function planFileOf(stagingDir: string, actionId: string): string {
+  return path.join(stagingDir, `${actionId}.tfplan`);
 }
