@@ -3,6 +3,7 @@
  * decision (decisions/): the agent proposes, a human approves or rejects.
  */
 import type { ActionStatus } from './status.js';
+import type { Result } from '../shared/result.js';
 
 export type Verdict = 'approve' | 'reject';
 export type ApprovalChannelName = 'telegram' | 'rest' | 'dashboard' | 'policy';
@@ -26,6 +27,4 @@ export type VerdictRefusalCode =
   | 'ERR_ACTION_OBSOLETE'
   | 'ERR_CONFLICT';
 
-export type VerdictResult =
-  | { ok: true; status: ActionStatus }
-  | { ok: false; code: VerdictRefusalCode; message: string };
+export type VerdictResult = Result<{ status: ActionStatus }, VerdictRefusalCode>;

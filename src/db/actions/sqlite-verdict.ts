@@ -6,6 +6,7 @@ import type { ActionStatus } from '../../actions/status.js';
 import type { ActionLifecycle } from '../../actions/lifecycle.js';
 import type { VerdictRequest, VerdictResult } from '../../actions/verdict.js';
 import type { SqliteActionWriter } from './sqlite-action-writer.js';
+import { ok, refuse } from '../../shared/result.js';
 
 interface VerdictRow {
   run_id: string; status: ActionStatus; expires_at: string | null; plan_sha256: string | null; decision_id: string; incident_id: string | null;
@@ -41,7 +42,7 @@ export class SqliteVerdicts {
     const now = isoAt(this.clock);
     return this.lifecycle.run((tx): VerdictOutcome => {
       const row = this.row.get(input.actionId);
-      if (!row) return { result: { ok: false, code: 'ERR_ACTION_NOT_FOUND', message: `action ${input.actionId} not found` }, recorded: false };
+      if (!row) return { result: refuse('ERR_ACTION_NOT_FOUND', `action ${input.actionId} not found`), recorded: false };
       const to: ActionStatus = input.verdict === 'approve' ? 'approved' : 'rejected';
       const hashOk = input.planSha256 === undefined || input.planSha256 === row.plan_sha256;
       const accepted = hashOk && tx.change({
@@ -49,7 +50,7 @@ export class SqliteVerdicts {
         verdict: { decidedBy: input.actor, decidedVia: input.channel, decidedAt: now },
         detail: `${input.verdict} by ${input.actor} via ${input.channel}`, actor: input.actor, linkIds: true,
       });
-      const result: VerdictResult = accepted ? { ok: true, status: to } : refusal(row, hashOk, now, input.actionId);
+      const result: VerdictResult = accepted ? ok({ status: to }) : refusal(row, hashOk, now, input.actionId);
       if (!accepted && row.status === 'awaiting_approval' && row.expires_at !== null && row.expires_at <= now) {
         // A late attempt is what notices the expiry first; record it now rather than at the next sweep.
         tx.change({ id: input.actionId, from: ['awaiting_approval'], to: 'expired', reason: EXPIRED_REASON, linkIds: true });
@@ -73,13 +74,13 @@ export class SqliteVerdicts {
 }
 
 function refusal(row: VerdictRow, hashOk: boolean, now: string, id: string): VerdictResult {
-  if (row.status === 'obsolete') return { ok: false, code: 'ERR_ACTION_OBSOLETE', message: `action ${id} is obsolete: its incident resolved` };
+  if (row.status === 'obsolete') return refuse('ERR_ACTION_OBSOLETE', `action ${id} is obsolete: its incident resolved`);
   if (row.status === 'expired' || (row.status === 'awaiting_approval' && row.expires_at !== null && row.expires_at <= now)) {
-    return { ok: false, code: 'ERR_APPROVAL_EXPIRED', message: `the approval for action ${id} expired at ${row.expires_at ?? '?'}` };
+    return refuse('ERR_APPROVAL_EXPIRED', `the approval for action ${id} expired at ${row.expires_at ?? '?'}`);
   }
   if (row.status === 'awaiting_approval' && !hashOk) {
-    return { ok: false, code: 'ERR_CONFLICT', message: `plan hash does not match the plan of action ${id} (${row.plan_sha256 ?? 'none'}); look at the current plan and decide again` };
+    return refuse('ERR_CONFLICT', `plan hash does not match the plan of action ${id} (${row.plan_sha256 ?? 'none'}); look at the current plan and decide again`);
   }
-  if (row.status === 'awaiting_approval') return { ok: false, code: 'ERR_CONFLICT', message: `action ${id} has no expiry set` };
-  return { ok: false, code: 'ERR_APPROVAL_ALREADY_DECIDED', message: `action ${id} is ${row.status}, not awaiting approval` };
+  if (row.status === 'awaiting_approval') return refuse('ERR_CONFLICT', `action ${id} has no expiry set`);
+  return refuse('ERR_APPROVAL_ALREADY_DECIDED', `action ${id} is ${row.status}, not awaiting approval`);
 }
