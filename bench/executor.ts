@@ -43,7 +43,7 @@ async function executorOnce(s: Service, n: number, count: number): Promise<numbe
   s.executor.prepare(decisionId);
   await s.executor.idle();
   const { id } = s.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(decisionId) as { id: string };
-  const r = await s.executor.decide({ actionId: id, verdict: 'approve', channel: 'policy', actor: 'bench' });
+  const r = await s.executor.submitVerdict({ actionId: id, verdict: 'approve', channel: 'policy', actor: 'bench' });
   await s.executor.idle();
   const ms = performance.now() - t0;
   const status = s.actions.get(id)?.status;

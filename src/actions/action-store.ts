@@ -1,4 +1,5 @@
 import type { ActionStatus } from './status.js';
+import type { VerdictRequest, VerdictResult } from './verdict.js';
 import type { SourceChange, SourceFingerprint } from '../executor/source-files.js';
 
 /** One action as stored (JSON columns parsed). Everything here is already redacted. */
@@ -66,24 +67,6 @@ export interface NewAction {
   parameters: Record<string, unknown>;
 }
 
-export interface DecideInput {
-  actionId: string;
-  verdict: 'approve' | 'reject';
-  channel: 'telegram' | 'rest' | 'dashboard' | 'policy';
-  actor: string;
-  reason?: string | undefined;
-  planSha256?: string | undefined;
-}
-
-export type DecideCode =
-  | 'ERR_ACTION_NOT_FOUND'
-  | 'ERR_APPROVAL_ALREADY_DECIDED'
-  | 'ERR_APPROVAL_EXPIRED'
-  | 'ERR_ACTION_OBSOLETE'
-  | 'ERR_CONFLICT';
-
-export type DecideResult = { ok: true; status: ActionStatus } | { ok: false; code: DecideCode; message: string };
-
 export interface ApprovalRow {
   verdict: string;
   outcome: string;
@@ -106,7 +89,7 @@ export interface RevisionRow {
 }
 
 export interface ActionListFilter {
-  status?: string | undefined;
+  status?: ActionStatus | undefined;
   runId?: string | undefined;
   /** created_at window, ISO UTC: since inclusive, until exclusive. */
   since?: string | undefined;
@@ -151,14 +134,24 @@ export interface ActionStore {
    * The single-use approval: an atomic compare-and-set from 'awaiting_approval', bound to the plan
    * hash and the expiry. Accepted and refused attempts both leave an approval row and a ledger event.
    */
-  decide(input: DecideInput): DecideResult;
+  submitVerdict(input: VerdictRequest): VerdictResult;
   /** awaiting_approval actions whose expires_at has passed become 'expired'; returns their ids. */
   expireDue(): string[];
-  statusHistory(id: string): Array<{ status: string; detail: string | null; at: string }>;
+  statusHistory(id: string): Array<{ status: ActionStatus; detail: string | null; at: string }>;
   approvals(id: string): ApprovalRow[];
   latestRevision(runId: string): RevisionRow | undefined;
   getRevision(id: string): RevisionRow | undefined;
   insertRevision(row: RevisionRow): void;
   /** The incident's actions in one of `statuses` (for obsolescence: awaiting_approval, queued). */
   forIncident(incidentId: string, statuses: readonly ActionStatus[]): ActionRecord[];
+}
+
+/**
+ * What the decision service and verification call for each proposed decision (implemented by the
+ * executor): creates the action for `decisionId` (or finds the existing one) and queues its
+ * preparation (staging, edit, plan, approval request). Returns at once; never throws (a missing or
+ * unusable decision is logged). Idempotent per decision.
+ */
+export interface ActionPreparer {
+  prepare(decisionId: string): void;
 }

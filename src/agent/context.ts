@@ -1,3 +1,4 @@
+import type { ActionStatus } from '../actions/status.js';
 import type { RegistryResource } from '../registry/registry-port.js';
 import type { Policy } from '../policy/policy-schema.js';
 import { matchAttributeKey } from '../policy/policy-schema.js';
@@ -38,7 +39,7 @@ export interface HistoryItem {
   status: string;
   source: DecisionSource;
   /** Status of the action that executed it, when there is one (applied, failed, rolled_back, effective, ineffective…). */
-  actionStatus: string | null;
+  actionStatus: ActionStatus | null;
   /** Verification's finding: seconds from the apply until the alert resolved (effective actions only). */
   timeToResolveSeconds?: number | null;
 }

@@ -4,6 +4,7 @@
  * at the time of sending, so a burst of events collapses into the latest state. Never throws:
  * a message that cannot be delivered is recorded, and the action stays approvable elsewhere.
  */
+import type { ActionStatus } from '../actions/status.js';
 import { isoAt, type Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { DomainEvent } from '../shared/events.js';
@@ -40,7 +41,7 @@ export interface NotifierDeps {
 }
 
 /** States before a request exists; nothing to show yet. */
-const SILENT = new Set(['proposed', 'preparing', 'planning', 'staged']);
+const SILENT: ReadonlySet<ActionStatus> = new Set<ActionStatus>(['proposed', 'preparing']);
 
 export class ApprovalNotifier {
   private readonly queues = new Map<string, Promise<void>>();

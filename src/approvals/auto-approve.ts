@@ -52,7 +52,7 @@ export async function autoApprove(d: Omit<AutoApproverDeps, 'events'>, actionId:
   if (view === undefined) return { approve: false, reason: 'unknown action' };
   const verdict = evaluateAutoApprove(d.policy, view);
   if (!verdict.approve) return verdict;
-  const result = await d.approvals.decide({
+  const result = await d.approvals.submitVerdict({
     actionId, verdict: 'approve', channel: 'policy', actor: 'policy', reason: verdict.reason,
     ...(view.planSha256 !== null ? { planSha256: view.planSha256 } : {}),
   });

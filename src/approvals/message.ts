@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { scrubText } from '../shared/redact.js';
-import type { AlertView, ApprovalRequestView, BlockedDecisionView, DecisionView, Verdict } from './ports.js';
+import type { ApprovalAlertView, ApprovalRequestView, BlockedDecisionView, ApprovalDecisionView, Verdict } from './ports.js';
 
 /** Telegram's limit for callback_data, in bytes (not characters). */
 export const CALLBACK_DATA_MAX_BYTES = 64;
@@ -86,7 +86,7 @@ class Renderer {
     return escapeHtml(cut);
   }
 
-  alert(a: AlertView | null): string {
+  alert(a: ApprovalAlertView | null): string {
     if (a === null) return '<b>Alert:</b> none linked';
     const value = a.value === null ? '' : ` · value <b>${this.s(String(a.value), 40)}</b>`;
     const since = a.since === null ? '' : ` · since ${formatTime(a.since)}`;
@@ -99,7 +99,7 @@ class Renderer {
     return entries.map(([k, v]) => `${this.s(k, 80)} = ${this.s(v, 80)}`).join(', ');
   }
 
-  decision(d: DecisionView): string {
+  decision(d: ApprovalDecisionView): string {
     return [
       `<b>Decision:</b> ${this.s(d.actionType, 40)} (${this.params(d.parameters)})`,
       `confidence ${Math.round(d.confidence * 100)}% · source ${this.s(d.source, 20)}`,

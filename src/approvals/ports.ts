@@ -1,44 +1,22 @@
 /**
  * The approvals domain's ports. The executor owns the action state machine and implements
- * ApprovalPort; approval channels (Telegram, REST, dashboard, policy) only ask it to decide.
+ * ApprovalPort; approval channels (Telegram, REST, dashboard, policy) only submit a verdict.
  */
 import type { DecisionSource } from '../agent/decision-schema.js';
+import type { ActionStatus } from '../actions/status.js';
+import type { ApprovalChannelName, Verdict, VerdictRequest, VerdictResult } from '../actions/verdict.js';
 
-export type Verdict = 'approve' | 'reject';
-export type ApprovalChannelName = 'telegram' | 'rest' | 'dashboard' | 'policy';
-
-export interface DecideRequest {
-  /** The ACTION id (not the decision id). */
-  actionId: string;
-  verdict: Verdict;
-  channel: ApprovalChannelName;
-  /** Who decided, e.g. `telegram:111 @alice`, `policy`, or the REST caller's claimed name. */
-  actor: string;
-  reason?: string;
-  /** When given, the decision is refused unless it matches the plan the approver saw. */
-  planSha256?: string;
-}
-
-export type DecideRefusalCode =
-  | 'ERR_ACTION_NOT_FOUND'
-  | 'ERR_APPROVAL_ALREADY_DECIDED'
-  | 'ERR_APPROVAL_EXPIRED'
-  | 'ERR_ACTION_OBSOLETE'
-  | 'ERR_CONFLICT';
-
-export type DecideResult =
-  | { ok: true; status: string }
-  | { ok: false; code: DecideRefusalCode; message: string };
+export type { ApprovalChannelName, Verdict, VerdictRefusalCode, VerdictRequest, VerdictResult } from '../actions/verdict.js';
 
 /** Implemented by the executor. */
 export interface ApprovalPort {
   /**
-   * Decides an action awaiting approval. Atomic and single-use: of any number of concurrent calls
+   * Gives the human's (or the policy's) verdict on an action awaiting approval. Atomic and single-use: of any number of concurrent calls
    * at most one is accepted, and an approval leads to exactly one apply. Records the approvals
    * row and ledger event for accepted and refused attempts alike. Refusals are return values.
    * @throws only on infrastructure failure (database unavailable).
    */
-  decide(request: DecideRequest): Promise<DecideResult>;
+  submitVerdict(request: VerdictRequest): Promise<VerdictResult>;
 }
 
 export interface PlanChangeView {
@@ -49,7 +27,8 @@ export interface PlanChangeView {
   attributes: Array<{ path: string; before: unknown; after: unknown }>;
 }
 
-export interface AlertView {
+/** The alert behind an approval request, as the approval message shows it. */
+export interface ApprovalAlertView {
   name: string;
   fingerprint: string;
   status: string;
@@ -59,7 +38,8 @@ export interface AlertView {
   since: string | null;
 }
 
-export interface DecisionView {
+/** The agent's decision behind an approval request, as the approval message shows it. */
+export interface ApprovalDecisionView {
   id: string;
   actionType: string;
   parameters: Record<string, unknown>;
@@ -72,7 +52,7 @@ export interface DecisionView {
 /** Everything an approval message or list needs about one action, read from the database. */
 export interface ApprovalRequestView {
   actionId: string;
-  status: string;
+  status: ActionStatus;
   statusReason: string | null;
   runId: string;
   actionType: string;
@@ -90,17 +70,17 @@ export interface ApprovalRequestView {
   queuedBehind?: string | null;
   createdAt: string;
   updatedAt: string;
-  decision: DecisionView;
-  alert: AlertView | null;
+  decision: ApprovalDecisionView;
+  alert: ApprovalAlertView | null;
 }
 
 /** A decision that never became an action (blocked by policy), for notifications. */
 export interface BlockedDecisionView {
-  decision: DecisionView;
+  decision: ApprovalDecisionView;
   runId: string | null;
   resourceAddress: string | null;
   policyReason: string | null;
-  alert: AlertView | null;
+  alert: ApprovalAlertView | null;
 }
 
 /** Read-only view over actions, decisions, incidents and alerts. */

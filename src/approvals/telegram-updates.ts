@@ -8,7 +8,7 @@ import type { Context } from 'telegraf';
 import type { EventBus } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import { CallbackDataSchema, callbackAnswer, renderActionList } from './message.js';
-import type { ApprovalAudit, ApprovalPort, ApprovalView, DecideResult, TelegramMessageStore, Verdict } from './ports.js';
+import type { ApprovalAudit, ApprovalPort, ApprovalView, VerdictResult, TelegramMessageStore, Verdict } from './ports.js';
 import { callbackChat, ChatScope, describeChat, WRONG_CHAT_COMMAND, WRONG_CHAT_PRESS, type ChatRef } from './telegram-chat-scope.js';
 import { withRetry, type RetryOptions } from './telegram-retry.js';
 
@@ -42,7 +42,7 @@ const REFUSAL_TEXT: Record<string, string> = {
 };
 
 /** The callback answer for a decide() result. */
-export function describeDecideResult(verdict: Verdict, r: DecideResult): string {
+export function describeVerdictResult(verdict: Verdict, r: VerdictResult): string {
   if (r.ok) return verdict === 'approve' ? '✅ Approved. Applying the plan now.' : '🚫 Rejected. Nothing will change.';
   return callbackAnswer(`${REFUSAL_TEXT[r.code] ?? '⚠️ Refused.'} ${r.message}`);
 }
@@ -118,7 +118,7 @@ export class TelegramUpdates {
   private async decideAndAnswer(ctx: Context, p: { verdict: Verdict; actionId: string; actor: string }): Promise<void> {
     const planSha256 = this.o.messages.get(p.actionId)?.planSha256 ?? undefined;
     const decision = this.o.approvals
-      .decide({ actionId: p.actionId, verdict: p.verdict, channel: 'telegram', actor: p.actor, ...(planSha256 ? { planSha256 } : {}) })
+      .submitVerdict({ actionId: p.actionId, verdict: p.verdict, channel: 'telegram', actor: p.actor, ...(planSha256 ? { planSha256 } : {}) })
       .then((r) => ({ r }), (err: unknown) => ({ err }));
     // Telegram shows a spinner until answered; apply work is the executor's, so decide() is short,
     // but never keep the user waiting on it beyond the deadline.
@@ -130,7 +130,7 @@ export class TelegramUpdates {
       this.o.logger.error({ error: this.o.scrub(outcome.err), actionId: p.actionId }, 'decide failed for a telegram press');
       await this.answer(ctx, '⚠️ Could not record your decision (internal error). Try again or use the dashboard.');
     } else {
-      await this.answer(ctx, describeDecideResult(p.verdict, outcome.r));
+      await this.answer(ctx, describeVerdictResult(p.verdict, outcome.r));
       // A refused press may come from a stale message (e.g. expired while Telegram was down).
       if (!outcome.r.ok) this.o.refresh(p.actionId);
     }

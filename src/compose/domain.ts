@@ -9,6 +9,7 @@ import { SqliteApprovalView } from '../db/actions/sqlite-approval-view.js';
 import { SqliteDecisionReader } from '../db/decisions/sqlite-decision-reader.js';
 import { SqliteDecisionStore } from '../db/decisions/sqlite-decision-store.js';
 import { SqliteInterruptedState } from '../db/actions/sqlite-interrupted-state.js';
+import { SqliteVerificationDecisions } from '../db/decisions/sqlite-verification-decisions.js';
 import { SqliteHumanDecisions } from '../db/decisions/sqlite-human-decisions.js';
 import { SqliteRegistryStore } from '../db/registry/sqlite-registry-store.js';
 import { SqliteVerificationStore } from '../db/actions/sqlite-verification-store.js';
@@ -17,7 +18,7 @@ import { DeploymentLocks } from '../executor/deployment-locks.js';
 import { treeSitterHclEditor } from '../hcl/editor-adapter.js';
 import { executorPolicy } from '../executor/policy-adapter.js';
 import { intervalScheduler } from '../executor/ports.js';
-import { Revisions } from '../executor/revisions.js';
+import { Revisions } from '../actions/revisions.js';
 import { TerraformSteps } from '../terraform/steps.js';
 import { DeploymentApplier } from '../infra/apply-deployment.js';
 import { CREATE_DEPLOYMENT, DeploymentCreator } from '../infra/create-deployment.js';
@@ -58,8 +59,9 @@ export function buildDomain(core: Core, overrides: Overrides) {
   const steps = new TerraformSteps(terraform, { planMs: env.TF_PLAN_TIMEOUT * 1000, applyMs: env.TF_APPLY_TIMEOUT * 1000 });
   const revisions = new Revisions(actions, executorDataDir, clock);
   const verificationStore = new SqliteVerificationStore(db, actions, ledger);
+  const verificationDecisions = new SqliteVerificationDecisions(db, ledger);
   // After a restart: what interrupted applies left, and the recovery decision (verification's rollback path).
-  const interrupted = new SqliteInterruptedState(db, actions, ledger, verificationStore,
+  const interrupted = new SqliteInterruptedState(db, actions, ledger, verificationDecisions,
     (subject, revisionId, why) => proposeRecovery({ policy: () => policy, clock, newId: (prefix) => newId(prefix, clock.now()) }, subject, revisionId, why),
     events, clock);
   const executor = new ActionExecutor(
@@ -80,7 +82,7 @@ export function buildDomain(core: Core, overrides: Overrides) {
     overrides.scheduler ?? intervalScheduler,
   );
   const infraDeps: InfraDeps = {
-    store: actions, decisions: new SqliteHumanDecisions(db, ledger), terraform,
+    store: actions, decisions: new SqliteHumanDecisions(db, ledger),
     steps,
     revisions, deploymentKnown: (runId) => registry.getDeployment(runId) !== undefined,
     registrySync, locks: deploymentLocks, clock, logger: logger.child({ component: 'infra' }), newId: (prefix) => newId(prefix, clock.now()),
@@ -91,9 +93,10 @@ export function buildDomain(core: Core, overrides: Overrides) {
   };
   const deploymentCreator = new DeploymentCreator(infraDeps);
   const deploymentApplier = new DeploymentApplier(infraDeps);
-  executor.registerApplier(CREATE_DEPLOYMENT, (actionId) => deploymentApplier.run(actionId));
+  // Prepared by its POST /infra request; one a crash left `proposed` goes to the plan kind (which refuses it).
+  executor.registerKind(CREATE_DEPLOYMENT, { prepare: (id) => executor.planKind.prepare(id), apply: (id) => deploymentApplier.run(id) });
   const verifier = new Verifier({
-    store: verificationStore, decisions: verificationStore, preparer: overrides.actionPreparer ?? executor,
+    store: verificationStore, decisions: verificationDecisions, preparer: overrides.actionPreparer ?? executor,
     timers: overrides.timers ?? realTimers, clock, events, policy: () => policy, windowSeconds: env.VERIFY_WINDOW_SECONDS,
     newId: (prefix) => newId(prefix, clock.now()), logger: logger.child({ component: 'verification' }),
   });

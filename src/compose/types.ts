@@ -79,7 +79,7 @@ export interface Service {
   registrySync: RegistrySync;
   /** Reports of the start-up sync (empty before start()). */
   startupSync: SyncReport[];
-  /** Actions: prepare(decisionId) (the ActionPreparer port), decide(), sweepExpired(), markObsolete(). */
+  /** Actions: prepare(decisionId) (the ActionPreparer port), submitVerdict(), sweepExpired(), markObsolete(). */
   executor: ActionExecutor;
   /** Durable action records (read views, tests). */
   actions: SqliteActionStore;

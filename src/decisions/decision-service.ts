@@ -1,16 +1,9 @@
+import type { ActionPreparer } from '../actions/action-store.js';
 import type { EventBus } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import { decideIncident, type DecideDeps, type DecideOutcome } from './decide-incident.js';
 
-/** The executor's entry point for accepted decisions. */
-export interface ActionPreparer {
-  /**
-   * Starts preparing the change for a `proposed` decision (staging, edit, plan, approval request)
-   * and returns at once; the work runs in the background. Must not throw; idempotent per
-   * decision id (a second call for the same decision does nothing).
-   */
-  prepare(decisionId: string): void;
-}
+export type { ActionPreparer } from '../actions/action-store.js';
 
 /** Used until the executor is wired: decisions stay `proposed` for a human to act on. */
 export const noopActionPreparer: ActionPreparer = { prepare() {} };

@@ -5,28 +5,28 @@
  */
 import type { EventBus } from '../shared/events.js';
 import { errorMessage } from '../shared/errors.js';
-import type { ActionRecord, DecideInput, DecideResult } from '../actions/action-store.js';
+import type { ActionPreparer, ActionRecord } from '../actions/action-store.js';
+import type { VerdictRequest, VerdictResult } from '../actions/verdict.js';
+import type { ActionKind } from '../actions/ports.js';
 import { Applier } from './apply.js';
 import { InterruptedRecovery } from './interrupted-recovery.js';
 import type { ExecutorDeps } from './executor-deps.js';
-import { Preparer } from './prepare.js';
+import { PlanPreparer } from './prepare.js';
 import type { Scheduler } from './ports.js';
-import { removeDir } from './workspace-fs.js';
+import { removeDir } from '../terraform/workspace-fs.js';
 import { staleLockNote } from './stale-lock.js';
 import { resolveRunDir } from '../registry/run-id.js';
 import { isActionStatus, releasesDeployment } from '../actions/status.js';
 
-/** The port the decision service calls for each accepted decision. */
-export interface ActionPreparer {
-  /**
-   * Creates the action for `decisionId` (or the existing one) and queues its preparation. Returns
-   * at once; never throws (a missing or unusable decision is logged). Idempotent per decision.
-   */
-  prepare(decisionId: string): void;
-}
+/** The Terraform-plan kinds and their action types (the edit itself is chosen in edit-plan.ts). */
+const PLAN_KINDS = {
+  edit: ['scale_up', 'scale_down', 'modify_config'],
+  replace: ['restart'],
+  rollback: ['rollback'],
+} as const;
 
 export class ActionExecutor implements ActionPreparer {
-  private readonly preparer: Preparer;
+  private readonly preparer: PlanPreparer;
   private readonly applier: Applier;
   private readonly interrupted: InterruptedRecovery;
   private readonly inflight = new Set<Promise<unknown>>();
@@ -35,8 +35,10 @@ export class ActionExecutor implements ActionPreparer {
   private stopping = false;
   private cancelSweep: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
-  /** Apply steps for action types other parts own (create_deployment: src/infra). */
-  private readonly appliers = new Map<string, (actionId: string) => Promise<unknown>>();
+  /** The Terraform-plan kinds' strategy: PlanPreparer, then Applier (re-planned when stale). */
+  readonly planKind: ActionKind;
+  /** The strategy per action type; types not listed (and unknown ones) use planKind. */
+  private readonly kinds = new Map<string, ActionKind>();
 
   constructor(
     private readonly d: ExecutorDeps,
@@ -44,9 +46,11 @@ export class ActionExecutor implements ActionPreparer {
     private readonly scheduler: Scheduler,
     private readonly sweepEveryMs = 15_000,
   ) {
-    this.preparer = new Preparer(d);
+    this.preparer = new PlanPreparer(d);
     this.applier = new Applier(d, () => this.stopping);
     this.interrupted = new InterruptedRecovery(d, (id) => this.prepare(id), () => this.stopping);
+    this.planKind = { prepare: (id) => this.preparer.run(id), apply: (id) => this.applyThenMaybeReprepare(id) };
+    for (const types of Object.values(PLAN_KINDS)) for (const t of types) this.kinds.set(t, this.planKind);
   }
 
   prepare(decisionId: string): void {
@@ -74,23 +78,25 @@ export class ActionExecutor implements ActionPreparer {
     else if (action.status === 'queued') this.d.logger.info({ actionId: action.id, runId: action.runId, behind: action.queuedBehind }, 'action queued behind another on its deployment');
   }
 
-  /** Approve or reject; an approval queues the apply. See ActionStore.decide for the guarantees. */
-  async decide(input: DecideInput): Promise<DecideResult> {
-    const result = this.d.store.decide(input);
+  /** The human's verdict; an approval queues the apply. See ActionStore.submitVerdict for the guarantees. */
+  async submitVerdict(input: VerdictRequest): Promise<VerdictResult> {
+    const result = this.d.store.submitVerdict(input);
     if (!result.ok) return result;
-    const custom = this.appliers.get(this.d.store.get(input.actionId)?.actionType ?? '');
-    if (result.status === 'approved') this.track(custom ? custom(input.actionId) : this.applyThenMaybeReprepare(input.actionId));
+    if (result.status === 'approved') this.track(this.kindOf(input.actionId).apply(input.actionId));
     else this.dropStaging(input.actionId);
     return result;
   }
 
   /**
-   * Lets another part run the apply of its own action type after the same single-use approval
-   * (e.g. POST /infra's create_deployment). `run` must move the action approved → applying → …
-   * through the store and never throw.
+   * Lets another part carry out its own action type (e.g. POST /infra's create_deployment) after
+   * the same single-use approval. The kind moves the action through the store and never throws.
    */
-  registerApplier(actionType: string, run: (actionId: string) => Promise<unknown>): void {
-    this.appliers.set(actionType, run);
+  registerKind(actionType: string, kind: ActionKind): void {
+    this.kinds.set(actionType, kind);
+  }
+
+  private kindOf(actionId: string): ActionKind {
+    return this.kinds.get(this.d.store.get(actionId)?.actionType ?? '') ?? this.planKind;
   }
 
   /** Expires overdue approvals and removes their staging copies. Returns the expired ids. */
@@ -212,7 +218,7 @@ export class ActionExecutor implements ActionPreparer {
 
   private queuePrepare(actionId: string): void {
     if (this.stopping) return;
-    this.track(this.preparer.run(actionId));
+    this.track(this.kindOf(actionId).prepare(actionId));
   }
 
   private async applyThenMaybeReprepare(actionId: string): Promise<void> {

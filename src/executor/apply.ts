@@ -8,16 +8,17 @@ import { errorMessage } from '../shared/errors.js';
 import { resolveRunDir } from '../registry/run-id.js';
 import { describeFailure, type TerraformResult } from '../terraform/terraform-runner.js';
 import type { ActionRecord } from '../actions/action-store.js';
-import { planFileOf, type ExecutorDeps } from './executor-deps.js';
+import type { ExecutorDeps } from './executor-deps.js';
+import { planFileOf } from '../terraform/workspace-fs.js';
 import { isStalePlan } from '../terraform/steps.js';
 import { planSecrets } from '../plan/redact.js';
 import { keepOutput, type StepOutput } from '../terraform/output.js';
-import { copyConfigFiles, fileExists, removeDir, sha256File } from './workspace-fs.js';
+import { copyConfigFiles, fileExists, removeDir, sha256File } from '../terraform/workspace-fs.js';
 import { describeSourceDiff, sourcesChangedSince, type SourceChange } from './source-files.js';
 import { writeEditedFiles } from './write-edit.js';
 import { isoAt } from '../shared/clock.js';
 
-export type ApplyOutcome = 'applied' | 'rolled_back' | 'rollback_failed' | 'stale' | 'interrupted' | 'skipped';
+export type ApplyEnd = 'applied' | 'rolled_back' | 'rollback_failed' | 'stale' | 'interrupted' | 'skipped';
 
 export class Applier {
   constructor(
@@ -31,7 +32,7 @@ export class Applier {
    * files changed since the plan was made, nothing is applied: the action goes `stale` (the
    * approval was for a plan of other files) and the caller prepares it again.
    */
-  async run(actionId: string): Promise<ApplyOutcome> {
+  async run(actionId: string): Promise<ApplyEnd> {
     const action = this.d.store.get(actionId);
     if (!action) return 'skipped';
     return this.d.locks.withDeploymentLock(action.runId, async () => {
@@ -65,7 +66,7 @@ export class Applier {
     return true;
   }
 
-  private async locked(a: ActionRecord): Promise<ApplyOutcome> {
+  private async locked(a: ActionRecord): Promise<ApplyEnd> {
     const runDir = resolveRunDir(this.d.settings.runsDir, a.runId);
     const staging = a.stagingDir as string;
     const planFile = planFileOf(staging, a.id);
@@ -111,7 +112,7 @@ export class Applier {
     return shown.ok ? planSecrets(shown.plan) : new Set();
   }
 
-  private async succeed(a: ActionRecord, runDir: string, staging: string, outputs: StepOutput[]): Promise<ApplyOutcome> {
+  private async succeed(a: ActionRecord, runDir: string, staging: string, outputs: StepOutput[]): Promise<ApplyEnd> {
     const files = a.files ?? { changed: [], deleted: [] };
     const written = await writeEditedFiles(a, runDir, staging, this.d.hcl);
     if (written.conflicts.length > 0) {
@@ -153,7 +154,7 @@ export class Applier {
 
   private async rollback(
     a: ActionRecord, runDir: string, backupDir: string, failed: TerraformResult, outputs: StepOutput[], secrets: Set<string>,
-  ): Promise<ApplyOutcome> {
+  ): Promise<ApplyEnd> {
     const reason = describeFailure(`applying action ${a.id} to "${a.runId}"`, failed);
     const failure = { success: false, new_run_id: null, changes_applied: {} };
     this.d.store.transition(a.id, ['applying'], 'failed', reason, { tfOutput: outputs, result: failure });

@@ -8,7 +8,7 @@ import { joinAttributePath, splitAttributePath } from '../agent/decision-schema.
 import type { PlanExpectation } from '../plan/gate.js';
 import type { HclValue } from '../hcl/literal.js';
 import type { ExecutorPolicy } from './ports.js';
-import type { FileSet } from './workspace-fs.js';
+import type { FileSet } from '../hcl/edit.js';
 
 export interface AttributeEdit {
   address: string;
@@ -40,7 +40,7 @@ export interface EditPlanInput {
 const SCALABLE = ['node_count', 'replicas', 'size', 'desired_size', 'min_node_count', 'max_node_count'];
 
 /** `terraform_data.pool[1]` → `terraform_data.pool`; module prefixes are kept. */
-export function blockAddressOf(address: string): string {
+export function blockOf(address: string): string {
   return address.replace(/\[[^\]]*\]$/, '');
 }
 
@@ -100,7 +100,7 @@ function singleParameter(input: EditPlanInput): [string, unknown] | string {
 
 /** Decides what to change for an action. Never throws for an expected refusal. */
 export async function planEdit(input: EditPlanInput, read: HclReader, policy: ExecutorPolicy): Promise<EditPlan> {
-  const block = blockAddressOf(input.targetAddress);
+  const block = blockOf(input.targetAddress);
   switch (input.actionType) {
     case 'scale_up':
     case 'scale_down':

@@ -5,8 +5,8 @@ import type { Logger } from '../shared/logger.js';
 import type { ActionStore } from '../actions/action-store.js';
 import type { DeploymentLocks } from './deployment-locks.js';
 import type { InterruptedStatePort } from './interrupted-recovery.js';
-import type { DecisionReader, ExecutorPolicy, ExecutorSettings, FixClient, HclEditor, RegistrySync } from './ports.js';
-import type { Revisions } from './revisions.js';
+import type { DecisionReader, ExecutorPolicy, ExecutorSettings, FixClient, HclEditor, RegistryRefresh } from './ports.js';
+import type { Revisions } from '../actions/revisions.js';
 import type { TerraformSteps } from '../terraform/steps.js';
 
 /** Everything the executor's steps share; built once in the composition root. */
@@ -18,7 +18,7 @@ export interface ExecutorDeps {
   policy: ExecutorPolicy;
   decisions: DecisionReader;
   registry: RegistryLookup | undefined;
-  registrySync: RegistrySync | undefined;
+  registrySync: RegistryRefresh | undefined;
   fix: FixClient | undefined;
   revisions: Revisions;
   settings: ExecutorSettings;
@@ -35,10 +35,6 @@ export interface ExecutorDeps {
 
 export function stagingDirOf(settings: ExecutorSettings, actionId: string): string {
   return path.join(settings.dataDir, 'staging', actionId);
-}
-
-export function planFileOf(stagingDir: string, actionId: string): string {
-  return path.join(stagingDir, `${actionId}.tfplan`);
 }
 
 export function runDirOf(settings: ExecutorSettings, runId: string): string {

@@ -12,7 +12,7 @@ import { describeEdit } from './edit-plan.js';
 import type { FixClient, HclEditor } from './ports.js';
 import { fileNamedIn } from '../terraform/steps.js';
 import { unifiedDiff } from '../plan/unified-diff.js';
-import { listConfigFiles, readConfigFiles, writeFilesAtomic } from './workspace-fs.js';
+import { listConfigFiles, readConfigFiles, writeFilesAtomic } from '../terraform/workspace-fs.js';
 import { scrubText } from '../shared/redact.js';
 import { maskSecrets } from '../hcl/config-secrets.js';
 import { ConfigGuard } from '../infra/config-guard.js';

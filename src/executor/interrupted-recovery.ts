@@ -20,7 +20,7 @@ import { configSecrets, scrubStored } from '../hcl/config-secrets.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import { differencesOf, interruptedStateOf, summaryOf, type InterruptedState } from './interrupted-state.js';
 import { planSecrets } from '../plan/redact.js';
-import { createStaging, differingFiles, readConfigFiles, removeDir } from './workspace-fs.js';
+import { createStaging, differingFiles, readConfigFiles, removeDir } from '../terraform/workspace-fs.js';
 
 export type { InterruptedState } from './interrupted-state.js';
 

@@ -7,7 +7,7 @@
  */
 import type { PlanJson, ResourceChange } from '../plan/plan-json.js';
 import { changedLeaves, formatPath } from '../plan/diff.js';
-import { actionOf } from '../plan/summary.js';
+import { changeKindOf } from '../plan/summary.js';
 
 export interface InterruptedDifference {
   address: string;
@@ -89,7 +89,7 @@ function taintedIn(plan: PlanJson): Set<string> {
 export function differencesOf(plan: PlanJson): InterruptedDifference[] {
   const tainted = taintedIn(plan);
   return (plan.resource_changes ?? [])
-    .map((rc) => ({ rc, action: actionOf(rc.change.actions) }))
+    .map((rc) => ({ rc, action: changeKindOf(rc.change.actions) }))
     .filter(({ action }) => action !== 'no-op' && action !== 'read')
     .map(({ rc, action }) => {
       const isTainted = tainted.has(rc.address) || rc.action_reason === 'replace_because_tainted';

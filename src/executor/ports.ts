@@ -44,13 +44,7 @@ export interface ExecutorPolicy {
   ): { ok: true } | { ok: false; reason: string };
 }
 
-/** Re-reads a deployment's state into the registry after an apply (the registry's sync service). */
-export interface RegistrySync {
-  /** Resolves when the registry reflects the deployment's current state; may throw (logged, not fatal). */
-  syncOne(runId: string): Promise<unknown>;
-  /** The state serial the registry last read for the deployment (after syncOne), if known. */
-  serialOf?(runId: string): number | null | undefined;
-}
+export type { RegistryRefresh } from '../actions/ports.js';
 
 /** Periodic work (the expiry sweep) without touching timers directly. */
 export interface Scheduler {

@@ -11,14 +11,15 @@ import type { TerraformResult } from '../terraform/terraform-runner.js';
 import { describeFailure } from '../terraform/terraform-runner.js';
 import type { ActionPatch, ActionRecord } from '../actions/action-store.js';
 import { configSecrets, scrubStored } from '../hcl/config-secrets.js';
-import { blockAddressOf, planEdit, type EditPlan } from './edit-plan.js';
-import { planFileOf, stagingDirOf, type ExecutorDeps } from './executor-deps.js';
+import { blockOf, planEdit, type EditPlan } from './edit-plan.js';
+import { stagingDirOf, type ExecutorDeps } from './executor-deps.js';
+import { planFileOf } from '../terraform/workspace-fs.js';
 import { fixRound, type FixAttempt } from './fix-rounds.js';
 import { gatePlan } from '../plan/gate.js';
 import { planSecrets, redactPlanJson } from '../plan/redact.js';
 import { keepOutput } from '../terraform/output.js';
 import { unifiedDiff } from '../plan/unified-diff.js';
-import { createStaging, readConfigFiles, removeDir, sha256File, writeFilesAtomic } from './workspace-fs.js';
+import { createStaging, readConfigFiles, removeDir, sha256File, writeFilesAtomic } from '../terraform/workspace-fs.js';
 import { stageChange } from './stage-change.js';
 import { describeSourceDiff, editedFiles, fingerprint, sourcesChangedSince, type SourceChange, type SourceFingerprint } from './source-files.js';
 import { isoAt } from '../shared/clock.js';
@@ -43,7 +44,7 @@ const MAX_SOURCE_ROUNDS = 3;
 
 type Outcome = 'done' | 'skipped' | { sourcesMoved: string };
 
-export class Preparer {
+export class PlanPreparer {
   constructor(private readonly d: ExecutorDeps) {}
 
   /**
@@ -166,7 +167,7 @@ export class Preparer {
 
   /** Present instance addresses of the target's block, from the registry. */
   private instances(a: ActionRecord): string[] {
-    const block = blockAddressOf(a.targetAddress);
+    const block = blockOf(a.targetAddress);
     return (this.d.registry?.listByDeployment(a.runId, 100_000) ?? [])
       .filter((r) => r.blockAddress === block && r.status === 'present' && r.mode === 'managed')
       .map((r) => r.address);

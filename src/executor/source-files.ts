@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { listConfigFiles } from './workspace-fs.js';
+import { listConfigFiles } from '../terraform/workspace-fs.js';
 
 /** Relative path → sha256 of its bytes. */
 export type SourceFingerprint = Record<string, string>;

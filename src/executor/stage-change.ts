@@ -5,7 +5,7 @@
 import type { EditPlan } from './edit-plan.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import type { Work } from './prepare.js';
-import { copyConfigFiles, listConfigFiles, readConfigFiles, writeFilesAtomic } from './workspace-fs.js';
+import { copyConfigFiles, listConfigFiles, readConfigFiles, writeFilesAtomic } from '../terraform/workspace-fs.js';
 
 type Step = { ok: true } | { ok: false; reason: string };
 

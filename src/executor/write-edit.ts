@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ActionRecord } from '../actions/action-store.js';
 import type { HclEditor } from './ports.js';
 import { fingerprint } from './source-files.js';
-import { readConfigFiles, writeFilesAtomic } from './workspace-fs.js';
+import { readConfigFiles, writeFilesAtomic } from '../terraform/workspace-fs.js';
 
 /** What was written where; `conflicts` are files left exactly as a person wrote them during the apply. */
 export interface WrittenFiles {

@@ -7,6 +7,7 @@
  * Not done here: `terraform fmt` (needs the TerraformRunner; the executor runs it on the staged
  * copy), inserting attributes that are not set, editing module call arguments.
  */
+import type { FileSet } from '../shared/file-set.js';
 import { renderHcl, renderJson, valueTypeOf, type HclValue } from './literal.js';
 import { inBlock, locateVariable, parseAddress, walkBody, type ConfigFiles, type Fail, type Target } from './locate.js';
 import { HclParser } from './parser.js';
@@ -25,9 +26,7 @@ export interface EditRequest {
 }
 
 /** The run dir's *.tf, *.tfvars, *.auto.tfvars(.json) contents by file name. */
-export interface FileSet {
-  [fileName: string]: string;
-}
+export type { FileSet } from '../shared/file-set.js';
 
 export type EditCode = 'NOT_FOUND' | 'NOT_LITERAL' | 'MODULE_INTERNAL' | 'AMBIGUOUS' | 'PARSE_ERROR' | 'VERIFY_FAILED' | 'INVALID_REQUEST';
 

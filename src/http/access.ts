@@ -49,16 +49,16 @@ export interface Tokens {
   webhookToken?: string | undefined;
 }
 
-export type Verdict = { ok: true } | { ok: false; code: ErrorCode; message: string };
+export type AccessCheck = { ok: true } | { ok: false; code: ErrorCode; message: string };
 
-const OK: Verdict = { ok: true };
+const OK: AccessCheck = { ok: true };
 
 function bearer(h: string | undefined, token: string | undefined): boolean {
   return token !== undefined && authorizationMatches(h, token, false);
 }
 
 /** Whether a request's credentials satisfy the access a route needs. Pure apart from hashing. */
-export function verify(access: Access, what: string, headers: FastifyRequest['headers'], t: Tokens): Verdict {
+export function verify(access: Access, what: string, headers: FastifyRequest['headers'], t: Tokens): AccessCheck {
   const auth = headers.authorization;
   if (access === 'public') return OK;
   if (access === 'read' || access === 'write') {

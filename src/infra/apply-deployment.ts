@@ -11,9 +11,9 @@ import path from 'node:path';
 import { errorMessage } from '../shared/errors.js';
 import { describeFailure } from '../terraform/terraform-runner.js';
 import type { ActionRecord } from '../actions/action-store.js';
-import { planFileOf } from '../executor/executor-deps.js';
 import { keepOutput, type StepOutput } from '../terraform/output.js';
-import { readConfigFiles, removeDir, sha256File } from '../executor/workspace-fs.js';
+import { readConfigFiles, removeDir, sha256File } from '../terraform/workspace-fs.js';
+import { planFileOf } from '../terraform/workspace-fs.js';
 import { ConfigGuard } from './config-guard.js';
 import { pathTaken, runDirFor } from './create-deployment.js';
 import type { InfraDeps } from './ports.js';
@@ -81,7 +81,7 @@ export class DeploymentApplier {
   /** The apply failed part-way: destroy what it created (state is in the staging dir). */
   private async undo(a: ActionRecord, staging: string, reason: string, outputs: StepOutput[]): Promise<void> {
     this.d.store.transition(a.id, ['applying'], 'failed', reason, { tfOutput: outputs, result: { success: false, new_run_id: null, changes_applied: {} } });
-    const destroy = await this.d.terraform.run(['apply', '-destroy', '-auto-approve'], { cwd: staging, timeoutMs: this.d.settings.applyTimeoutMs });
+    const destroy = await this.d.steps.destroy(staging);
     outputs.push(keepOutput('rollback destroy', destroy, []));
     if (destroy.exitCode === 0) {
       this.d.store.transition(a.id, ['failed'], 'rolled_back', 'partly created resources destroyed; RUNS_DIR untouched', { tfOutput: outputs, stagingDir: null, rollback: { reason } });

@@ -2,10 +2,9 @@
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { ActionStore } from '../actions/action-store.js';
-import type { RegistrySync } from '../executor/ports.js';
-import type { Revisions } from '../executor/revisions.js';
+import type { RegistryRefresh } from '../actions/ports.js';
+import type { Revisions } from '../actions/revisions.js';
 import type { TerraformSteps } from '../terraform/steps.js';
-import type { TerraformRunner } from '../terraform/terraform-runner.js';
 import type { ConfigGuard } from './config-guard.js';
 
 /** The decision row a human request is recorded as (source 'human', no incident). */
@@ -36,12 +35,11 @@ export interface InfraSettings {
 export interface InfraDeps {
   store: ActionStore;
   decisions: HumanDecisionSink;
-  terraform: TerraformRunner;
   steps: TerraformSteps;
   revisions: Revisions;
   /** Whether the registry already knows a deployment. Reads only. */
   deploymentKnown(runId: string): boolean;
-  registrySync: RegistrySync | undefined;
+  registrySync: RegistryRefresh | undefined;
   locks: { withDeploymentLock<T>(runId: string, fn: () => Promise<T>): Promise<T> };
   clock: Clock;
   logger: Logger;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { AppError } from '../shared/errors.js';
 import type { TerraformResult } from '../terraform/terraform-runner.js';
 import type { TerraformSteps } from '../terraform/steps.js';
-import { removeDir, writeFilesAtomic } from '../executor/workspace-fs.js';
+import { removeDir, writeFilesAtomic } from '../terraform/workspace-fs.js';
 import type { ConfigView } from './config-guard.js';
 import { compareReadings, parseGraph } from './terraform-reading.js';
 

@@ -7,7 +7,7 @@
 import type { PlanJson, ResourceChange } from './plan-json.js';
 import type { HclValue } from '../hcl/edit.js';
 import { changedLeaves, formatPath, pathUnder, valueAtConfigPath } from './diff.js';
-import { actionOf, summarisePlan, type PlanSummaryItem } from './summary.js';
+import { changeKindOf, summarisePlan, type PlanSummaryItem } from './summary.js';
 
 export { summarisePlan, type PlanSummaryItem } from './summary.js';
 export { redactPlanJson } from './redact.js';
@@ -44,7 +44,7 @@ function commonReasons(changes: ResourceChange[], plan: PlanJson, limits: { maxC
   const reasons: string[] = [];
   if (plan.errored === true) reasons.push('the plan is marked errored');
   for (const rc of changes) {
-    const kind = actionOf(rc.change.actions);
+    const kind = changeKindOf(rc.change.actions);
     if (kind === 'forget') reasons.push(`${rc.address}: "forget" would drop the resource from state`);
     else if (!KNOWN.has(kind)) reasons.push(`${rc.address}: unknown action "${rc.change.actions.join(',')}" treated as dangerous`);
   }
@@ -57,7 +57,7 @@ function commonReasons(changes: ResourceChange[], plan: PlanJson, limits: { maxC
 function outsideTarget(changes: ResourceChange[], target: string): string[] {
   return changes
     .filter((rc) => !isInstanceOf(rc.address, target))
-    .map((rc) => `${rc.address}: unexpected ${actionOf(rc.change.actions)} outside the target ${target}`);
+    .map((rc) => `${rc.address}: unexpected ${changeKindOf(rc.change.actions)} outside the target ${target}`);
 }
 
 function countReasons(changes: ResourceChange[], e: PlanExpectation, from: number, to: number): string[] {
@@ -68,19 +68,19 @@ function countReasons(changes: ResourceChange[], e: PlanExpectation, from: numbe
   const reasons: string[] = [];
   const [lo, hi] = to > from ? [from, to] : [to, from];
   for (const rc of changes.filter((c) => isInstanceOf(c.address, e.targetAddress))) {
-    const kind = actionOf(rc.change.actions);
+    const kind = changeKindOf(rc.change.actions);
     if (kind !== want) reasons.push(`${rc.address}: ${kind}, but scaling ${from} → ${to} may only ${want}`);
     else if (typeof rc.index === 'number' && (rc.index < lo || rc.index >= hi)) {
       reasons.push(`${rc.address}: ${kind} of index ${rc.index}, outside ${lo}..${hi - 1}`);
     }
   }
-  const n = changes.filter((c) => isInstanceOf(c.address, e.targetAddress) && actionOf(c.change.actions) === want).length;
+  const n = changes.filter((c) => isInstanceOf(c.address, e.targetAddress) && changeKindOf(c.change.actions) === want).length;
   if (n !== hi - lo) reasons.push(`plan would ${want} ${n} instance(s) of ${e.targetAddress}; expected ${hi - lo}`);
   return reasons;
 }
 
 function attributeReasons(rc: ResourceChange, e: PlanExpectation, path: string[]): string[] {
-  const kind = actionOf(rc.change.actions);
+  const kind = changeKindOf(rc.change.actions);
   const shown = path.join('.');
   if (kind === 'replace') {
     const paths = rc.change.replace_paths ?? [];
@@ -108,8 +108,8 @@ function attributeReasons(rc: ResourceChange, e: PlanExpectation, path: string[]
 function restartReasons(changes: ResourceChange[], target: string): string[] {
   return changes
     .filter((rc) => isInstanceOf(rc.address, target))
-    .filter((rc) => actionOf(rc.change.actions) !== 'replace' || rc.action_reason !== 'replace_by_request')
-    .map((rc) => `${rc.address}: ${actionOf(rc.change.actions)} (${rc.action_reason ?? 'no reason'}), expected a replace by request`);
+    .filter((rc) => changeKindOf(rc.change.actions) !== 'replace' || rc.action_reason !== 'replace_by_request')
+    .map((rc) => `${rc.address}: ${changeKindOf(rc.change.actions)} (${rc.action_reason ?? 'no reason'}), expected a replace by request`);
 }
 
 /** Refusals specific to the action type (besides the shared ones). */
@@ -139,7 +139,7 @@ export function gatePlan(
   limits: { maxChangedResources: number },
 ): GateResult {
   const summary = summarisePlan(plan);
-  const changes = (plan.resource_changes ?? []).filter((rc) => !IGNORED.has(actionOf(rc.change.actions)));
+  const changes = (plan.resource_changes ?? []).filter((rc) => !IGNORED.has(changeKindOf(rc.change.actions)));
   const reasons = [...commonReasons(changes, plan, limits), ...actionReasons(changes, expectation)];
   return reasons.length === 0 ? { ok: true, summary } : { ok: false, summary, reasons: [...new Set(reasons)] };
 }

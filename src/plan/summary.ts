@@ -23,7 +23,7 @@ const ABSENT = '(none)';
 const UNKNOWN = '(known after apply)';
 
 /** Collapses Terraform's action list into one word; unknown combinations stay visible. */
-export function actionOf(actions: readonly string[]): string {
+export function changeKindOf(actions: readonly string[]): string {
   const key = actions.join(',');
   if (key === 'delete,create' || key === 'create,delete') return 'replace';
   if (actions.length === 1) return actions[0] ?? 'unknown';
@@ -66,7 +66,7 @@ function summariseChange(rc: ResourceChange, secrets: Set<string>): PlanSummaryI
   if (leaves.length > MAX_CHANGES_PER_ITEM) {
     changes.push({ path: `… ${leaves.length - MAX_CHANGES_PER_ITEM} more`, before: '', after: '' });
   }
-  const item: PlanSummaryItem = { address: rc.address, action: actionOf(change.actions), changes };
+  const item: PlanSummaryItem = { address: rc.address, action: changeKindOf(change.actions), changes };
   if (rc.action_reason !== undefined) item.reason = rc.action_reason;
   return item;
 }
@@ -78,7 +78,7 @@ function summariseChange(rc: ResourceChange, secrets: Set<string>): PlanSummaryI
 export function summarisePlan(plan: PlanJson): PlanSummaryItem[] {
   const secrets = planSecrets(plan);
   const items = (plan.resource_changes ?? [])
-    .filter((rc) => actionOf(rc.change.actions) !== 'no-op')
+    .filter((rc) => changeKindOf(rc.change.actions) !== 'no-op')
     .map((rc) => summariseChange(rc, secrets));
   return scrubKnownSecrets(items, secrets) as PlanSummaryItem[];
 }

@@ -9,7 +9,7 @@ export interface KeyMatch<T extends MatchRef> {
   kind: KeyKind;
 }
 
-export type Resolution<T extends MatchRef> =
+export type LookupMatch<T extends MatchRef> =
   | { status: 'matched'; resource: T; matchedBy: string }
   | { status: 'ambiguous'; candidates: T[]; reason: string }
   | { status: 'unknown'; reason: string };
@@ -22,7 +22,7 @@ export const MAX_CANDIDATES = 10;
  * - All matches instances of one block in one deployment → `matched`, first instance.
  * - Matches in two deployments or two blocks → `ambiguous` with the reason; never a pick.
  */
-export function resolveMatches<T extends MatchRef>(key: string, matches: Array<KeyMatch<T>>, truncated = false): Resolution<T> {
+export function resolveMatches<T extends MatchRef>(key: string, matches: Array<KeyMatch<T>>, truncated = false): LookupMatch<T> {
   if (matches.length === 0) return { status: 'unknown', reason: `no present managed resource has the key "${key}"` };
   const strong = matches.filter((m) => STRONG_KINDS.has(m.kind));
   const pool = strong.length > 0 ? strong : matches;

@@ -2,12 +2,14 @@
  * In-process events: what changed, for live views (SSE), Telegram message edits and metrics.
  * The database stays the source of truth; an event only says "look again".
  */
+import type { ActionStatus } from '../actions/status.js';
+
 export type DomainEvent =
   | { type: 'alert.received'; fingerprint: string; status: 'firing' | 'resolved'; incidentId: string | null }
   | { type: 'incident.opened'; incidentId: string }
   | { type: 'incident.resolved'; incidentId: string }
   | { type: 'decision.created'; decisionId: string; incidentId: string; status: string }
-  | { type: 'action.status'; actionId: string; status: string; runId: string }
+  | { type: 'action.status'; actionId: string; status: ActionStatus; runId: string }
   | { type: 'approval.recorded'; actionId: string; verdict: 'approve' | 'reject'; outcome: 'accepted' | 'refused'; channel: string }
   | { type: 'registry.synced'; runId: string };
 

@@ -67,6 +67,11 @@ export class TerraformSteps {
     return this.tf.run(['apply', '-auto-approve'], { cwd, timeoutMs: this.timeouts.applyMs });
   }
 
+  /** Destroys what the state in `cwd` holds (undoing a create that failed part-way). */
+  destroy(cwd: string): Promise<TerraformResult> {
+    return this.tf.run(['apply', '-destroy', '-auto-approve'], { cwd, timeoutMs: this.timeouts.applyMs });
+  }
+
   statePull(cwd: string): Promise<TerraformResult> {
     return this.tf.run(['state', 'pull'], { cwd, timeoutMs: this.timeouts.planMs });
   }

@@ -9,19 +9,14 @@ import { errorMessage } from '../shared/errors.js';
 import type { DomainEvent, EventBus } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { Policy } from '../policy/policy-schema.js';
+import type { ActionPreparer } from '../actions/action-store.js';
 import { proposeRollback } from './rollback-proposal.js';
 import type { DecisionSink, Timers, VerificationResult, VerificationStore, WatchedAction } from './ports.js';
-
-/** The executor's entry point for a proposed decision (ActionPreparer). */
-export interface Preparer {
-  /** Creates and prepares the action for the decision in the background; never throws. */
-  prepare(decisionId: string): void;
-}
 
 export interface VerifierDeps {
   store: VerificationStore;
   decisions: DecisionSink;
-  preparer: Preparer;
+  preparer: ActionPreparer;
   timers: Timers;
   clock: Clock;
   events: EventBus;

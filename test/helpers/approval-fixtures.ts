@@ -1,12 +1,12 @@
 /**
  * Seeds the rows an approval request reads (alert → incident → decision → action) straight into a
- * real SQLite database, and offers an ApprovalPort built on the executor's own atomic decide
- * transaction (src/db/actions/sqlite-action-decide.ts) for tests that do not run Terraform.
+ * real SQLite database, and offers an ApprovalPort built on the production verdict
+ * (SqliteActionStore.submitVerdict) for tests that do not run Terraform.
  */
 import type { Db } from '../../src/db/connection/database.js';
-import { decideAtomically } from '../../src/db/actions/sqlite-action-decide.js';
+import { SqliteActionStore } from '../../src/db/actions/sqlite-action-store.js';
 import type { Ledger } from '../../src/db/ledger/sqlite-ledger.js';
-import type { ApprovalPort, DecideRequest, DecideResult } from '../../src/approvals/ports.js';
+import type { ApprovalPort, VerdictRequest, VerdictResult } from '../../src/approvals/ports.js';
 import type { Clock } from '../../src/shared/clock.js';
 import type { EventBus } from '../../src/shared/events.js';
 
@@ -68,20 +68,19 @@ export function moveAction(db: Db, events: EventBus, actionId: string, status: s
 }
 
 /**
- * The executor's decide transaction without the apply queue: single-use, expiry and plan-hash
- * checks, approvals row and ledger. Records every call.
+ * The production verdict (SqliteActionStore.submitVerdict) without the apply queue: single-use,
+ * expiry and plan-hash checks, approvals row, ledger and events. Records every call.
  */
 export class TransactionalApprovals implements ApprovalPort {
-  readonly calls: DecideRequest[] = [];
-  constructor(private readonly db: Db, private readonly ledger: Ledger, private readonly clock: Clock, private readonly events: EventBus) {}
+  readonly calls: VerdictRequest[] = [];
+  private readonly store: SqliteActionStore;
+  constructor(db: Db, ledger: Ledger, clock: Clock, events: EventBus) {
+    this.store = new SqliteActionStore(db, ledger, events, clock);
+  }
 
-  async decide(request: DecideRequest): Promise<DecideResult> {
+  async submitVerdict(request: VerdictRequest): Promise<VerdictResult> {
     this.calls.push(request);
-    const out = decideAtomically(this.db, this.ledger, this.clock, request);
-    if (out.transitionedTo) {
-      this.events.publish({ type: 'action.status', actionId: request.actionId, status: out.transitionedTo, runId: out.runId });
-    }
-    return out.result;
+    return this.store.submitVerdict(request);
   }
 }
 

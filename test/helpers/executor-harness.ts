@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../../src/db/connection/database.js';
 import type { Overrides, Service } from '../../src/main.js';
-import { listConfigFiles } from '../../src/executor/workspace-fs.js';
+import { listConfigFiles } from '../../src/terraform/workspace-fs.js';
 import { startTestService, tempWorkspace, testConfig } from './service.js';
 
 const TF_ENV = { TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null' };
@@ -84,7 +84,7 @@ export async function startWithDeployments(
 
 let seq = 0;
 
-/** Inserts an open incident and an accepted decision; returns the decision id. */
+/** Inserts an open incident and a proposed decision; returns the decision id. */
 export function seedDecision(db: Db, d: { runId: string; address: string; actionType: string; parameters: Record<string, unknown> }): { decisionId: string; incidentId: string } {
   seq += 1;
   const n = `${process.pid}_${seq}_${Math.random().toString(36).slice(2, 8)}`;
@@ -98,7 +98,7 @@ export function seedDecision(db: Db, d: { runId: string; address: string; action
   db.prepare(
     `INSERT INTO decisions (id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json, confidence,
        reason, source, status, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 0.9, 'test', 'rules', 'accepted', ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, 0.9, 'test', 'rules', 'proposed', ?, ?)`,
   ).run(decisionId, incidentId, d.runId, d.address, d.actionType, d.address, JSON.stringify(d.parameters), now, now);
   return { decisionId, incidentId };
 }
@@ -115,7 +115,7 @@ export async function prepareDecision(h: Harness, d: { runId: string; address: s
 }
 
 export async function approve(h: Harness, actionId: string, planSha256?: string) {
-  const r = await h.service.executor.decide({ actionId, verdict: 'approve', channel: 'rest', actor: 'tester', ...(planSha256 ? { planSha256 } : {}) });
+  const r = await h.service.executor.submitVerdict({ actionId, verdict: 'approve', channel: 'rest', actor: 'tester', ...(planSha256 ? { planSha256 } : {}) });
   await h.service.executor.idle();
   return r;
 }

@@ -64,7 +64,7 @@ describe('telegram: queued and re-planned actions', () => {
     expect(note.text).toContain('position 1');
     expect(buttonsOf(note)).toEqual([]);
 
-    expect(await s.executor.decide({ actionId: first.id, verdict: 'reject', channel: 'rest', actor: 'ann' })).toMatchObject({ ok: true });
+    expect(await s.executor.submitVerdict({ actionId: first.id, verdict: 'reject', channel: 'rest', actor: 'ann' })).toMatchObject({ ok: true });
     await settle();
     await tg!.waitFor(() => messagesOf(secondId).length === 2, 'the approval request of the queued action');
     const [old, request] = messagesOf(secondId) as [FakeMessage, FakeMessage];

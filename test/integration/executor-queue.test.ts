@@ -132,7 +132,7 @@ describe('decided actions are queued per deployment, not dropped (real terraform
     expect(gone.status).toBe('obsolete');
     expect(gone.statusReason).toMatch(/resolved while the action was queued/);
     expect(statuses(second.id)).toEqual(['queued', 'obsolete']);
-    expect(await h.service.executor.decide({ actionId: first.id, verdict: 'reject', channel: 'rest', actor: 'ann' })).toEqual({ ok: true, status: 'rejected' });
+    expect(await h.service.executor.submitVerdict({ actionId: first.id, verdict: 'reject', channel: 'rest', actor: 'ann' })).toEqual({ ok: true, status: 'rejected' });
     await h.service.executor.idle();
     expect(get(second.id).status).toBe('obsolete');
     expect(h.service.ledger.list({ actionId: second.id, kind: 'action.preparing' })).toHaveLength(0);
@@ -179,11 +179,11 @@ describe('decided actions are queued per deployment, not dropped (real terraform
     const after = (id: string) => again!.actions.get(id)!;
     expect(after(holder.id).status).toBe('awaiting_approval');
     expect(queued.map((id) => [after(id).status, after(id).queuePosition])).toEqual([['queued', 1], ['queued', 2]]);
-    expect(await again.executor.decide({ actionId: holder.id, verdict: 'reject', channel: 'rest', actor: 'ann' })).toMatchObject({ ok: true });
+    expect(await again.executor.submitVerdict({ actionId: holder.id, verdict: 'reject', channel: 'rest', actor: 'ann' })).toMatchObject({ ok: true });
     await again.executor.idle();
     expect(after(queued[0]!).status, after(queued[0]!).statusReason ?? '').toBe('awaiting_approval');
     expect([after(queued[1]!).status, after(queued[1]!).queuedBehind]).toEqual(['queued', queued[0]]);
-    await again.executor.decide({ actionId: queued[0]!, verdict: 'reject', channel: 'rest', actor: 'ann' });
+    await again.executor.submitVerdict({ actionId: queued[0]!, verdict: 'reject', channel: 'rest', actor: 'ann' });
     await again.executor.idle();
     expect(after(queued[1]!).status, after(queued[1]!).statusReason ?? '').toBe('awaiting_approval');
   });
@@ -214,7 +214,7 @@ describe('decided actions are queued per deployment, not dropped (real terraform
     await h.service.executor.idle();
     // Resolved in the database only (e.g. while the service was down): no incident.resolved event.
     h.service.db.prepare("UPDATE incidents SET status = 'resolved' WHERE id = ?").run(incidentId);
-    await h.service.executor.decide({ actionId: holder.id, verdict: 'reject', channel: 'rest', actor: 'ann' });
+    await h.service.executor.submitVerdict({ actionId: holder.id, verdict: 'reject', channel: 'rest', actor: 'ann' });
     await h.service.executor.idle();
     const row = h.service.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(decisionId) as { id: string };
     expect(get(row.id).status).toBe('obsolete');

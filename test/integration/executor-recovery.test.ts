@@ -146,7 +146,7 @@ describe('executor: what an interrupted apply left, and its recovery', () => {
     expect(recovery).toMatchObject({ actionType: 'rollback', status: 'awaiting_approval', baseRevisionId: state.revision_id });
     expect(recovery!.planSummary).toEqual([expect.objectContaining({ address: 'terraform_data.pool[1]', action: 'replace' })]);
     rmSync(path.join(dir, 'fail-1'));
-    expect((await svc.executor.decide({ actionId: recovery!.id, verdict: 'approve', channel: 'rest', actor: 'tester', planSha256: recovery!.planSha256! })).ok).toBe(true);
+    expect((await svc.executor.submitVerdict({ actionId: recovery!.id, verdict: 'approve', channel: 'rest', actor: 'tester', planSha256: recovery!.planSha256! })).ok).toBe(true);
     await svc.executor.idle();
     expect(svc.actions.get(recovery!.id)!.status).toBe('applied');
     expect((await tf(dir, ['plan', '-detailed-exitcode', '-input=false', '-no-color'])).exitCode).toBe(0);
@@ -160,7 +160,7 @@ describe('executor: what an interrupted apply left, and its recovery', () => {
     expect(state.differences).toEqual([expect.objectContaining({ address: 'terraform_data.pool[2]', action: 'delete', terraform_reason: 'delete_because_count_index', tainted: true })]);
     expect(state.summary).toMatch(/pool\[2\]: delete — tainted and in the state but not in the configuration/);
     expect(recovery?.status).toBe('awaiting_approval');
-    await svc.executor.decide({ actionId: recovery!.id, verdict: 'approve', channel: 'rest', actor: 'tester', planSha256: recovery!.planSha256! });
+    await svc.executor.submitVerdict({ actionId: recovery!.id, verdict: 'approve', channel: 'rest', actor: 'tester', planSha256: recovery!.planSha256! });
     await svc.executor.idle();
     expect(await stateList(dir)).toEqual(['terraform_data.pool[0]', 'terraform_data.pool[1]']);
   });

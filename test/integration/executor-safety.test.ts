@@ -47,7 +47,7 @@ describe('executor: failures, races and refusals with real terraform', () => {
     expect(await stateList(dir)).toEqual(POOL2);
     expect(h.service.actions.statusHistory(action.id).map((x) => x.status)).toContain('stale');
     // The old hash no longer approves anything.
-    const old = await h.service.executor.decide({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'x', planSha256: action.planSha256! });
+    const old = await h.service.executor.submitVerdict({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'x', planSha256: action.planSha256! });
     expect(old).toMatchObject({ ok: false, code: 'ERR_CONFLICT' });
     await approve(h, action.id, again.planSha256!);
     expect(h.service.actions.get(action.id)!.status).toBe('applied');
@@ -72,7 +72,7 @@ describe('executor: failures, races and refusals with real terraform', () => {
     h = await startWithDeployments({ web: poolDeployment() });
     const { action } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
-      h!.service.executor.decide({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: `u${i}`, planSha256: action.planSha256! })));
+      h!.service.executor.submitVerdict({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: `u${i}`, planSha256: action.planSha256! })));
     await h.service.executor.idle();
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok && r.code === 'ERR_APPROVAL_ALREADY_DECIDED')).toHaveLength(49);
@@ -91,13 +91,13 @@ describe('executor: failures, races and refusals with real terraform', () => {
     const files = snapshot(dir);
     const state = stateBytes(dir);
     const { action } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
-    const r = await h.service.executor.decide({ actionId: action.id, verdict: 'reject', channel: 'dashboard', actor: 'ann', reason: 'not now' });
+    const r = await h.service.executor.submitVerdict({ actionId: action.id, verdict: 'reject', channel: 'dashboard', actor: 'ann', reason: 'not now' });
     expect(r).toEqual({ ok: true, status: 'rejected' });
     await h.service.executor.idle();
     expect(snapshot(dir)).toEqual(files);
     expect(stateBytes(dir)).toBe(state);
     expect(existsSync(action.stagingDir!)).toBe(false);
-    expect(await h.service.executor.decide({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'bob' })).toMatchObject({ ok: false, code: 'ERR_APPROVAL_ALREADY_DECIDED' });
+    expect(await h.service.executor.submitVerdict({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'bob' })).toMatchObject({ ok: false, code: 'ERR_APPROVAL_ALREADY_DECIDED' });
   });
 
   it('expiry: an unanswered approval expires, staging removed, later approval refused', async () => {
@@ -109,7 +109,7 @@ describe('executor: failures, races and refusals with real terraform', () => {
     expect(h.service.executor.sweepExpired()).toEqual([action.id]);
     expect(h.service.actions.get(action.id)!.status).toBe('expired');
     expect(existsSync(action.stagingDir!)).toBe(false);
-    expect(await h.service.executor.decide({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'late' })).toMatchObject({ ok: false, code: 'ERR_APPROVAL_EXPIRED' });
+    expect(await h.service.executor.submitVerdict({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'late' })).toMatchObject({ ok: false, code: 'ERR_APPROVAL_EXPIRED' });
   });
 
   it('an incident resolving first makes the waiting action obsolete; a second decision meanwhile waits queued, then is prepared', async () => {
@@ -120,7 +120,7 @@ describe('executor: failures, races and refusals with real terraform', () => {
     expect(second.statusReason).toContain(action.id);
     h.service.events.publish({ type: 'incident.resolved', incidentId });
     expect(h.service.actions.get(action.id)!.status).toBe('obsolete');
-    expect(await h.service.executor.decide({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'x' })).toMatchObject({ ok: false, code: 'ERR_ACTION_OBSOLETE' });
+    expect(await h.service.executor.submitVerdict({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'x' })).toMatchObject({ ok: false, code: 'ERR_ACTION_OBSOLETE' });
     await h.service.executor.idle();
     const next = h.service.actions.get(second.id)!;
     expect(next.status, next.statusReason ?? '').toBe('awaiting_approval');

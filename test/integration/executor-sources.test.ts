@@ -59,7 +59,7 @@ async function staleAfterColleague(colleague: (dir: string) => void, expectChang
   expect(stateBytes(dir)).toBe(state);
   expect(snapshot(dir)).toEqual(after);
   // The approval of the old plan is void.
-  expect(await h!.service.executor.decide({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'late', planSha256: action.planSha256! }))
+  expect(await h!.service.executor.submitVerdict({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'late', planSha256: action.planSha256! }))
     .toMatchObject({ ok: false, code: 'ERR_CONFLICT' });
   return again;
 }

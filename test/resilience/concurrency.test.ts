@@ -91,7 +91,7 @@ describe('concurrency', () => {
     expect(second.status_reason).toContain(first.id);
 
     // Approve the first while a registry sync and a third decision arrive: all of them queue on the lock.
-    const approved = s.executor.decide({ actionId: first.id, verdict: 'approve', channel: 'rest', actor: 'ann' });
+    const approved = s.executor.submitVerdict({ actionId: first.id, verdict: 'approve', channel: 'rest', actor: 'ann' });
     const sync = s.app.inject({ method: 'POST', url: '/ops/registry/sync', payload: {} });
     const c = seedDecision(s.db, { runId: 'web', address: 'terraform_data.other', actionType: 'restart', parameters: {} });
     s.executor.prepare(c.decisionId);
@@ -102,7 +102,7 @@ describe('concurrency', () => {
     expect(s.actions.get(second.id)!.status).toBe('awaiting_approval');
     const thirdId = (s.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(c.decisionId) as { id: string }).id;
     expect(s.actions.get(thirdId)).toMatchObject({ status: 'queued', queuePosition: 1, queuedBehind: second.id });
-    await s.executor.decide({ actionId: second.id, verdict: 'reject', channel: 'rest', actor: 'ann' });
+    await s.executor.submitVerdict({ actionId: second.id, verdict: 'reject', channel: 'rest', actor: 'ann' });
     await s.executor.idle();
     expect(s.actions.get(thirdId)!.status).toBe('awaiting_approval');
 
@@ -134,7 +134,7 @@ ${Array.from({ length: 20 }, (_, i) => `resource "terraform_data" "svc${i}" {\n 
     const s = h.service;
     const { action } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
     expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
-    const approved = s.executor.decide({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'ann' });
+    const approved = s.executor.submitVerdict({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'ann' });
     await waitUntil('the apply running', () => tf.calls.some((c) => c.sub === 'apply' && c.end === Infinity));
     expect(s.actions.get(action.id)!.status).toBe('applying');
 

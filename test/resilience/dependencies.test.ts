@@ -171,7 +171,7 @@ describe('Telegram and Terraform failing', () => {
     const dir = h.runDir('web');
     const { action } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
     expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
-    await s.executor.decide({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'ann' });
+    await s.executor.submitVerdict({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'ann' });
     await s.executor.idle();
     const done = s.actions.get(action.id)!;
     const history = s.actions.statusHistory(action.id).map((x) => x.status);

@@ -121,7 +121,7 @@ describe('injection through alerts and LLM answers (real Gemini client, real ter
     for (const p of PAYLOADS) {
       const { decision, action } = await alertWith({ resource_id: 'pool', team: p }, { summary: p, description: `x ${p} y` }, ok);
       expect(decision?.status, p).toBeDefined();
-      if (action?.status === 'awaiting_approval') await h.service.executor.decide({ actionId: action.id, verdict: 'reject', channel: 'rest', actor: 'test' });
+      if (action?.status === 'awaiting_approval') await h.service.executor.submitVerdict({ actionId: action.id, verdict: 'reject', channel: 'rest', actor: 'test' });
       await h.service.executor.idle();
       tally.record('payload in labels/annotations', action !== undefined, JSON.stringify(p));
     }
@@ -174,7 +174,7 @@ describe('injection through alerts and LLM answers (real Gemini client, real ter
       tally.record('hostile string value kept as a quoted string', good, `${JSON.stringify(p)} → ${JSON.stringify(summary).slice(0, 200)}`);
       expect(good, JSON.stringify(summary)).toBe(true);
     } finally {
-      if (action?.status === 'awaiting_approval') await h.service.executor.decide({ actionId: action.id, verdict: 'reject', channel: 'rest', actor: 'test' });
+      if (action?.status === 'awaiting_approval') await h.service.executor.submitVerdict({ actionId: action.id, verdict: 'reject', channel: 'rest', actor: 'test' });
       await h.service.executor.idle();
     }
     expect(snap()).toEqual(before);

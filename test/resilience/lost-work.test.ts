@@ -162,7 +162,7 @@ describe('lost work', () => {
         const a = s.actions.get(ids[k]!)!;
         if (o === 'resolve' && k > 0) { seen.push(a.status); continue; }
         if (o === 'resolve') s.events.publish({ type: 'incident.resolved', incidentId: seeded[k]!.incidentId });
-        else if (o === 'reject') await s.executor.decide({ actionId: a.id, verdict: 'reject', channel: 'rest', actor: 'ann' });
+        else if (o === 'reject') await s.executor.submitVerdict({ actionId: a.id, verdict: 'reject', channel: 'rest', actor: 'ann' });
         else {
           if (o === 'fail') writeFileSync(path.join(dir, 'fail-next-create'), '');
           await approve(h, a.id, a.planSha256 ?? undefined);

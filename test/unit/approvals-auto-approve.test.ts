@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { autoApprove, evaluateAutoApprove, startAutoApprover } from '../../src/approvals/auto-approve.js';
-import type { ApprovalRequestView, ApprovalView, DecideRequest } from '../../src/approvals/ports.js';
+import type { ApprovalRequestView, ApprovalView, VerdictRequest } from '../../src/approvals/ports.js';
 import { DEFAULT_POLICY } from '../../src/policy/policy-schema.js';
 import { InProcessEventBus } from '../../src/shared/events.js';
 import { silentLogger } from '../../src/shared/logger.js';
@@ -27,9 +27,9 @@ describe('evaluateAutoApprove', () => {
 
 describe('auto-approver wiring', () => {
   function deps(policy = on) {
-    const calls: DecideRequest[] = [];
+    const calls: VerdictRequest[] = [];
     const view = { getRequest: async (id: string) => (id === 'act_1' ? base : undefined) } as unknown as ApprovalView;
-    const approvals = { decide: async (r: DecideRequest) => { calls.push(r); return { ok: true as const, status: 'approved' }; } };
+    const approvals = { submitVerdict: async (r: VerdictRequest) => { calls.push(r); return { ok: true as const, status: 'approved' }; } };
     return { calls, d: { policy, view, approvals, logger: silentLogger } };
   }
   it('decides through the policy channel, bound to the plan hash', async () => {

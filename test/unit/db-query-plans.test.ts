@@ -41,6 +41,7 @@ const ALLOWED: Array<{ sql: RegExp; table: string; why: string }> = [
   { sql: /^SELECT COUNT\(\*\) AS (n|total) FROM (actions|decisions|incidents)( |$)/i, table: 'decisions', why: 'a list total: counts the filtered set' },
   { sql: /^SELECT COUNT\(\*\) AS (n|total) FROM (actions|decisions|incidents)( |$)/i, table: 'incidents', why: 'a list total: counts the filtered set' },
   { sql: /^SELECT \* FROM actions ORDER BY created_at DESC, id DESC LIMIT/, table: 'actions', why: 'newest-first page: walks actions_created and stops at LIMIT' },
+  { sql: /^SELECT \* FROM actions ORDER BY updated_at DESC, id DESC LIMIT \?$/, table: 'actions', why: "Telegram /status: the 10 most recently updated actions, a scan with a top-N sort (an index on updated_at would be one more write per status change); only now collected, since the statement is prepared in the view's constructor" },
   { sql: /^SELECT id, incident_id, .* FROM decisions ORDER BY created_at DESC, id DESC LIMIT/, table: 'decisions', why: 'newest-first page: walks decisions_created and stops at LIMIT' },
   { sql: /^SELECT \* FROM incidents ORDER BY opened_at DESC, id DESC LIMIT/, table: 'incidents', why: 'newest-first page: walks incidents_opened and stops at LIMIT' },
   { sql: /^SELECT \* FROM ledger (WHERE kind = @kind )?ORDER BY id LIMIT/, table: 'ledger', why: 'GET /ops/ledger without an id: oldest first by rowid, stops at LIMIT' },
@@ -249,7 +250,7 @@ describe('query plans of every prepared statement', () => {
     expect(all).toContain('FROM decisions WHERE incident_id = ?');
     expect(all).toContain('NOT EXISTS (SELECT 1 FROM decisions d WHERE d.incident_id = i.id)');
     expect(all).toContain('FROM actions WHERE incident_id = ? AND status IN (');
-    expect(all).toContain('INSERT INTO approvals (action_id, verdict, outcome, channel, actor, reason, at)');
+    expect(all).toContain('INSERT INTO approvals (action_id, verdict, outcome, channel, actor, reason, plan_sha256, at)');
     expect(collected.size).toBeGreaterThan(80);
   });
 

@@ -1,11 +1,11 @@
 import type { ActionRecord } from '../../actions/action-store.js';
-import { isActionStatus } from '../../actions/status.js';
+import { isActionStatus, type ActionStatus } from '../../actions/status.js';
 import { AppError } from '../../shared/errors.js';
 
 /** The actions table row as better-sqlite3 returns it. */
 export interface ActionRow {
   id: string; decision_id: string; incident_id: string | null; run_id: string; action_type: string;
-  target_address: string; parameters_json: string; status: string; status_reason: string | null;
+  target_address: string; parameters_json: string; status: ActionStatus; status_reason: string | null;
   staging_dir: string | null; base_revision_id: string | null; revision_id: string | null;
   plan_sha256: string | null; plan_summary_json: string | null; plan_json: string | null; diff: string | null;
   changes_json: string | null; files_json: string | null; gate_json: string | null; fix_attempts_json: string;

@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import { windowConditions } from '../../shared/time-window.js';
 import type { Db } from '../connection/database.js';
 import type { Ledger } from '../ledger/sqlite-ledger.js';
@@ -6,27 +7,30 @@ import { isoAt } from '../../shared/clock.js';
 import type { EventBus } from '../../shared/events.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
-import { canTransition, type ActionStatus } from '../../actions/status.js';
+import type { ActionStatus } from '../../actions/status.js';
 import type {
-  ActionListFilter, ActionPatch, ActionRecord, ActionStore, ApprovalRow, DecideInput, DecideResult,
+  ActionListFilter, ActionPatch, ActionRecord, ActionStore, ApprovalRow,
   NewAction, RevisionRow,
 } from '../../actions/action-store.js';
-import { decideAtomically } from './sqlite-action-decide.js';
+import { ActionLifecycle } from '../../actions/lifecycle.js';
+import type { VerdictRequest, VerdictResult } from '../../actions/verdict.js';
 import { SqliteActionQueue } from './sqlite-action-queue.js';
+import { SqliteActionWriter } from './sqlite-action-writer.js';
+import { SqliteVerdicts } from './sqlite-verdict.js';
 import { rowToAction, type ActionRow } from './sqlite-action-rows.js';
 
-const JSON_COLUMNS: Record<keyof ActionPatch, string> = {
-  stagingDir: 'staging_dir', baseRevisionId: 'base_revision_id', revisionId: 'revision_id',
-  planSha256: 'plan_sha256', planSummary: 'plan_summary_json', planJson: 'plan_json', diff: 'diff',
-  changes: 'changes_json', files: 'files_json', gate: 'gate_json', fixAttempts: 'fix_attempts_json',
-  tfOutput: 'tf_output', rollback: 'rollback_json', result: 'result_json', expiresAt: 'expires_at',
-  sources: 'sources_json', sourceChanges: 'source_changes_json',
-};
-const PLAIN = new Set(['stagingDir', 'baseRevisionId', 'revisionId', 'planSha256', 'diff', 'expiresAt']);
+const REVISION_SELECT = `SELECT id, run_id AS runId, parent_id AS parentId, action_id AS actionId, files_dir AS filesDir,
+  plan_sha256 AS planSha256, state_serial AS stateSerial, created_at AS createdAt FROM revisions`;
 
 /** better-sqlite3 adapter of ActionStore. Synchronous, so each method is one atomic step. */
 export class SqliteActionStore implements ActionStore {
   private readonly queue: SqliteActionQueue;
+  /** The one writer of actions, action_status_history and approvals. */
+  readonly writer: SqliteActionWriter;
+  /** The one place a status changes (every method below that moves a status goes through it). */
+  readonly lifecycle: ActionLifecycle;
+  private readonly verdicts: SqliteVerdicts;
+  private readonly s: Record<'byDecision' | 'get' | 'due' | 'history' | 'approvals' | 'latestRevision' | 'revision' | 'insertRevision', Statement>;
 
   constructor(
     private readonly db: Db,
@@ -35,48 +39,53 @@ export class SqliteActionStore implements ActionStore {
     private readonly clock: Clock,
   ) {
     this.queue = new SqliteActionQueue(db);
+    this.writer = new SqliteActionWriter(db, ledger);
+    this.lifecycle = new ActionLifecycle(this.writer, events, () => isoAt(clock));
+    this.verdicts = new SqliteVerdicts(db, this.writer, this.lifecycle, ledger, clock);
+    this.s = {
+      byDecision: db.prepare('SELECT id FROM actions WHERE decision_id = ?'),
+      get: db.prepare('SELECT * FROM actions WHERE id = ?'),
+      due: db.prepare("SELECT id FROM actions WHERE status = 'awaiting_approval' AND expires_at <= ?"),
+      history: db.prepare('SELECT status, detail, at FROM action_status_history WHERE action_id = ? ORDER BY id'),
+      approvals: db.prepare('SELECT verdict, outcome, channel, actor, reason, plan_sha256 AS planSha256, at FROM approvals WHERE action_id = ? ORDER BY id'),
+      latestRevision: db.prepare(`${REVISION_SELECT} WHERE run_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`),
+      revision: db.prepare(`${REVISION_SELECT} WHERE id = ?`),
+      insertRevision: db.prepare(
+        `INSERT INTO revisions (id, run_id, parent_id, action_id, files_dir, plan_sha256, state_serial, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+    };
   }
 
   create(input: NewAction): ActionRecord {
-    const existing = this.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(input.decisionId) as { id: string } | undefined;
+    const existing = this.s.byDecision.get(input.decisionId) as { id: string } | undefined;
     if (existing) return this.mustGet(existing.id);
     const id = newId('act', this.clock.now());
-    const now = isoAt(this.clock);
-    const status = this.db.transaction((): ActionStatus => {
+    this.lifecycle.run((tx) => {
       // Behind the last queued one, else behind the holder: a new action never jumps the queue.
       const last = this.queue.last(input.runId);
       const ahead = last ?? this.queue.holder(input.runId);
-      const status: ActionStatus = ahead ? 'queued' : 'proposed';
       const reason = ahead
         ? `queued behind ${ahead.id} (${ahead.status}) on deployment "${input.runId}"; prepared against the files and state of then when its turn comes`
         : null;
-      this.db.prepare(
-        `INSERT INTO actions (id, decision_id, incident_id, run_id, action_type, target_address, parameters_json,
-           status, status_reason, queue_seq, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(id, input.decisionId, input.incidentId, input.runId, input.actionType, input.targetAddress,
-        JSON.stringify(input.parameters), status, reason, ahead ? (last?.queue_seq ?? 0) + 1 : null, now, now);
-      this.record(id, input.runId, status, reason, now, { decisionId: input.decisionId, incidentId: input.incidentId });
-      return status;
-    })();
-    this.events.publish({ type: 'action.status', actionId: id, status, runId: input.runId });
+      tx.enter(id, input, ahead ? 'queued' : 'proposed', reason, ahead ? (last?.queue_seq ?? 0) + 1 : null);
+    });
     return this.mustGet(id);
   }
 
   promoteNext(runId: string, irrelevant: (a: ActionRecord) => string | null): { promoted?: ActionRecord; obsoleted: ActionRecord[] } {
     const moved: Array<{ id: string; status: ActionStatus }> = [];
-    this.db.transaction(() => {
+    this.lifecycle.run((tx) => {
       if (this.queue.holder(runId)) return;
       for (let row = this.queue.first(runId); row; row = this.queue.first(runId)) {
         const why = irrelevant(rowToAction(row));
         const to: ActionStatus = why === null ? 'proposed' : 'obsolete';
         const reason = why ?? `its turn came: no action holds deployment "${runId}" any more`;
-        this.move(row.id, ['queued'], to, reason, {});
+        tx.change({ id: row.id, from: ['queued'], to, reason });
         moved.push({ id: row.id, status: to });
         if (to === 'proposed') return;
       }
-    })();
-    for (const m of moved) this.events.publish({ type: 'action.status', actionId: m.id, status: m.status, runId });
+    });
     const promoted = moved.find((m) => m.status === 'proposed');
     return {
       ...(promoted ? { promoted: this.mustGet(promoted.id) } : {}),
@@ -89,7 +98,7 @@ export class SqliteActionStore implements ActionStore {
   }
 
   get(id: string): ActionRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM actions WHERE id = ?').get(id) as ActionRow | undefined;
+    const row = this.s.get.get(id) as ActionRow | undefined;
     return row ? this.toAction(row) : undefined;
   }
 
@@ -128,43 +137,15 @@ export class SqliteActionStore implements ActionStore {
   }
 
   transition(id: string, from: readonly ActionStatus[], to: ActionStatus, reason: string | null, patch: ActionPatch = {}): boolean {
-    const runId = this.db.transaction(() => this.move(id, from, to, reason, patch))();
-    if (runId !== null) this.events.publish({ type: 'action.status', actionId: id, status: to, runId });
-    return runId !== null;
-  }
-
-  /**
-   * The status change with its history row and ledger event, inside the caller's transaction;
-   * publishes nothing (the caller does, after the commit). Returns the run_id, or null when the
-   * action was no longer in `from`.
-   */
-  private move(id: string, from: readonly ActionStatus[], to: ActionStatus, reason: string | null, patch: ActionPatch): string | null {
-    for (const f of from) {
-      if (!canTransition(f, to)) throw new AppError('ERR_CONFLICT', `action ${id}: ${f} → ${to} is not a valid transition`);
-    }
-    const now = isoAt(this.clock);
-    const marks = from.map(() => '?').join(',');
-    const { sets, values } = patchSql(patch);
-    const r = this.db
-      .prepare(`UPDATE actions SET status = ?, status_reason = ?, updated_at = ?${sets} WHERE id = ? AND status IN (${marks})`)
-      .run(to, reason, now, ...values, id, ...from);
-    if (r.changes !== 1) return null;
-    const runId = (this.db.prepare('SELECT run_id FROM actions WHERE id = ?').get(id) as { run_id: string }).run_id;
-    this.record(id, runId, to, reason, now, {});
-    return runId;
+    return this.lifecycle.change({ id, from, to, reason, patch });
   }
 
   patch(id: string, patch: ActionPatch): void {
-    const { sets, values } = patchSql(patch);
-    if (sets === '') return;
-    this.db.prepare(`UPDATE actions SET updated_at = ?${sets} WHERE id = ?`).run(isoAt(this.clock), ...values, id);
+    this.writer.patch(id, patch, isoAt(this.clock));
   }
 
-  decide(input: DecideInput): DecideResult {
-    const out = decideAtomically(this.db, this.ledger, this.clock, input);
-    if (out.transitionedTo) {
-      this.events.publish({ type: 'action.status', actionId: input.actionId, status: out.transitionedTo, runId: out.runId });
-    }
+  submitVerdict(input: VerdictRequest): VerdictResult {
+    const out = this.verdicts.submit(input);
     if (out.recorded) {
       this.events.publish({
         type: 'approval.recorded', actionId: input.actionId, verdict: input.verdict,
@@ -176,38 +157,31 @@ export class SqliteActionStore implements ActionStore {
 
   expireDue(): string[] {
     const now = isoAt(this.clock);
-    const due = this.db
-      .prepare("SELECT id FROM actions WHERE status = 'awaiting_approval' AND expires_at <= ?")
-      .all(now) as Array<{ id: string }>;
+    const due = this.s.due.all(now) as Array<{ id: string }>;
     return due
       .filter((d) => this.transition(d.id, ['awaiting_approval'], 'expired', 'nobody decided before the approval expired'))
       .map((d) => d.id);
   }
 
-  statusHistory(id: string): Array<{ status: string; detail: string | null; at: string }> {
-    return this.db.prepare('SELECT status, detail, at FROM action_status_history WHERE action_id = ? ORDER BY id').all(id) as Array<{ status: string; detail: string | null; at: string }>;
+  statusHistory(id: string): Array<{ status: ActionStatus; detail: string | null; at: string }> {
+    return this.s.history.all(id) as Array<{ status: ActionStatus; detail: string | null; at: string }>;
   }
 
   approvals(id: string): ApprovalRow[] {
-    return this.db
-      .prepare('SELECT verdict, outcome, channel, actor, reason, plan_sha256 AS planSha256, at FROM approvals WHERE action_id = ? ORDER BY id')
-      .all(id) as ApprovalRow[];
+    return this.s.approvals.all(id) as ApprovalRow[];
   }
 
   latestRevision(runId: string): RevisionRow | undefined {
-    return this.db.prepare(`${REVISION_SELECT} WHERE run_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`).get(runId) as RevisionRow | undefined;
+    return this.s.latestRevision.get(runId) as RevisionRow | undefined;
   }
 
   getRevision(id: string): RevisionRow | undefined {
-    return this.db.prepare(`${REVISION_SELECT} WHERE id = ?`).get(id) as RevisionRow | undefined;
+    return this.s.revision.get(id) as RevisionRow | undefined;
   }
 
   insertRevision(r: RevisionRow): void {
     this.db.transaction(() => {
-      this.db.prepare(
-        `INSERT INTO revisions (id, run_id, parent_id, action_id, files_dir, plan_sha256, state_serial, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(r.id, r.runId, r.parentId, r.actionId, r.filesDir, r.planSha256, r.stateSerial, r.createdAt);
+      this.s.insertRevision.run(r.id, r.runId, r.parentId, r.actionId, r.filesDir, r.planSha256, r.stateSerial, r.createdAt);
       this.ledger.append({ kind: 'revision.recorded', at: r.createdAt, actionId: r.actionId, runId: r.runId, data: { revisionId: r.id, parentId: r.parentId } });
     })();
   }
@@ -218,25 +192,4 @@ export class SqliteActionStore implements ActionStore {
     return rows.map((r) => this.toAction(r));
   }
 
-  private record(id: string, runId: string, status: string, detail: string | null, at: string, extra: { decisionId?: string; incidentId?: string | null }): void {
-    this.db.prepare('INSERT INTO action_status_history (action_id, status, detail, at) VALUES (?, ?, ?, ?)').run(id, status, detail, at);
-    this.ledger.append({
-      kind: `action.${status}`, at, actionId: id, runId, decisionId: extra.decisionId ?? null,
-      incidentId: extra.incidentId ?? null, data: detail ? { reason: detail } : {},
-    });
-  }
-}
-
-const REVISION_SELECT = `SELECT id, run_id AS runId, parent_id AS parentId, action_id AS actionId, files_dir AS filesDir,
-  plan_sha256 AS planSha256, state_serial AS stateSerial, created_at AS createdAt FROM revisions`;
-
-function patchSql(patch: ActionPatch): { sets: string; values: unknown[] } {
-  let sets = '';
-  const values: unknown[] = [];
-  for (const [key, value] of Object.entries(patch) as Array<[keyof ActionPatch, unknown]>) {
-    if (value === undefined) continue;
-    sets += `, ${JSON_COLUMNS[key]} = ?`;
-    values.push(PLAIN.has(key) || value === null ? value : JSON.stringify(value));
-  }
-  return { sets, values };
 }

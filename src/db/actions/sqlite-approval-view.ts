@@ -5,18 +5,19 @@
 import type Database from 'better-sqlite3';
 import type { DecisionSource } from '../../agent/decision-schema.js';
 import type {
-  AlertView,
+  ApprovalAlertView,
   ApprovalRequestView,
   ApprovalView,
   BlockedDecisionView,
-  DecisionView,
+  ApprovalDecisionView,
   PlanChangeView,
 } from '../../approvals/ports.js';
+import type { ActionStatus } from '../../actions/status.js';
 import { SqliteActionQueue } from './sqlite-action-queue.js';
 
 interface ActionRow {
   id: string; decision_id: string; run_id: string; action_type: string; target_address: string;
-  parameters_json: string; status: string; status_reason: string | null; plan_sha256: string | null;
+  parameters_json: string; status: ActionStatus; status_reason: string | null; plan_sha256: string | null;
   plan_summary_json: string | null; expires_at: string | null; decided_by: string | null;
   decided_via: string | null; decided_at: string | null; revision_id: string | null;
   queue_seq: number | null; created_at: string; updated_at: string;
@@ -86,25 +87,32 @@ function policyReason(text: string | null): string | null {
 export class SqliteApprovalView implements ApprovalView {
   private readonly queue: SqliteActionQueue;
 
-  constructor(private readonly db: Database.Database) {
+  private readonly s: Record<'alert' | 'decision' | 'action' | 'pending' | 'recent', Database.Statement>;
+
+  constructor(db: Database.Database) {
     this.queue = new SqliteActionQueue(db);
+    this.s = {
+      alert: db.prepare(
+        `SELECT a.* FROM incident_alerts ia JOIN alerts a ON a.fingerprint = ia.fingerprint
+         WHERE ia.incident_id = ? ORDER BY (a.status = 'firing') DESC, ia.joined_at LIMIT 1`,
+      ),
+      decision: db.prepare('SELECT * FROM decisions WHERE id = ?'),
+      action: db.prepare('SELECT * FROM actions WHERE id = ?'),
+      pending: db.prepare("SELECT * FROM actions WHERE status = 'awaiting_approval' ORDER BY created_at LIMIT 100"),
+      recent: db.prepare('SELECT * FROM actions ORDER BY updated_at DESC, id DESC LIMIT ?'),
+    };
   }
 
-  private decisionView(d: DecisionRow): DecisionView {
+  private decisionView(d: DecisionRow): ApprovalDecisionView {
     return {
       id: d.id, actionType: d.action_type, parameters: obj(parseJson(d.parameters_json)),
       confidence: d.confidence, reason: d.reason, source: d.source, status: d.status,
     };
   }
 
-  private alertFor(incidentId: string): AlertView | null {
+  private alertFor(incidentId: string): ApprovalAlertView | null {
     // The firing alert that joined first names the problem; a resolved one is second best.
-    const row = this.db
-      .prepare(
-        `SELECT a.* FROM incident_alerts ia JOIN alerts a ON a.fingerprint = ia.fingerprint
-         WHERE ia.incident_id = ? ORDER BY (a.status = 'firing') DESC, ia.joined_at LIMIT 1`,
-      )
-      .get(incidentId) as AlertRow | undefined;
+    const row = this.s.alert.get(incidentId) as AlertRow | undefined;
     if (row === undefined) return null;
     return {
       name: row.alertname, fingerprint: row.fingerprint, status: row.status,
@@ -113,7 +121,7 @@ export class SqliteApprovalView implements ApprovalView {
   }
 
   private toView(a: ActionRow): ApprovalRequestView | undefined {
-    const d = this.db.prepare('SELECT * FROM decisions WHERE id = ?').get(a.decision_id) as DecisionRow | undefined;
+    const d = this.s.decision.get(a.decision_id) as DecisionRow | undefined;
     if (d === undefined) return undefined;
     const place = a.status === 'queued' ? this.queue.position(a) : undefined;
     return {
@@ -127,27 +135,27 @@ export class SqliteApprovalView implements ApprovalView {
     };
   }
 
-  private many(sql: string, ...params: unknown[]): ApprovalRequestView[] {
-    const rows = this.db.prepare(sql).all(...params) as ActionRow[];
+  private many(stmt: Database.Statement, ...params: unknown[]): ApprovalRequestView[] {
+    const rows = stmt.all(...params) as ActionRow[];
     return rows.map((r) => this.toView(r)).filter((v): v is ApprovalRequestView => v !== undefined);
   }
 
   async getRequest(actionId: string): Promise<ApprovalRequestView | undefined> {
-    const row = this.db.prepare('SELECT * FROM actions WHERE id = ?').get(actionId) as ActionRow | undefined;
+    const row = this.s.action.get(actionId) as ActionRow | undefined;
     return row === undefined ? undefined : this.toView(row);
   }
 
   async listPending(): Promise<ApprovalRequestView[]> {
-    return this.many(`SELECT * FROM actions WHERE status = 'awaiting_approval' ORDER BY created_at LIMIT 100`);
+    return this.many(this.s.pending);
   }
 
   async listRecent(limit: number): Promise<ApprovalRequestView[]> {
     const n = Math.max(1, Math.min(Math.trunc(limit), 100));
-    return this.many('SELECT * FROM actions ORDER BY updated_at DESC, id DESC LIMIT ?', n);
+    return this.many(this.s.recent, n);
   }
 
   async getDecision(decisionId: string): Promise<BlockedDecisionView | undefined> {
-    const d = this.db.prepare('SELECT * FROM decisions WHERE id = ?').get(decisionId) as DecisionRow | undefined;
+    const d = this.s.decision.get(decisionId) as DecisionRow | undefined;
     if (d === undefined) return undefined;
     return {
       decision: this.decisionView(d), runId: d.run_id, resourceAddress: d.resource_address,

@@ -1,9 +1,9 @@
 import type { Db } from '../connection/database.js';
 import type { Ledger } from '../ledger/sqlite-ledger.js';
-import type { ActionStore } from '../../actions/action-store.js';
-import type {
-  DecisionSink, ProposedDecision, VerificationResult, VerificationStore, WatchedAction, WatchedAlert,
-} from '../../verification/ports.js';
+import type { Statement } from 'better-sqlite3';
+import type { VerificationResult, VerificationStore, WatchedAction, WatchedAlert } from '../../verification/ports.js';
+import type { SqliteActionStore } from './sqlite-action-store.js';
+import type { SqliteActionWriter } from './sqlite-action-writer.js';
 
 interface WatchRow {
   id: string; decision_id: string; incident_id: string; run_id: string; action_type: string; target_address: string;
@@ -26,28 +26,47 @@ function toWatched(r: WatchRow): WatchedAction {
 
 /**
  * Verification over the actions table: it owns `verify_until`, `verified_at` and the
- * `verification` key of `result_json`; status changes go through the executor's ActionStore so
- * history, ledger and events stay the executor's.
+ * `verification` key of `result_json` (written through the action writer); status changes go
+ * through the ActionLifecycle so history, ledger and events are written in one place.
  */
-export class SqliteVerificationStore implements VerificationStore, DecisionSink {
+export class SqliteVerificationStore implements VerificationStore {
   // Prepared once: alertDeployment runs on every `alert.received` event and watched() once per
   // watched action per event, so re-preparing them was a measurable share of intake CPU.
   private readonly alertDeploymentStmt;
   private readonly watchedStmt;
+  private readonly deadlineStmt: Statement<[string], { verify_until: string | null }>;
+  private readonly writer: SqliteActionWriter;
+  private readonly watchableStmt: Statement<[], WatchRow>;
+  private readonly incidentAlertsStmt: Statement<[string], WatchedAlert>;
+  private readonly linkedStmt: Statement<[string], string>;
+  private readonly appliedResultStmt: Statement<[string], { result_json: string | null }>;
 
   constructor(
     private readonly db: Db,
-    private readonly actions: ActionStore,
+    private readonly actions: SqliteActionStore,
     private readonly ledger: Ledger,
   ) {
+    this.writer = actions.writer;
+    this.deadlineStmt = db.prepare('SELECT verify_until FROM actions WHERE id = ?');
     this.alertDeploymentStmt = db.prepare<[string], { runId: string | null; incidentId: string | null }>(
       'SELECT run_id AS runId, incident_id AS incidentId FROM alerts WHERE fingerprint = ?',
     );
     this.watchedStmt = db.prepare<[string], WatchRow>(`${WATCH_SELECT} AND a.id = ?`);
+    this.watchableStmt = db.prepare<[], WatchRow>(`${WATCH_SELECT} ORDER BY a.updated_at, a.id`);
+    this.incidentAlertsStmt = db.prepare<[string], WatchedAlert>(
+      `SELECT a.fingerprint, a.status, a.resolved_at AS resolvedAt FROM incident_alerts ia
+       JOIN alerts a ON a.fingerprint = ia.fingerprint WHERE ia.incident_id = ? ORDER BY ia.joined_at`,
+    );
+    this.linkedStmt = db.prepare<[string], string>(
+      "SELECT DISTINCT fingerprint FROM ledger WHERE action_id = ? AND kind = 'verification.alert_linked' ORDER BY id",
+    ).pluck();
+    this.appliedResultStmt = db.prepare<[string], { result_json: string | null }>(
+      "SELECT result_json FROM actions WHERE id = ? AND status = 'applied' AND verified_at IS NULL",
+    );
   }
 
   watchable(): WatchedAction[] {
-    return (this.db.prepare(`${WATCH_SELECT} ORDER BY a.updated_at, a.id`).all() as WatchRow[]).map(toWatched);
+    return this.watchableStmt.all().map(toWatched);
   }
 
   watched(actionId: string): WatchedAction | undefined {
@@ -56,18 +75,13 @@ export class SqliteVerificationStore implements VerificationStore, DecisionSink 
   }
 
   setDeadline(actionId: string, verifyUntil: string): string | null {
-    this.db.prepare("UPDATE actions SET verify_until = ? WHERE id = ? AND verify_until IS NULL AND status = 'applied'").run(verifyUntil, actionId);
-    const r = this.db.prepare('SELECT verify_until FROM actions WHERE id = ?').get(actionId) as { verify_until: string | null } | undefined;
+    this.writer.setVerifyDeadline(actionId, verifyUntil);
+    const r = this.deadlineStmt.get(actionId);
     return r?.verify_until ?? null;
   }
 
   incidentAlerts(incidentId: string): WatchedAlert[] {
-    return this.db
-      .prepare(
-        `SELECT a.fingerprint, a.status, a.resolved_at AS resolvedAt FROM incident_alerts ia
-         JOIN alerts a ON a.fingerprint = ia.fingerprint WHERE ia.incident_id = ? ORDER BY ia.joined_at`,
-      )
-      .all(incidentId) as WatchedAlert[];
+    return this.incidentAlertsStmt.all(incidentId);
   }
 
   alertDeployment(fingerprint: string): { runId: string | null; incidentId: string | null } | undefined {
@@ -86,20 +100,16 @@ export class SqliteVerificationStore implements VerificationStore, DecisionSink 
   }
 
   linkedAlerts(actionId: string): string[] {
-    const rows = this.db
-      .prepare("SELECT DISTINCT fingerprint FROM ledger WHERE action_id = ? AND kind = 'verification.alert_linked' ORDER BY id")
-      .all(actionId) as Array<{ fingerprint: string }>;
-    return rows.map((r) => r.fingerprint);
+    return this.linkedStmt.all(actionId);
   }
 
   complete(a: WatchedAction, result: VerificationResult, reason: string): boolean {
     try {
       this.db.transaction(() => {
-        const row = this.db.prepare("SELECT result_json FROM actions WHERE id = ? AND status = 'applied' AND verified_at IS NULL").get(a.id) as
-          | { result_json: string | null } | undefined;
+        const row = this.appliedResultStmt.get(a.id);
         if (!row) throw NOT_APPLIED;
         const previous = row.result_json ? (JSON.parse(row.result_json) as Record<string, unknown>) : {};
-        this.db.prepare('UPDATE actions SET verified_at = ? WHERE id = ?').run(result.verifiedAt, a.id);
+        this.writer.markVerified(a.id, result.verifiedAt);
         this.ledger.append({
           kind: `verification.${result.outcome}`, at: result.verifiedAt, actionId: a.id, runId: a.runId, incidentId: a.incidentId,
           decisionId: a.decisionId, actor: 'verification', data: snake(result),
@@ -114,25 +124,6 @@ export class SqliteVerificationStore implements VerificationStore, DecisionSink 
       if (err === NOT_APPLIED) return false;
       throw err;
     }
-  }
-
-  insert(d: ProposedDecision): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO decisions (id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json,
-             confidence, reason, source, status, policy_verdict_json, created_at, updated_at, rollback_revision_id)
-           VALUES (?, ?, ?, ?, ?, ?, '{}', ?, ?, 'verification', ?, ?, ?, ?, ?)`,
-        )
-        .run(d.id, d.incidentId, d.runId, d.resourceAddress, d.actionType, d.resourceId, d.confidence, d.reason, d.status,
-          JSON.stringify(d.policyVerdict), d.createdAt, d.createdAt, d.rollbackRevisionId);
-      this.ledger.append({
-        kind: 'decision.created', at: d.createdAt, incidentId: d.incidentId, decisionId: d.id, runId: d.runId, actionId: d.ofActionId,
-        actor: 'verification',
-        data: { status: d.status, action_type: d.actionType, resource_id: d.resourceId, parameters: {}, confidence: d.confidence,
-          verdict: d.policyVerdict, of_action_id: d.ofActionId, rollback_revision_id: d.rollbackRevisionId, reason: d.reason },
-      });
-    })();
   }
 }
 

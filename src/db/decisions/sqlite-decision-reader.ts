@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../connection/database.js';
 import type { DecisionReader, ExecutorDecision } from '../../executor/ports.js';
 
@@ -8,12 +9,23 @@ interface Row {
 
 /** Reads decisions (owned by the agent's store) for the executor. Reads only. */
 export class SqliteDecisionReader implements DecisionReader {
-  constructor(private readonly db: Db) {}
+  private readonly s: Record<'get' | 'unprepared' | 'open', Statement>;
+
+  constructor(db: Db) {
+    this.s = {
+      get: db.prepare('SELECT id, incident_id, run_id, resource_address, action_type, parameters_json, rollback_revision_id FROM decisions WHERE id = ?'),
+      unprepared: db.prepare(
+        `SELECT d.id FROM decisions d WHERE d.status = 'proposed' AND d.incident_id IS NOT NULL
+           AND d.run_id IS NOT NULL AND d.resource_address IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM actions a WHERE a.decision_id = d.id)
+         ORDER BY d.created_at LIMIT ?`,
+      ).pluck(),
+      open: db.prepare("SELECT 1 FROM incidents WHERE id = ? AND status = 'open'"),
+    };
+  }
 
   get(decisionId: string): ExecutorDecision | undefined {
-    const r = this.db
-      .prepare('SELECT id, incident_id, run_id, resource_address, action_type, parameters_json, rollback_revision_id FROM decisions WHERE id = ?')
-      .get(decisionId) as Row | undefined;
+    const r = this.s.get.get(decisionId) as Row | undefined;
     if (!r) return undefined;
     let parameters: Record<string, unknown> = {};
     try {
@@ -29,18 +41,10 @@ export class SqliteDecisionReader implements DecisionReader {
   }
 
   proposedWithoutAction(limit: number): string[] {
-    return this.db
-      .prepare(
-        `SELECT d.id FROM decisions d WHERE d.status = 'proposed' AND d.incident_id IS NOT NULL
-           AND d.run_id IS NOT NULL AND d.resource_address IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM actions a WHERE a.decision_id = d.id)
-         ORDER BY d.created_at LIMIT ?`,
-      )
-      .pluck()
-      .all(limit) as string[];
+    return this.s.unprepared.all(limit) as string[];
   }
 
   incidentOpen(incidentId: string): boolean {
-    return this.db.prepare("SELECT 1 FROM incidents WHERE id = ? AND status = 'open'").get(incidentId) !== undefined;
+    return this.s.open.get(incidentId) !== undefined;
   }
 }

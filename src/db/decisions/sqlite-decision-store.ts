@@ -5,8 +5,10 @@ import type {
 } from '../../decisions/decision-store.js';
 import type { DecisionSource } from '../../agent/decision-schema.js';
 import type { Statement } from 'better-sqlite3';
+import type { ActionStatus } from '../../actions/status.js';
 import type { Db } from '../connection/database.js';
 import type { Ledger, LedgerEntry } from '../ledger/sqlite-ledger.js';
+import { SqliteDecisionWriter } from './sqlite-decision-writer.js';
 
 /** Statuses that do not count for the cooldown: nothing was (or will be) changed by them. */
 const INERT = `('no_action', 'llm_rejected', 'needs_human', 'suppressed_cooldown', 'blocked_by_policy')`;
@@ -32,9 +34,11 @@ export interface IncidentAccess extends Pick<AlertQueries, 'getIncidentWithAlert
 export class SqliteDecisionStore implements DecisionStore {
   // Prepared once: each runs for every incident decided, and a wide storm decides thousands in a row
   // (re-preparing them was ~7% of the service's CPU in bench/storm-wide.ts).
-  private readonly s: Record<'decisionFor' | 'recentActionable' | 'history' | 'undecided' | 'insert', Statement>;
+  private readonly s: Record<'decisionFor' | 'recentActionable' | 'history' | 'undecided', Statement>;
+  private readonly writer: SqliteDecisionWriter;
 
   constructor(private readonly db: Db, private readonly ledger: Ledger, private readonly incidents: IncidentAccess) {
+    this.writer = new SqliteDecisionWriter(db);
     this.s = {
       decisionFor: db.prepare('SELECT id FROM decisions WHERE incident_id = ? ORDER BY created_at LIMIT 1'),
       recentActionable: db.prepare(
@@ -51,14 +55,6 @@ export class SqliteDecisionStore implements DecisionStore {
       undecided: db.prepare(
         `SELECT i.id FROM incidents i WHERE i.status = 'open'
          AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.incident_id = i.id) ORDER BY i.opened_at LIMIT ?`,
-      ),
-      insert: db.prepare(
-        `INSERT INTO decisions (id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json,
-           confidence, reason, source, status, policy_verdict_json, model, prompt, response, latency_ms, prompt_tokens,
-           output_tokens, error, created_at, updated_at)
-         VALUES (@id, @incidentId, @runId, @resourceAddress, @actionType, @resourceId, @parameters, @confidence, @reason,
-           @source, @status, @verdict, @model, @prompt, @response, @latencyMs, @promptTokens, @outputTokens, @error,
-           @createdAt, @createdAt)`,
       ),
     };
   }
@@ -90,7 +86,7 @@ export class SqliteDecisionStore implements DecisionStore {
   history(runId: string, resourceAddress: string, limit: number): HistoryItem[] {
     const rows = this.s.history.all(runId, resourceAddress, limit) as Array<{
         id: string; created_at: string; action_type: string; parameters_json: string; status: string; source: DecisionSource;
-        action_status: string | null; ttr: number | null;
+        action_status: ActionStatus | null; ttr: number | null;
       }>;
     return rows.map((r) => ({
       decisionId: r.id, createdAt: r.created_at, actionType: r.action_type,
@@ -112,20 +108,10 @@ export class SqliteDecisionStore implements DecisionStore {
         const recent = this.recentActionable(guard);
         if (recent) return { kind: 'cooldown', recentId: recent.id, recentAt: recent.createdAt };
       }
-      this.insertRow(d);
+      this.writer.insert(d);
       this.incidents.attachDecision(d.incidentId, d.id, d.createdAt);
       for (const entry of ledger) this.ledger.append(entry);
       return { kind: 'inserted' };
     })();
-  }
-
-  private insertRow(d: DecisionRecord): void {
-    this.s.insert.run({
-        id: d.id, incidentId: d.incidentId, runId: d.runId, resourceAddress: d.resourceAddress, actionType: d.actionType,
-        resourceId: d.resourceId, parameters: JSON.stringify(d.parameters), confidence: d.confidence, reason: d.reason,
-        source: d.source, status: d.status, verdict: d.policyVerdict === null ? null : JSON.stringify(d.policyVerdict),
-        model: d.model, prompt: d.prompt, response: d.response, latencyMs: d.latencyMs, promptTokens: d.promptTokens,
-        outputTokens: d.outputTokens, error: d.error, createdAt: d.createdAt,
-      });
   }
 }

@@ -1,10 +1,11 @@
 import { windowConditions } from '../../shared/time-window.js';
 import type { DecisionSource } from '../../agent/decision-schema.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../connection/database.js';
 import type { Ledger, LedgerRow } from '../ledger/sqlite-ledger.js';
 
 /** A decision as the API shows it (prompt and response were redacted before storage). */
-export interface DecisionView {
+export interface DecisionRecordView {
   id: string;
   incident_id: string;
   run_id: string | null;
@@ -22,7 +23,7 @@ export interface DecisionView {
 }
 
 export interface DecisionDetail {
-  decision: DecisionView;
+  decision: DecisionRecordView;
   policy_verdict: unknown;
   llm: {
     model: string | null; prompt: string | null; response: string | null; latency_ms: number | null;
@@ -44,7 +45,7 @@ interface Raw {
 const LIST_COLUMNS = `id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json, confidence,
   reason, source, status, error, created_at, updated_at`;
 
-function view(r: Raw): DecisionView {
+function view(r: Raw): DecisionRecordView {
   return {
     id: r.id, incident_id: r.incident_id, run_id: r.run_id, resource_address: r.resource_address,
     action_type: r.action_type, resource_id: r.resource_id,
@@ -55,10 +56,23 @@ function view(r: Raw): DecisionView {
 
 /** Read-only queries behind GET /ops/decisions. */
 export class SqliteDecisionView {
-  constructor(private readonly db: Db, private readonly ledger: Ledger) {}
+  private readonly s: Record<'decision' | 'incident' | 'alerts', Statement>;
+
+  constructor(private readonly db: Db, private readonly ledger: Ledger) {
+    this.s = {
+      decision: db.prepare('SELECT * FROM decisions WHERE id = ?'),
+      incident: db.prepare('SELECT * FROM incidents WHERE id = ?'),
+      alerts: db.prepare(
+        `SELECT a.fingerprint, a.alertname, a.status, a.severity, a.labels_json, a.annotations_json, a.value, a.starts_at,
+           a.ends_at, a.resource_key, a.lookup_status, a.lookup_reason
+         FROM incident_alerts ia JOIN alerts a ON a.fingerprint = ia.fingerprint WHERE ia.incident_id = ?
+         ORDER BY ia.joined_at LIMIT 100`,
+      ),
+    };
+  }
 
   /** Newest first. Reads only. */
-  list(filter: { status?: string; since?: string; until?: string; limit: number; offset: number }): { items: DecisionView[]; total: number } {
+  list(filter: { status?: string; since?: string; until?: string; limit: number; offset: number }): { items: DecisionRecordView[]; total: number } {
     const conds = [...(filter.status === undefined ? [] : ['status = @status']), ...windowConditions(filter)];
     const where = conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '';
     const params = { status: filter.status, since: filter.since, until: filter.until, limit: filter.limit, offset: filter.offset };
@@ -71,18 +85,11 @@ export class SqliteDecisionView {
 
   /** Everything about one decision, or undefined. Reads only. */
   get(id: string): DecisionDetail | undefined {
-    const r = this.db.prepare('SELECT * FROM decisions WHERE id = ?').get(id) as Raw | undefined;
+    const r = this.s.decision.get(id) as Raw | undefined;
     if (!r) return undefined;
-    const incident = (this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(r.incident_id) as Record<string, unknown> | undefined) ?? null;
+    const incident = (this.s.incident.get(r.incident_id) as Record<string, unknown> | undefined) ?? null;
     const alerts = (
-      this.db
-        .prepare(
-          `SELECT a.fingerprint, a.alertname, a.status, a.severity, a.labels_json, a.annotations_json, a.value, a.starts_at,
-             a.ends_at, a.resource_key, a.lookup_status, a.lookup_reason
-           FROM incident_alerts ia JOIN alerts a ON a.fingerprint = ia.fingerprint WHERE ia.incident_id = ?
-           ORDER BY ia.joined_at LIMIT 100`,
-        )
-        .all(r.incident_id) as Array<Record<string, unknown> & { labels_json: string; annotations_json: string }>
+      this.s.alerts.all(r.incident_id) as Array<Record<string, unknown> & { labels_json: string; annotations_json: string }>
     ).map(({ labels_json, annotations_json, ...rest }) => ({
       ...rest, labels: JSON.parse(labels_json) as unknown, annotations: JSON.parse(annotations_json) as unknown,
     }));

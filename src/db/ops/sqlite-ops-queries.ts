@@ -1,3 +1,4 @@
+import type { ActionStatus } from '../../actions/status.js';
 import type { Db } from '../connection/database.js';
 
 /**
@@ -24,15 +25,15 @@ export interface DayStats {
   active_alerts: number | null;
 }
 
-/** Statuses meaning "a human must decide now"; the executor's name is first. */
-export const AWAITING_APPROVAL_STATUSES = ['awaiting_approval', 'pending_approval'] as const;
+/** Statuses meaning "a human must decide now". */
+export const AWAITING_APPROVAL_STATUSES: readonly ActionStatus[] = ['awaiting_approval'];
 
 type Figure = Exclude<keyof DayStats, 'since'>;
 
 const pendingList = AWAITING_APPROVAL_STATUSES.map((s) => `'${s}'`).join(',');
 
 /** Actions that reached `status` since @since, counted once per action. */
-const reached = (status: string) =>
+const reached = (status: ActionStatus) =>
   `SELECT COUNT(DISTINCT action_id) AS n FROM action_status_history WHERE status = '${status}' AND at >= @since`;
 
 const DAY_SQL: Record<Figure, string> = {

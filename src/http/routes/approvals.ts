@@ -72,7 +72,7 @@ export function approvalRoutes(o: ApprovalRoutesOptions): RouteModule {
         async (req) => {
           const body = req.body ?? {};
           const channel = req.headers['x-infraai-channel'] ?? 'rest';
-          const result = await o.approvals.decide({
+          const result = await o.approvals.submitVerdict({
             actionId: req.params.id, verdict, channel, actor: body.actor === undefined ? channel : `${channel}:${body.actor}`,
             ...(body.reason !== undefined ? { reason: body.reason } : {}),
             ...(body.plan_sha256 !== undefined ? { planSha256: body.plan_sha256 } : {}),

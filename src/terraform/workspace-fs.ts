@@ -1,3 +1,4 @@
+import type { FileSet } from '../shared/file-set.js';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +10,6 @@ import path from 'node:path';
  */
 const CONFIG_FILE = /(\.tf|\.tf\.json|\.tfvars|\.tfvars\.json)$|^\.terraform\.lock\.hcl$/;
 
-export type FileSet = Record<string, string>;
 
 export function isConfigFile(name: string): boolean {
   return CONFIG_FILE.test(path.basename(name));
@@ -114,4 +114,9 @@ export function fileExists(file: string): boolean {
 
 export function removeFile(file: string): void {
   if (existsSync(file)) unlinkSync(file);
+}
+
+/** Where an action's saved plan lives in its staging dir. */
+export function planFileOf(stagingDir: string, actionId: string): string {
+  return path.join(stagingDir, `${actionId}.tfplan`);
 }

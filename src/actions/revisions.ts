@@ -3,7 +3,7 @@ import path from 'node:path';
 import { newId } from '../shared/ids.js';
 import { isoAt, type Clock } from '../shared/clock.js';
 import type { ActionStore, RevisionRow } from '../actions/action-store.js';
-import { copyConfigFiles, differingFiles } from './workspace-fs.js';
+import { copyConfigFiles, differingFiles } from '../terraform/workspace-fs.js';
 
 /** What undoing one applied change writes into a copy of the run dir, or why it cannot. */
 export type UndoFiles =
