@@ -1,8 +1,9 @@
 import type { Config } from './config/config.js';
 import { isLoopbackHost } from './config/config.js';
-import { startAutoApprover } from './approvals/auto-approve.js';
+import { onAwaitingApproval } from './approvals/auto-approve.js';
 import { buildCore } from './compose/core.js';
 import { buildDomain } from './compose/domain.js';
+import { connectAutoApproval, connectExecutor, connectTelegram, connectVerification, type Disconnect } from './compose/reactions.js';
 import { buildHealthChecks, type TerraformStatus } from './compose/health.js';
 import { buildRoutes, httpSecurity } from './compose/routes.js';
 import type { Overrides, Service } from './compose/types.js';
@@ -24,7 +25,10 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const { logger, db, terraform, events } = core;
   const { registrySync, telegram, policy, approvalView, executor, verifier, decisions } = d;
   const tf: TerraformStatus = {};
-  let stopAutoApprove: () => void = () => {};
+  // The reactions connected at start (src/compose/reactions.ts), disconnected in the reverse order at stop.
+  const off: Record<'telegram' | 'autoApproval' | 'executor' | 'verification', Disconnect> = {
+    telegram: () => {}, autoApproval: () => {}, executor: () => {}, verification: () => {},
+  };
   let closed = false;
 
   const app = await buildApp({
@@ -57,13 +61,18 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
         logger.error({ runId: r.runId, error: r.error }, 'deployment could not be synced at start');
       }
       // Approval channels listen before recovery so statuses it publishes reach them.
-      if (telegram) telegram.start();
-      else logger.info({}, 'Telegram approvals disabled: TELEGRAM_BOT_TOKEN is not set (REST and dashboard still work)');
-      stopAutoApprove = startAutoApprover({ policy: policy.auto_approve, view: approvalView, approvals: executor, events, logger });
-      // Recovery of actions interrupted by the last stop/crash, then the expiry sweep.
+      if (telegram) {
+        off.telegram = connectTelegram(events, telegram);
+        telegram.start();
+      } else logger.info({}, 'Telegram approvals disabled: TELEGRAM_BOT_TOKEN is not set (REST and dashboard still work)');
+      const autoApproval = { policy: policy.auto_approve, view: approvalView, approvals: executor, logger };
+      off.autoApproval = connectAutoApproval(events, (actionId) => onAwaitingApproval(autoApproval, actionId));
+      // Recovery of actions interrupted by the last stop/crash, then the expiry sweep; its reactions after recovery.
       executor.start();
+      off.executor = connectExecutor(events, executor);
       // Re-arms verification deadlines stored before the restart (past ones are evaluated now).
       verifier.start();
+      off.verification = connectVerification(events, verifier);
       // Incidents opened but not decided before the last stop/crash.
       decisions.recover();
     },
@@ -71,11 +80,14 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       try {
         d.storageRetry.stop();
         await decisions.stop();
+        off.verification();
         verifier.stop();
+        off.executor();
         executor.beginStop();
         if (terraform instanceof CliTerraformRunner) await terraform.interruptAll();
         await executor.idle();
-        stopAutoApprove();
+        off.autoApproval();
+        off.telegram();
         await telegram?.stop();
       } finally {
         // Whatever failed above: the checkpoint worker must be gone before the process exits.

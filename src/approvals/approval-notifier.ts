@@ -7,7 +7,6 @@
 import type { ActionStatus } from '../actions/status.js';
 import { isoAt, type Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
-import type { DomainEvent } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import { scrubText } from '../shared/redact.js';
 import { keyboardFor, renderActionMessage, renderBlockedNotice, renderReplacedNotice, type InlineButton } from './message.js';
@@ -49,12 +48,9 @@ export class ApprovalNotifier {
 
   constructor(private readonly deps: NotifierDeps) {}
 
-  /** Event bus listener: queues work and returns at once. */
-  handle(event: DomainEvent): void {
-    if (event.type === 'action.status') this.refresh(event.actionId);
-    else if (event.type === 'decision.created' && event.status === 'blocked_by_policy') {
-      this.enqueue(`decision:${event.decisionId}`, () => this.sendBlocked(event.decisionId));
-    }
+  /** Tells the ops chat that policy blocked a decision (queued; returns at once). */
+  blocked(decisionId: string): void {
+    this.enqueue(`decision:${decisionId}`, () => this.sendBlocked(decisionId));
   }
 
   /** Brings the action's message up to date with the database (queued behind earlier work). */

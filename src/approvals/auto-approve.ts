@@ -5,7 +5,6 @@
  * the humans, as actor `policy`, so it is single-use and in the ledger like any approval.
  */
 import { autoApproveVerdict, type AutoApprovePolicy, type AutoApproveVerdict } from '../policy/evaluate.js';
-import type { DomainEvent, EventBus } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { ApprovalPort, ApprovalRequestView, ApprovalView } from './ports.js';
 
@@ -28,26 +27,23 @@ export interface AutoApproverDeps {
   policy: AutoApprovePolicy;
   view: ApprovalView;
   approvals: ApprovalPort;
-  events: EventBus;
   logger: Logger;
 }
 
 /**
- * Subscribes to action.status events; returns the unsubscribe function. Does nothing at all when
- * the policy disables auto-approval. Never throws into the event bus.
+ * An action reached awaiting_approval (src/compose/reactions.ts): it is evaluated and approved in
+ * the background when the policy allows. Does nothing at all when the policy disables
+ * auto-approval. Never throws.
  */
-export function startAutoApprover(d: AutoApproverDeps): () => void {
-  if (!d.policy.enabled) return () => {};
-  return d.events.subscribe((e: DomainEvent) => {
-    if (e.type !== 'action.status' || e.status !== 'awaiting_approval') return;
-    void autoApprove(d, e.actionId).catch((err: unknown) =>
-      d.logger.error({ actionId: e.actionId, error: (err as Error).message }, 'auto-approve failed'),
-    );
-  });
+export function onAwaitingApproval(d: AutoApproverDeps, actionId: string): void {
+  if (!d.policy.enabled) return;
+  void autoApprove(d, actionId).catch((err: unknown) =>
+    d.logger.error({ actionId, error: (err as Error).message }, 'auto-approve failed'),
+  );
 }
 
 /** Evaluates one action and approves it when the policy allows. Returns the verdict applied. */
-export async function autoApprove(d: Omit<AutoApproverDeps, 'events'>, actionId: string): Promise<AutoApproveVerdict> {
+export async function autoApprove(d: AutoApproverDeps, actionId: string): Promise<AutoApproveVerdict> {
   const view = await d.view.getRequest(actionId);
   if (view === undefined) return { approve: false, reason: 'unknown action' };
   const verdict = evaluateAutoApprove(d.policy, view);

@@ -51,7 +51,7 @@ export class TelegramApprovalChannel {
   private readonly notifier: ApprovalNotifier;
   private readonly secrets: string[];
   private readonly retry: RetryOptions;
-  private unsubscribe: (() => void) | undefined;
+  private started = false;
   private polling: Promise<void> | undefined;
   private launched = false;
   private stopped = false;
@@ -91,10 +91,20 @@ export class TelegramApprovalChannel {
     });
   }
 
-  /** Subscribes to action events and connects (without waiting for Telegram). Idempotent. */
+  /** An action's status changed: its request message is sent or brought up to date (queued; returns at once). */
+  onActionStatus(actionId: string): void {
+    this.notifier.refresh(actionId);
+  }
+
+  /** Policy blocked a decision: the ops chat is told (queued; returns at once). */
+  onDecisionBlocked(decisionId: string): void {
+    this.notifier.blocked(decisionId);
+  }
+
+  /** Connects (without waiting for Telegram); connect its reactions first. Idempotent. */
   start(): void {
-    if (this.unsubscribe !== undefined) return;
-    this.unsubscribe = this.o.events.subscribe((e) => this.notifier.handle(e));
+    if (this.started) return;
+    this.started = true;
     this.resendMissing();
     if (this.mode === 'polling') this.launchPolling(1);
     else void this.registerWebhook();
@@ -112,7 +122,6 @@ export class TelegramApprovalChannel {
   async stop(): Promise<void> {
     this.stopped = true;
     this.status.stop();
-    this.unsubscribe?.();
     clearTimeout(this.relaunchTimer);
     if (this.launched) await this.stopPolling();
     await Promise.race([this.notifier.idle(), delay(3000)]);

@@ -11,6 +11,7 @@ import type { Logger } from '../shared/logger.js';
 import { asLogger, createPinoLogger } from '../shared/pino-logger.js';
 import { CliTerraformRunner } from '../terraform/cli-terraform-runner.js';
 import type { TerraformRunner } from '../terraform/terraform-runner.js';
+import { connectMetrics } from './reactions.js';
 import type { Overrides } from './types.js';
 
 /** What every part of the service shares: logging, time, storage, events, metrics, Terraform. */
@@ -46,7 +47,7 @@ export function buildCore(config: Config, overrides: Overrides): Core {
   const events = new InProcessEventBus((err, event) =>
     logger.error({ err: { message: (err as Error).message }, event: event.type }, 'event listener failed'),
   );
-  metrics.attach(events);
+  connectMetrics(events, metrics);
   const checkpointer = walCheckpointer(db, logger);
   return { config, logger, clock, db, version, opsQueries, metrics, terraform, ledger, events, checkpointer };
 }

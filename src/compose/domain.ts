@@ -78,7 +78,6 @@ export function buildDomain(core: Core, overrides: Overrides) {
       },
       clock, logger: logger.child({ component: 'executor' }), planSecrets: new Map(), interrupted,
     },
-    events,
     overrides.scheduler ?? intervalScheduler,
   );
   const infraDeps: InfraDeps = {

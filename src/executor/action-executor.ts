@@ -3,7 +3,6 @@
  * take approvals (single-use, plan-bound), run applies in the background, expire and obsolete
  * waiting actions, and recover after a restart.
  */
-import type { EventBus } from '../shared/events.js';
 import { errorMessage } from '../shared/errors.js';
 import type { ActionPreparer, ActionRecord } from '../actions/action-store.js';
 import type { VerdictRequest, VerdictResult } from '../actions/verdict.js';
@@ -34,7 +33,6 @@ export class ActionExecutor implements ActionPreparer {
   private readonly createFailed = new Set<string>();
   private stopping = false;
   private cancelSweep: (() => void) | undefined;
-  private unsubscribe: (() => void) | undefined;
   /** The Terraform-plan kinds' strategy: PlanPreparer, then Applier (re-planned when stale). */
   readonly planKind: ActionKind;
   /** The strategy per action type; types not listed (and unknown ones) use planKind. */
@@ -42,7 +40,6 @@ export class ActionExecutor implements ActionPreparer {
 
   constructor(
     private readonly d: ExecutorDeps,
-    private readonly events: EventBus,
     private readonly scheduler: Scheduler,
     private readonly sweepEveryMs = 15_000,
   ) {
@@ -130,14 +127,18 @@ export class ActionExecutor implements ActionPreparer {
     if (promoted) this.queuePrepare(promoted.id);
   }
 
-  /** Recovery, event subscription and the expiry sweep. Call once at service start. */
+  /**
+   * An action's status changed (src/compose/reactions.ts): when that status lets go of the
+   * deployment, its queue moves on — after the store's transaction and outside its call stack, so
+   * the next prepare waits until the holder has ended. No-op for statuses that hold it.
+   */
+  onActionStatus(status: string, runId: string): void {
+    if (isActionStatus(status) && releasesDeployment(status)) this.afterCurrent(() => this.advanceQueue(runId));
+  }
+
+  /** Recovery and the expiry sweep. Call once at service start, then connect its reactions. */
   start(): void {
     this.recover();
-    this.unsubscribe = this.events.subscribe((e) => {
-      if (e.type === 'incident.resolved') this.markObsolete(e.incidentId);
-      // After the store's transaction and outside its call stack: the queue moves on once the holder ended.
-      else if (e.type === 'action.status' && isActionStatus(e.status) && releasesDeployment(e.status)) this.afterCurrent(() => this.advanceQueue(e.runId));
-    });
     this.cancelSweep = this.scheduler.every(this.sweepEveryMs, () => {
       try {
         this.sweepExpired();
@@ -147,11 +148,10 @@ export class ActionExecutor implements ActionPreparer {
     });
   }
 
-  /** Stops timers and subscriptions; new work is refused. Call before interrupting Terraform. */
+  /** Stops timers; new work is refused. Call before interrupting Terraform (after its reactions are disconnected). */
   beginStop(): void {
     this.stopping = true;
     this.cancelSweep?.();
-    this.unsubscribe?.();
   }
 
   /** Resolves when every queued prepare/apply has finished. */

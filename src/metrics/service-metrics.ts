@@ -1,5 +1,5 @@
 import type { Clock } from '../shared/clock.js';
-import type { DomainEvent, EventBus } from '../shared/events.js';
+import type { DomainEvent } from '../shared/events.js';
 import type { LlmCallRecord, LlmRecorder, TerraformCommandRecord, TerraformObserver } from '../shared/metrics-ports.js';
 import { MetricsRegistry, type Counter, type Gauge, type Histogram } from './prometheus.js';
 
@@ -84,11 +84,7 @@ export class ServiceMetrics implements LlmRecorder {
     );
   }
 
-  /** Subscribes to the bus; returns the unsubscribe function. */
-  attach(bus: EventBus): () => void {
-    return bus.subscribe((e) => this.onEvent(e));
-  }
-
+  /** Counts one event (src/compose/reactions.ts connects it to the bus). */
   onEvent(e: DomainEvent): void {
     switch (e.type) {
       case 'alert.received':

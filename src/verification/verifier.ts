@@ -29,20 +29,16 @@ export interface VerifierDeps {
 
 export class Verifier {
   private readonly timers = new Map<string, () => void>();
-  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly d: VerifierDeps) {}
 
-  /** Re-arms the watch of every applied, unverified action (past deadlines are evaluated now) and subscribes. */
+  /** Re-arms the watch of every applied, unverified action (past deadlines are evaluated now). Then connect its reactions. */
   start(): void {
     for (const a of this.d.store.watchable()) this.watch(a);
-    this.unsubscribe = this.d.events.subscribe((e) => this.onEvent(e));
   }
 
-  /** Cancels timers and the subscription. Idempotent. */
+  /** Cancels timers. Idempotent. */
   stop(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
     for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
   }
@@ -52,20 +48,31 @@ export class Verifier {
     return [...this.timers.keys()];
   }
 
-  private onEvent(e: DomainEvent): void {
-    try {
-      if (e.type === 'action.status' && e.status === 'applied') this.onApplied(e.actionId);
-      else if (e.type === 'incident.resolved') this.onIncidentResolved(e.incidentId);
-      else if (e.type === 'alert.received' && e.status === 'firing') this.onFiring(e.fingerprint);
-    } catch (err) {
-      this.d.logger.error({ event: e.type, err: { message: errorMessage(err) } }, 'verification failed to handle an event');
-    }
+  /** Starts the watch of a freshly applied action (no-op when it has no incident). Never throws. */
+  onApplied(actionId: string): void {
+    this.guarded('action.status', () => {
+      const a = this.d.store.watched(actionId);
+      if (a) this.watch(a);
+    });
   }
 
-  /** Starts the watch of a freshly applied action (no-op when it has no incident). */
-  onApplied(actionId: string): void {
-    const a = this.d.store.watched(actionId);
-    if (a) this.watch(a);
+  /** The fast path: an incident resolved, so the actions watching it are evaluated now. Never throws. */
+  onIncidentResolved(incidentId: string): void {
+    this.guarded('incident.resolved', () => this.evaluateIncident(incidentId));
+  }
+
+  /** A firing alert arrived: linked to the actions watching its deployment. Never throws. */
+  onFiring(fingerprint: string): void {
+    this.guarded('alert.received', () => this.linkFiring(fingerprint));
+  }
+
+  /** Event reactions must not throw into the bus: a failure is logged with the event it came from. */
+  private guarded(event: DomainEvent['type'], fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.d.logger.error({ event, err: { message: errorMessage(err) } }, 'verification failed to handle an event');
+    }
   }
 
   private watch(a: WatchedAction): void {
@@ -85,7 +92,7 @@ export class Verifier {
     this.timers.set(a.id, cancel);
   }
 
-  private onIncidentResolved(incidentId: string): void {
+  private evaluateIncident(incidentId: string): void {
     for (const id of [...this.timers.keys()]) {
       const a = this.d.store.watched(id);
       if (a?.incidentId === incidentId) this.evaluate(id, false);
@@ -93,7 +100,7 @@ export class Verifier {
   }
 
   /** A new alert on a watched deployment is linked to the action(s) watching it. */
-  private onFiring(fingerprint: string): void {
+  private linkFiring(fingerprint: string): void {
     // Runs for every received alert: skip the lookup when nothing is being verified.
     if (this.timers.size === 0) return;
     const where = this.d.store.alertDeployment(fingerprint);

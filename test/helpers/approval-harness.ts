@@ -19,6 +19,7 @@ import type { Logger } from '../../src/shared/logger.js';
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
 import { TransactionalApprovals } from './approval-fixtures.js';
 import { tempWorkspace } from './service.js';
+import { connectTelegram } from '../../src/compose/reactions.js';
 
 export const ALICE = 111;
 export const STRANGER = 222;
@@ -85,6 +86,7 @@ export async function startHarness(
   const app = await buildApp({ logger, routes, security: { ...LOOPBACK_ONLY, tokens: { apiToken: o.apiToken } } });
   await app.ready();
   o.beforeStart?.(tg);
+  connectTelegram(events, channel);
   channel.start();
   return {
     db, events, ledger, view, approvals, tg, channel, app, logger, sleeps,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { autoApprove, evaluateAutoApprove, startAutoApprover } from '../../src/approvals/auto-approve.js';
+import { autoApprove, evaluateAutoApprove, onAwaitingApproval } from '../../src/approvals/auto-approve.js';
+import { connectAutoApproval } from '../../src/compose/reactions.js';
 import type { ApprovalRequestView, ApprovalView, VerdictRequest } from '../../src/approvals/ports.js';
 import { DEFAULT_POLICY } from '../../src/policy/policy-schema.js';
 import { InProcessEventBus } from '../../src/shared/events.js';
@@ -37,10 +38,10 @@ describe('auto-approver wiring', () => {
     expect((await autoApprove(d, 'act_1')).approve).toBe(true);
     expect(calls).toEqual([{ actionId: 'act_1', verdict: 'approve', channel: 'policy', actor: 'policy', planSha256: 'a'.repeat(64), reason: expect.stringContaining('auto-approved') }]);
   });
-  it('does not even subscribe when disabled', async () => {
+  it('does nothing when disabled, even on awaiting_approval', async () => {
     const events = new InProcessEventBus();
     const { calls, d } = deps({ ...on, enabled: false });
-    startAutoApprover({ ...d, events });
+    connectAutoApproval(events, (actionId) => onAwaitingApproval(d, actionId));
     events.publish({ type: 'action.status', actionId: 'act_1', status: 'awaiting_approval', runId: 'r' });
     await new Promise((r) => setImmediate(r));
     expect(calls).toEqual([]);
@@ -48,7 +49,7 @@ describe('auto-approver wiring', () => {
   it('reacts to awaiting_approval events when enabled', async () => {
     const events = new InProcessEventBus();
     const { calls, d } = deps();
-    startAutoApprover({ ...d, events });
+    connectAutoApproval(events, (actionId) => onAwaitingApproval(d, actionId));
     events.publish({ type: 'action.status', actionId: 'act_1', status: 'applying', runId: 'r' });
     events.publish({ type: 'action.status', actionId: 'act_1', status: 'awaiting_approval', runId: 'r' });
     await new Promise((r) => setImmediate(r));

@@ -4,6 +4,7 @@ import { ServiceMetrics, type MetricsLookups } from '../../src/metrics/service-m
 import { FakeClock } from '../../src/shared/clock.js';
 import { InProcessEventBus } from '../../src/shared/events.js';
 import { parseExposition, sampleValue } from '../helpers/ops-api.js';
+import { connectMetrics } from '../../src/compose/reactions.js';
 
 describe('MetricsRegistry (hand-written exposition)', () => {
   it('renders counters, gauges and cumulative histogram buckets', () => {
@@ -61,7 +62,7 @@ describe('ServiceMetrics', () => {
   it('counts EventBus events with labels looked up from the database', () => {
     const bus = new InProcessEventBus();
     const m = new ServiceMetrics(lookups, new FakeClock(), '1.2.3');
-    const off = m.attach(bus);
+    const off = connectMetrics(bus, m);
     bus.publish({ type: 'alert.received', fingerprint: 'f', status: 'firing', incidentId: null });
     bus.publish({ type: 'decision.created', decisionId: 'dec-1', incidentId: 'i', status: 'accepted' });
     bus.publish({ type: 'decision.created', decisionId: 'dec-x', incidentId: 'i', status: 'accepted' });

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { connectVerification } from '../../src/compose/reactions.js';
 import { DEFAULT_POLICY, type Policy } from '../../src/policy/policy-schema.js';
 import { FakeClock } from '../../src/shared/clock.js';
 import { InProcessEventBus, type DomainEvent } from '../../src/shared/events.js';
@@ -41,6 +42,8 @@ describe('verification', () => {
   beforeEach(() => {
     s = setup();
     s.verifier.start();
+    // The production routing of bus events to the verifier (what main.ts connects after start()).
+    connectVerification(s.events, s.verifier);
   });
 
   it('resolved within the window → effective with the time to resolve; the deadline timer is cancelled', () => {
