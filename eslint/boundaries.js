@@ -16,21 +16,33 @@ export const ADAPTER_PACKAGES = [
 
 /** @type {Record<string, import('./import-boundaries.js').Boundary>} */
 export const BOUNDARIES = {
-  shared: { imports: ['zod', 'node:crypto'], adapters: { 'pino-logger.ts': ['pino'] } },
+  shared: { imports: ['type:actions/status', 'zod', 'node:crypto'], adapters: { 'pino-logger.ts': ['pino'] } },
   config: { imports: ['shared/', 'zod', 'node:path'] },
   metrics: { imports: ['shared/', 'node:fs', 'node:path', 'node:url'] },
   terraform: {
-    imports: ['shared/', 'plan/plan-json', 'zod', 'node:child_process', 'node:fs', 'node:os', 'node:path', 'node:url'],
+    imports: [
+      'shared/',
+      'plan/plan-json',
+      'zod',
+      'node:child_process',
+      'node:crypto',
+      'node:fs',
+      'node:os',
+      'node:path',
+      'node:url',
+    ],
   },
   registry: { imports: ['shared/', 'terraform/terraform-runner', 'zod', 'node:fs', 'node:path'] },
   alerts: { imports: ['shared/', 'registry/registry-port', 'zod', 'node:crypto'] },
   agent: {
-    imports: ['shared/', 'policy/', 'registry/registry-port', 'type:alerts/views', 'zod'],
+    imports: ['shared/', 'policy/', 'registry/registry-port', 'type:alerts/views', 'type:actions/status', 'zod'],
     adapters: { 'gemini-decision-client.ts': ['@google/genai'] },
   },
   policy: { imports: ['shared/', 'agent/decision-schema', 'zod', 'yaml'], adapters: { 'load-policy.ts': ['node:fs'] } },
-  decisions: { imports: ['shared/', 'agent/', 'policy/', 'registry/registry-port', 'zod'] },
-  actions: { imports: ['shared/', 'zod'] },
+  decisions: { imports: ['shared/', 'agent/', 'policy/', 'registry/registry-port', 'type:actions/action-store', 'zod'] },
+  actions: {
+    imports: ['shared/', 'terraform/workspace-fs', 'type:executor/source-files', 'zod', 'node:fs', 'node:path'],
+  },
   plan: { imports: ['shared/', 'type:hcl/edit', 'zod'] },
   hcl: {
     imports: [
@@ -43,9 +55,9 @@ export const BOUNDARIES = {
       'node:module',
     ],
   },
-  verification: { imports: ['shared/', 'policy/'] },
+  verification: { imports: ['shared/', 'type:actions/', 'policy/'] },
   approvals: {
-    imports: ['shared/', 'policy/evaluate', 'type:agent/decision-schema', 'zod', 'node:crypto'],
+    imports: ['shared/', 'type:actions/', 'policy/evaluate', 'type:agent/decision-schema', 'zod', 'node:crypto'],
     adapters: {
       'telegram-approval-channel.ts': ['telegraf'],
       'telegram-updates.ts': ['telegraf'],
@@ -74,7 +86,7 @@ export const BOUNDARIES = {
       'node:path',
       'node:async_hooks',
     ],
-    adapters: { 'fix-rounds.ts': ['infra/config-guard'] },
+    adapters: { 'fix-rounds.ts': ['infra/config-guard', 'infra/expression-check'] },
   },
   infra: {
     imports: [
@@ -84,9 +96,6 @@ export const BOUNDARIES = {
       'plan/',
       'hcl/',
       'registry/run-id',
-      'executor/ports',
-      'executor/revisions',
-      'executor/workspace-fs',
       'hcl2-parser',
       'zod',
       'node:fs',
@@ -106,6 +115,8 @@ export const BOUNDARIES = {
       'executor/',
       'infra/',
       'metrics/',
+      'type:db/decisions/sqlite-decision-view',
+      'type:db/ops/sqlite-ops-queries',
       'fastify',
       '@fastify/*',
       'fastify-type-provider-zod',

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { newId } from '../shared/ids.js';
 import { isoAt, type Clock } from '../shared/clock.js';
-import type { ActionStore, RevisionRow } from '../actions/action-store.js';
+import type { ActionStore, RevisionRow } from './action-store.js';
 import { copyConfigFiles, differingFiles } from '../terraform/workspace-fs.js';
 
 /** What undoing one applied change writes into a copy of the run dir, or why it cannot. */

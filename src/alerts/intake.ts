@@ -1,4 +1,4 @@
-import type { Ledger } from '../db/ledger/sqlite-ledger.js';
+import type { Ledger } from '../shared/ledger.js';
 import type { RegistryLookup } from '../registry/registry-port.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventBus } from '../shared/events.js';

@@ -15,7 +15,7 @@ import { SqliteRegistryStore } from '../db/registry/sqlite-registry-store.js';
 import { SqliteVerificationStore } from '../db/actions/sqlite-verification-store.js';
 import { ActionExecutor } from '../executor/action-executor.js';
 import { DeploymentLocks } from '../executor/deployment-locks.js';
-import { treeSitterHclEditor } from '../hcl/editor-adapter.js';
+import { treeSitterHclEditor } from '../executor/hcl-editor-adapter.js';
 import { executorPolicy } from '../executor/policy-adapter.js';
 import { intervalScheduler } from '../executor/ports.js';
 import { Revisions } from '../actions/revisions.js';

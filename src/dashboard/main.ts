@@ -99,6 +99,7 @@ function main(): void {
     }
   };
   const refreshAll = () => refresh(...sections.keys());
+  // eslint-disable-next-line prefer-const -- assigned below; the token form's callback reads it first
   let live: Live | undefined;
   const token = tokenForm({ refreshAll, tokenChanged: () => live?.reconnect() });
   const ctx: PageContext = { authNeeded: () => token.show(), refresh };

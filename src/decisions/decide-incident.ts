@@ -1,4 +1,4 @@
-import type { LedgerEntry } from '../db/ledger/sqlite-ledger.js';
+import type { LedgerEntry } from '../shared/ledger.js';
 import { evaluateDecision, type PolicyVerdict } from '../policy/evaluate.js';
 import type { Policy } from '../policy/policy-schema.js';
 import type { RegistryLookup, RegistryResource } from '../registry/registry-port.js';

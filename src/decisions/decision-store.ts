@@ -1,4 +1,4 @@
-import type { LedgerEntry } from '../db/ledger/sqlite-ledger.js';
+import type { LedgerEntry } from '../shared/ledger.js';
 import type { HistoryItem, IncidentAlert, IncidentRecord } from '../agent/context.js';
 import type { PolicyVerdict } from '../policy/evaluate.js';
 import type { DecisionSource } from '../agent/decision-schema.js';

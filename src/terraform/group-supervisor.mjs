@@ -67,7 +67,7 @@ function signalGroup(pgid, signal) {
  */
 function groupMembers(pgid) {
   const names = [];
-  let entries = [];
+  let entries;
   try {
     entries = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
   } catch {

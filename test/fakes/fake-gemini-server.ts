@@ -75,7 +75,7 @@ export class FakeGeminiServer {
     if (req.method !== 'POST' || !/^\/v1beta\/models\/[^/:]+:generateContent$/.test(path)) {
       return send(res, 404, { error: { code: 404, message: `no route ${req.method} ${path}`, status: 'NOT_FOUND' } });
     }
-    let body: RecordedRequest['body'] = {};
+    let body: RecordedRequest['body'];
     try {
       body = JSON.parse(raw) as RecordedRequest['body'];
     } catch {

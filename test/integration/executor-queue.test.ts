@@ -105,7 +105,7 @@ describe('decided actions are queued per deployment, not dropped (real terraform
     expect(get(second.id).status, get(second.id).statusReason ?? '').toBe('applied');
     expect(statuses(second.id)).toEqual(['queued', 'proposed', 'preparing', 'awaiting_approval', 'approved', 'applying', 'applied']);
     const main = readFileSync(path.join(dir, 'main.tf'), 'utf8');
-    const counts = [...main.matchAll(/^  count = (\d+)$/gm)].map((m) => m[1]);
+    const counts = [...main.matchAll(/^ {2}count = (\d+)$/gm)].map((m) => m[1]);
     expect(counts.sort()).toEqual([firstCount, secondCount].sort());
     expect((await stateList(dir)).length).toBe(Number(firstCount) + Number(secondCount));
   });

@@ -101,7 +101,7 @@ function rawRequest(port: number, head: string, body: Buffer | string, o: { half
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => { s.destroy(); resolve(Buffer.concat(chunks).toString('utf8') || 'TIMEOUT'); }, 5000);
     s.on('data', (d: Buffer) => chunks.push(d));
-    s.on('error', (e) => { clearTimeout(timer); chunks.length > 0 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(e); });
+    s.on('error', (e) => { clearTimeout(timer); if (chunks.length > 0) resolve(Buffer.concat(chunks).toString('utf8')); else reject(e); });
     s.on('close', () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString('utf8')); });
     s.write(head);
     s.write(body);

@@ -139,6 +139,7 @@ describe('injection through alerts and LLM answers (real Gemini client, real ter
     ['an HCL fragment as a number', { ...ok, parameters: { 'input.node_count': '"} resource "x" {' } }, /must be a number/],
     ['a path as a number', { ...ok, parameters: { 'input.node_count': '../../etc/passwd' } }, /must be a number/],
     ['a huge number', { ...ok, parameters: { 'input.node_count': 1e308 } }, /max|finite/],
+    // eslint-disable-next-line no-loss-of-precision -- deliberately past 2^53: the value must be refused
     ['a number beyond 2^53', { ...ok, parameters: { 'input.node_count': 9007199254740993 } }, /max/],
     ['a string where a number is expected', { ...ok, parameters: { 'input.node_count': '4' } }, /must be a number/],
     ['a nested object', { ...ok, parameters: { 'input.node_count': { value: 3 } } }, /parameters/],

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { editHcl, HclParser, readHclValue, type EditResult, type FileSet } from '../../src/hcl/edit.js';
 import { planEdit, type HclReader } from '../../src/executor/edit-plan.js';
-import { treeSitterHclEditor } from '../../src/hcl/editor-adapter.js';
+import { treeSitterHclEditor } from '../../src/executor/hcl-editor-adapter.js';
 import { verifyEdit } from '../../src/hcl/verify.js';
 
 let parser: HclParser;

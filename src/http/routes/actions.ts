@@ -3,7 +3,7 @@ import { TimeWindowQuery, timeWindow } from '../../shared/time-window.js';
 import { ACTION_STATUSES } from '../../actions/status.js';
 import type { ActionRecord, ActionStore } from '../../actions/action-store.js';
 import { interruptedStateOf } from '../../executor/interrupted-state.js';
-import type { Ledger } from '../../db/ledger/sqlite-ledger.js';
+import type { Ledger } from '../../shared/ledger.js';
 import { AppError } from '../../shared/errors.js';
 import { RUN_ID_PATTERN } from '../../registry/run-id.js';
 import type { RouteModule } from '../app.js';

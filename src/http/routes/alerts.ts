@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ActiveAlertView, AlertQueries, AlertView, IncidentView } from '../../alerts/views.js';
-import type { Ledger } from '../../db/ledger/sqlite-ledger.js';
+import type { Ledger } from '../../shared/ledger.js';
 import { AppError } from '../../shared/errors.js';
 import type { RouteModule } from '../app.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DayStats } from '../../db/ops/sqlite-ops-queries.js';
-import type { Ledger } from '../../db/ledger/sqlite-ledger.js';
+import type { Ledger } from '../../shared/ledger.js';
 import type { Clock } from '../../shared/clock.js';
 import type { RouteModule } from '../app.js';
 

@@ -1,5 +1,5 @@
-import { editHcl, HclParser, readHclValue } from './edit.js';
-import type { HclEditor } from '../executor/ports.js';
+import { editHcl, HclParser, readHclValue } from '../hcl/edit.js';
+import type { HclEditor } from './ports.js';
 
 /** The HclEditor port over hcl-edit.ts, sharing one tree-sitter parser (loaded on first use). */
 export function treeSitterHclEditor(): HclEditor {
