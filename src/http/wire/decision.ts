@@ -6,7 +6,7 @@ import { LedgerRowWire, ledgerToWire } from './ledger.js';
 
 export const DecisionWire = z.strictObject({
   id: z.string(),
-  incident_id: z.string(),
+  incident_id: z.string().nullable().describe('null for a POST /infra deployment'),
   run_id: z.string().nullable(),
   resource_address: z.string().nullable(),
   action_type: z.string(),
