@@ -71,7 +71,7 @@ async function seedThroughTheService(): Promise<void> {
   ids['/ops/actions/:id'] = [actionId, String(created['action_id'])];
   ids['/ops/decisions/:id'] = [applied.decision_id, (await h.service.app.inject({ method: 'GET', url: `/ops/actions/${String(created['action_id'])}` })).json().decision_id];
   ids['/ops/incidents/:id'] = [applied.incident_id];
-  ids['/ops/deployments/:runId'] = ['web'];
+  ids['/ops/deployments/:run_id'] = ['web'];
 }
 
 /** Every GET route answering JSON, with each seeded id substituted. */
@@ -166,6 +166,7 @@ describe('OpenAPI documents every response', () => {
     for (const [p, ops] of Object.entries(spec.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         operations += 1;
+        expect([...p.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).filter((n) => !SNAKE.test(n ?? '')), `${p} path parameters`).toEqual([]);
         const rs = op.responses ?? {};
         const where = `${method.toUpperCase()} ${p}`;
         const ok = Object.keys(rs).filter((c) => /^2/.test(c));

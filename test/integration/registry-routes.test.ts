@@ -43,7 +43,7 @@ describe('registry routes', () => {
     expect(res.json().error.message).toMatch(/run_id/);
   });
 
-  it('GET /ops/deployments and /ops/deployments/:runId', async () => {
+  it('GET /ops/deployments and /ops/deployments/:run_id', async () => {
     const list = await service.app.inject({ method: 'GET', url: '/ops/deployments', headers: auth });
     expect(list.statusCode).toBe(200);
     expect(list.json()).toMatchObject({ total: 1, limit: 100, offset: 0 });

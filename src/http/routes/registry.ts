@@ -53,19 +53,19 @@ export function registryRoutes(deps: RegistryRouteDeps): RouteModule {
     );
 
     app.get(
-      '/ops/deployments/:runId',
+      '/ops/deployments/:run_id',
       {
         schema: {
-          params: z.object({ runId: RunId }),
+          params: z.object({ run_id: RunId }),
           response: responses({ 200: z.strictObject({ deployment: DeploymentWire, resources: z.array(ResourceWire), total: z.number() }) }),
         },
       },
       async (req) => {
-        const deployment = deps.store.getDeployment(req.params.runId);
+        const deployment = deps.store.getDeployment(req.params.run_id);
         if (deployment === undefined) {
-          throw new AppError('ERR_DEPLOYMENT_NOT_FOUND', `deployment "${req.params.runId}" is not in the registry`);
+          throw new AppError('ERR_DEPLOYMENT_NOT_FOUND', `deployment "${req.params.run_id}" is not in the registry`);
         }
-        const page = deps.store.searchResources({ runId: req.params.runId, limit: 500, offset: 0 });
+        const page = deps.store.searchResources({ runId: req.params.run_id, limit: 500, offset: 0 });
         return { deployment: deploymentToWire(deployment), resources: page.items.map(resourceToWire), total: page.total };
       },
     );
