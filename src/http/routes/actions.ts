@@ -64,7 +64,13 @@ export function actionRoutes(deps: ActionRouteDeps): RouteModule {
   return (app) => {
     app.get(
       '/ops/actions',
-      { schema: { description: 'Actions, newest first; filter by status, run_id and creation time (since/until).', querystring: ListQuery, response: responses({ 200: pageOf(ActionListItemWire) }) } },
+      {
+        schema: {
+          description: 'Actions, newest first; filter by status, run_id and creation time (since/until).',
+          querystring: ListQuery,
+          response: responses({ 200: pageOf(ActionListItemWire) }),
+        },
+      },
       async (req) => {
         const { status, run_id: runId, limit, offset } = req.query;
         const page = deps.store.list({ status, runId, limit, offset, ...timeWindow(req.query) });

@@ -22,7 +22,13 @@ export function alertRoutes(deps: AlertRouteDeps): RouteModule {
   return (app) => {
     app.get(
       '/ops/alerts/active',
-      { schema: { description: 'Firing alerts with their incident, resource and deployment, newest first.', querystring: Page, response: responses({ 200: pageOf(ActiveAlertWire) }) } },
+      {
+        schema: {
+          description: 'Firing alerts with their incident, resource and deployment, newest first.',
+          querystring: Page,
+          response: responses({ 200: pageOf(ActiveAlertWire) }),
+        },
+      },
       async (req) => {
         const { limit, offset } = req.query;
         const page = deps.queries.listActiveAlerts({ limit, offset });

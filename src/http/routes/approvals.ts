@@ -64,7 +64,9 @@ export function approvalRoutes(o: ApprovalRoutesOptions): RouteModule {
     app.get(
       '/ops/approvals/pending',
       {
-        schema: { description: 'Actions awaiting approval, oldest first.', querystring: PendingQuery, response: responses({ 200: PendingPageWire }) },
+        schema: {
+          description: 'Actions awaiting approval, oldest first.', querystring: PendingQuery, response: responses({ 200: PendingPageWire }),
+        },
       },
       async (req) => {
         // Few at a time (one pending action per deployment): paged in memory, the common list shape.

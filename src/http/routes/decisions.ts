@@ -25,7 +25,13 @@ export function decisionRoutes(deps: DecisionRouteDeps): RouteModule {
   return (app) => {
     app.get(
       '/ops/decisions',
-      { schema: { description: 'Decisions, newest first; filter by status and creation time (since/until).', querystring: ListQuery, response: responses({ 200: pageOf(DecisionWire) }) } },
+      {
+        schema: {
+          description: 'Decisions, newest first; filter by status and creation time (since/until).',
+          querystring: ListQuery,
+          response: responses({ 200: pageOf(DecisionWire) }),
+        },
+      },
       async (req) => {
         const { status, limit, offset } = req.query;
         const page = deps.view.list({ limit, offset, ...(status ? { status } : {}), ...timeWindow(req.query) });

@@ -46,7 +46,8 @@ export function eventsRoutes(bus: EventBus, options: EventsRouteOptions = {}): R
             'Server-sent events: `id:` is a per-process sequence number, `event:` the event type ' +
             '(alert.received, incident.opened, incident.resolved, decision.created, action.status, ' +
             'approval.recorded, registry.synced) and `data:` the event as JSON. A comment line is sent ' +
-            `every ${heartbeatMs / 1000} s. Field names are snake_case (action_id, run_id, incident_id, decision_id). A read like the others: needs API_TOKEN or READ_TOKEN when API_TOKEN is set.`,
+            `every ${heartbeatMs / 1000} s. Field names are snake_case (action_id, run_id, incident_id, decision_id). ` +
+            'A read like the others: needs API_TOKEN or READ_TOKEN when API_TOKEN is set.',
           response: responses({ 200: z.string().describe('text/event-stream; each data: is one EventWire (snake_case)') }),
         },
       },
