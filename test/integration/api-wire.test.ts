@@ -81,7 +81,7 @@ function getUrls(): string[] {
     if (!r.path.includes(':')) return [r.path];
     // A new route with a parameter must be seeded here, or this fails.
     expect(ids[r.path], `no seeded id for ${r.path}`).toBeDefined();
-    return (ids[r.path] ?? []).map((id) => r.path.replace(/:[A-Za-z]+/, id));
+    return (ids[r.path] ?? []).map((id) => r.path.replace(/:[A-Za-z_]+/, id));
   });
 }
 
