@@ -31,7 +31,7 @@ export function buildHealthChecks(core: Core, d: Domain, tf: TerraformStatus): H
       tf.version !== undefined
         ? { ok: true, detail: `${terraform.bin} ${tf.version}` }
         : { ok: false, detail: tf.problem ?? 'not checked yet' },
-    runsDir: () => checkRunsDir(config.runsDir),
+    runs_dir: () => checkRunsDir(config.runsDir),
     telegram: () => d.telegram?.health() ?? { ok: true, detail: 'not configured (TELEGRAM_BOT_TOKEN unset)' },
     agent: () => ({
       ok: true,

@@ -64,8 +64,8 @@ export function tfOutputView(out: unknown): HTMLElement {
       return h(
         'div',
         { class: 'tf-run' },
-        h('p', { class: 'meta' }, h('code', {}, str(r, 'command', 'step', 'name') ?? 'terraform'), ` exit ${str(r, 'exit_code', 'exitCode') ?? '?'}`,
-          str(r, 'duration_ms', 'durationMs') ? ` · ${str(r, 'duration_ms', 'durationMs')} ms` : ''),
+        h('p', { class: 'meta' }, h('code', {}, str(r, 'command', 'step', 'name') ?? 'terraform'), ` exit ${str(r, 'exit_code') ?? '?'}`,
+          str(r, 'duration_ms') ? ` · ${str(r, 'duration_ms')} ms` : ''),
         h('pre', { class: 'tf-output', attrs: { tabindex: '0' } }, text || '(no output)'),
       );
     }),

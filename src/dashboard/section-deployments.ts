@@ -3,12 +3,12 @@ import { apiLink, badge, fill, h, timeAgo } from './dom.js';
 import { ChangeGate, showError, type PageContext, type Section } from './section.js';
 
 function deploymentRow(d: Json): HTMLElement {
-  const runId = str(d, 'runId', 'run_id') ?? '?';
-  const err = str(d, 'lastError', 'last_error');
+  const runId = str(d, 'run_id') ?? '?';
+  const err = str(d, 'last_error');
   return h('li', { class: 'deployment' },
     h('div', { class: 'card-head' }, badge(str(d, 'status')), h('h3', {}, runId),
-      h('span', { class: 'muted push' }, `${num(d, 'resourceCount', 'resource_count') ?? 0} resources`)),
-    h('p', { class: 'meta' }, `state serial ${str(d, 'stateSerial', 'state_serial') ?? '—'} · synced `, timeAgo(str(d, 'syncedAt', 'synced_at')), ' ', apiLink('details', `/ops/deployments/${enc(runId)}`)),
+      h('span', { class: 'muted push' }, `${num(d, 'resource_count') ?? 0} resources`)),
+    h('p', { class: 'meta' }, `state serial ${str(d, 'state_serial') ?? '—'} · synced `, timeAgo(str(d, 'synced_at')), ' ', apiLink('details', `/ops/deployments/${enc(runId)}`)),
     err ? h('p', { class: 'bad-text small' }, err) : null);
 }
 
@@ -20,8 +20,8 @@ function resourceTable(resources: Json[], total: number): HTMLElement {
       h('thead', {}, h('tr', {}, h('th', { attrs: { scope: 'col' } }, 'Address'), h('th', { attrs: { scope: 'col' } }, 'Deployment'), h('th', { attrs: { scope: 'col' } }, 'Cloud id'))),
       h('tbody', {}, ...resources.map((r) => h('tr', { class: str(r, 'status') === 'gone' ? 'gone' : '' },
         h('td', {}, h('code', {}, str(r, 'address') ?? '?'), str(r, 'status') === 'gone' ? ' (gone)' : ''),
-        h('td', {}, str(r, 'runId', 'run_id') ?? ''),
-        h('td', {}, h('code', {}, str(r, 'cloudId', 'cloud_id') ?? '—')))))));
+        h('td', {}, str(r, 'run_id') ?? ''),
+        h('td', {}, h('code', {}, str(r, 'cloud_id') ?? '—')))))));
 }
 
 /** Deployments (GET /ops/deployments) and a resource search (GET /ops/resources?q=). */

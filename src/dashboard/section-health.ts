@@ -3,7 +3,7 @@ import { badge, fill, h } from './dom.js';
 import { ChangeGate, showError, type PageContext, type Section } from './section.js';
 
 const LABELS: Record<string, string> = {
-  database: 'Database', terraform: 'Terraform', runsDir: 'Runs directory', registry: 'Registry',
+  database: 'Database', terraform: 'Terraform', runs_dir: 'Runs directory', registry: 'Registry',
   telegram: 'Telegram', gemini: 'Gemini', agent: 'Decision agent', llm: 'Decision agent',
 };
 

@@ -33,19 +33,19 @@ function historyView(_a: Json, detail: Json): Node {
 function actionItem(a: Json, open: OpenState, fresh: boolean): HTMLElement {
   const id = str(a, 'id', 'action_id') ?? '';
   const status = str(a, 'status');
-  const created = str(a, 'created_at', 'createdAt');
-  const updated = str(a, 'updated_at', 'updatedAt');
+  const created = str(a, 'created_at');
+  const updated = str(a, 'updated_at');
   const took = created && updated ? Date.parse(updated) - Date.parse(created) : null;
-  const runId = str(a, 'run_id', 'runId');
-  const decisionId = str(a, 'decision_id', 'decisionId');
-  const incidentId = str(a, 'incident_id', 'incidentId');
-  const revision = str(a, 'revision_id', 'revisionId');
+  const runId = str(a, 'run_id');
+  const decisionId = str(a, 'decision_id');
+  const incidentId = str(a, 'incident_id');
+  const revision = str(a, 'revision_id');
   return h(
     'li',
     { class: `card action${fresh ? ' fresh' : ''}`, attrs: { 'data-action-id': id, 'data-status': status ?? '' } },
-    h('div', { class: 'card-head' }, badge(status), h('h3', {}, `${(str(a, 'action_type', 'actionType') ?? 'action').replace(/_/g, ' ')} `,
-      h('code', {}, str(a, 'target_address', 'targetAddress') ?? '?')), h('span', { class: 'muted push' }, timeAgo(updated))),
-    str(a, 'status_reason', 'statusReason') ? h('p', { class: 'meta' }, str(a, 'status_reason', 'statusReason')) : null,
+    h('div', { class: 'card-head' }, badge(status), h('h3', {}, `${(str(a, 'action_type') ?? 'action').replace(/_/g, ' ')} `,
+      h('code', {}, str(a, 'target_address') ?? '?')), h('span', { class: 'muted push' }, timeAgo(updated))),
+    str(a, 'status_reason') ? h('p', { class: 'meta' }, str(a, 'status_reason')) : null,
     h('p', { class: 'meta' }, 'deployment ', h('strong', {}, runId ?? '?'),
       revision ? ' · revision ' : '', revision ? h('code', {}, revision) : null,
       took !== null ? ` · ${duration(took)} from proposal to ${status?.replace(/_/g, ' ') ?? 'now'}` : ''),

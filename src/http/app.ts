@@ -1,9 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import {
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import rateLimit from '@fastify/rate-limit';
 import type { Logger } from '../shared/logger.js';
 import { installAccessControl, type Tokens } from './access.js';
@@ -12,6 +8,7 @@ import { hostRules, type HostRules } from './host-rules.js';
 import { clientErrorHandler, installJsonGuard } from './json-guard.js';
 import { registerOpenApi, type OpenApiInfo } from './openapi.js';
 import { installSiteGuard } from './site-guard.js';
+import { strictSerializerCompiler } from './wire/serializer.js';
 
 export type App = FastifyInstance & { withTypeProvider: FastifyInstance['withTypeProvider'] };
 export type ZodApp = ReturnType<typeof typedApp>;
@@ -64,7 +61,8 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
     }),
   );
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Responses: every key must be in the route's wire schema (src/http/wire/), else 500.
+  app.setSerializerCompiler(strictSerializerCompiler);
   installErrorHandling(app, options.logger);
   installJsonGuard(app);
   const security = options.security ?? LOOPBACK_ONLY;

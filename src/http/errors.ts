@@ -44,7 +44,10 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger): void
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.code(fe.statusCode).send({ error: { code: 'ERR_BAD_REQUEST', message: fe.message } } satisfies ErrorBody);
     }
-    logger.error({ err: { message: err.message, stack: err.stack }, url: req.url }, 'unhandled error');
+    // A handler returned a body its wire schema does not describe (src/http/wire/): a bug, logged with the cause.
+    const cause = (err as { cause?: unknown }).cause;
+    const why = cause instanceof Error ? cause.message : undefined;
+    logger.error({ err: { message: err.message, stack: err.stack, ...(why ? { cause: why } : {}) }, url: req.url }, 'unhandled error');
     return reply.code(500).send({ error: { code: 'ERR_INTERNAL', message: 'internal error' } } satisfies ErrorBody);
   });
   app.setNotFoundHandler((req, reply) =>

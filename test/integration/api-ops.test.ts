@@ -88,7 +88,7 @@ describe('ops read API, metrics and OpenAPI', () => {
       expect(res.json().error.code, url).toBe('ERR_VALIDATION');
     }
     for (const url of routes.filter((r) => r.includes(':'))) {
-      const res = await get(url.replace(/:[A-Za-z]+/, 'does-not-exist'));
+      const res = await get(url.replace(/:[A-Za-z_]+/, 'does-not-exist'));
       expect(res.statusCode, url).toBe(404);
       expect(res.json().error.code, url).toMatch(/^ERR_[A-Z_]*NOT_FOUND$/);
     }

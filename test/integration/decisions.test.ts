@@ -44,7 +44,7 @@ describe('decision service with the rules agent (no GEMINI_API_KEY), real SQLite
     });
     expect(preparer.prepared).toEqual([d.id]);
     const full = await detail(service, d.id);
-    expect(full.policy_verdict).toEqual({ allowed: true, autoApprove: false });
+    expect(full.policy_verdict).toEqual({ allowed: true, auto_approve: false });
     expect(full.incident.decision_id).toBe(d.id);
     expect(full.alerts).toHaveLength(1);
     expect(full.llm).toBeNull();

@@ -18,7 +18,7 @@ describe('GET /health', () => {
     expect(body.checks.database.ok).toBe(true);
     expect(body.checks.terraform.ok).toBe(true);
     expect(body.checks.terraform.detail).toMatch(/terraform \d+\.\d+\.\d+/);
-    expect(body.checks.runsDir.ok).toBe(true);
+    expect(body.checks.runs_dir.ok).toBe(true);
   });
 
   it('refuses to start with a missing terraform binary, naming TERRAFORM_BIN', async () => {

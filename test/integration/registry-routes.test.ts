@@ -31,7 +31,7 @@ describe('registry routes', () => {
     expect(wrong.statusCode).toBe(401);
     const ok = await service.app.inject({ method: 'POST', url: '/ops/registry/sync', headers: { ...auth, ...json } });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json().reports).toEqual([expect.objectContaining({ runId: 'demo', outcome: 'unchanged', status: 'active' })]);
+    expect(ok.json().reports).toEqual([expect.objectContaining({ run_id: 'demo', outcome: 'unchanged', status: 'active' })]);
   });
 
   it('POST /ops/registry/sync rejects an invalid run_id naming the field', async () => {
@@ -43,11 +43,11 @@ describe('registry routes', () => {
     expect(res.json().error.message).toMatch(/run_id/);
   });
 
-  it('GET /ops/deployments and /ops/deployments/:runId', async () => {
+  it('GET /ops/deployments and /ops/deployments/:run_id', async () => {
     const list = await service.app.inject({ method: 'GET', url: '/ops/deployments', headers: auth });
     expect(list.statusCode).toBe(200);
     expect(list.json()).toMatchObject({ total: 1, limit: 100, offset: 0 });
-    expect(list.json().items).toEqual([expect.objectContaining({ runId: 'demo', status: 'active', resourceCount: 4 })]);
+    expect(list.json().items).toEqual([expect.objectContaining({ run_id: 'demo', status: 'active', resource_count: 4 })]);
     const one = await service.app.inject({ method: 'GET', url: '/ops/deployments/demo', headers: auth });
     expect(one.statusCode).toBe(200);
     expect(one.json().resources).toHaveLength(4);

@@ -99,7 +99,7 @@ describe('registry sync against real terraform', () => {
     const n0 = changes();
     const res = await service.app.inject({ method: 'POST', url: '/ops/registry/sync', headers: auth, payload: { run_id: 'demo' } });
     expect(res.statusCode).toBe(200);
-    expect(res.json().reports[0]).toMatchObject({ runId: 'demo', outcome: 'unchanged' });
+    expect(res.json().reports[0]).toMatchObject({ run_id: 'demo', outcome: 'unchanged' });
     expect(changes()).toBe(n0);
     expect(service.registry.getDeployment('demo')?.updatedAt).toBe(before?.updatedAt);
   });

@@ -26,6 +26,6 @@ export function concreteUrl(pattern: string): string {
   return pattern
     .replace(/:file\b/g, 'main.js')
     .replace(/:runId\b/g, 'no-such-run')
-    .replace(/:[A-Za-z]+/g, 'act_does_not_exist')
+    .replace(/:[A-Za-z_]+/g, 'act_does_not_exist')
     .replace(/\*$/, 'nothing-here');
 }

@@ -215,7 +215,7 @@ function routeTable(printed: string): Array<{ method: string; url: string }> {
 /** Every GET route from the router's own table, with real ids and the filters each list takes. */
 async function readEveryRoute(actionId: string): Promise<void> {
   const action = h.service.actions.get(actionId)!;
-  const ids: Record<string, string> = { id: actionId, runId: 'web', file: 'main.js' };
+  const ids: Record<string, string> = { id: actionId, run_id: 'web', file: 'main.js' };
   const byPrefix: Record<string, string> = { '/ops/decisions/': action.decisionId, '/ops/incidents/': action.incidentId ?? '' };
   const queries: Record<string, string[]> = {
     '/ops/actions': ['', '?status=applied', '?run_id=web', '?status=applied&run_id=web&since=2020-01-01T00:00:00Z&until=2999-01-01T00:00:00Z'],

@@ -8,6 +8,8 @@ import { AppError } from '../../shared/errors.js';
 import { RUN_ID_PATTERN } from '../../registry/run-id.js';
 import type { RouteModule } from '../app.js';
 import { authorizationMatches } from '../auth.js';
+import { ActionDetailWire, ActionListItemWire, actionDetailToWire, actionListItemToWire, type ActionDetail } from '../wire/action.js';
+import { pageOf, responses } from '../wire/common.js';
 
 export interface ActionRouteDeps {
   store: ActionStore;
@@ -30,9 +32,9 @@ function readerOf(apiToken: string | undefined, authorization: string | undefine
  * The plan of a submitted configuration (POST /infra) is secret until approved: a reader without
  * the token gets none of it; when no token is configured at all, only addresses and actions.
  */
-function withholdUnapproved(a: ActionRecord, view: ReturnType<typeof detail>, reader: Reader) {
+function withholdUnapproved(a: ActionRecord, view: ActionDetail, reader: Reader): ActionDetail {
   if (a.actionType !== 'create_deployment' || APPROVED.includes(a.status) || reader === 'authenticated') return view;
-  const items = Array.isArray(a.planSummary) ? (a.planSummary as Array<{ address?: unknown; action?: unknown }>) : null;
+  const items = view.plan_summary;
   return {
     ...view,
     plan_summary: reader === 'open' && items !== null ? items.map((i) => ({ address: i.address, action: i.action })) : null,
@@ -53,40 +55,6 @@ const ListQuery = z.object({
 
 const IdParams = z.object({ id: z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'must be an action id') });
 
-/** The list view: no plan JSON or output (those can be large); the detail view has everything. */
-function listItem(a: ActionRecord) {
-  return {
-    id: a.id, decision_id: a.decisionId, incident_id: a.incidentId, run_id: a.runId, action_type: a.actionType,
-    target_address: a.targetAddress, parameters: a.parameters, status: a.status, status_reason: a.statusReason,
-    plan_sha256: a.planSha256, expires_at: a.expiresAt, revision_id: a.revisionId, base_revision_id: a.baseRevisionId,
-    decided_by: a.decidedBy, decided_via: a.decidedVia, decided_at: a.decidedAt, created_at: a.createdAt, updated_at: a.updatedAt,
-    queue_position: a.queuePosition, queued_behind: a.queuedBehind,
-  };
-}
-
-function detail(a: ActionRecord, deps: ActionRouteDeps) {
-  return {
-    ...listItem(a),
-    status_history: deps.store.statusHistory(a.id),
-    plan_summary: a.planSummary,
-    plan_gate: a.gate,
-    plan_json: a.planJson,
-    diff: a.diff,
-    changes: a.changes,
-    files: a.files,
-    source_files: a.sources,
-    source_changes: a.sourceChanges,
-    fix_attempts: a.fixAttempts,
-    terraform_output: a.tfOutput,
-    rollback: a.rollback,
-    result: a.result,
-    // What an interrupted apply left (checked at the restart), and the recovery proposed for it.
-    interrupted_state: interruptedStateOf(a.result),
-    approvals: deps.store.approvals(a.id),
-    ledger: deps.ledger.list({ actionId: a.id, limit: 500 }),
-  };
-}
-
 /**
  * GET /ops/actions and GET /ops/actions/:id. Everything stored is already redacted; an unapproved
  * POST /infra plan is further withheld by reader (withholdUnapproved). The list carries no plan
@@ -96,11 +64,17 @@ export function actionRoutes(deps: ActionRouteDeps): RouteModule {
   return (app) => {
     app.get(
       '/ops/actions',
-      { schema: { description: 'Actions, newest first; filter by status, run_id and creation time (since/until).', querystring: ListQuery } },
+      {
+        schema: {
+          description: 'Actions, newest first; filter by status, run_id and creation time (since/until).',
+          querystring: ListQuery,
+          response: responses({ 200: pageOf(ActionListItemWire) }),
+        },
+      },
       async (req) => {
         const { status, run_id: runId, limit, offset } = req.query;
         const page = deps.store.list({ status, runId, limit, offset, ...timeWindow(req.query) });
-        return { total: page.total, limit, offset, items: page.items.map(listItem) };
+        return { total: page.total, limit, offset, items: page.items.map(actionListItemToWire) };
       },
     );
     app.get(
@@ -109,12 +83,20 @@ export function actionRoutes(deps: ActionRouteDeps): RouteModule {
         schema: {
           description: 'One action: status history, plan summary, diff, fix attempts, Terraform output (redacted, truncated), rollback, revisions, approvals, result.',
           params: IdParams,
+          response: responses({ 200: ActionDetailWire }),
         },
       },
       async (req) => {
         const a = deps.store.get(req.params.id);
         if (!a) throw new AppError('ERR_ACTION_NOT_FOUND', `action ${req.params.id} not found`);
-        return withholdUnapproved(a, detail(a, deps), readerOf(deps.apiToken, req.headers.authorization));
+        const view = actionDetailToWire(a, {
+          history: deps.store.statusHistory(a.id),
+          approvals: deps.store.approvals(a.id),
+          ledger: deps.ledger.list({ actionId: a.id, limit: 500 }),
+          // What an interrupted apply left (checked at the restart), and the recovery proposed for it.
+          interruptedState: interruptedStateOf(a.result),
+        });
+        return withholdUnapproved(a, view, readerOf(deps.apiToken, req.headers.authorization));
       },
     );
   };

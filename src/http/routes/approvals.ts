@@ -3,10 +3,11 @@
  * and GET /ops/approvals/pending show), never the decision id.
  */
 import { z } from 'zod';
-import { DECISION_SOURCES } from '../../agent/decision-schema.js';
-import type { ApprovalPort, ApprovalRequestView, ApprovalView, Verdict } from '../../approvals/ports.js';
+import type { ApprovalPort, ApprovalView, Verdict } from '../../approvals/ports.js';
 import { AppError } from '../../shared/errors.js';
 import type { RouteModule } from '../app.js';
+import { PendingPageWire, VerdictWire, pendingToWire } from '../wire/approval.js';
+import { responses } from '../wire/common.js';
 
 export interface ApprovalRoutesOptions {
   approvals: ApprovalPort;
@@ -34,29 +35,6 @@ const PendingQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-const DecidedSchema = z.object({ action_id: z.string(), verdict: z.enum(['approve', 'reject']), status: z.string() });
-
-const PendingSchema = z.object({
-  total: z.number(),
-  limit: z.number(),
-  offset: z.number(),
-  items: z.array(
-    z.object({
-      action_id: z.string(), run_id: z.string(), action_type: z.string(), target_address: z.string(),
-      parameters: z.record(z.string(), z.unknown()), plan_sha256: z.string().nullable(), expires_at: z.string().nullable(),
-      confidence: z.number(), reason: z.string(), source: z.enum(DECISION_SOURCES), alert: z.string().nullable(),
-    }),
-  ),
-});
-
-function pendingItem(v: ApprovalRequestView): z.infer<typeof PendingSchema>['items'][number] {
-  return {
-    action_id: v.actionId, run_id: v.runId, action_type: v.actionType, target_address: v.targetAddress,
-    parameters: v.parameters, plan_sha256: v.planSha256, expires_at: v.expiresAt,
-    confidence: v.decision.confidence, reason: v.decision.reason, source: v.decision.source, alert: v.alert?.name ?? null,
-  };
-}
-
 /** Tokens are checked for every route by access.ts (writes: API_TOKEN; reads: API_TOKEN or READ_TOKEN). */
 export function approvalRoutes(o: ApprovalRoutesOptions): RouteModule {
   return (app) => {
@@ -66,7 +44,7 @@ export function approvalRoutes(o: ApprovalRoutesOptions): RouteModule {
         {
           schema: {
             description: `${verdict === 'approve' ? 'Approves' : 'Rejects'} the ACTION with this id (single-use; 409 once decided, expired or obsolete). Send "X-InfraAI-Channel: dashboard" from the dashboard.`,
-            params: ParamsSchema, body: BodySchema, headers: HeadersSchema, response: { 200: DecidedSchema },
+            params: ParamsSchema, body: BodySchema, headers: HeadersSchema, response: responses({ 200: VerdictWire }),
           },
         },
         async (req) => {
@@ -86,13 +64,15 @@ export function approvalRoutes(o: ApprovalRoutesOptions): RouteModule {
     app.get(
       '/ops/approvals/pending',
       {
-        schema: { description: 'Actions awaiting approval, oldest first.', querystring: PendingQuery, response: { 200: PendingSchema } },
+        schema: {
+          description: 'Actions awaiting approval, oldest first.', querystring: PendingQuery, response: responses({ 200: PendingPageWire }),
+        },
       },
       async (req) => {
         // Few at a time (one pending action per deployment): paged in memory, the common list shape.
         const { limit, offset } = req.query;
         const all = await o.view.listPending();
-        return { total: all.length, limit, offset, items: all.slice(offset, offset + limit).map(pendingItem) };
+        return { total: all.length, limit, offset, items: all.slice(offset, offset + limit).map(pendingToWire) };
       },
     );
   };

@@ -4,6 +4,8 @@ import { DECISION_STATUSES } from '../../decisions/decision-store.js';
 import type { SqliteDecisionView } from '../../db/decisions/sqlite-decision-view.js';
 import { AppError } from '../../shared/errors.js';
 import type { RouteModule } from '../app.js';
+import { pageOf, responses } from '../wire/common.js';
+import { DecisionDetailWire, DecisionWire, decisionDetailToWire, decisionToWire } from '../wire/decision.js';
 
 export interface DecisionRouteDeps {
   view: Pick<SqliteDecisionView, 'list' | 'get'>;
@@ -23,11 +25,17 @@ export function decisionRoutes(deps: DecisionRouteDeps): RouteModule {
   return (app) => {
     app.get(
       '/ops/decisions',
-      { schema: { description: 'Decisions, newest first; filter by status and creation time (since/until).', querystring: ListQuery } },
+      {
+        schema: {
+          description: 'Decisions, newest first; filter by status and creation time (since/until).',
+          querystring: ListQuery,
+          response: responses({ 200: pageOf(DecisionWire) }),
+        },
+      },
       async (req) => {
         const { status, limit, offset } = req.query;
         const page = deps.view.list({ limit, offset, ...(status ? { status } : {}), ...timeWindow(req.query) });
-        return { total: page.total, limit, offset, items: page.items };
+        return { total: page.total, limit, offset, items: page.items.map(decisionToWire) };
       },
     );
     app.get(
@@ -36,12 +44,13 @@ export function decisionRoutes(deps: DecisionRouteDeps): RouteModule {
         schema: {
           description: 'One decision with its incident, alerts, policy verdict, LLM exchange (redacted) and ledger.',
           params: IdParams,
+          response: responses({ 200: DecisionDetailWire }),
         },
       },
       async (req) => {
         const detail = deps.view.get(req.params.id);
         if (!detail) throw new AppError('ERR_DECISION_NOT_FOUND', `decision ${req.params.id} not found`);
-        return detail;
+        return decisionDetailToWire(detail);
       },
     );
   };

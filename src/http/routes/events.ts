@@ -2,6 +2,8 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { DomainEvent, EventBus } from '../../shared/events.js';
 import type { RouteModule } from '../app.js';
+import { responses } from '../wire/common.js';
+import { eventToWire } from '../wire/event.js';
 
 export interface EventsRouteOptions {
   /** Milliseconds between keep-alive comments (proxies drop idle streams). Default 15 000. */
@@ -12,9 +14,9 @@ export interface EventsRouteOptions {
   maxBufferedBytes?: number;
 }
 
-/** One SSE frame. JSON never contains a raw newline, so `data:` fits on one line. */
+/** One SSE frame (data: the event in wire form, snake_case). JSON never contains a raw newline, so `data:` fits on one line. */
 export function sseFrame(id: number, event: DomainEvent): string {
-  return `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+  return `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(eventToWire(event))}\n\n`;
 }
 
 /**
@@ -44,8 +46,9 @@ export function eventsRoutes(bus: EventBus, options: EventsRouteOptions = {}): R
             'Server-sent events: `id:` is a per-process sequence number, `event:` the event type ' +
             '(alert.received, incident.opened, incident.resolved, decision.created, action.status, ' +
             'approval.recorded, registry.synced) and `data:` the event as JSON. A comment line is sent ' +
-            `every ${heartbeatMs / 1000} s. A read like the others: needs API_TOKEN or READ_TOKEN when API_TOKEN is set.`,
-          response: { 200: z.string().describe('text/event-stream') },
+            `every ${heartbeatMs / 1000} s. Field names are snake_case (action_id, run_id, incident_id, decision_id). ` +
+            'A read like the others: needs API_TOKEN or READ_TOKEN when API_TOKEN is set.',
+          response: responses({ 200: z.string().describe('text/event-stream; each data: is one EventWire (snake_case)') }),
         },
       },
       (req, reply) => {

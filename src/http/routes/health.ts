@@ -1,5 +1,6 @@
-import { z } from 'zod';
 import type { RouteModule } from '../app.js';
+import { responses } from '../wire/common.js';
+import { HealthDownWire, HealthWire } from '../wire/ops.js';
 
 export interface HealthCheck {
   ok: boolean;
@@ -9,8 +10,6 @@ export interface HealthCheck {
 /** Each check answers quickly and never throws; failures come back as `ok: false`. */
 export type HealthChecks = Record<string, () => HealthCheck | Promise<HealthCheck>>;
 
-const CheckSchema = z.object({ ok: z.boolean(), detail: z.string() });
-
 export function healthRoutes(checks: HealthChecks, critical: string[] = ['database']): RouteModule {
   return (app) => {
     app.get(
@@ -18,10 +17,7 @@ export function healthRoutes(checks: HealthChecks, critical: string[] = ['databa
       {
         schema: {
           description: 'Liveness plus readiness details. 200 when every critical check passes, 503 otherwise.',
-          response: {
-            200: z.object({ status: z.enum(['ok', 'degraded']), checks: z.record(z.string(), CheckSchema) }),
-            503: z.object({ status: z.literal('unavailable'), checks: z.record(z.string(), CheckSchema) }),
-          },
+          response: responses({ 200: HealthWire, 503: HealthDownWire }),
         },
       },
       async (_req, reply) => {

@@ -2,6 +2,8 @@ import type { RouteModule } from '../app.js';
 import { requireToken } from '../auth.js';
 import { InfraRequestSchema } from '../../infra/infra-request.js';
 import type { DeploymentCreator } from '../../infra/create-deployment.js';
+import { responses } from '../wire/common.js';
+import { InfraCreatedWire, infraCreatedToWire } from '../wire/ops.js';
 
 export interface InfraRouteDeps {
   creator: DeploymentCreator;
@@ -25,6 +27,7 @@ export function infraRoutes(deps: InfraRouteDeps): RouteModule {
           description:
             'Create a deployment from Terraform files ({"run_id", "files": {"main.tf": "..."}}). Planned in a staging dir; applied to RUNS_DIR/<run_id> only after approval.',
           body: InfraRequestSchema,
+          response: responses({ 202: InfraCreatedWire }),
         },
         // Before parsing and validation: an unauthenticated caller learns nothing about the body rules.
         onRequest: requireToken(deps.apiToken, 'ERR_UNAUTHORIZED'),
@@ -33,9 +36,7 @@ export function infraRoutes(deps: InfraRouteDeps): RouteModule {
       async (req, reply) => {
         const actor = deps.apiToken === undefined ? 'api (loopback, no token)' : 'api';
         const r = await deps.creator.create(req.body, actor);
-        return reply.code(202).send({
-          action_id: r.actionId, status: r.status, status_reason: r.statusReason, plan_summary: r.planSummary, plan_sha256: r.planSha256,
-        });
+        return reply.code(202).send(infraCreatedToWire(r));
       },
     );
   };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Logger } from '../../shared/logger.js';
 import type { ServiceMetrics } from '../../metrics/service-metrics.js';
 import type { RouteModule } from '../app.js';
+import { responses } from '../wire/common.js';
 
 /**
  * GET /metrics in the Prometheus text format, plus an onResponse hook that counts every answered
@@ -21,7 +22,7 @@ export function metricsRoutes(metrics: ServiceMetrics, logger: Logger): RouteMod
           tags: ['metrics'],
           summary: 'Prometheus metrics (text exposition format 0.0.4)',
           description: 'Public (no token; counts by label, no ids or names); scrape it from Prometheus.',
-          response: { 200: z.string() },
+          response: responses({ 200: z.string() }),
         },
       },
       async (_req, reply) => {

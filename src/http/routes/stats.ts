@@ -3,6 +3,9 @@ import type { DayStats } from '../../db/ops/sqlite-ops-queries.js';
 import type { Ledger } from '../../shared/ledger.js';
 import type { Clock } from '../../shared/clock.js';
 import type { RouteModule } from '../app.js';
+import { responses } from '../wire/common.js';
+import { LedgerRowWire, ledgerToWire } from '../wire/ledger.js';
+import { StatsWire, UiConfigWire, statsToWire } from '../wire/ops.js';
 
 export interface StatsRouteDeps {
   stats: { dayStats(sinceIso: string): DayStats };
@@ -12,38 +15,6 @@ export interface StatsRouteDeps {
   authRequired: boolean;
   version: string;
 }
-
-const figure = z.number().int().nullable().describe('null when the figure could not be computed');
-
-const StatsSchema = z.object({
-  since: z.string().describe('start of the window (ISO-8601 UTC); default: today 00:00 UTC'),
-  alerts_received: figure.describe('distinct alerts that fired'),
-  alerts_analysed: figure.describe('distinct alerts whose incident got a decision'),
-  decisions: figure,
-  actions_approved: figure,
-  actions_rejected: figure,
-  applied: figure,
-  failed: figure,
-  rolled_back: figure,
-  rollback_failed: figure,
-  effective: figure,
-  ineffective: figure,
-  pending_approvals: figure.describe('now, not since'),
-  active_alerts: figure.describe('now, not since'),
-});
-
-const LedgerRowSchema = z.object({
-  id: z.number().int(),
-  at: z.string(),
-  kind: z.string(),
-  fingerprint: z.string().nullable(),
-  incident_id: z.string().nullable(),
-  decision_id: z.string().nullable(),
-  action_id: z.string().nullable(),
-  run_id: z.string().nullable(),
-  actor: z.string().nullable(),
-  data: z.record(z.string(), z.unknown()),
-});
 
 const idFilter = z.string().min(1).max(200).optional();
 
@@ -62,12 +33,12 @@ export function statsRoutes(deps: StatsRouteDeps): RouteModule {
           tags: ['dashboard'],
           summary: "Today's figures",
           querystring: z.object({ since: z.iso.datetime({ offset: true }).optional() }),
-          response: { 200: StatsSchema },
+          response: responses({ 200: StatsWire }),
         },
       },
       async (req) => {
         const since = req.query.since ? new Date(req.query.since).toISOString() : startOfUtcDay(deps.clock.now());
-        return deps.stats.dayStats(since);
+        return statsToWire(deps.stats.dayStats(since));
       },
     );
 
@@ -84,7 +55,7 @@ export function statsRoutes(deps: StatsRouteDeps): RouteModule {
             kind: z.string().min(1).max(100).optional(),
             limit: z.coerce.number().int().min(1).max(1000).default(200),
           }),
-          response: { 200: z.object({ items: z.array(LedgerRowSchema) }) },
+          response: responses({ 200: z.strictObject({ items: z.array(LedgerRowWire) }) }),
         },
       },
       async (req) => {
@@ -96,12 +67,7 @@ export function statsRoutes(deps: StatsRouteDeps): RouteModule {
           ...(q.kind ? { kind: q.kind } : {}),
           limit: q.limit,
         });
-        return {
-          items: rows.map((r) => ({
-            id: r.id, at: r.at, kind: r.kind, fingerprint: r.fingerprint, incident_id: r.incidentId,
-            decision_id: r.decisionId, action_id: r.actionId, run_id: r.runId, actor: r.actor, data: r.data,
-          })),
-        };
+        return { items: rows.map(ledgerToWire) };
       },
     );
 
@@ -111,7 +77,7 @@ export function statsRoutes(deps: StatsRouteDeps): RouteModule {
         schema: {
           tags: ['dashboard'],
           summary: 'What the dashboard needs to know before it starts',
-          response: { 200: z.object({ auth_required: z.boolean(), version: z.string() }) },
+          response: responses({ 200: UiConfigWire }),
         },
       },
       async () => ({ auth_required: deps.authRequired, version: deps.version }),

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { RouteModule } from '../app.js';
+import { responses } from '../wire/common.js';
+import { TelegramAckWire } from '../wire/ops.js';
 
 export interface TelegramWebhookOptions {
   /** Path part of TELEGRAM_WEBHOOK_URL. */
@@ -19,13 +21,13 @@ export function telegramWebhookRoutes(o: TelegramWebhookOptions): RouteModule {
     app.post(
       o.path,
       {
-        schema: { hide: true, body: UpdateSchema },
+        schema: { hide: true, body: UpdateSchema, response: responses({ 200: TelegramAckWire }) },
         // Checked (and failures rate-limited) by access.ts like every other credential.
         config: { access: { secretHeader: 'x-telegram-bot-api-secret-token', secret: o.secret } },
       },
       async (req, reply) => {
         o.handle(req.body);
-        return reply.code(200).send({ ok: true });
+        return reply.code(200).send({ ok: true as const });
       },
     );
   };

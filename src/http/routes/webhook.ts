@@ -6,6 +6,8 @@ import { normalise, type NormalisedNotification } from '../../alerts/normalise.j
 import { AppError, ERROR_STATUS, type ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RouteModule } from '../app.js';
+import { responses } from '../wire/common.js';
+import { WebhookResultWire, webhookResultToWire } from '../wire/ops.js';
 
 export interface WebhookRouteDeps {
   /** Stores a notification (group-committed); resolves after commit. */
@@ -21,13 +23,6 @@ export interface WebhookRouteDeps {
 
 /** Seconds Alertmanager (which retries 5xx with backoff) is told to wait. */
 const RETRY_AFTER_SECONDS = '5';
-
-const ResultSchema = z.object({
-  notification_id: z.string(),
-  alerts: z.number().int(),
-  incidents_opened: z.number().int(),
-  duplicate: z.boolean(),
-});
 
 function unavailable(reply: FastifyReply, code: ErrorCode, message: string) {
   return reply
@@ -54,7 +49,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
         schema: {
           description: 'Receives an Alertmanager webhook (version 4) or {"resource_id","metric","value","threshold"}.',
           body: z.unknown(),
-          response: { 200: ResultSchema, 202: ResultSchema },
+          response: responses({ 200: WebhookResultWire, 202: WebhookResultWire }),
         },
         // WEBHOOK_TOKEN (bearer or basic), checked by access.ts before this route's own hooks and
         // before the body is read: an unauthenticated caller costs no parsing and learns nothing
@@ -85,12 +80,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
           deps.logger.error({ err: { message: (err as Error).message } }, 'storing webhook notification failed');
           return unavailable(reply, 'ERR_STORE_UNAVAILABLE', `storing the notification failed: ${(err as Error).message}`);
         }
-        return reply.code(result.duplicate ? 200 : 202).send({
-          notification_id: result.notificationId,
-          alerts: result.alerts,
-          incidents_opened: result.incidentsOpened,
-          duplicate: result.duplicate,
-        });
+        return reply.code(result.duplicate ? 200 : 202).send(webhookResultToWire(result));
       },
     );
   };
