@@ -1,11 +1,14 @@
 /**
  * Real-terraform test deployments (terraform_data only, offline) and the rows an executor test
- * needs: an incident and an accepted decision. The service under test is the real compose() graph.
+ * needs: an incident and a proposed decision. The service under test is the real compose() graph.
  */
 import { execa } from 'execa';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../../src/db/connection/database.js';
+import { SqliteAlertStore } from '../../src/db/alerts/sqlite-alert-store.js';
+import { SqliteDecisionStore } from '../../src/db/decisions/sqlite-decision-store.js';
+import { SqliteLedger } from '../../src/db/ledger/sqlite-ledger.js';
 import type { Overrides, Service } from '../../src/main.js';
 import { listConfigFiles } from '../../src/executor/workspace-fs.js';
 import { startTestService, tempWorkspace, testConfig } from './service.js';
@@ -84,22 +87,27 @@ export async function startWithDeployments(
 
 let seq = 0;
 
-/** Inserts an open incident and an accepted decision; returns the decision id. */
+/**
+ * Opens an incident and records a proposed decision for it through the production stores (the
+ * same writes intake and the decision service make); returns the decision id.
+ */
 export function seedDecision(db: Db, d: { runId: string; address: string; actionType: string; parameters: Record<string, unknown> }): { decisionId: string; incidentId: string } {
   seq += 1;
   const n = `${process.pid}_${seq}_${Math.random().toString(36).slice(2, 8)}`;
   const now = new Date().toISOString();
   const incidentId = `inc_${n}`;
   const decisionId = `dec_${n}`;
-  db.prepare(
-    `INSERT INTO incidents (id, incident_key, run_id, resource_address, alertname, status, alert_count, opened_at, updated_at)
-     VALUES (?, ?, ?, ?, 'HighCPU', 'open', 1, ?, ?)`,
-  ).run(incidentId, `${d.runId}|${d.address}|HighCPU`, d.runId, d.address, now, now);
-  db.prepare(
-    `INSERT INTO decisions (id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json, confidence,
-       reason, source, status, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 0.9, 'test', 'rules', 'accepted', ?, ?)`,
-  ).run(decisionId, incidentId, d.runId, d.address, d.actionType, d.address, JSON.stringify(d.parameters), now, now);
+  const alerts = new SqliteAlertStore(db);
+  alerts.insertIncident({
+    id: incidentId, incidentKey: `${d.runId}|${d.address}|HighCPU`, openedAt: now, runId: d.runId, resourceAddress: d.address,
+    resourceKey: d.address, alertname: 'HighCPU', lookupStatus: 'matched', lookupReason: null,
+  });
+  const inserted = new SqliteDecisionStore(db, new SqliteLedger(db), alerts).insert({
+    id: decisionId, incidentId, runId: d.runId, resourceAddress: d.address, actionType: d.actionType, resourceId: d.address,
+    parameters: d.parameters, confidence: 0.9, reason: 'test', source: 'rules', status: 'proposed', policyVerdict: null,
+    model: null, prompt: null, response: null, latencyMs: null, promptTokens: null, outputTokens: null, error: null, createdAt: now,
+  }, []);
+  if (inserted.kind !== 'inserted') throw new Error(`seeding decision: ${inserted.kind}`);
   return { decisionId, incidentId };
 }
 
