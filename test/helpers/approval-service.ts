@@ -1,0 +1,141 @@
+/**
+ * The approval paths on the ONE real service graph (compose()): real SQLite, real Terraform
+ * (terraform_data deployments), the real telegraf client against the fake Bot API server, and
+ * actions made by the real executor (decision → prepare → plan → awaiting_approval). Nothing here
+ * re-implements a production step: a verdict goes through REST, Telegram or the executor's
+ * public decide(), expiry through the service's own sweep on its scheduler.
+ */
+import type { Db } from '../../src/db/connection/database.js';
+import type { Scheduler } from '../../src/executor/ports.js';
+import type { Service } from '../../src/main.js';
+import { FakeClock } from '../../src/shared/clock.js';
+import type { Logger } from '../../src/shared/logger.js';
+import { FakeTelegramServer, type FakeMessage } from '../fakes/fake-telegram-server.js';
+import { poolDeployment, prepareDecision, startWithDeployments, type Harness } from './executor-harness.js';
+
+export const ALICE = 111;
+export const STRANGER = 222;
+
+/** A logger that keeps every line, to check what reaches the logs. */
+export function recordingLogger(lines: string[] = []): Logger & { lines: string[] } {
+  const log = (level: string) => (obj: object, msg?: string) => lines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
+  const l: Logger & { lines: string[] } = {
+    lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: () => l,
+  };
+  return l;
+}
+
+/** Runs the service's periodic jobs (the approval expiry sweep among them) only when told to. */
+export class ManualScheduler implements Scheduler {
+  private readonly jobs = new Set<() => void>();
+  every(_ms: number, fn: () => void): () => void {
+    this.jobs.add(fn);
+    return () => this.jobs.delete(fn);
+  }
+  runAll(): void {
+    for (const fn of [...this.jobs]) fn();
+  }
+}
+
+export interface ApprovalService {
+  service: Service;
+  exec: Harness;
+  db: Db;
+  tg: FakeTelegramServer;
+  clock: FakeClock;
+  scheduler: ManualScheduler;
+  logger: ReturnType<typeof recordingLogger>;
+  /** Every backoff wait the Telegram channel asked for, in ms. */
+  sleeps: number[];
+  /** Executor, Telegram and approval-notifier work done. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ApprovalServiceOptions {
+  /** How many independent deployments (web0, web1, …): actions on one deployment queue. */
+  deployments?: number;
+  apiToken?: string;
+  webhook?: { url: string; secret: string };
+  allowedChatIds?: string[];
+  /** Extra environment (APPROVAL_TTL_SECONDS…). */
+  env?: Record<string, string>;
+  /** Runs before the service (and so the Telegram channel) starts. */
+  beforeStart?: (tg: FakeTelegramServer) => void;
+}
+
+export async function startApprovalService(o: ApprovalServiceOptions = {}): Promise<ApprovalService> {
+  const tg = new FakeTelegramServer();
+  const apiRoot = await tg.start();
+  o.beforeStart?.(tg);
+  const clock = new FakeClock(Date.now());
+  const scheduler = new ManualScheduler();
+  const logger = recordingLogger();
+  const sleeps: number[] = [];
+  const deployments = Object.fromEntries(Array.from({ length: o.deployments ?? 1 }, (_, i) => [`web${i}`, poolDeployment()]));
+  const env: Record<string, string> = {
+    TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: String(tg.opsChat.id), TELEGRAM_ALLOWED_USER_IDS: String(ALICE),
+    TELEGRAM_API_ROOT: apiRoot,
+    ...(o.apiToken ? { API_TOKEN: o.apiToken } : {}),
+    ...(o.allowedChatIds ? { TELEGRAM_ALLOWED_CHAT_IDS: o.allowedChatIds.join(',') } : {}),
+    ...(o.webhook ? { TELEGRAM_WEBHOOK_URL: o.webhook.url, TELEGRAM_WEBHOOK_SECRET: o.webhook.secret } : {}),
+    ...o.env,
+  };
+  const exec = await startWithDeployments(deployments, env, {
+    clock, scheduler, logger,
+    // Small waits so outage tests stay quick; the retry_after unit is 10 ms instead of 1 s.
+    telegramRetry: {
+      attempts: 4, baseDelayMs: 10, maxDelayMs: 1000, retryAfterUnitMs: 10,
+      sleep: (ms) => { sleeps.push(ms); return new Promise((r) => setTimeout(r, ms)); },
+    },
+  });
+  const service = exec.service;
+  return {
+    service, exec, db: service.db, tg, clock, scheduler, logger, sleeps,
+    async settle() {
+      await service.executor.idle();
+      await service.telegram?.idle();
+    },
+    async close() {
+      await service.stop();
+      await tg.close();
+    },
+  };
+}
+
+let next = 0;
+
+/**
+ * A real action awaiting approval on deployment `web<n>` (scale terraform_data.pool to 3), with
+ * its Telegram request sent. Deployments are used round robin; an action that queued instead of
+ * waiting for approval is an error in the test's setup.
+ */
+export async function awaitingAction(a: ApprovalService, runId = `web${next++ % deploymentCount(a)}`): Promise<{ actionId: string; planSha256: string; runId: string; incidentId: string }> {
+  const { action, incidentId } = await prepareDecision(a.exec, { runId, address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
+  if (action.status !== 'awaiting_approval' || !action.planSha256) {
+    throw new Error(`setup: action on ${runId} is ${action.status} (${action.statusReason ?? ''}), not awaiting approval`);
+  }
+  await a.settle();
+  return { actionId: action.id, planSha256: action.planSha256, runId, incidentId };
+}
+
+function deploymentCount(a: ApprovalService): number {
+  return a.service.registry.listDeployments().length;
+}
+
+/** The Telegram messages that name the action, oldest first. */
+export const messagesOf = (tg: FakeTelegramServer, actionId: string): FakeMessage[] =>
+  [...tg.messages.values()].filter((m) => m.text.includes(actionId));
+
+export const buttonsOf = (m: FakeMessage): string[] => (m.reply_markup?.inline_keyboard.flat() ?? []).map((b) => b.callback_data);
+
+/** Fields of the approval rows a user can see in the audit (GET /ops/actions/:id). */
+export function approvalRows(a: ApprovalService, actionId: string): Array<{ verdict: string; outcome: string; channel: string; actor: string }> {
+  return a.service.actions.approvals(actionId).map((r) => ({ verdict: r.verdict, outcome: r.outcome, channel: r.channel, actor: r.actor }));
+}
+
+export function actionStatus(a: ApprovalService, actionId: string): string {
+  const action = a.service.actions.get(actionId);
+  if (!action) throw new Error(`no action ${actionId}`);
+  return action.status;
+}
