@@ -106,12 +106,16 @@ export async function startApprovalService(o: ApprovalServiceOptions = {}): Prom
 let next = 0;
 
 /**
- * A real action awaiting approval on deployment `web<n>` (scale terraform_data.pool to 3), with
- * its Telegram request sent. Deployments are used round robin; an action that queued instead of
- * waiting for approval is an error in the test's setup.
+ * A real action awaiting approval on deployment `web<n>` (scale terraform_data.pool to `count`,
+ * default 3), with its Telegram request sent. Deployments are used round robin; an action that
+ * queued instead of waiting for approval is an error in the test's setup.
  */
-export async function awaitingAction(a: ApprovalService, runId = `web${next++ % deploymentCount(a)}`): Promise<{ actionId: string; planSha256: string; runId: string; incidentId: string }> {
-  const { action, incidentId } = await prepareDecision(a.exec, { runId, address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
+export async function awaitingAction(
+  a: ApprovalService, o: { runId?: string; count?: number } = {},
+): Promise<{ actionId: string; planSha256: string; runId: string; incidentId: string }> {
+  const runId = o.runId ?? `web${next++ % deploymentCount(a)}`;
+  const parameters = { count: o.count ?? 3 };
+  const { action, incidentId } = await prepareDecision(a.exec, { runId, address: 'terraform_data.pool', actionType: 'scale_up', parameters });
   if (action.status !== 'awaiting_approval' || !action.planSha256) {
     throw new Error(`setup: action on ${runId} is ${action.status} (${action.statusReason ?? ''}), not awaiting approval`);
   }
