@@ -12,6 +12,7 @@ import { FakeClock } from '../../src/shared/clock.js';
 import type { Logger } from '../../src/shared/logger.js';
 import { FakeTelegramServer, type FakeMessage } from '../fakes/fake-telegram-server.js';
 import { poolDeployment, prepareDecision, startWithDeployments, type Harness } from './executor-harness.js';
+import { RecordingTrigger } from './webhook.js';
 
 export const ALICE = 111;
 export const STRANGER = 222;
@@ -44,6 +45,8 @@ export interface ApprovalService {
   tg: FakeTelegramServer;
   clock: FakeClock;
   scheduler: ManualScheduler;
+  /** Incidents intake opened; they wait for the test instead of the decision service. */
+  trigger: RecordingTrigger;
   logger: ReturnType<typeof recordingLogger>;
   /** Every backoff wait the Telegram channel asked for, in ms. */
   sleeps: number[];
@@ -70,6 +73,7 @@ export async function startApprovalService(o: ApprovalServiceOptions = {}): Prom
   o.beforeStart?.(tg);
   const clock = new FakeClock(Date.now());
   const scheduler = new ManualScheduler();
+  const trigger = new RecordingTrigger();
   const logger = recordingLogger();
   const sleeps: number[] = [];
   const deployments = Object.fromEntries(Array.from({ length: o.deployments ?? 1 }, (_, i) => [`web${i}`, poolDeployment()]));
@@ -82,7 +86,7 @@ export async function startApprovalService(o: ApprovalServiceOptions = {}): Prom
     ...o.env,
   };
   const exec = await startWithDeployments(deployments, env, {
-    clock, scheduler, logger,
+    clock, scheduler, logger, decisionTrigger: trigger,
     // Small waits so outage tests stay quick; the retry_after unit is 10 ms instead of 1 s.
     telegramRetry: {
       attempts: 4, baseDelayMs: 10, maxDelayMs: 1000, retryAfterUnitMs: 10,
@@ -91,7 +95,7 @@ export async function startApprovalService(o: ApprovalServiceOptions = {}): Prom
   });
   const service = exec.service;
   return {
-    service, exec, db: service.db, tg, clock, scheduler, logger, sleeps,
+    service, exec, db: service.db, tg, clock, scheduler, trigger, logger, sleeps,
     async settle() {
       await service.executor.idle();
       await service.telegram?.idle();
@@ -105,17 +109,57 @@ export async function startApprovalService(o: ApprovalServiceOptions = {}): Prom
 
 let next = 0;
 
+/** A firing Alertmanager alert on terraform_data.pool, posted to POST /ops/webhook. */
+export interface PoolAlert {
+  alertname: string;
+  value: string;
+  startsAt: string;
+}
+
+/** Posts the alert through intake and returns the incident it opened (it waits for the test). */
+export async function alertIncident(a: ApprovalService, alert: PoolAlert): Promise<string> {
+  const payload = {
+    version: '4', receiver: 'ops', status: 'firing', groupLabels: {}, commonLabels: {}, commonAnnotations: {},
+    externalURL: 'http://am:9093', groupKey: `{}:{alertname="${alert.alertname}"}`, truncatedAlerts: 0,
+    alerts: [{
+      status: 'firing', labels: { alertname: alert.alertname, resource_id: 'pool', severity: 'warning' },
+      annotations: { summary: 'cpu high', value: alert.value }, startsAt: alert.startsAt, endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: '', fingerprint: `fp${Math.random().toString(16).slice(2, 14)}`,
+    }],
+  };
+  const before = a.trigger.calls.length;
+  const res = await a.service.app.inject({ method: 'POST', url: '/ops/webhook', payload });
+  if (res.statusCode >= 300) throw new Error(`webhook answered ${res.statusCode}: ${res.body}`);
+  const incidentId = a.trigger.calls[before];
+  if (incidentId === undefined) throw new Error(`setup: the alert opened no incident: ${res.body}`);
+  return incidentId;
+}
+
+export interface AwaitingOptions {
+  runId?: string;
+  /** terraform_data.pool's count after the change (default 3). */
+  count?: number;
+  /** The alert that opened the incident (default: an incident without alerts). */
+  alert?: PoolAlert;
+  reason?: string;
+  confidence?: number;
+}
+
 /**
- * A real action awaiting approval on deployment `web<n>` (scale terraform_data.pool to `count`,
- * default 3), with its Telegram request sent. Deployments are used round robin; an action that
- * queued instead of waiting for approval is an error in the test's setup.
+ * A real action awaiting approval on deployment `web<n>` (scale terraform_data.pool), with its
+ * Telegram request sent. Deployments are used round robin; an action that queued instead of
+ * waiting for approval is an error in the test's setup.
  */
 export async function awaitingAction(
-  a: ApprovalService, o: { runId?: string; count?: number } = {},
+  a: ApprovalService, o: AwaitingOptions = {},
 ): Promise<{ actionId: string; planSha256: string; runId: string; incidentId: string }> {
   const runId = o.runId ?? `web${next++ % deploymentCount(a)}`;
-  const parameters = { count: o.count ?? 3 };
-  const { action, incidentId } = await prepareDecision(a.exec, { runId, address: 'terraform_data.pool', actionType: 'scale_up', parameters });
+  const incident = o.alert ? await alertIncident(a, o.alert) : undefined;
+  const decision = {
+    runId, address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: o.count ?? 3 },
+    ...(o.reason === undefined ? {} : { reason: o.reason }), ...(o.confidence === undefined ? {} : { confidence: o.confidence }),
+  };
+  const { action, incidentId } = await prepareDecision(a.exec, decision, incident);
   if (action.status !== 'awaiting_approval' || !action.planSha256) {
     throw new Error(`setup: action on ${runId} is ${action.status} (${action.statusReason ?? ''}), not awaiting approval`);
   }

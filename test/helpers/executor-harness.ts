@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Db } from '../../src/db/connection/database.js';
 import { SqliteAlertStore } from '../../src/db/alerts/sqlite-alert-store.js';
 import { SqliteDecisionStore } from '../../src/db/decisions/sqlite-decision-store.js';
+import type { DecisionRecord } from '../../src/decisions/decision-store.js';
 import { SqliteLedger } from '../../src/db/ledger/sqlite-ledger.js';
 import type { Overrides, Service } from '../../src/main.js';
 import { listConfigFiles } from '../../src/executor/workspace-fs.js';
@@ -87,39 +88,59 @@ export async function startWithDeployments(
 
 let seq = 0;
 
+/** What a seeded decision proposes; reason and confidence default to a plain test decision. */
+export interface SeedDecision {
+  runId: string;
+  address: string;
+  actionType: string;
+  parameters: Record<string, unknown>;
+  reason?: string;
+  confidence?: number;
+  /** Default 'proposed'; a blocked decision carries its policy verdict. */
+  status?: DecisionRecord['status'];
+  policyVerdict?: DecisionRecord['policyVerdict'];
+}
+
 /**
  * Opens an incident and records a proposed decision for it through the production stores (the
  * same writes intake and the decision service make); returns the decision id.
  */
-export function seedDecision(db: Db, d: { runId: string; address: string; actionType: string; parameters: Record<string, unknown> }): { decisionId: string; incidentId: string } {
+export function seedDecision(db: Db, d: SeedDecision): { decisionId: string; incidentId: string } {
   seq += 1;
   const n = `${process.pid}_${seq}_${Math.random().toString(36).slice(2, 8)}`;
-  const now = new Date().toISOString();
   const incidentId = `inc_${n}`;
-  const decisionId = `dec_${n}`;
-  const alerts = new SqliteAlertStore(db);
-  alerts.insertIncident({
-    id: incidentId, incidentKey: `${d.runId}|${d.address}|HighCPU`, openedAt: now, runId: d.runId, resourceAddress: d.address,
-    resourceKey: d.address, alertname: 'HighCPU', lookupStatus: 'matched', lookupReason: null,
+  new SqliteAlertStore(db).insertIncident({
+    id: incidentId, incidentKey: `${d.runId}|${d.address}|HighCPU`, openedAt: new Date().toISOString(), runId: d.runId,
+    resourceAddress: d.address, resourceKey: d.address, alertname: 'HighCPU', lookupStatus: 'matched', lookupReason: null,
   });
-  const inserted = new SqliteDecisionStore(db, new SqliteLedger(db), alerts).insert({
-    id: decisionId, incidentId, runId: d.runId, resourceAddress: d.address, actionType: d.actionType, resourceId: d.address,
-    parameters: d.parameters, confidence: 0.9, reason: 'test', source: 'rules', status: 'proposed', policyVerdict: null,
-    model: null, prompt: null, response: null, latencyMs: null, promptTokens: null, outputTokens: null, error: null, createdAt: now,
-  }, []);
-  if (inserted.kind !== 'inserted') throw new Error(`seeding decision: ${inserted.kind}`);
-  return { decisionId, incidentId };
+  return { decisionId: recordDecision(db, incidentId, d), incidentId };
 }
 
-/** Seeds a decision, lets the executor prepare it, and returns the action. */
-export async function prepareDecision(h: Harness, d: { runId: string; address: string; actionType: string; parameters: Record<string, unknown> }) {
-  const { decisionId, incidentId } = seedDecision(h.service.db, d);
-  h.service.executor.prepare(decisionId);
+/** Records a proposed decision for an existing incident through the production decision store. */
+export function recordDecision(db: Db, incidentId: string, d: SeedDecision): string {
+  seq += 1;
+  const decisionId = `dec_${process.pid}_${seq}_${Math.random().toString(36).slice(2, 8)}`;
+  const inserted = new SqliteDecisionStore(db, new SqliteLedger(db), new SqliteAlertStore(db)).insert({
+    id: decisionId, incidentId, runId: d.runId, resourceAddress: d.address, actionType: d.actionType, resourceId: d.address,
+    parameters: d.parameters, confidence: d.confidence ?? 0.9, reason: d.reason ?? 'test', source: 'rules', status: d.status ?? 'proposed',
+    policyVerdict: d.policyVerdict ?? null, model: null, prompt: null, response: null, latencyMs: null, promptTokens: null, outputTokens: null,
+    error: null, createdAt: new Date().toISOString(),
+  }, []);
+  if (inserted.kind !== 'inserted') throw new Error(`seeding decision: ${inserted.kind}`);
+  return decisionId;
+}
+
+/** Seeds a decision (or records one for `incidentId`), lets the executor prepare it, and returns the action. */
+export async function prepareDecision(h: Harness, d: SeedDecision, incidentId?: string) {
+  const seeded = incidentId === undefined
+    ? seedDecision(h.service.db, d)
+    : { decisionId: recordDecision(h.service.db, incidentId, d), incidentId };
+  h.service.executor.prepare(seeded.decisionId);
   await h.service.executor.idle();
-  const row = h.service.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(decisionId) as { id: string };
+  const row = h.service.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(seeded.decisionId) as { id: string };
   const action = h.service.actions.get(row.id);
   if (!action) throw new Error('no action');
-  return { action, incidentId };
+  return { action, incidentId: seeded.incidentId };
 }
 
 export async function approve(h: Harness, actionId: string, planSha256?: string) {
