@@ -177,13 +177,45 @@ export const messagesOf = (tg: FakeTelegramServer, actionId: string): FakeMessag
 
 export const buttonsOf = (m: FakeMessage): string[] => (m.reply_markup?.inline_keyboard.flat() ?? []).map((b) => b.callback_data);
 
+/** Anything holding the one real service graph (an ApprovalService or an executor Harness). */
+interface HasService { service: Service }
+
 /** Fields of the approval rows a user can see in the audit (GET /ops/actions/:id). */
-export function approvalRows(a: ApprovalService, actionId: string): Array<{ verdict: string; outcome: string; channel: string; actor: string }> {
+export function approvalRows(a: HasService, actionId: string): Array<{ verdict: string; outcome: string; channel: string; actor: string }> {
   return a.service.actions.approvals(actionId).map((r) => ({ verdict: r.verdict, outcome: r.outcome, channel: r.channel, actor: r.actor }));
 }
 
-export function actionStatus(a: ApprovalService, actionId: string): string {
+export function actionStatus(a: HasService, actionId: string): string {
   const action = a.service.actions.get(actionId);
   if (!action) throw new Error(`no action ${actionId}`);
   return action.status;
+}
+
+/**
+ * One real action awaiting approval on a deployment, for tests that throw many requests at the
+ * approval routes: get() hands back the same action while it still waits (a refused request must
+ * leave it waiting) and prepares a new one once a verdict landed.
+ */
+export class LiveAction {
+  private current: string | undefined;
+  private count = 3;
+  constructor(private readonly exec: Harness, private readonly runId = 'web0') {}
+
+  async get(): Promise<string> {
+    await this.exec.service.executor.idle();
+    if (this.current !== undefined) {
+      const status = actionStatus(this.exec, this.current);
+      if (status === 'awaiting_approval') return this.current;
+      if (status === 'applied') this.count += 1; // the next change scales one further
+    }
+    const { action } = await prepareDecision(this.exec, { runId: this.runId, address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: this.count } });
+    if (action.status !== 'awaiting_approval') throw new Error(`setup: action is ${action.status} (${action.statusReason ?? ''})`);
+    this.current = action.id;
+    return action.id;
+  }
+}
+
+/** Starts the real service with one terraform_data deployment `web0` (for LiveAction). */
+export function startWithPool(env: Record<string, string>, overrides: Parameters<typeof startWithDeployments>[2] = {}): Promise<Harness> {
+  return startWithDeployments({ web0: poolDeployment() }, env, overrides);
 }

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main.js';
 import { STORAGE_RETRY_MS } from '../../src/compose/storage-retry.js';
 import type { Db } from '../../src/db/connection/database.js';
-import { recordingLogger } from '../helpers/approval-harness.js';
+import { recordingLogger } from '../helpers/approval-service.js';
 import { poolDeployment, seedDecision, startWithDeployments } from '../helpers/executor-harness.js';
 import { startTestService, testConfig } from '../helpers/service.js';
 import { rowCounts } from '../helpers/webhook.js';
