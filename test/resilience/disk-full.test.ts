@@ -188,7 +188,6 @@ describe('resilience: the database runs out of space', () => {
     service = h.service;
     const db = service.db;
     const { decisionId } = seedDecision(db, { runId: 'web', address: 'terraform_data.pool[0]', actionType: 'scale_up', parameters: { count: 3 } });
-    db.prepare("UPDATE decisions SET status = 'proposed' WHERE id = ?").run(decisionId);
     const actionOf = () => db.prepare('SELECT id, status FROM actions WHERE decision_id = ?').get(decisionId) as { id: string; status: string } | undefined;
 
     fillDisk(db);
