@@ -1,11 +1,15 @@
 /**
  * Real-terraform test deployments (terraform_data only, offline) and the rows an executor test
- * needs: an incident and an accepted decision. The service under test is the real compose() graph.
+ * needs: an incident and a proposed decision. The service under test is the real compose() graph.
  */
 import { execa } from 'execa';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../../src/db/connection/database.js';
+import { SqliteAlertStore } from '../../src/db/alerts/sqlite-alert-store.js';
+import { SqliteDecisionStore } from '../../src/db/decisions/sqlite-decision-store.js';
+import type { DecisionRecord } from '../../src/decisions/decision-store.js';
+import { SqliteLedger } from '../../src/db/ledger/sqlite-ledger.js';
 import type { Overrides, Service } from '../../src/main.js';
 import { listConfigFiles } from '../../src/terraform/workspace-fs.js';
 import { startTestService, tempWorkspace, testConfig } from './service.js';
@@ -84,34 +88,59 @@ export async function startWithDeployments(
 
 let seq = 0;
 
-/** Inserts an open incident and a proposed decision; returns the decision id. */
-export function seedDecision(db: Db, d: { runId: string; address: string; actionType: string; parameters: Record<string, unknown> }): { decisionId: string; incidentId: string } {
-  seq += 1;
-  const n = `${process.pid}_${seq}_${Math.random().toString(36).slice(2, 8)}`;
-  const now = new Date().toISOString();
-  const incidentId = `inc_${n}`;
-  const decisionId = `dec_${n}`;
-  db.prepare(
-    `INSERT INTO incidents (id, incident_key, run_id, resource_address, alertname, status, alert_count, opened_at, updated_at)
-     VALUES (?, ?, ?, ?, 'HighCPU', 'open', 1, ?, ?)`,
-  ).run(incidentId, `${d.runId}|${d.address}|HighCPU`, d.runId, d.address, now, now);
-  db.prepare(
-    `INSERT INTO decisions (id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json, confidence,
-       reason, source, status, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 0.9, 'test', 'rules', 'proposed', ?, ?)`,
-  ).run(decisionId, incidentId, d.runId, d.address, d.actionType, d.address, JSON.stringify(d.parameters), now, now);
-  return { decisionId, incidentId };
+/** What a seeded decision proposes; reason and confidence default to a plain test decision. */
+export interface SeedDecision {
+  runId: string;
+  address: string;
+  actionType: string;
+  parameters: Record<string, unknown>;
+  reason?: string;
+  confidence?: number;
+  /** Default 'proposed'; a blocked decision carries its policy verdict. */
+  status?: DecisionRecord['status'];
+  policyVerdict?: DecisionRecord['policyVerdict'];
 }
 
-/** Seeds a decision, lets the executor prepare it, and returns the action. */
-export async function prepareDecision(h: Harness, d: { runId: string; address: string; actionType: string; parameters: Record<string, unknown> }) {
-  const { decisionId, incidentId } = seedDecision(h.service.db, d);
-  h.service.executor.prepare(decisionId);
+/**
+ * Opens an incident and records a proposed decision for it through the production stores (the
+ * same writes intake and the decision service make); returns the decision id.
+ */
+export function seedDecision(db: Db, d: SeedDecision): { decisionId: string; incidentId: string } {
+  seq += 1;
+  const n = `${process.pid}_${seq}_${Math.random().toString(36).slice(2, 8)}`;
+  const incidentId = `inc_${n}`;
+  new SqliteAlertStore(db).insertIncident({
+    id: incidentId, incidentKey: `${d.runId}|${d.address}|HighCPU`, openedAt: new Date().toISOString(), runId: d.runId,
+    resourceAddress: d.address, resourceKey: d.address, alertname: 'HighCPU', lookupStatus: 'matched', lookupReason: null,
+  });
+  return { decisionId: recordDecision(db, incidentId, d), incidentId };
+}
+
+/** Records a proposed decision for an existing incident through the production decision store. */
+export function recordDecision(db: Db, incidentId: string, d: SeedDecision): string {
+  seq += 1;
+  const decisionId = `dec_${process.pid}_${seq}_${Math.random().toString(36).slice(2, 8)}`;
+  const inserted = new SqliteDecisionStore(db, new SqliteLedger(db), new SqliteAlertStore(db)).insert({
+    id: decisionId, incidentId, runId: d.runId, resourceAddress: d.address, actionType: d.actionType, resourceId: d.address,
+    parameters: d.parameters, confidence: d.confidence ?? 0.9, reason: d.reason ?? 'test', source: 'rules', status: d.status ?? 'proposed',
+    policyVerdict: d.policyVerdict ?? null, model: null, prompt: null, response: null, latencyMs: null, promptTokens: null, outputTokens: null,
+    error: null, createdAt: new Date().toISOString(),
+  }, []);
+  if (inserted.kind !== 'inserted') throw new Error(`seeding decision: ${inserted.kind}`);
+  return decisionId;
+}
+
+/** Seeds a decision (or records one for `incidentId`), lets the executor prepare it, and returns the action. */
+export async function prepareDecision(h: Harness, d: SeedDecision, incidentId?: string) {
+  const seeded = incidentId === undefined
+    ? seedDecision(h.service.db, d)
+    : { decisionId: recordDecision(h.service.db, incidentId, d), incidentId };
+  h.service.executor.prepare(seeded.decisionId);
   await h.service.executor.idle();
-  const row = h.service.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(decisionId) as { id: string };
+  const row = h.service.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(seeded.decisionId) as { id: string };
   const action = h.service.actions.get(row.id);
   if (!action) throw new Error('no action');
-  return { action, incidentId };
+  return { action, incidentId: seeded.incidentId };
 }
 
 export async function approve(h: Harness, actionId: string, planSha256?: string) {

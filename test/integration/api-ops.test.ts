@@ -7,7 +7,7 @@ import { opsGetRoutes, parseExposition, registeredRoutes, sampleValue } from '..
 
 const DEMO = new URL('../../terraform-runs/demo/', import.meta.url).pathname;
 const FIRING = JSON.parse(
-  readFileSync('/work/shared/fixtures/alertmanager/group-firing.json', 'utf8').replace(/^\uFEFF/, ''),
+  readFileSync(new URL('../fixtures/alertmanager/group-firing.json', import.meta.url), 'utf8').replace(/^\uFEFF/, ''),
 ) as { body: unknown };
 
 describe('ops read API, metrics and OpenAPI', () => {

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
 import { poolDeployment, prepareDecision, startWithDeployments, stateList, type Harness } from '../helpers/executor-harness.js';
-import { approvalRows } from '../helpers/approval-fixtures.js';
+import { approvalRows } from '../helpers/approval-service.js';
 
 const ALICE = 111;
 let h: Harness | undefined;
@@ -74,9 +74,9 @@ describe('approvals with the real executor', () => {
       h.service.app.inject({ method: 'POST', url: `/ops/approve/${action.id}`, payload: { actor: 'bob' } }),
       h.service.app.inject({ method: 'POST', url: `/ops/approve/${action.id}`, headers: { 'x-infraai-channel': 'dashboard', 'content-type': 'application/json' } }),
     ]);
-    await tg.waitFor(() => approvalRows(h.service.db, action.id).length === 3, 'three attempts');
+    await tg.waitFor(() => approvalRows(h!, action.id).length === 3, 'three attempts');
     await h.service.executor.idle();
-    const rows = approvalRows(h.service.db, action.id);
+    const rows = approvalRows(h!, action.id);
     expect(rows.filter((r) => r.outcome === 'accepted')).toHaveLength(1);
     expect(rest.filter((r) => r.statusCode === 200).length).toBeLessThanOrEqual(1);
     for (const r of rest.filter((x) => x.statusCode !== 200)) expect(r.statusCode).toBe(409);

@@ -6,8 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main.js';
-import { actionStatus, seedAction } from '../helpers/approval-fixtures.js';
-import { startTestService, tempWorkspace, testConfig } from '../helpers/service.js';
+import { LiveAction, actionStatus, startWithPool } from '../helpers/approval-service.js';
 import { amFixture } from '../helpers/webhook.js';
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
 import { Tally, tableCounts } from './tally.js';
@@ -35,6 +34,7 @@ interface Target {
 
 describe('failed authentication is rate-limited per client address', () => {
   let service: Service;
+  let live: LiveAction;
   let tg: FakeTelegramServer;
   let actionId: string;
   let nextAddress = 10;
@@ -43,12 +43,14 @@ describe('failed authentication is rate-limited per client address', () => {
   beforeAll(async () => {
     tg = new FakeTelegramServer();
     const apiRoot = await tg.start();
-    service = await startTestService(testConfig({
+    const exec = await startWithPool({
       API_TOKEN: API, READ_TOKEN: READ, WEBHOOK_TOKEN: HOOK, AUTH_FAIL_LIMIT: String(LIMIT), AUTH_FAIL_WINDOW_SECONDS: String(WINDOW_SECONDS),
       TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: '-1001', TELEGRAM_API_ROOT: apiRoot,
       TELEGRAM_WEBHOOK_URL: `https://infraai.invalid${TG_PATH}`, TELEGRAM_WEBHOOK_SECRET: TG_SECRET,
-    }, tempWorkspace('infraai-rate-limit-')));
-    ({ actionId } = seedAction(service.db));
+    });
+    service = exec.service;
+    live = new LiveAction(exec);
+    actionId = await live.get();
   });
   afterAll(async () => {
     await service.stop();
@@ -105,7 +107,7 @@ describe('failed authentication is rate-limited per client address', () => {
         expect([429, 401, 403]).not.toContain(pub.statusCode);
       }
     }
-    expect(actionStatus(service.db, actionId)).toBe('awaiting_approval');
+    expect(actionStatus({ service }, actionId)).toBe('awaiting_approval');
   });
 
   it('successful calls are not counted: 300 authenticated webhook deliveries, then still exactly LIMIT refusals, then more deliveries pass', async () => {

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { Service } from '../../src/main.js';
-import { seedAction } from '../helpers/approval-fixtures.js';
+import { LiveAction, startWithPool } from '../helpers/approval-service.js';
 import { startTestService, tempWorkspace, testConfig } from '../helpers/service.js';
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
 import { concreteUrl, routeTable, type RouteEntry } from './route-table.js';
@@ -68,16 +68,19 @@ async function call(base: string, r: RouteEntry, headers: Record<string, string>
 
 describe('with API_TOKEN, READ_TOKEN, WEBHOOK_TOKEN and a Telegram webhook', () => {
   let service: Service;
+  let live: LiveAction;
   let tg: FakeTelegramServer;
   let base: string;
   beforeAll(async () => {
     tg = new FakeTelegramServer();
     const apiRoot = await tg.start();
-    service = await startTestService(testConfig({
+    const exec = await startWithPool({
       API_TOKEN: API, READ_TOKEN: READ, WEBHOOK_TOKEN: HOOK, AUTH_FAIL_LIMIT: '100000',
       TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: '-1001', TELEGRAM_API_ROOT: apiRoot,
       TELEGRAM_WEBHOOK_URL: `https://infraai.invalid${TG_PATH}`, TELEGRAM_WEBHOOK_SECRET: TG_SECRET,
-    }, tempWorkspace('infraai-read-rule-')));
+    });
+    service = exec.service;
+    live = new LiveAction(exec);
     base = await service.app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
@@ -120,7 +123,7 @@ describe('with API_TOKEN, READ_TOKEN, WEBHOOK_TOKEN and a Telegram webhook', () 
   });
 
   it('the issue\'s example: pending actions are not readable through /ops/actions without a token either', async () => {
-    const { actionId } = seedAction(service.db);
+    const actionId = await live.get();
     for (const url of ['/ops/actions?status=awaiting_approval', '/ops/approvals/pending', `/ops/actions/${actionId}`, '/ops/ledger', '/ops/events']) {
       const anon = await fetch(`${base}${url}`);
       expect(anon.status, url).toBe(401);
@@ -140,7 +143,7 @@ describe('with API_TOKEN, READ_TOKEN, WEBHOOK_TOKEN and a Telegram webhook', () 
   });
 
   it('READ_TOKEN cannot approve: 403 naming the token, and the action still waits', async () => {
-    const { actionId } = seedAction(service.db);
+    const actionId = await live.get();
     const res = await fetch(`${base}/ops/approve/${actionId}`, {
       method: 'POST', headers: { authorization: `Bearer ${READ}`, 'content-type': 'application/json' }, body: '{}',
     });

@@ -10,8 +10,9 @@ import { readdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { assertSafeBinding, runServer, type Service } from '../../src/main.js';
-import { actionStatus, approvalRows, moveAction, seedAction } from '../helpers/approval-fixtures.js';
-import { ALICE, STRANGER, startHarness, type Harness } from '../helpers/approval-harness.js';
+import {
+  ALICE, STRANGER, actionStatus, approvalRows, awaitingAction, startApprovalService, type ApprovalService,
+} from '../helpers/approval-service.js';
 import { startTestService, tempWorkspace, testConfig } from '../helpers/service.js';
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
 import { amFixture } from '../helpers/webhook.js';
@@ -106,19 +107,19 @@ describe('every mutating route requires its token', () => {
 });
 
 describe('Telegram button presses', () => {
-  let h: Harness;
+  let h: ApprovalService;
   afterEach(async () => h?.close());
 
   async function press(fromId: number, data: string): Promise<string> {
     const id = h.tg.injectCallback({ fromId, data, username: fromId === ALICE ? 'alice' : 'mallory' });
     await h.tg.waitFor(() => h.tg.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === id), `answer to ${id}`);
-    await h.channel.idle();
+    await h.settle();
     return String(h.tg.callsOf('answerCallbackQuery').find((c) => c.body['callback_query_id'] === id)!.body['text']);
   }
 
   it('strangers, forged data and replays are refused, change nothing and are recorded', async () => {
-    h = await startHarness();
-    const { actionId } = seedAction(h.db);
+    h = await startApprovalService();
+    const { actionId } = await awaitingAction(h);
     const counts = () => tableCounts(h.db);
     const forged: Array<[string, string, RegExp]> = [
       ['65 bytes', `a:${'x'.repeat(63)}`, /Unknown button/], ['oversized (4 KB)', `a:${'x'.repeat(4096)}`, /Unknown button/],
@@ -133,10 +134,10 @@ describe('Telegram button presses', () => {
       const before = counts();
       const text = await press(ALICE, data);
       const ledgerAfter = h.db.prepare("SELECT count(*) AS n FROM ledger WHERE kind IN ('telegram.callback_refused', 'approval.refused')").get() as { n: number };
-      const ok = answer.test(text) && actionStatus(h.db, actionId) === 'awaiting_approval' && ledgerAfter.n > 0 && counts().actions === before.actions;
+      const ok = answer.test(text) && actionStatus(h, actionId) === 'awaiting_approval' && ledgerAfter.n > 0 && counts().actions === before.actions;
       tally.record('telegram: forged callback data', ok, `${name} → ${text}`);
       expect(text, name).toMatch(answer);
-      expect(actionStatus(h.db, actionId), name).toBe('awaiting_approval');
+      expect(actionStatus(h, actionId), name).toBe('awaiting_approval');
     }
     // Every forged press leaves a durable trace (not only a log line).
     const refusedEvents = h.db.prepare("SELECT count(*) AS n FROM ledger WHERE kind = 'telegram.callback_refused'").get() as { n: number };
@@ -144,26 +145,26 @@ describe('Telegram button presses', () => {
 
     for (const data of [`a:${actionId}`, `r:${actionId}`, 'a:act_does_not_exist', `a:${'x'.repeat(63)}`]) {
       const text = await press(STRANGER, data);
-      const ok = /not allowed|Unknown button/.test(text) && actionStatus(h.db, actionId) === 'awaiting_approval';
+      const ok = /not allowed|Unknown button/.test(text) && actionStatus(h, actionId) === 'awaiting_approval';
       tally.record('telegram: user outside the allow-list', ok, `${data} → ${text}`);
       expect(text).toMatch(/not allowed|Unknown button/);
     }
-    expect(approvalRows(h.db, actionId).filter((r) => r.actor.startsWith('telegram:222')).map((r) => r.outcome)).toEqual(['refused', 'refused']);
+    expect(approvalRows(h, actionId).filter((r) => r.actor.startsWith('telegram:222')).map((r) => r.outcome)).toEqual(['refused', 'refused']);
 
     expect(await press(ALICE, `a:${actionId}`)).toContain('Approved');
-    moveAction(h.db, h.events, actionId, 'applied');
-    await h.channel.idle();
+    await h.settle(); // the real apply runs to the end
+    expect(actionStatus(h, actionId)).toBe('applied');
     for (const data of [`a:${actionId}`, `r:${actionId}`]) {
       const text = await press(ALICE, data);
-      const ok = /Already decided/.test(text) && actionStatus(h.db, actionId) === 'applied';
+      const ok = /Already decided/.test(text) && actionStatus(h, actionId) === 'applied';
       tally.record('telegram: replay after completion', ok, `${data} → ${text}`);
       expect(text).toContain('Already decided');
     }
-    const res = await h.app.inject({ method: 'POST', url: `/ops/approve/${actionId}`, payload: {} });
+    const res = await h.service.app.inject({ method: 'POST', url: `/ops/approve/${actionId}`, payload: {} });
     tally.record('telegram: replay after completion', res.statusCode === 409, `REST → ${res.statusCode}`);
     expect(res.statusCode).toBe(409);
-    expect(actionStatus(h.db, actionId)).toBe('applied');
-    expect(approvalRows(h.db, actionId).map((r) => r.outcome)).toEqual(['refused', 'refused', 'accepted', 'refused', 'refused', 'refused']);
+    expect(actionStatus(h, actionId)).toBe('applied');
+    expect(approvalRows(h, actionId).map((r) => r.outcome)).toEqual(['refused', 'refused', 'accepted', 'refused', 'refused', 'refused']);
   });
 });
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
-import { approvalRows } from '../helpers/approval-fixtures.js';
+import { approvalRows } from '../helpers/approval-service.js';
 import { poolDeployment, prepareDecision, seedDecision, startWithDeployments, stateList, type Harness } from '../helpers/executor-harness.js';
 import { stormNotification } from '../helpers/webhook.js';
 import { waitUntil } from './poll.js';
@@ -53,11 +53,11 @@ describe('concurrency', () => {
       ...Array.from({ length: 20 }, (_, i) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ actor: `http${i}` }) })
         .then((r) => r.status)),
     ]);
-    await waitUntil('50 recorded attempts', () => approvalRows(s.db, action.id).length >= 50);
+    await waitUntil('50 recorded attempts', () => approvalRows(h!, action.id).length >= 50);
     await s.executor.idle();
     await s.telegram!.idle();
 
-    const rows = approvalRows(s.db, action.id);
+    const rows = approvalRows(h!, action.id);
     const ok = rows.filter((r) => r.outcome === 'accepted').length === 1 && rows.length === 50;
     tally.record('50-way approval race (3 channels)', ok);
     expect(rows).toHaveLength(50);

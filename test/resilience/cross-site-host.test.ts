@@ -9,8 +9,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { Service } from '../../src/main.js';
-import { actionStatus, seedAction } from '../helpers/approval-fixtures.js';
-import { startTestService, tempWorkspace, testConfig } from '../helpers/service.js';
+import { LiveAction, actionStatus, startWithPool } from '../helpers/approval-service.js';
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
 import { Tally, tableCounts } from './tally.js';
 
@@ -48,16 +47,19 @@ function raw(port: number, request: string): Promise<string> {
 
 describe('Host header: DNS rebinding is refused', () => {
   let service: Service;
+  let live: LiveAction;
   let tg: FakeTelegramServer;
   let port: number;
   beforeAll(async () => {
     tg = new FakeTelegramServer();
     const apiRoot = await tg.start();
-    service = await startTestService(testConfig({
+    const exec = await startWithPool({
       PUBLIC_URL: 'https://infraai.example.test', ALLOWED_HOSTS: 'infraai.internal, 10.20.30.40',
       TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: '-1001', TELEGRAM_API_ROOT: apiRoot, TELEGRAM_WEBHOOK_URL: 'https://hooks.example.test/tg',
       TELEGRAM_WEBHOOK_SECRET: 'abc',
-    }, tempWorkspace('infraai-host-')));
+    });
+    service = exec.service;
+    live = new LiveAction(exec);
     await service.app.listen({ port: 0, host: '127.0.0.1' });
     port = (service.app.server.address() as { port: number }).port;
   });
@@ -75,7 +77,7 @@ describe('Host header: DNS rebinding is refused', () => {
   ];
 
   it(`refuses ${REFUSED_HOSTS.length} foreign or malformed Host names on reads, writes, public routes and 404s; writes nothing`, async () => {
-    const { actionId } = seedAction(service.db);
+    const actionId = await live.get();
     const before = tableCounts(service.db);
     for (const host of REFUSED_HOSTS) {
       for (const r of [...requests(host), { method: 'POST' as const, url: `/ops/approve/${actionId}`, headers: { host, ...json } }]) {
@@ -86,7 +88,7 @@ describe('Host header: DNS rebinding is refused', () => {
       }
     }
     expect(tableCounts(service.db)).toEqual(before);
-    expect(actionStatus(service.db, actionId)).toBe('awaiting_approval');
+    expect(actionStatus({ service }, actionId)).toBe('awaiting_approval');
   });
 
   it('says what to configure when it refuses a name', async () => {
@@ -107,7 +109,7 @@ describe('Host header: DNS rebinding is refused', () => {
   });
 
   it('a rebinding page (same-origin to its browser) can neither approve nor read', async () => {
-    const { actionId } = seedAction(service.db);
+    const actionId = await live.get();
     const page = { host: 'rebind.attacker.example:8080', origin: 'http://rebind.attacker.example:8080', 'sec-fetch-site': 'same-origin' };
     const attempts = [
       { method: 'POST' as const, url: `/ops/approve/${actionId}`, headers: { ...page, ...json } },
@@ -123,11 +125,11 @@ describe('Host header: DNS rebinding is refused', () => {
       tally.record('rebinding page refused', ok, `${a.method} ${a.url} → ${res.statusCode}`);
       expect(res.statusCode, `${a.method} ${a.url}`).toBe(421);
     }
-    expect(actionStatus(service.db, actionId)).toBe('awaiting_approval');
+    expect(actionStatus({ service }, actionId)).toBe('awaiting_approval');
   });
 
   it('over a real socket: a foreign Host, no Host on HTTP/1.0 and no Host on HTTP/1.1 are all refused', async () => {
-    const { actionId } = seedAction(service.db);
+    const actionId = await live.get();
     const cases: Array<[string, string, RegExp]> = [
       ['foreign Host', `POST /ops/approve/${actionId} HTTP/1.1\r\nHost: evil.example\r\nContent-Type: application/json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`, /^HTTP\/1\.1 421 .*ERR_HOST_NOT_ALLOWED/s],
       ['no Host, HTTP/1.0', `POST /ops/approve/${actionId} HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n`, /^HTTP\/1\.1 421 .*no Host header/s],
@@ -140,7 +142,7 @@ describe('Host header: DNS rebinding is refused', () => {
       tally.record('raw socket Host cases', want.test(answer), `${name} → ${answer.split('\r\n')[0]}`);
       expect(answer, name).toMatch(want);
     }
-    expect(actionStatus(service.db, actionId)).toBe('awaiting_approval');
+    expect(actionStatus({ service }, actionId)).toBe('awaiting_approval');
   });
 });
 

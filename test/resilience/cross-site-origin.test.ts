@@ -8,8 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main.js';
-import { actionStatus, approvalRows, seedAction } from '../helpers/approval-fixtures.js';
-import { startTestService, tempWorkspace, testConfig } from '../helpers/service.js';
+import { LiveAction, actionStatus, approvalRows, startWithPool } from '../helpers/approval-service.js';
 import { routeTable } from './route-table.js';
 import { Tally, tableCounts } from './tally.js';
 
@@ -37,8 +36,11 @@ const GOOD_CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8
 
 describe('cross-site requests to mutating routes', () => {
   let service: Service;
+  let live: LiveAction;
   beforeAll(async () => {
-    service = await startTestService(testConfig({ PUBLIC_URL: 'https://infraai.example.test' }, tempWorkspace('infraai-origin-')));
+    const exec = await startWithPool({ PUBLIC_URL: 'https://infraai.example.test' });
+    service = exec.service;
+    live = new LiveAction(exec);
   });
   afterAll(async () => {
     await service.stop();
@@ -105,9 +107,9 @@ describe('cross-site requests to mutating routes', () => {
     expect(tableCounts(service.db)).toEqual(before);
     for (const ct of GOOD_CONTENT_TYPES) {
       for (const payload of [undefined, '']) {
-        const { actionId } = seedAction(service.db);
+        const actionId = await live.get();
         const res = await post(`/ops/reject/${actionId}`, { 'content-type': ct }, payload);
-        const ok = res.statusCode === 200 && actionStatus(service.db, actionId) === 'rejected';
+        const ok = res.statusCode === 200 && actionStatus({ service }, actionId) === 'rejected';
         tally.record('JSON content type accepted (body-less too)', ok, `${ct} → ${res.statusCode}`);
         expect(ok, `${ct}: ${res.statusCode} ${res.body}`).toBe(true);
       }
@@ -130,10 +132,10 @@ describe('cross-site requests to mutating routes', () => {
     ];
     for (const verdict of ['approve', 'reject']) {
       for (const [name, headers, payload] of forms) {
-        const { actionId } = seedAction(service.db);
+        const actionId = await live.get();
         const res = await post(`/ops/${verdict}/${actionId}`, headers, payload);
-        const status = actionStatus(service.db, actionId);
-        const ok = [403, 415].includes(res.statusCode) && status === 'awaiting_approval' && approvalRows(service.db, actionId).length === 0;
+        const status = actionStatus({ service }, actionId);
+        const ok = [403, 415].includes(res.statusCode) && status === 'awaiting_approval' && approvalRows({ service }, actionId).length === 0;
         tally.record('foreign page cannot approve/reject', ok, `${verdict} ${name} → ${res.statusCode}, action ${status}`);
         expect(ok, `${verdict} ${name}: ${res.statusCode} ${res.body.slice(0, 200)}; action ${status}`).toBe(true);
       }

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main.js';
 import { STORAGE_RETRY_MS } from '../../src/compose/storage-retry.js';
 import type { Db } from '../../src/db/connection/database.js';
-import { recordingLogger } from '../helpers/approval-harness.js';
+import { recordingLogger } from '../helpers/approval-service.js';
 import { poolDeployment, seedDecision, startWithDeployments } from '../helpers/executor-harness.js';
 import { startTestService, testConfig } from '../helpers/service.js';
 import { rowCounts } from '../helpers/webhook.js';
@@ -188,7 +188,6 @@ describe('resilience: the database runs out of space', () => {
     service = h.service;
     const db = service.db;
     const { decisionId } = seedDecision(db, { runId: 'web', address: 'terraform_data.pool[0]', actionType: 'scale_up', parameters: { count: 3 } });
-    db.prepare("UPDATE decisions SET status = 'proposed' WHERE id = ?").run(decisionId);
     const actionOf = () => db.prepare('SELECT id, status FROM actions WHERE decision_id = ?').get(decisionId) as { id: string; status: string } | undefined;
 
     fillDisk(db);

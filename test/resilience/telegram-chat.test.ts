@@ -1,6 +1,6 @@
 /**
  * The Telegram chat restriction, through the real telegraf client (long polling) against the fake
- * Bot API server, on a real SQLite file. Presses and `/pending` / `/status` are taken only from
+ * Bot API server, on the one real service graph (compose()) with actions the executor prepared. Presses and `/pending` / `/status` are taken only from
  * TELEGRAM_CHAT_ID (and TELEGRAM_ALLOWED_CHAT_IDS): from any other chat — another group, an
  * allowed user's private chat, a channel, an inline-mode message, a message without a chat — they
  * are answered "only works in the ops chat", recorded in the ledger, and nothing is decided.
@@ -8,9 +8,9 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { Service } from '../../src/main.js';
-import { actionStatus, approvalRows, seedAction } from '../helpers/approval-fixtures.js';
-import { ALICE, STRANGER, startHarness, type Harness } from '../helpers/approval-harness.js';
-import { startTestService, testConfig } from '../helpers/service.js';
+import {
+  ALICE, LiveAction, STRANGER, actionStatus, approvalRows, awaitingAction, startApprovalService, startWithPool, type ApprovalService,
+} from '../helpers/approval-service.js';
 import { FakeTelegramServer, type FakeChat, type PressedMessage } from '../fakes/fake-telegram-server.js';
 import { Tally, tableCounts } from './tally.js';
 
@@ -53,42 +53,42 @@ const CHATLESS: Press[] = [
 ];
 
 describe('presses outside the ops chat', () => {
-  let h: Harness;
+  let h: ApprovalService;
   afterEach(async () => h?.close());
 
   async function press(p: Omit<Press, 'name' | 'verb'> & { data: string }): Promise<string> {
     const id = h.tg.injectCallback({ ...p, username: p.fromId === ALICE ? 'alice' : 'mallory' });
     await h.tg.waitFor(() => h.tg.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === id), `answer to ${id}`);
-    await h.channel.idle();
+    await h.settle();
     return String(h.tg.callsOf('answerCallbackQuery').find((c) => c.body['callback_query_id'] === id)!.body['text']);
   }
 
-  const refusedLedger = (actionId: string) => h.ledger.list({ actionId }).filter((e) => e.kind === 'approval.refused');
+  const refusedLedger = (actionId: string) => h.service.ledger.list({ actionId }).filter((e) => e.kind === 'approval.refused');
 
   it.each([['from another chat', PRESSES], ['without a chat', CHATLESS]] as const)('each press %s is refused, recorded, and decides nothing', async (cls, cases) => {
-    h = await startHarness();
-    const { actionId } = seedAction(h.db);
+    h = await startApprovalService();
+    const { actionId } = await awaitingAction(h);
     for (const c of cases) {
-      const before = { rows: approvalRows(h.db, actionId).length, ledger: refusedLedger(actionId).length };
+      const before = { rows: approvalRows(h, actionId).length, ledger: refusedLedger(actionId).length };
       const text = await press({ ...c, data: `${c.verb}:${actionId}` });
-      const rows = approvalRows(h.db, actionId);
+      const rows = approvalRows(h, actionId);
       const last = refusedLedger(actionId).at(-1);
       const where = c.chat ? `chat ${c.chat.id}` : 'no chat';
-      const ok = WRONG_CHAT.test(text) && actionStatus(h.db, actionId) === 'awaiting_approval' && h.approvals.calls.length === 0
+      const ok = WRONG_CHAT.test(text) && actionStatus(h, actionId) === 'awaiting_approval'
         && rows.length === before.rows + 1 && rows.at(-1)?.outcome === 'refused'
         && refusedLedger(actionId).length === before.ledger + 1 && String(last?.data['reason']).includes(where);
       tally.record(`press ${cls}`, ok, `${c.name} → ${text}`);
       expect(text, c.name).toMatch(WRONG_CHAT);
-      expect(actionStatus(h.db, actionId), c.name).toBe('awaiting_approval');
+      expect(actionStatus(h, actionId), c.name).toBe('awaiting_approval');
       expect(rows.at(-1), c.name).toMatchObject({ verdict: c.verb === 'a' ? 'approve' : 'reject', outcome: 'refused', channel: 'telegram' });
       expect(String(last?.data['reason']), c.name).toContain(where);
     }
-    expect(h.approvals.calls).toEqual([]);
+    expect(approvalRows(h, actionId).filter((r) => r.outcome === 'accepted'), 'no verdict taken').toEqual([]);
   });
 
   it('forged or unknown data from another chat is refused for the chat and recorded without touching any action', async () => {
-    h = await startHarness();
-    const { actionId } = seedAction(h.db);
+    h = await startApprovalService();
+    const { actionId } = await awaitingAction(h);
     const cases: Array<[string, string, FakeChat | undefined, PressedMessage]> = [
       ['forged verb in another group', `approve:${actionId}`, group, 'normal'],
       ['oversized data in a private chat', `a:${'x'.repeat(300)}`, aliceDm, 'normal'],
@@ -99,7 +99,7 @@ describe('presses outside the ops chat', () => {
       const counts = tableCounts(h.db);
       const text = await press({ fromId: ALICE, data, message, ...(chat ? { chat } : {}) });
       const after = tableCounts(h.db);
-      const ok = WRONG_CHAT.test(text) && actionStatus(h.db, actionId) === 'awaiting_approval' && after.actions === counts.actions
+      const ok = WRONG_CHAT.test(text) && actionStatus(h, actionId) === 'awaiting_approval' && after.actions === counts.actions
         && after.ledger === counts.ledger! + 1;
       tally.record('press from another chat', ok, `${name} → ${text}`);
       expect(text, name).toMatch(WRONG_CHAT);
@@ -107,50 +107,50 @@ describe('presses outside the ops chat', () => {
     }
     const events = h.db.prepare("SELECT data_json FROM ledger WHERE kind IN ('telegram.callback_refused', 'approval.refused') ORDER BY id").all() as Array<{ data_json: string }>;
     expect(events.map((e) => JSON.parse(e.data_json).reason as string).every((r) => /is not the ops chat/.test(r))).toBe(true);
-    expect(h.approvals.calls).toEqual([]);
-    expect(approvalRows(h.db, actionId)).toEqual([]);
+    expect(approvalRows(h, actionId).filter((r) => r.outcome === 'accepted'), 'no verdict taken').toEqual([]);
+    expect(approvalRows(h, actionId)).toEqual([]);
   });
 
   it('webhook mode refuses the same presses (one update handler for both transports)', async () => {
     const webhook = { url: 'https://infraai.example.test/telegram/hook', secret: 'chat-suite-secret' };
-    h = await startHarness({ webhook });
-    const { actionId } = seedAction(h.db);
+    h = await startApprovalService({ webhook });
+    const { actionId } = await awaitingAction(h);
     const cases = [PRESSES[0]!, PRESSES[3]!, PRESSES[7]!, CHATLESS[2]!];
     for (const [i, c] of cases.entries()) {
       const update = h.tg.callbackUpdate({ ...c, data: `${c.verb}:${actionId}` });
-      const res = await h.app.inject({
+      const res = await h.service.app.inject({
         method: 'POST', url: '/telegram/hook', payload: update, headers: { 'x-telegram-bot-api-secret-token': webhook.secret },
       });
       expect(res.statusCode).toBe(200);
       await h.tg.waitFor(() => h.tg.callsOf('answerCallbackQuery').length === i + 1, `answer ${i + 1}`);
       const text = String(h.tg.callsOf('answerCallbackQuery')[i]!.body['text']);
-      const ok = WRONG_CHAT.test(text) && actionStatus(h.db, actionId) === 'awaiting_approval' && approvalRows(h.db, actionId).length === i + 1;
+      const ok = WRONG_CHAT.test(text) && actionStatus(h, actionId) === 'awaiting_approval' && approvalRows(h, actionId).length === i + 1;
       tally.record('press from another chat', ok, `webhook: ${c.name} → ${text}`);
       expect(text, c.name).toMatch(WRONG_CHAT);
-      expect(approvalRows(h.db, actionId), c.name).toHaveLength(i + 1);
+      expect(approvalRows(h, actionId), c.name).toHaveLength(i + 1);
     }
-    expect(actionStatus(h.db, actionId)).toBe('awaiting_approval');
-    expect(h.approvals.calls).toEqual([]);
+    expect(actionStatus(h, actionId)).toBe('awaiting_approval');
+    expect(approvalRows(h, actionId).filter((r) => r.outcome === 'accepted'), 'no verdict taken').toEqual([]);
   });
 
   it('in the ops chat a press still approves, also from an inaccessible (old) message there', async () => {
-    h = await startHarness();
-    const first = seedAction(h.db);
-    const second = seedAction(h.db);
+    h = await startApprovalService({ deployments: 2 });
+    const first = await awaitingAction(h, { runId: 'web0' });
+    const second = await awaitingAction(h, { runId: 'web1' });
     const approved = await press({ fromId: ALICE, data: `a:${first.actionId}` });
     const old = await press({ fromId: ALICE, data: `r:${second.actionId}`, chat: h.tg.opsChat, message: 'inaccessible' });
-    const ok = /Approved/.test(approved) && /Rejected/.test(old) && actionStatus(h.db, first.actionId) === 'approved'
-      && actionStatus(h.db, second.actionId) === 'rejected';
+    const ok = /Approved/.test(approved) && /Rejected/.test(old) && actionStatus(h, first.actionId) === 'applied'
+      && actionStatus(h, second.actionId) === 'rejected';
     tally.record('ops chat still works (controls)', ok, `${approved} / ${old}`);
     expect(approved).toContain('Approved');
-    expect(actionStatus(h.db, first.actionId)).toBe('approved');
+    expect(actionStatus(h, first.actionId)).toBe('applied');
     expect(old).toContain('Rejected');
-    expect(actionStatus(h.db, second.actionId)).toBe('rejected');
+    expect(actionStatus(h, second.actionId)).toBe('rejected');
   });
 });
 
 describe('commands outside the ops chat', () => {
-  let h: Harness;
+  let h: ApprovalService;
   afterEach(async () => h?.close());
 
   /** Sends `text` from `chat` and returns the bot's reply there. */
@@ -166,8 +166,8 @@ describe('commands outside the ops chat', () => {
     .map((r) => JSON.parse(r.data_json) as Record<string, unknown>);
 
   it('/pending and /status from any other chat get "only works in the ops chat", are recorded, and list nothing', async () => {
-    h = await startHarness();
-    const { actionId } = seedAction(h.db);
+    h = await startApprovalService();
+    const { actionId } = await awaitingAction(h);
     const cases: Array<[string, number, string, FakeChat]> = [
       ['/pending in another group', ALICE, '/pending', group],
       ['/status in another group', ALICE, '/status', group],
@@ -179,6 +179,8 @@ describe('commands outside the ops chat', () => {
       ['/status by a stranger in a private chat', STRANGER, '/status', strangerDm],
       ...lookalikes.map((chat): [string, number, string, FakeChat] => [`/pending from look-alike chat ${chat.id}`, ALICE, '/pending', chat]),
     ];
+    const toOpsChat = () => h.tg.callsOf('sendMessage').filter((c) => String(c.body['chat_id']) === String(h.tg.opsChat.id));
+    const opsBefore = toOpsChat().length; // the approval request itself
     for (const [name, fromId, text, chat] of cases) {
       const reply = await command(fromId, text, chat);
       const last = refusedCommands().at(-1);
@@ -191,14 +193,14 @@ describe('commands outside the ops chat', () => {
       expect(last, name).toMatchObject({ chat_id: chat.id, from: fromId });
     }
     expect(refusedCommands()).toHaveLength(cases.length);
-    // Nothing was posted to the ops chat, and the action is untouched.
-    expect(h.tg.callsOf('sendMessage').filter((c) => String(c.body['chat_id']) === String(h.tg.opsChat.id))).toEqual([]);
-    expect(actionStatus(h.db, actionId)).toBe('awaiting_approval');
+    // Nothing more was posted to the ops chat, and the action is untouched.
+    expect(toOpsChat()).toHaveLength(opsBefore);
+    expect(actionStatus(h, actionId)).toBe('awaiting_approval');
   });
 
   it('a channel post is never taken as a command; in the ops chat the allowed user still gets the list', async () => {
-    h = await startHarness();
-    const { actionId } = seedAction(h.db);
+    h = await startApprovalService();
+    const { actionId } = await awaitingAction(h);
     h.tg.injectCommand({ fromId: ALICE, text: '/pending', chat: channel, channelPost: true });
     const list = await command(ALICE, '/pending');
     const ignored = h.tg.callsOf('sendMessage').every((c) => String(c.body['chat_id']) !== String(channel.id));
@@ -226,10 +228,11 @@ describe('TELEGRAM_ALLOWED_CHAT_IDS on the real service', () => {
   it('a listed second chat may use /pending; an unlisted one is refused; approval requests still go to TELEGRAM_CHAT_ID', async () => {
     tg = new FakeTelegramServer();
     const apiRoot = await tg.start();
-    service = await startTestService(testConfig({
+    const exec = await startWithPool({
       TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: String(tg.opsChat.id), TELEGRAM_ALLOWED_USER_IDS: String(ALICE),
       TELEGRAM_ALLOWED_CHAT_IDS: `${supergroup.id}, @oncall_room`, TELEGRAM_API_ROOT: apiRoot,
-    }));
+    });
+    service = exec.service;
     const replyTo = async (chat: FakeChat) => {
       const sent = tg!.callsOf('sendMessage').length;
       tg!.injectCommand({ fromId: ALICE, text: '/status', chat });
@@ -245,8 +248,7 @@ describe('TELEGRAM_ALLOWED_CHAT_IDS on the real service', () => {
     expect(byName).toContain('Last actions');
     expect(unlisted).toMatch(WRONG_CHAT);
 
-    const { actionId, runId } = seedAction(service.db);
-    service.events.publish({ type: 'action.status', actionId, status: 'awaiting_approval', runId });
+    const actionId = await new LiveAction(exec).get();
     await tg.waitFor(() => tg!.callsOf('sendMessage').some((c) => String(c.body['text']).includes(actionId)), 'approval request');
     const requests = tg.callsOf('sendMessage').filter((c) => String(c.body['text']).includes('Approval needed'));
     expect(requests.map((c) => String(c.body['chat_id']))).toEqual([String(tg.opsChat.id)]);

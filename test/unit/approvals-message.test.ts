@@ -15,7 +15,7 @@ function view(over: Partial<ApprovalRequestView> = {}): ApprovalRequestView {
     planChanges: [{ address: 'terraform_data.pool', action: 'update', attributes: [{ path: 'input.node_count', before: '2', after: '4' }] }],
     decidedBy: null, decidedVia: null, decidedAt: null, revisionId: null,
     createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
-    decision: { id: 'dec_1', actionType: 'scale_up', parameters: { 'input.node_count': 4 }, confidence: 0.87, reason: 'CPU > 90%', source: 'gemini', status: 'accepted' },
+    decision: { id: 'dec_1', actionType: 'scale_up', parameters: { 'input.node_count': 4 }, confidence: 0.87, reason: 'CPU > 90%', source: 'gemini', status: 'proposed' },
     alert: { name: 'HighCPU', fingerprint: 'fp', status: 'firing', resource: 'terraform_data.pool', value: 0.97, since: '2025-12-31T23:40:00Z' },
     ...over,
   };

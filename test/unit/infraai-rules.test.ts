@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -53,9 +53,10 @@ describe('deploy/infraai-rules.yml', () => {
     }
   });
 
-  it('passes promtool when it is installed', async () => {
-    const probe = await execa('promtool', ['--version'], { reject: false });
-    if (probe.exitCode !== 0) return; // not installed here: the YAML checks above still ran
+  // CI installs promtool (.ci/run); elsewhere a missing promtool shows up as a named skip, never a pass.
+  const promtool = execaSync('promtool', ['--version'], { reject: false }).exitCode === 0;
+  if (!promtool) console.warn('infraai-rules: promtool is not installed; skipping `promtool check rules` (apt-get install prometheus)');
+  it.skipIf(!promtool)('passes promtool check rules (skipped when promtool is not installed)', async () => {
     const r = await execa('promtool', ['check', 'rules', FILE], { reject: false });
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
   });

@@ -64,8 +64,8 @@ describe('ServiceMetrics', () => {
     const m = new ServiceMetrics(lookups, new FakeClock(), '1.2.3');
     const off = connectMetrics(bus, m);
     bus.publish({ type: 'alert.received', fingerprint: 'f', status: 'firing', incidentId: null });
-    bus.publish({ type: 'decision.created', decisionId: 'dec-1', incidentId: 'i', status: 'accepted' });
-    bus.publish({ type: 'decision.created', decisionId: 'dec-x', incidentId: 'i', status: 'accepted' });
+    bus.publish({ type: 'decision.created', decisionId: 'dec-1', incidentId: 'i', status: 'proposed' });
+    bus.publish({ type: 'decision.created', decisionId: 'dec-x', incidentId: 'i', status: 'proposed' });
     bus.publish({ type: 'approval.recorded', actionId: 'act-1', verdict: 'approve', outcome: 'accepted', channel: 'dashboard' });
     bus.publish({ type: 'action.status', actionId: 'act-1', status: 'applying', runId: 'demo' });
     bus.publish({ type: 'action.status', actionId: 'act-1', status: 'rollback_failed', runId: 'demo' });
