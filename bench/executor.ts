@@ -28,11 +28,18 @@ async function tf(dir: string, args: string[]): Promise<void> {
 
 function seedDecision(s: Service, n: number, count: number): string {
   const now = new Date().toISOString();
-  s.db.prepare(`INSERT INTO incidents (id, incident_key, run_id, resource_address, alertname, status, opened_at, updated_at)
-    VALUES (?, ?, 'bench', 'terraform_data.pool', 'HighCPU', 'open', ?, ?)`).run(`inc_${n}`, `k${n}`, now, now);
-  s.db.prepare(`INSERT INTO decisions (id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json,
+  s.db
+    .prepare(
+      `INSERT INTO incidents (id, incident_key, run_id, resource_address, alertname, status, opened_at, updated_at)
+    VALUES (?, ?, 'bench', 'terraform_data.pool', 'HighCPU', 'open', ?, ?)`,
+    )
+    .run(`inc_${n}`, `k${n}`, now, now);
+  s.db
+    .prepare(
+      `INSERT INTO decisions (id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json,
     confidence, reason, source, status, created_at, updated_at)
-    VALUES (?, ?, 'bench', 'terraform_data.pool', 'scale_up', 'pool', ?, 0.9, 'bench', 'rules', 'accepted', ?, ?)`)
+    VALUES (?, ?, 'bench', 'terraform_data.pool', 'scale_up', 'pool', ?, 0.9, 'bench', 'rules', 'accepted', ?, ?)`,
+    )
     .run(`dec_${n}`, `inc_${n}`, JSON.stringify({ count }), now, now);
   return `dec_${n}`;
 }
@@ -47,7 +54,8 @@ async function executorOnce(s: Service, n: number, count: number): Promise<numbe
   await s.executor.idle();
   const ms = performance.now() - t0;
   const status = s.actions.get(id)?.status;
-  if (!r.ok || status !== 'applied') throw new Error(`action ${id} ended ${status ?? '?'}: ${s.actions.get(id)?.statusReason ?? ''}`);
+  if (!r.ok || status !== 'applied')
+    throw new Error(`action ${id} ended ${status ?? '?'}: ${s.actions.get(id)?.statusReason ?? ''}`);
   return ms;
 }
 
@@ -73,11 +81,23 @@ async function main(): Promise<void> {
   writeFileSync(path.join(dir, 'main.tf'), MAIN(1));
   await tf(dir, ['apply', '-auto-approve', '-input=false']);
   const policy = path.join(root, 'policy.json');
-  writeFileSync(policy, JSON.stringify({
-    allowed_action_types: ['scale_up'], min_confidence: 0.1, changeable_attributes: ['count'],
-    attributes: { count: { min: 1, max: 1000, max_step: 4 } }, cooldown_seconds: 0, max_changed_resources: 10,
-  }));
-  const config = loadConfig({ DATABASE_PATH: path.join(root, 'data', 'db.sqlite'), RUNS_DIR: runsDir, POLICY_FILE: policy, LOG_LEVEL: 'silent' });
+  writeFileSync(
+    policy,
+    JSON.stringify({
+      allowed_action_types: ['scale_up'],
+      min_confidence: 0.1,
+      changeable_attributes: ['count'],
+      attributes: { count: { min: 1, max: 1000, max_step: 4 } },
+      cooldown_seconds: 0,
+      max_changed_resources: 10,
+    }),
+  );
+  const config = loadConfig({
+    DATABASE_PATH: path.join(root, 'data', 'db.sqlite'),
+    RUNS_DIR: runsDir,
+    POLICY_FILE: policy,
+    LOG_LEVEL: 'silent',
+  });
   const service = await compose(config, { logger: silentLogger });
   await service.start();
   const exec: number[] = [];
@@ -89,7 +109,10 @@ async function main(): Promise<void> {
     const b = await bareOnce(dir, ++count);
     // The registry must know about the bare apply's instances before the next action (not timed).
     await service.registrySync.syncOne('bench');
-    if (i >= 0) { exec.push(e); bare.push(b); }
+    if (i >= 0) {
+      exec.push(e);
+      bare.push(b);
+    }
   }
   await service.stop();
   rmSync(root, { recursive: true, force: true });

@@ -107,7 +107,15 @@ function main(): void {
   for (let i = 0; i < LOOKUPS; i++) {
     const n = Math.floor(Math.random() * INSTANCES);
     const kind = i % 4;
-    keys.push(kind === 0 ? `vm-${n}` : kind === 1 ? `projects/bench/zones/europe-west1-b/instances/vm-${n}` : kind === 2 ? `app-${Math.floor(n / PER_BLOCK)}` : `team-${n % 20}`);
+    keys.push(
+      kind === 0
+        ? `vm-${n}`
+        : kind === 1
+          ? `projects/bench/zones/europe-west1-b/instances/vm-${n}`
+          : kind === 2
+            ? `app-${Math.floor(n / PER_BLOCK)}`
+            : `team-${n % 20}`,
+    );
   }
   const latencies: number[] = [];
   const byOutcome: Record<'matched' | 'ambiguous' | 'unknown', number[]> = { matched: [], ambiguous: [], unknown: [] };
@@ -120,7 +128,16 @@ function main(): void {
   }
   latencies.sort((a, b) => a - b);
   const outcomes = Object.fromEntries(
-    Object.entries(byOutcome).map(([k, v]) => [k, { n: v.length, p99: percentile(v.sort((a, b) => a - b), 99) }]),
+    Object.entries(byOutcome).map(([k, v]) => [
+      k,
+      {
+        n: v.length,
+        p99: percentile(
+          v.sort((a, b) => a - b),
+          99,
+        ),
+      },
+    ]),
   ) as Record<keyof typeof byOutcome, { n: number; p99: number }>;
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
   const dbBytes = statSync(path.join(dir, 'bench.sqlite')).size;
@@ -139,11 +156,23 @@ function main(): void {
     ['re-sync unchanged, serial+lineage match (parse skipped)', `${currentMs.toFixed(2)} ms`, ''],
     ['re-sync unchanged, full parse + hash compare (writes nothing)', f(again.parseMs + again.storeMs), ''],
     ['peak RSS after first sync', `${rssAfterFirst.toFixed(0)} MB`, '≤ 400 MB'],
-    ['peak RSS whole run (second full parse while the first one\'s garbage is uncollected)', `${maxRssMb.toFixed(0)} MB`, ''],
+    [
+      "peak RSS whole run (second full parse while the first one's garbage is uncollected)",
+      `${maxRssMb.toFixed(0)} MB`,
+      '',
+    ],
     [`lookup p50 (${LOOKUPS} random keys)`, `${percentile(latencies, 50).toFixed(3)} ms`, ''],
     ['lookup p99', `${percentile(latencies, 99).toFixed(3)} ms`, '≤ 1 ms'],
-    ['lookup outcomes', `${outcomes.matched.n} matched / ${outcomes.ambiguous.n} ambiguous / ${outcomes.unknown.n} unknown`, ''],
-    ['lookup p99 matched / ambiguous', `${outcomes.matched.p99.toFixed(3)} / ${outcomes.ambiguous.p99.toFixed(3)} ms`, ''],
+    [
+      'lookup outcomes',
+      `${outcomes.matched.n} matched / ${outcomes.ambiguous.n} ambiguous / ${outcomes.unknown.n} unknown`,
+      '',
+    ],
+    [
+      'lookup p99 matched / ambiguous',
+      `${outcomes.matched.p99.toFixed(3)} / ${outcomes.ambiguous.p99.toFixed(3)} ms`,
+      '',
+    ],
     ['load average (1 min) at end', (loadavg()[0] ?? 0).toFixed(2), 'machine has 2 cores'],
     ['database file', `${(dbBytes / 1e6).toFixed(1)} MB`, ''],
   ];

@@ -21,7 +21,13 @@ export interface ChildCounts {
 
 export async function runStormChild(resources: number, perDeployment: number): Promise<void> {
   let prepared = 0;
-  const service = await compose(loadConfig(process.env), { actionPreparer: { prepare: () => { prepared += 1; } } });
+  const service = await compose(loadConfig(process.env), {
+    actionPreparer: {
+      prepare: () => {
+        prepared += 1;
+      },
+    },
+  });
   await service.start();
   const seeded = performance.now();
   seed(service.registry, resources, perDeployment);
@@ -32,8 +38,11 @@ export async function runStormChild(resources: number, perDeployment: number): P
   process.on('message', (m: string) => {
     if (m === 'counts') {
       const counts: ChildCounts = {
-        alerts: count('alerts'), incidents: count('incidents'), decisions: count('decisions'),
-        backlog: service.decisions.backlog(), prepared,
+        alerts: count('alerts'),
+        incidents: count('incidents'),
+        decisions: count('decisions'),
+        backlog: service.decisions.backlog(),
+        prepared,
       };
       process.send?.({ counts });
     } else if (m === 'stop') {
@@ -55,11 +64,22 @@ function seed(registry: RegistryStore, resources: number, perDeployment: number)
     const items = Array.from({ length: Math.min(perDeployment, resources - first) }, (_, k) => {
       const name = resourceName(first + k);
       return {
-        address: `terraform_data.${name}`, mode: 'managed', type: 'terraform_data', name,
-        provider_name: 'terraform.io/builtin/terraform', values: { id: `id-${name}`, input: { node_count: 2 } }, sensitive_values: {},
+        address: `terraform_data.${name}`,
+        mode: 'managed',
+        type: 'terraform_data',
+        name,
+        provider_name: 'terraform.io/builtin/terraform',
+        values: { id: `id-${name}`, input: { node_count: 2 } },
+        sensitive_values: {},
       };
     });
     const show = { format_version: '1.0', terraform_version: '1.11.4', values: { root_module: { resources: items } } };
-    registry.applyState({ runId, dir: `/nonexistent/${runId}`, serial: 1, lineage: runId, state: parseShowJson(runId, show) });
+    registry.applyState({
+      runId,
+      dir: `/nonexistent/${runId}`,
+      serial: 1,
+      lineage: runId,
+      state: parseShowJson(runId, show),
+    });
   }
 }

@@ -36,23 +36,40 @@ function notification(seq: number, spread: number) {
       status: 'firing',
       labels: { alertname: 'NodePoolCPUHigh', resource_id: `p${g % spread}`, pod: `pod-${g}`, severity: 'warning' },
       annotations: { summary: 'CPU above 90% for 5m' },
-      startsAt: '2026-11-23T09:14:28.263Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prometheus:9090/graph',
+      startsAt: '2026-11-23T09:14:28.263Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prometheus:9090/graph',
       fingerprint: g.toString(16).padStart(16, '0'),
     };
   });
   return {
-    version: '4', receiver: 'ops', status: 'firing', alerts, groupLabels: { alertname: 'NodePoolCPUHigh' },
-    commonLabels: { alertname: 'NodePoolCPUHigh' }, commonAnnotations: {}, externalURL: 'http://alertmanager:9093',
-    groupKey: `{}:{alertname="NodePoolCPUHigh", seq="${seq}"}`, truncatedAlerts: 0,
+    version: '4',
+    receiver: 'ops',
+    status: 'firing',
+    alerts,
+    groupLabels: { alertname: 'NodePoolCPUHigh' },
+    commonLabels: { alertname: 'NodePoolCPUHigh' },
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager:9093',
+    groupKey: `{}:{alertname="NodePoolCPUHigh", seq="${seq}"}`,
+    truncatedAlerts: 0,
   };
 }
 
 function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; seedMs: number }> {
   // BENCH_PROFILE_DIR=/tmp/prof writes a V8 CPU profile of each service child (open in Chrome DevTools).
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = fork(fileURLToPath(import.meta.url), ['--child'], { env: { ...process.env, ...env }, stdio: 'inherit', execArgv: profile });
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
+  const child = fork(fileURLToPath(import.meta.url), ['--child'], {
+    env: { ...process.env, ...env },
+    stdio: 'inherit',
+    execArgv: profile,
+  });
   return new Promise((resolve, reject) => {
-    child.once('message', (m: Reply) => (m.port ? resolve({ child, port: m.port, seedMs: m.seedMs ?? 0 }) : reject(new Error('no port'))));
+    child.once('message', (m: Reply) =>
+      m.port ? resolve({ child, port: m.port, seedMs: m.seedMs ?? 0 }) : reject(new Error('no port')),
+    );
     child.once('exit', (code) => reject(new Error(`service child exited with ${code}`)));
   });
 }
@@ -71,7 +88,12 @@ function pct(samples: number[], p: number): number {
   return Number((s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN).toFixed(1));
 }
 
-const summary = (samples: number[]) => ({ n: samples.length, p50: pct(samples, 50), p99: pct(samples, 99), max: pct(samples, 100) });
+const summary = (samples: number[]) => ({
+  n: samples.length,
+  p50: pct(samples, 50),
+  p99: pct(samples, 99),
+  max: pct(samples, 100),
+});
 
 /** GET /health once every HEALTH_EVERY_MS (one in flight) until stopped; latencies in ms. */
 function healthSampler(port: number) {
@@ -87,12 +109,21 @@ function healthSampler(port: number) {
       await sleep(HEALTH_EVERY_MS);
     }
   })();
-  return { samples, failures, stop: async () => { stopped = true; await done; } };
+  return {
+    samples,
+    failures,
+    stop: async () => {
+      stopped = true;
+      await done;
+    },
+  };
 }
 
 async function post(port: number, body: string): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${port}/ops/webhook`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    body,
   });
   await res.arrayBuffer();
   return res.status;
@@ -113,7 +144,10 @@ async function storm(port: number, spread: number) {
         const status = await post(port, body);
         latencies.push(performance.now() - t);
         if (status < 300) break;
-        if (status !== 503) { failed += 1; break; }
+        if (status !== 503) {
+          failed += 1;
+          break;
+        }
         retried += 1;
         await sleep(100);
       }
@@ -126,7 +160,12 @@ async function storm(port: number, spread: number) {
 async function scenario(name: string, spread: number) {
   const root = mkdtempSync(path.join(tmpdir(), 'infraai-storm-'));
   mkdirSync(path.join(root, 'runs'));
-  const env = { DATABASE_PATH: path.join(root, 'storm.sqlite'), RUNS_DIR: path.join(root, 'runs'), WEBHOOK_TOKEN: TOKEN, LOG_LEVEL: 'silent' };
+  const env = {
+    DATABASE_PATH: path.join(root, 'storm.sqlite'),
+    RUNS_DIR: path.join(root, 'runs'),
+    WEBHOOK_TOKEN: TOKEN,
+    LOG_LEVEL: 'silent',
+  };
   const { child, port, seedMs } = await startChild(env);
   try {
     const idle = healthSampler(port);
@@ -140,7 +179,10 @@ async function scenario(name: string, spread: number) {
     const atEnd = (await ask(child, 'counts')).counts!;
     const drain = healthSampler(port);
     let counts = atEnd;
-    while (performance.now() - t0 - stormMs < DRAIN_LIMIT_MS && (counts.backlog > 0 || counts.decisions < counts.incidents)) {
+    while (
+      performance.now() - t0 - stormMs < DRAIN_LIMIT_MS &&
+      (counts.backlog > 0 || counts.decisions < counts.incidents)
+    ) {
       await sleep(250);
       counts = (await ask(child, 'counts')).counts!;
     }
@@ -148,11 +190,22 @@ async function scenario(name: string, spread: number) {
     await drain.stop();
     await ask(child, 'stop');
     return {
-      name, resources: RESOURCES, spread, alerts: ALERTS, registrySeedMs: seedMs, ...s,
-      stormSeconds: Number((stormMs / 1000).toFixed(1)), alertsPerSecond: Math.round(ALERTS / (stormMs / 1000)),
-      request: summary(latencies), healthIdle: summary(idle.samples), healthDuringStorm: summary(during.samples),
-      healthFailuresDuringStorm: during.failures.length, healthWhileDeciding: summary(drain.samples),
-      atStormEnd: atEnd, final: counts, decidedAllWithinLimit: counts.decisions >= counts.incidents && counts.backlog === 0,
+      name,
+      resources: RESOURCES,
+      spread,
+      alerts: ALERTS,
+      registrySeedMs: seedMs,
+      ...s,
+      stormSeconds: Number((stormMs / 1000).toFixed(1)),
+      alertsPerSecond: Math.round(ALERTS / (stormMs / 1000)),
+      request: summary(latencies),
+      healthIdle: summary(idle.samples),
+      healthDuringStorm: summary(during.samples),
+      healthFailuresDuringStorm: during.failures.length,
+      healthWhileDeciding: summary(drain.samples),
+      atStormEnd: atEnd,
+      final: counts,
+      decidedAllWithinLimit: counts.decisions >= counts.incidents && counts.backlog === 0,
       secondsToDecideAfterStorm: Number((drainMs / 1000).toFixed(1)),
     };
   } finally {
@@ -172,15 +225,30 @@ function table(narrow: Result, wide: Result): string {
   return [
     `| measure (${ALERTS.toLocaleString('en')} alerts, registry of ${RESOURCES.toLocaleString('en')}) | over ${NARROW} resources | over ${RESOURCES.toLocaleString('en')} resources | wide ÷ narrow |`,
     '|---|---:|---:|---:|',
-    row('intake (alerts/s)', (r) => r.alertsPerSecond.toLocaleString('en'), (r) => r.alertsPerSecond),
-    row('webhook request p50 / p99', (r) => ms(r.request), (r) => r.request.p99),
+    row(
+      'intake (alerts/s)',
+      (r) => r.alertsPerSecond.toLocaleString('en'),
+      (r) => r.alertsPerSecond,
+    ),
+    row(
+      'webhook request p50 / p99',
+      (r) => ms(r.request),
+      (r) => r.request.p99,
+    ),
     row('503 answers (retried)', (r) => r.retried),
     row('/health p50 / p99 idle', (r) => ms(r.healthIdle)),
-    row('/health p50 / p99 during the storm', (r) => ms(r.healthDuringStorm), (r) => r.healthDuringStorm.p99),
+    row(
+      '/health p50 / p99 during the storm',
+      (r) => ms(r.healthDuringStorm),
+      (r) => r.healthDuringStorm.p99,
+    ),
     row('/health max during the storm', (r) => `${r.healthDuringStorm.max} ms`),
     row('/health p50 / p99 while the backlog is decided', (r) => ms(r.healthWhileDeciding)),
-    row('incidents / decisions at the storm\'s end', (r) => `${r.atStormEnd.incidents} / ${r.atStormEnd.decisions}`),
-    row('seconds to decide the rest', (r) => `${r.secondsToDecideAfterStorm}${r.decidedAllWithinLimit ? '' : ' (limit hit)'}`),
+    row("incidents / decisions at the storm's end", (r) => `${r.atStormEnd.incidents} / ${r.atStormEnd.decisions}`),
+    row(
+      'seconds to decide the rest',
+      (r) => `${r.secondsToDecideAfterStorm}${r.decidedAllWithinLimit ? '' : ' (limit hit)'}`,
+    ),
   ].join('\n');
 }
 

@@ -18,7 +18,12 @@ export async function runChild(role: 'service' | 'bare', resources: number): Pro
     return;
   }
   let enqueued = 0;
-  const trigger: DecisionTrigger = { enqueue: () => { enqueued += 1; }, backlog: () => 0 };
+  const trigger: DecisionTrigger = {
+    enqueue: () => {
+      enqueued += 1;
+    },
+    backlog: () => 0,
+  };
   const service = await compose(loadConfig(process.env), { decisionTrigger: trigger });
   await service.start();
   seed(service.registry, resources);
@@ -42,13 +47,19 @@ export async function runChild(role: 'service' | 'bare', resources: number): Pro
     if (typeof m === 'object') {
       process.send?.({ missing: m.missing.filter((id) => exists.get(id) === undefined).length });
     } else if (m === 'counts') {
-      const counts = Object.fromEntries(TABLES.map((t) => [t, (service.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]));
+      const counts = Object.fromEntries(
+        TABLES.map((t) => [t, (service.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]),
+      );
       const sorted = batches.map(([, ms]) => ms).sort((a, b) => a - b);
       const pct = (p: number) => Number((sorted[Math.floor((sorted.length - 1) * p)] ?? 0).toFixed(2));
       const intake = {
-        batches: batches.length, meanBatch: Number((batches.reduce((n, [k]) => n + k, 0) / Math.max(1, batches.length)).toFixed(1)),
-        commitMsP50: pct(0.5), commitMsP99: pct(0.99), commitMsMax: pct(1),
-        loopDelayMsP99: Number((loop.percentile(99) / 1e6).toFixed(1)), loopDelayMsMax: Number((loop.max / 1e6).toFixed(1)),
+        batches: batches.length,
+        meanBatch: Number((batches.reduce((n, [k]) => n + k, 0) / Math.max(1, batches.length)).toFixed(1)),
+        commitMsP50: pct(0.5),
+        commitMsP99: pct(0.99),
+        commitMsMax: pct(1),
+        loopDelayMsP99: Number((loop.percentile(99) / 1e6).toFixed(1)),
+        loopDelayMsMax: Number((loop.max / 1e6).toFixed(1)),
       };
       batches.length = 0;
       loop.reset();
@@ -65,8 +76,13 @@ export async function runChild(role: 'service' | 'bare', resources: number): Pro
 /** A deployment with one terraform_data block per pool, so every bench alert is matched. */
 function seed(registry: RegistryStore, count: number): void {
   const resources = Array.from({ length: count }, (_, i) => ({
-    address: `terraform_data.pool${i}`, mode: 'managed', type: 'terraform_data', name: `pool${i}`,
-    provider_name: 'terraform.io/builtin/terraform', values: { id: `pool${i}`, input: { node_count: 2 } }, sensitive_values: {},
+    address: `terraform_data.pool${i}`,
+    mode: 'managed',
+    type: 'terraform_data',
+    name: `pool${i}`,
+    provider_name: 'terraform.io/builtin/terraform',
+    values: { id: `pool${i}`, input: { node_count: 2 } },
+    sensitive_values: {},
   }));
   const show = { format_version: '1.0', terraform_version: '1.11.0', values: { root_module: { resources } } };
   const state = parseShowJson('bench', show);

@@ -39,7 +39,9 @@ export const BOUNDARIES = {
     adapters: { 'gemini-decision-client.ts': ['@google/genai'] },
   },
   policy: { imports: ['shared/', 'agent/decision-schema', 'zod', 'yaml'], adapters: { 'load-policy.ts': ['node:fs'] } },
-  decisions: { imports: ['shared/', 'agent/', 'policy/', 'registry/registry-port', 'type:actions/action-store', 'zod'] },
+  decisions: {
+    imports: ['shared/', 'agent/', 'policy/', 'registry/registry-port', 'type:actions/action-store', 'zod'],
+  },
   actions: {
     imports: ['shared/', 'terraform/workspace-fs', 'type:executor/source-files', 'zod', 'node:fs', 'node:path'],
   },

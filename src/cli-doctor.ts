@@ -19,17 +19,34 @@ interface Finding {
 
 /** `infraai doctor`: every check with a fix for each problem; exit 1 when anything is wrong. */
 export async function doctorCommand(config: Config, out = process.stdout): Promise<number> {
-  const findings: Finding[] = [{ ok: true, check: 'config', detail: `PORT=${config.env.PORT} HOST=${config.env.HOST} RUNS_DIR=${config.runsDir}` }, accessFinding(config)];
+  const findings: Finding[] = [
+    { ok: true, check: 'config', detail: `PORT=${config.env.PORT} HOST=${config.env.HOST} RUNS_DIR=${config.runsDir}` },
+    accessFinding(config),
+  ];
   try {
     await withService(config, async (s) => {
       findings.push(databaseFinding(s));
       findings.push(await terraformFinding(s));
       const runs = checkRunsDir(config.runsDir);
-      findings.push(runs.ok ? { ok: true, check: 'runs dir', detail: runs.detail } : { ok: false, check: 'runs dir', detail: runs.detail, fix: `create it (mkdir -p ${config.runsDir}) or set RUNS_DIR to a writable directory` });
+      findings.push(
+        runs.ok
+          ? { ok: true, check: 'runs dir', detail: runs.detail }
+          : {
+              ok: false,
+              check: 'runs dir',
+              detail: runs.detail,
+              fix: `create it (mkdir -p ${config.runsDir}) or set RUNS_DIR to a writable directory`,
+            },
+      );
       if (runs.ok) findings.push(...(await runDirFindings(s)));
     });
   } catch (err) {
-    findings.push({ ok: false, check: 'database', detail: errorMessage(err), fix: `check DATABASE_PATH=${config.databasePath} is writable and not from a newer InfraAI` });
+    findings.push({
+      ok: false,
+      check: 'database',
+      detail: errorMessage(err),
+      fix: `check DATABASE_PATH=${config.databasePath} is writable and not from a newer InfraAI`,
+    });
   }
   for (const f of findings) {
     out.write(`${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}: ${f.detail}\n`);
@@ -43,11 +60,26 @@ export async function doctorCommand(config: Config, out = process.stdout): Promi
 /** Which Host names are answered and whether reads need a token: off-loopback without names, nobody gets in. */
 export function accessFinding(config: Config): Finding {
   const env = config.env;
-  const names = [...hostRules({ publicUrl: env.PUBLIC_URL, allowedHosts: env.ALLOWED_HOSTS, extraUrls: [env.TELEGRAM_WEBHOOK_URL], bindHost: env.HOST }).names];
-  const detail = `answers for loopback${names.length > 0 ? `, ${names.join(', ')}` : ''}; ` +
-    (env.API_TOKEN === undefined ? 'no token needed (loopback only)' : `every route but the public ones needs API_TOKEN${env.READ_TOKEN ? ' (reads: or READ_TOKEN)' : ''}`);
+  const names = [
+    ...hostRules({
+      publicUrl: env.PUBLIC_URL,
+      allowedHosts: env.ALLOWED_HOSTS,
+      extraUrls: [env.TELEGRAM_WEBHOOK_URL],
+      bindHost: env.HOST,
+    }).names,
+  ];
+  const detail =
+    `answers for loopback${names.length > 0 ? `, ${names.join(', ')}` : ''}; ` +
+    (env.API_TOKEN === undefined
+      ? 'no token needed (loopback only)'
+      : `every route but the public ones needs API_TOKEN${env.READ_TOKEN ? ' (reads: or READ_TOKEN)' : ''}`);
   if (!isLoopbackHost(env.HOST) && names.length === 0) {
-    return { ok: false, check: 'http access', detail, fix: `HOST=${env.HOST} listens beyond loopback but only loopback names are answered (421 otherwise): set PUBLIC_URL or ALLOWED_HOSTS to the names clients use` };
+    return {
+      ok: false,
+      check: 'http access',
+      detail,
+      fix: `HOST=${env.HOST} listens beyond loopback but only loopback names are answered (421 otherwise): set PUBLIC_URL or ALLOWED_HOSTS to the names clients use`,
+    };
   }
   return { ok: true, check: 'http access', detail };
 }
@@ -57,23 +89,37 @@ function databaseFinding(s: Service): Finding {
   const ok = version === SCHEMA_VERSION;
   return ok
     ? { ok, check: 'database', detail: `${s.config.databasePath} (schema version ${version})` }
-    : { ok, check: 'database', detail: `schema version ${version}, expected ${SCHEMA_VERSION}`, fix: 'restart the service to migrate, or point DATABASE_PATH elsewhere' };
+    : {
+        ok,
+        check: 'database',
+        detail: `schema version ${version}, expected ${SCHEMA_VERSION}`,
+        fix: 'restart the service to migrate, or point DATABASE_PATH elsewhere',
+      };
 }
 
 async function terraformFinding(s: Service): Promise<Finding> {
   try {
     return { ok: true, check: 'terraform', detail: `${s.terraform.bin} ${await checkTerraform(s.terraform)}` };
   } catch (err) {
-    return { ok: false, check: 'terraform', detail: errorMessage(err), fix: `install terraform ≥ ${MIN_TERRAFORM_VERSION} (or tofu) and set TERRAFORM_BIN to its path` };
+    return {
+      ok: false,
+      check: 'terraform',
+      detail: errorMessage(err),
+      fix: `install terraform ≥ ${MIN_TERRAFORM_VERSION} (or tofu) and set TERRAFORM_BIN to its path`,
+    };
   }
 }
 
 async function runDirFindings(s: Service): Promise<Finding[]> {
   const { deployments, refused } = discoverDeployments(s.config.runsDir);
   const findings: Finding[] = refused.map((r) => ({
-    ok: false, check: `run dir ${r.name}`, detail: r.reason, fix: 'rename it to letters, digits, ".", "_", "-" or move it into RUNS_DIR (no symlinks pointing out)',
+    ok: false,
+    check: `run dir ${r.name}`,
+    detail: r.reason,
+    fix: 'rename it to letters, digits, ".", "_", "-" or move it into RUNS_DIR (no symlinks pointing out)',
   }));
-  if (deployments.length === 0) findings.push({ ok: true, check: 'deployments', detail: `none under ${s.config.runsDir}` });
+  if (deployments.length === 0)
+    findings.push({ ok: true, check: 'deployments', detail: `none under ${s.config.runsDir}` });
   for (const d of deployments) findings.push(await deploymentFinding(s, d.runId, d.dir));
   return findings;
 }
@@ -99,6 +145,11 @@ async function deploymentFinding(s: Service, runId: string, dir: string): Promis
       : `valid, no state yet${wantsBootstrap(dir) ? ' (applied at next start: .infraai-bootstrap)' : ' (run terraform apply)'}`;
     return { ok: true, check, detail };
   } catch (err) {
-    return { ok: false, check, detail: errorMessage(err), fix: `check TERRAFORM_BIN is terraform ≥ ${MIN_TERRAFORM_VERSION} or tofu` };
+    return {
+      ok: false,
+      check,
+      detail: errorMessage(err),
+      fix: `check TERRAFORM_BIN is terraform ≥ ${MIN_TERRAFORM_VERSION} or tofu`,
+    };
   }
 }

@@ -58,5 +58,14 @@ function table(items: RegistryResource[]): string {
   const rows = [['RUN_ID', 'ADDRESS', 'TYPE', 'MODE', 'STATUS', 'CLOUD_ID']];
   for (const r of items) rows.push([r.runId, r.address, r.type, r.mode, r.status, r.cloudId ?? '-']);
   const widths = rows[0]!.map((_, i) => Math.min(60, Math.max(...rows.map((row) => row[i]!.length))));
-  return rows.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((row) =>
+        row
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

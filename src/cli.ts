@@ -35,7 +35,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    const message = err instanceof AppError ? `${err.code}: ${err.message}` : (err as Error).stack ?? String(err);
+    const message = err instanceof AppError ? `${err.code}: ${err.message}` : ((err as Error).stack ?? String(err));
     process.stderr.write(`infraai: ${message}\n`);
     process.exit(1);
   },

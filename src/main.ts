@@ -3,7 +3,13 @@ import { isLoopbackHost } from './config/config.js';
 import { onAwaitingApproval } from './approvals/auto-approve.js';
 import { buildCore } from './compose/core.js';
 import { buildDomain } from './compose/domain.js';
-import { connectAutoApproval, connectExecutor, connectTelegram, connectVerification, type Disconnect } from './compose/reactions.js';
+import {
+  connectAutoApproval,
+  connectExecutor,
+  connectTelegram,
+  connectVerification,
+  type Disconnect,
+} from './compose/reactions.js';
 import { buildHealthChecks, type TerraformStatus } from './compose/health.js';
 import { buildRoutes, httpSecurity } from './compose/routes.js';
 import type { Overrides, Service } from './compose/types.js';
@@ -27,14 +33,21 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const tf: TerraformStatus = {};
   // The reactions connected at start (src/compose/reactions.ts), disconnected in the reverse order at stop.
   const off: Record<'telegram' | 'autoApproval' | 'executor' | 'verification', Disconnect> = {
-    telegram: () => {}, autoApproval: () => {}, executor: () => {}, verification: () => {},
+    telegram: () => {},
+    autoApproval: () => {},
+    executor: () => {},
+    verification: () => {},
   };
   let closed = false;
 
   const app = await buildApp({
     logger,
     security: httpSecurity(config),
-    openapi: { title: 'InfraAI', version: core.version, description: 'Prometheus alert → decision → reviewed Terraform change → verified.' },
+    openapi: {
+      title: 'InfraAI',
+      version: core.version,
+      description: 'Prometheus alert → decision → reviewed Terraform change → verified.',
+    },
     routes: buildRoutes(core, d, buildHealthChecks(core, d, tf)),
     onClose: async () => {
       if (!closed) db.close();
@@ -43,10 +56,30 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   });
 
   const service: Service = {
-    config, logger, clock: core.clock, db, terraform, ledger: core.ledger, events, metrics: core.metrics,
-    alerts: d.alerts, intake: d.intake, decisionTrigger: d.decisionTrigger, policy, decisions, fixClient: d.fixClient,
-    registry: d.registry, registrySync, startupSync: [], executor, actions: d.actions, deploymentLocks: d.deploymentLocks,
-    verifier, approvalView, telegram, app,
+    config,
+    logger,
+    clock: core.clock,
+    db,
+    terraform,
+    ledger: core.ledger,
+    events,
+    metrics: core.metrics,
+    alerts: d.alerts,
+    intake: d.intake,
+    decisionTrigger: d.decisionTrigger,
+    policy,
+    decisions,
+    fixClient: d.fixClient,
+    registry: d.registry,
+    registrySync,
+    startupSync: [],
+    executor,
+    actions: d.actions,
+    deploymentLocks: d.deploymentLocks,
+    verifier,
+    approvalView,
+    telegram,
+    app,
     async start() {
       core.checkpointer.start();
       try {
@@ -64,7 +97,8 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       if (telegram) {
         off.telegram = connectTelegram(events, telegram);
         telegram.start();
-      } else logger.info({}, 'Telegram approvals disabled: TELEGRAM_BOT_TOKEN is not set (REST and dashboard still work)');
+      } else
+        logger.info({}, 'Telegram approvals disabled: TELEGRAM_BOT_TOKEN is not set (REST and dashboard still work)');
       const autoApproval = { policy: policy.auto_approve, view: approvalView, approvals: executor, logger };
       off.autoApproval = connectAutoApproval(events, (actionId) => onAwaitingApproval(autoApproval, actionId));
       // Recovery of actions interrupted by the last stop/crash, then the expiry sweep; its reactions after recovery.
@@ -107,7 +141,10 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * otherwise hold `close()` open indefinitely, so after the grace period every connection is cut.
  * Requests cut that way get no 2xx, so Alertmanager retries them against the next instance.
  */
-async function closeWithin(app: { close(): Promise<void>; server: { closeAllConnections(): void } }, graceMs: number): Promise<void> {
+async function closeWithin(
+  app: { close(): Promise<void>; server: { closeAllConnections(): void } },
+  graceMs: number,
+): Promise<void> {
   const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);
   timer.unref();
   try {

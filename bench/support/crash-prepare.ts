@@ -19,7 +19,8 @@ const stalling: TerraformRunner = {
   version: () => real.version(),
   async run(args, options) {
     if (args[0] === 'plan') {
-      const row = service.db.prepare("SELECT id FROM actions WHERE status = 'preparing'").get() as { id: string } | undefined;
+      const row = service.db.prepare("SELECT id FROM actions WHERE status = 'preparing'").get() as
+        { id: string } | undefined;
       process.stdout.write(`PLANNING ${row?.id ?? '?'}\n`);
       await new Promise((resolve) => setTimeout(resolve, 600_000));
     }

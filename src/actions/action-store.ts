@@ -115,7 +115,10 @@ export interface ActionStore {
    * resolved), then it becomes 'obsolete' with that reason and the next one is looked at.
    * Returns the promoted action (undefined when none, or when the deployment is still held).
    */
-  promoteNext(runId: string, irrelevant: (a: ActionRecord) => string | null): { promoted?: ActionRecord; obsoleted: ActionRecord[] };
+  promoteNext(
+    runId: string,
+    irrelevant: (a: ActionRecord) => string | null,
+  ): { promoted?: ActionRecord; obsoleted: ActionRecord[] };
   /** Deployments with at least one queued action (recovery after a restart). */
   queuedRuns(): string[];
   get(id: string): ActionRecord | undefined;
@@ -127,7 +130,13 @@ export interface ActionStore {
    * Returns false (and changes nothing) when the action is no longer in `from`.
    * @throws AppError ERR_CONFLICT when the transition is not allowed by the lifecycle.
    */
-  transition(id: string, from: readonly ActionStatus[], to: ActionStatus, reason: string | null, patch?: ActionPatch): boolean;
+  transition(
+    id: string,
+    from: readonly ActionStatus[],
+    to: ActionStatus,
+    reason: string | null,
+    patch?: ActionPatch,
+  ): boolean;
   /** Records columns without a status change. */
   patch(id: string, patch: ActionPatch): void;
   /**

@@ -50,7 +50,14 @@ export interface StatusRecord {
  */
 export interface ActionStatusWrites {
   transaction<T>(work: () => T): T;
-  insert(id: string, input: NewAction, status: ActionStatus, reason: string | null, queueSeq: number | null, at: string): void;
+  insert(
+    id: string,
+    input: NewAction,
+    status: ActionStatus,
+    reason: string | null,
+    queueSeq: number | null,
+    at: string,
+  ): void;
   /** The compare-and-set; the action's ids when it changed, null when it was no longer in `from`. */
   setStatus(change: StatusChange, at: string): ActionRef | null;
   /** The status-history row and the `action.<status>` ledger row. */
@@ -92,7 +99,8 @@ export class ActionLifecycle {
       },
     };
     const out = this.writes.transaction(() => work(tx));
-    for (const c of changed) this.events.publish({ type: 'action.status', actionId: c.id, status: c.status, runId: c.runId });
+    for (const c of changed)
+      this.events.publish({ type: 'action.status', actionId: c.id, status: c.status, runId: c.runId });
     return out;
   }
 
@@ -103,13 +111,20 @@ export class ActionLifecycle {
 
   private apply(c: StatusChange): ActionRef | null {
     for (const f of c.from) {
-      if (!canTransition(f, c.to)) throw new AppError('ERR_CONFLICT', `action ${c.id}: ${f} → ${c.to} is not a valid transition`);
+      if (!canTransition(f, c.to))
+        throw new AppError('ERR_CONFLICT', `action ${c.id}: ${f} → ${c.to} is not a valid transition`);
     }
     const at = c.verdict?.decidedAt ?? this.now();
     const ref = this.writes.setStatus(c, at);
     if (ref === null) return null;
     this.writes.recordStatus({
-      actionId: c.id, ref, status: c.to, detail: c.detail ?? c.reason, at, actor: c.actor ?? null, linkIds: c.linkIds ?? false,
+      actionId: c.id,
+      ref,
+      status: c.to,
+      detail: c.detail ?? c.reason,
+      at,
+      actor: c.actor ?? null,
+      linkIds: c.linkIds ?? false,
     });
     return ref;
   }

@@ -42,10 +42,17 @@ export function attributeCandidates(path: readonly string[]): string[][] {
 }
 
 /** Instances of `resource`'s block that use integer (count) keys, among `neighbours`. */
-export function countInstances(resource: RegistryResource, neighbours: readonly RegistryResource[]): number | undefined {
+export function countInstances(
+  resource: RegistryResource,
+  neighbours: readonly RegistryResource[],
+): number | undefined {
   if (typeof resource.indexKey !== 'number') return undefined;
   return neighbours.filter(
-    (r) => r.runId === resource.runId && r.blockAddress === resource.blockAddress && r.status === 'present' && typeof r.indexKey === 'number',
+    (r) =>
+      r.runId === resource.runId &&
+      r.blockAddress === resource.blockAddress &&
+      r.status === 'present' &&
+      typeof r.indexKey === 'number',
   ).length;
 }
 

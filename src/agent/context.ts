@@ -86,8 +86,13 @@ function trim(value: unknown, depth = 0): unknown {
 
 function alertView(a: IncidentAlert) {
   return {
-    alertname: a.alertname, status: a.status, severity: a.severity, value: a.value, since: a.startsAt,
-    labels: a.labels, annotations: a.annotations,
+    alertname: a.alertname,
+    status: a.status,
+    severity: a.severity,
+    value: a.value,
+    since: a.startsAt,
+    labels: a.labels,
+    annotations: a.annotations,
   };
 }
 
@@ -105,8 +110,11 @@ function policyView(ctx: DecisionContext) {
     }),
   );
   return {
-    allowed_action_types: p.allowed_action_types, min_confidence: p.min_confidence,
-    changeable_attributes: p.changeable_attributes, bounds, cooldown_seconds: p.cooldown_seconds,
+    allowed_action_types: p.allowed_action_types,
+    min_confidence: p.min_confidence,
+    changeable_attributes: p.changeable_attributes,
+    bounds,
+    cooldown_seconds: p.cooldown_seconds,
   };
 }
 
@@ -114,9 +122,18 @@ function policyView(ctx: DecisionContext) {
 function contextDocument(ctx: DecisionContext) {
   return {
     target_id: ctx.targetId,
-    incident: { id: ctx.incident.id, alertname: ctx.incident.alertname, opened_at: ctx.incident.openedAt, alert_count: ctx.incident.alertCount },
+    incident: {
+      id: ctx.incident.id,
+      alertname: ctx.incident.alertname,
+      opened_at: ctx.incident.openedAt,
+      alert_count: ctx.incident.alertCount,
+    },
     alerts: ctx.alerts.slice(0, MAX_PROMPT_ALERTS).map(alertView),
-    resource: { ...resourceView(ctx.resource), block_address: ctx.resource.blockAddress, deployment: ctx.resource.runId },
+    resource: {
+      ...resourceView(ctx.resource),
+      block_address: ctx.resource.blockAddress,
+      deployment: ctx.resource.runId,
+    },
     current_values: ctx.currentValues,
     neighbours: ctx.neighbours
       .filter((n) => n.address !== ctx.resource.address)
@@ -124,7 +141,11 @@ function contextDocument(ctx: DecisionContext) {
       .map(resourceView),
     policy: policyView(ctx),
     recent_decisions: ctx.history.map((h) => ({
-      at: h.createdAt, action_type: h.actionType, parameters: h.parameters, status: h.status, source: h.source,
+      at: h.createdAt,
+      action_type: h.actionType,
+      parameters: h.parameters,
+      status: h.status,
+      source: h.source,
       action_status: h.actionStatus,
       // What was tried before and whether it worked: effective / ineffective come from verification.
       ...(h.timeToResolveSeconds != null ? { time_to_resolve_seconds: h.timeToResolveSeconds } : {}),

@@ -44,12 +44,21 @@ export class ModelFixClient implements FixClient {
 
   async proposeFix(input: FixRequest): Promise<{ content: string } | { error: string }> {
     const prompt = scrubText(
-      [`Intended change: ${input.intent}`, `Diagnostics:\n${input.diagnostics}`, `File ${input.fileName}:\n${input.fileContent}`].join('\n\n'),
+      [
+        `Intended change: ${input.intent}`,
+        `Diagnostics:\n${input.diagnostics}`,
+        `File ${input.fileName}:\n${input.fileContent}`,
+      ].join('\n\n'),
       this.secrets,
     );
-    const reply = await this.model.generate({ systemInstruction: FIX_SYSTEM, prompt, responseJsonSchema: FIX_JSON_SCHEMA });
+    const reply = await this.model.generate({
+      systemInstruction: FIX_SYSTEM,
+      prompt,
+      responseJsonSchema: FIX_JSON_SCHEMA,
+    });
     if (reply.kind === 'unavailable') return { error: `model unavailable: ${reply.error}` };
-    if (reply.finishReason !== null && reply.finishReason !== 'STOP') return { error: `output not complete: finishReason ${reply.finishReason}` };
+    if (reply.finishReason !== null && reply.finishReason !== 'STOP')
+      return { error: `output not complete: finishReason ${reply.finishReason}` };
     let json: unknown;
     try {
       json = JSON.parse(reply.text);

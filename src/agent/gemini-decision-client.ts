@@ -54,7 +54,12 @@ function classify(err: unknown): Failure {
     return { retryable: true, status: null, message: 'timed out', retryDelayMs: undefined };
   }
   // Connection refused/reset: the service may come back within the retry budget.
-  return { retryable: true, status: null, message: `request failed: ${e?.message ?? String(err)}`, retryDelayMs: undefined };
+  return {
+    retryable: true,
+    status: null,
+    message: `request failed: ${e?.message ?? String(err)}`,
+    retryDelayMs: undefined,
+  };
 }
 
 /**
@@ -71,7 +76,11 @@ export class GeminiDecisionClient implements DecisionModel {
     this.model = options.model;
     this.ai = new GoogleGenAI({
       apiKey: options.apiKey,
-      httpOptions: { ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}), apiVersion: 'v1beta', timeout: options.timeoutMs },
+      httpOptions: {
+        ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+        apiVersion: 'v1beta',
+        timeout: options.timeoutMs,
+      },
     });
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = options.now ?? (() => performance.now());
@@ -82,13 +91,22 @@ export class GeminiDecisionClient implements DecisionModel {
     const cap = this.options.maxRetryDelayMs ?? 10_000;
     for (let attempt = 1; ; attempt++) {
       try {
-        return { ...(await this.once(request)), model: this.model, attempts: attempt, latencyMs: Math.round(this.now() - started) };
+        return {
+          ...(await this.once(request)),
+          model: this.model,
+          attempts: attempt,
+          latencyMs: Math.round(this.now() - started),
+        };
       } catch (err) {
         const f = classify(err);
         if (!f.retryable || attempt > this.options.maxRetries) {
           return {
-            kind: 'unavailable', model: this.model, attempts: attempt, latencyMs: Math.round(this.now() - started),
-            status: f.status, error: scrubText(f.message, [this.options.apiKey]),
+            kind: 'unavailable',
+            model: this.model,
+            attempts: attempt,
+            latencyMs: Math.round(this.now() - started),
+            status: f.status,
+            error: scrubText(f.message, [this.options.apiKey]),
           };
         }
         // Exponential backoff unless the server said how long to wait.
@@ -110,7 +128,10 @@ export class GeminiDecisionClient implements DecisionModel {
     });
     const candidate = r.candidates?.[0];
     // Thought parts (includeThoughts) are reasoning, not the answer.
-    const text = (candidate?.content?.parts ?? []).filter((p) => p.thought !== true).map((p) => p.text ?? '').join('');
+    const text = (candidate?.content?.parts ?? [])
+      .filter((p) => p.thought !== true)
+      .map((p) => p.text ?? '')
+      .join('');
     return {
       kind: 'answer' as const,
       text,

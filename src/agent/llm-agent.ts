@@ -23,7 +23,8 @@ export function interpretReply(reply: ModelReply, ctx: DecisionContext): Interpr
     return { kind: 'rejected', reason: `output is not valid JSON: ${(err as Error).message}` };
   }
   const parsed = DecisionOutputSchema.safeParse(json);
-  if (!parsed.success) return { kind: 'rejected', reason: `output breaks the decision schema: ${describeSchemaIssues(parsed.error)}` };
+  if (!parsed.success)
+    return { kind: 'rejected', reason: `output breaks the decision schema: ${describeSchemaIssues(parsed.error)}` };
   const output = parsed.data;
   if (!ctx.acceptedIds.includes(output.resource_id)) {
     return {

@@ -60,14 +60,23 @@ function strongest(alerts: readonly IncidentAlert[]): { signal: Signal; alert?: 
 /** The first scalable attribute and its current numeric value. */
 function scalable(ctx: DecisionContext, paths: readonly string[]): { path: string; current: number } | undefined {
   for (const path of paths) {
-    const current = path === 'count' ? countInstances(ctx.resource, ctx.neighbours) : resolveAttribute(ctx.resource.attributes, path)?.value;
+    const current =
+      path === 'count'
+        ? countInstances(ctx.resource, ctx.neighbours)
+        : resolveAttribute(ctx.resource.attributes, path)?.value;
     if (typeof current === 'number') return { path, current };
   }
   return undefined;
 }
 
 function noAction(ctx: DecisionContext, reason: string): DecisionOutput {
-  return { action_type: 'no_action', resource_id: ctx.targetId, parameters: {}, confidence: RULE_CONFIDENCE.no_action, reason };
+  return {
+    action_type: 'no_action',
+    resource_id: ctx.targetId,
+    parameters: {},
+    confidence: RULE_CONFIDENCE.no_action,
+    reason,
+  };
 }
 
 function scale(ctx: DecisionContext, direction: 'up' | 'down', why: string): DecisionOutput {
@@ -78,12 +87,18 @@ function scale(ctx: DecisionContext, direction: 'up' | 'down', why: string): Dec
   const limit = direction === 'up' ? (bounds?.max ?? Number.POSITIVE_INFINITY) : (bounds?.min ?? 0);
   const target = direction === 'up' ? Math.min(found.current + step, limit) : Math.max(found.current - step, limit);
   if (target === found.current) {
-    return noAction(ctx, `${why}, but ${found.path} is already at its policy ${direction === 'up' ? 'max' : 'min'} (${found.current})`);
+    return noAction(
+      ctx,
+      `${why}, but ${found.path} is already at its policy ${direction === 'up' ? 'max' : 'min'} (${found.current})`,
+    );
   }
   const action = direction === 'up' ? 'scale_up' : 'scale_down';
   return {
-    action_type: action, resource_id: ctx.targetId, parameters: { [found.path]: target },
-    confidence: RULE_CONFIDENCE[action], reason: `${why}: ${found.path} ${found.current} → ${target}`,
+    action_type: action,
+    resource_id: ctx.targetId,
+    parameters: { [found.path]: target },
+    confidence: RULE_CONFIDENCE[action],
+    reason: `${why}: ${found.path} ${found.current} → ${target}`,
   };
 }
 
@@ -97,7 +112,10 @@ export function decideByRules(ctx: DecisionContext): DecisionOutput {
   switch (signal) {
     case 'restart':
       return {
-        action_type: 'restart', resource_id: ctx.targetId, parameters: {}, confidence: RULE_CONFIDENCE.restart,
+        action_type: 'restart',
+        resource_id: ctx.targetId,
+        parameters: {},
+        confidence: RULE_CONFIDENCE.restart,
         reason: `${label} reports the resource unhealthy: replace it`,
       };
     case 'high':

@@ -50,11 +50,19 @@ export async function runAgent(ctx: DecisionContext, model: DecisionModel | unde
     case 'accepted':
       return { output: verdict.output, source: 'gemini', outcome: 'decided', llm };
     case 'unavailable':
-      return { output: decideByRules(ctx), source: 'rules', outcome: 'decided', llm: { ...llm, error: `gemini unavailable: ${verdict.error}` } };
+      return {
+        output: decideByRules(ctx),
+        source: 'rules',
+        outcome: 'decided',
+        llm: { ...llm, error: `gemini unavailable: ${verdict.error}` },
+      };
     case 'rejected':
       return {
         output: verdict.output ?? {
-          action_type: 'no_action', resource_id: ctx.targetId, parameters: {}, confidence: 0,
+          action_type: 'no_action',
+          resource_id: ctx.targetId,
+          parameters: {},
+          confidence: 0,
           reason: `Gemini output rejected: ${verdict.reason}`,
         },
         source: 'gemini',

@@ -25,13 +25,15 @@ export const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 function stringMap(what: string, maxEntries: number, maxValue: number) {
   const map = z.record(z.string().min(1).max(LIMITS.keyLength), z.string().max(maxValue)).superRefine((m, ctx) => {
     const count = Object.keys(m).length;
-    if (count > maxEntries) ctx.addIssue({ code: 'custom', message: `at most ${maxEntries} ${what} allowed, got ${count}` });
+    if (count > maxEntries)
+      ctx.addIssue({ code: 'custom', message: `at most ${maxEntries} ${what} allowed, got ${count}` });
   });
   // Checked on the raw object: once parsed into a plain object `__proto__` would be gone silently.
   return z.preprocess((raw, ctx) => {
     if (raw === null || typeof raw !== 'object') return raw;
     for (const k of Object.keys(raw)) {
-      if (FORBIDDEN_KEYS.has(k)) ctx.addIssue({ code: 'custom', path: [k], message: `${what} key "${k}" is not allowed`, input: raw });
+      if (FORBIDDEN_KEYS.has(k))
+        ctx.addIssue({ code: 'custom', path: [k], message: `${what} key "${k}" is not allowed`, input: raw });
     }
     return raw;
   }, map);
@@ -49,11 +51,28 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|
 export function isRfc3339(s: string): boolean {
   const m = RFC3339.exec(s);
   if (!m) return false;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   const offsetOk = m[9] === undefined || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
-  return year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth &&
-    hour <= 23 && minute <= 59 && second <= 59 && offsetOk && !Number.isNaN(Date.parse(s));
+  return (
+    year >= 1970 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    offsetOk &&
+    !Number.isNaN(Date.parse(s))
+  );
 }
 
 /** An RFC 3339 timestamp as Go writes it (nanoseconds allowed); Go's zero time passes too. */
@@ -87,25 +106,26 @@ export const AlertmanagerPayloadSchema = z.object({
   truncatedAlerts: z.number().int().min(0).default(0),
 });
 
-export const SimpleAlertSchema = z.object({
-  resource_id: z.string().min(1).max(LIMITS.shortText),
-  metric: z.string().min(1).max(LIMITS.keyLength),
-  value: z.number().finite(),
-  threshold: z.number().finite(),
-  alertname: z.string().min(1).max(LIMITS.shortText).optional(),
-  severity: z.string().min(1).max(LIMITS.keyLength).optional(),
-  status: z.enum(['firing', 'resolved']).default('firing'),
-  labels: LabelsSchema.default({}),
-  annotations: AnnotationsSchema.default({}),
-}).strict();
+export const SimpleAlertSchema = z
+  .object({
+    resource_id: z.string().min(1).max(LIMITS.shortText),
+    metric: z.string().min(1).max(LIMITS.keyLength),
+    value: z.number().finite(),
+    threshold: z.number().finite(),
+    alertname: z.string().min(1).max(LIMITS.shortText).optional(),
+    severity: z.string().min(1).max(LIMITS.keyLength).optional(),
+    status: z.enum(['firing', 'resolved']).default('firing'),
+    labels: LabelsSchema.default({}),
+    annotations: AnnotationsSchema.default({}),
+  })
+  .strict();
 
 export type AmAlert = z.infer<typeof AmAlertSchema>;
 export type AlertmanagerPayload = z.infer<typeof AlertmanagerPayloadSchema>;
 export type SimpleAlert = z.infer<typeof SimpleAlertSchema>;
 
 export type WebhookPayload =
-  | { format: 'alertmanager'; payload: AlertmanagerPayload }
-  | { format: 'simple'; payload: SimpleAlert };
+  { format: 'alertmanager'; payload: AlertmanagerPayload } | { format: 'simple'; payload: SimpleAlert };
 
 export interface FieldIssue {
   field: string;

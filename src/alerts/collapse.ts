@@ -24,7 +24,9 @@ export function dedupKey(
 ): string {
   const parts = alerts.map((a) => `${a.fingerprint}:${a.status}:${a.startsAt ?? ''}`).sort();
   // Hashed: a 1,000-alert group makes a 30 KB key, too big for a unique index.
-  return createHash('sha256').update(`${groupKey}\n${parts.join(',')}`).digest('hex');
+  return createHash('sha256')
+    .update(`${groupKey}\n${parts.join(',')}`)
+    .digest('hex');
 }
 
 /**
@@ -42,9 +44,18 @@ export function incidentKey(resolution: Resolution, resourceKey: string | null, 
  * Resolves a resource key through the registry. A key like `db-1:9100` (Prometheus' `instance`
  * label is host:port) is retried without the port when the full key is unknown.
  */
-export function resolveResource(registry: RegistryLookup, resourceKey: string | null, labelOrder: readonly string[]): Resolution {
+export function resolveResource(
+  registry: RegistryLookup,
+  resourceKey: string | null,
+  labelOrder: readonly string[],
+): Resolution {
   if (resourceKey === null) {
-    return { status: 'missing', reason: `no resource label (looked for ${labelOrder.join(', ')})`, runId: null, resourceAddress: null };
+    return {
+      status: 'missing',
+      reason: `no resource label (looked for ${labelOrder.join(', ')})`,
+      runId: null,
+      resourceAddress: null,
+    };
   }
   let result = registry.lookup(resourceKey);
   const host = /^(.+):\d{1,5}$/.exec(resourceKey)?.[1];
@@ -54,7 +65,12 @@ export function resolveResource(registry: RegistryLookup, resourceKey: string | 
   }
   switch (result.status) {
     case 'matched':
-      return { status: 'matched', reason: `matched by ${result.matchedBy}`, runId: result.resource.runId, resourceAddress: result.resource.blockAddress };
+      return {
+        status: 'matched',
+        reason: `matched by ${result.matchedBy}`,
+        runId: result.resource.runId,
+        resourceAddress: result.resource.blockAddress,
+      };
     case 'ambiguous':
       return { status: 'ambiguous', reason: result.reason, runId: null, resourceAddress: null };
     default:

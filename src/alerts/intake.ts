@@ -122,24 +122,56 @@ export class AlertIntake {
     const now = this.deps.clock.now();
     const at = new Date(now).toISOString();
     const work: Work = {
-      notificationId: this.deps.newId('ntf', now), at, opened: [], resolved: [], touched: new Set(), received: [], resolutions,
+      notificationId: this.deps.newId('ntf', now),
+      at,
+      opened: [],
+      resolved: [],
+      touched: new Set(),
+      received: [],
+      resolutions,
       joins: new Map(),
     };
     const states = n.alerts.map((a) => store.getAlertState(a.fingerprint));
     const starts = n.alerts.map((a, i) => episodeStart(a, states[i], at));
-    const key = dedupKey(n.groupKey, n.alerts.map((a, i) => ({ fingerprint: a.fingerprint, status: a.status, startsAt: starts[i] ?? null })));
-    const result = { notificationId: work.notificationId, duplicate: false, alerts: n.alerts.length, incidentsOpened: 0, incidentsResolved: 0 };
+    const key = dedupKey(
+      n.groupKey,
+      n.alerts.map((a, i) => ({ fingerprint: a.fingerprint, status: a.status, startsAt: starts[i] ?? null })),
+    );
+    const result = {
+      notificationId: work.notificationId,
+      duplicate: false,
+      alerts: n.alerts.length,
+      incidentsOpened: 0,
+      incidentsResolved: 0,
+    };
     const inserted = store.insertNotification({
-      id: work.notificationId, dedupKey: key, format: n.format, receiver: n.receiver, groupKey: n.groupKey,
-      status: n.status, alertCount: n.alerts.length, truncatedAlerts: n.truncatedAlerts, receivedAt: at,
+      id: work.notificationId,
+      dedupKey: key,
+      format: n.format,
+      receiver: n.receiver,
+      groupKey: n.groupKey,
+      status: n.status,
+      alertCount: n.alerts.length,
+      truncatedAlerts: n.truncatedAlerts,
+      receivedAt: at,
     });
     if (!inserted) {
-      return { work, result: { ...result, notificationId: store.notificationIdByDedupKey(key) ?? work.notificationId, duplicate: true } };
+      return {
+        work,
+        result: {
+          ...result,
+          notificationId: store.notificationIdByDedupKey(key) ?? work.notificationId,
+          duplicate: true,
+        },
+      };
     }
     n.alerts.forEach((a, i) => this.processAlert({ ...a, startsAt: starts[i] ?? null }, states[i], work));
     for (const [incidentId, group] of work.joins) this.recordJoins(incidentId, group, work);
     for (const incidentId of work.touched) this.maybeResolveIncident(incidentId, work);
-    return { work, result: { ...result, incidentsOpened: work.opened.length, incidentsResolved: work.resolved.length } };
+    return {
+      work,
+      result: { ...result, incidentsOpened: work.opened.length, incidentsResolved: work.resolved.length },
+    };
   }
 
   private processAlert(a: NormalisedAlert, state: StoredAlertState | undefined, work: Work): void {
@@ -153,7 +185,14 @@ export class AlertIntake {
   private processFiring(a: NormalisedAlert, state: StoredAlertState | undefined, changed: boolean, work: Work): void {
     const { store } = this.deps;
     if (!changed && state?.incidentOpen === true) {
-      store.touchAlert({ fingerprint: a.fingerprint, labels: a.labels, annotations: a.annotations, value: a.value, severity: a.severity, seenAt: work.at });
+      store.touchAlert({
+        fingerprint: a.fingerprint,
+        labels: a.labels,
+        annotations: a.annotations,
+        value: a.value,
+        severity: a.severity,
+        seenAt: work.at,
+      });
       work.received.push({ fingerprint: a.fingerprint, status: 'firing', incidentId: state.incidentId });
       return;
     }
@@ -163,7 +202,12 @@ export class AlertIntake {
     // The alert row must exist before incident_alerts references it, and must carry its incident.
     store.upsertAlert(alertRow(a, resolution, incident.id, work.at));
     if (keep === null) {
-      const group = work.joins.get(incident.id) ?? { opened: incident.opened, first: a, resolution, fingerprints: new Set<string>() };
+      const group = work.joins.get(incident.id) ?? {
+        opened: incident.opened,
+        first: a,
+        resolution,
+        fingerprints: new Set<string>(),
+      };
       group.fingerprints.add(a.fingerprint);
       work.joins.set(incident.id, group);
     }
@@ -185,8 +229,15 @@ export class AlertIntake {
     if (existing !== undefined) return { id: existing, opened: false };
     const id = this.deps.newId('inc', this.deps.clock.now());
     this.deps.store.insertIncident({
-      id, incidentKey: key, runId: r.runId, resourceAddress: r.resourceAddress, resourceKey: a.resourceKey,
-      alertname: a.alertname, lookupStatus: r.status, lookupReason: r.reason, openedAt: work.at,
+      id,
+      incidentKey: key,
+      runId: r.runId,
+      resourceAddress: r.resourceAddress,
+      resourceKey: a.resourceKey,
+      alertname: a.alertname,
+      lookupStatus: r.status,
+      lookupReason: r.reason,
+      openedAt: work.at,
     });
     work.opened.push(id);
     return { id, opened: true };
@@ -205,18 +256,28 @@ export class AlertIntake {
     const common = { at: work.at, runId: r.runId, actor: 'alertmanager', incidentId };
     if (!g.opened) {
       this.deps.ledger.append({
-        ...common, kind: 'incident.alert_joined', fingerprint: fingerprints.length === 1 ? fingerprints[0] : null,
+        ...common,
+        kind: 'incident.alert_joined',
+        fingerprint: fingerprints.length === 1 ? fingerprints[0] : null,
         data: { notification_id: work.notificationId, fingerprints },
       });
       return;
     }
     const a = g.first;
     this.deps.ledger.append({
-      ...common, kind: 'incident.opened', fingerprint: a.fingerprint,
+      ...common,
+      kind: 'incident.opened',
+      fingerprint: a.fingerprint,
       data: {
-        notification_id: work.notificationId, incident_key: incidentKey(r, a.resourceKey, a.alertname), alertname: a.alertname,
-        resource_key: a.resourceKey, resource_address: r.resourceAddress, lookup_status: r.status, lookup_reason: r.reason,
-        needs_human: r.status !== 'matched', fingerprints,
+        notification_id: work.notificationId,
+        incident_key: incidentKey(r, a.resourceKey, a.alertname),
+        alertname: a.alertname,
+        resource_key: a.resourceKey,
+        resource_address: r.resourceAddress,
+        lookup_status: r.status,
+        lookup_reason: r.reason,
+        needs_human: r.status !== 'matched',
+        fingerprints,
       },
     });
   }
@@ -225,7 +286,11 @@ export class AlertIntake {
     if (this.deps.store.countFiringAlerts(incidentId) > 0) return;
     this.deps.store.resolveIncident(incidentId, work.at);
     this.deps.ledger.append({
-      kind: 'incident.resolved', at: work.at, incidentId, actor: 'alertmanager', data: { notification_id: work.notificationId },
+      kind: 'incident.resolved',
+      at: work.at,
+      incidentId,
+      actor: 'alertmanager',
+      data: { notification_id: work.notificationId },
     });
     work.resolved.push(incidentId);
   }
@@ -267,15 +332,30 @@ function asError(err: unknown): Error {
  */
 export function episodeStart(a: NormalisedAlert, state: StoredAlertState | undefined, at: string): string {
   if (a.startsAt !== null) return a.startsAt;
-  if (state !== undefined && (state.status === 'firing' || a.status === 'resolved') && state.startsAt !== null) return state.startsAt;
+  if (state !== undefined && (state.status === 'firing' || a.status === 'resolved') && state.startsAt !== null)
+    return state.startsAt;
   return at;
 }
 
 function alertRow(a: NormalisedAlert, r: Resolution, incidentId: string | null, at: string) {
   return {
-    fingerprint: a.fingerprint, alertname: a.alertname, status: a.status, severity: a.severity, labels: a.labels,
-    annotations: a.annotations, value: a.value, startsAt: a.startsAt, endsAt: a.endsAt, generatorUrl: a.generatorUrl,
-    resourceKey: a.resourceKey, runId: r.runId, resourceAddress: r.resourceAddress, lookupStatus: r.status,
-    lookupReason: r.reason, incidentId, seenAt: at, resolvedAt: null,
+    fingerprint: a.fingerprint,
+    alertname: a.alertname,
+    status: a.status,
+    severity: a.severity,
+    labels: a.labels,
+    annotations: a.annotations,
+    value: a.value,
+    startsAt: a.startsAt,
+    endsAt: a.endsAt,
+    generatorUrl: a.generatorUrl,
+    resourceKey: a.resourceKey,
+    runId: r.runId,
+    resourceAddress: r.resourceAddress,
+    lookupStatus: r.status,
+    lookupReason: r.reason,
+    incidentId,
+    seenAt: at,
+    resolvedAt: null,
   };
 }

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { isSecretKey, isSecretValue, REDACTED } from '../shared/redact.js';
-import { GO_ZERO_TIME, type AlertmanagerPayload, type AmAlert, type SimpleAlert, type WebhookPayload } from './alert-schemas.js';
+import {
+  GO_ZERO_TIME,
+  type AlertmanagerPayload,
+  type AmAlert,
+  type SimpleAlert,
+  type WebhookPayload,
+} from './alert-schemas.js';
 
 export type AlertStatus = 'firing' | 'resolved';
 
@@ -37,8 +43,13 @@ export const DEFAULT_RESOURCE_LABELS = ['resource_id', 'resource', 'instance', '
 export const SIMPLE_GROUP_KEY = 'simple';
 
 /** Both forms → one shape. Pure: no clock, no I/O. */
-export function normalise(input: WebhookPayload, resourceLabels: readonly string[] = DEFAULT_RESOURCE_LABELS): NormalisedNotification {
-  return input.format === 'alertmanager' ? normaliseAlertmanager(input.payload, resourceLabels) : normaliseSimple(input.payload);
+export function normalise(
+  input: WebhookPayload,
+  resourceLabels: readonly string[] = DEFAULT_RESOURCE_LABELS,
+): NormalisedNotification {
+  return input.format === 'alertmanager'
+    ? normaliseAlertmanager(input.payload, resourceLabels)
+    : normaliseSimple(input.payload);
 }
 
 function normaliseAlertmanager(p: AlertmanagerPayload, resourceLabels: readonly string[]): NormalisedNotification {

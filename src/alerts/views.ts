@@ -33,7 +33,10 @@ export interface AlertQueries {
   getIncident(incidentId: string): IncidentView | undefined;
   /** The incident and every alert that joined it (firing and resolved). Reads only. */
   getIncidentWithAlerts(incidentId: string): { incident: IncidentView; alerts: AlertView[] } | undefined;
-  listIncidents(filter: { status?: 'open' | 'resolved'; limit: number; offset: number }): { total: number; items: IncidentView[] };
+  listIncidents(filter: { status?: 'open' | 'resolved'; limit: number; offset: number }): {
+    total: number;
+    items: IncidentView[];
+  };
 }
 
 /** The one write the decision service makes on an incident. */

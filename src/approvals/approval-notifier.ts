@@ -9,7 +9,13 @@ import { isoAt, type Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { scrubText } from '../shared/redact.js';
-import { keyboardFor, renderActionMessage, renderBlockedNotice, renderReplacedNotice, type InlineButton } from './message.js';
+import {
+  keyboardFor,
+  renderActionMessage,
+  renderBlockedNotice,
+  renderReplacedNotice,
+  type InlineButton,
+} from './message.js';
 import type { ApprovalAudit, ApprovalView, TelegramMessageStore } from './ports.js';
 
 /** A chat that can show and edit messages. Implementations retry transient failures themselves. */
@@ -84,15 +90,20 @@ export class ApprovalNotifier {
     // notices it; the old one is first edited to say so, buttons removed.
     if (existing !== undefined && keyboard !== undefined && existing.planSha256 !== view.planSha256) {
       const old = existing;
-      await this.deliver(actionId, 'replaced', () => this.deps.sender.edit(old.chatId, old.messageId, renderReplacedNotice(view, this.deps.secrets)));
+      await this.deliver(actionId, 'replaced', () =>
+        this.deps.sender.edit(old.chatId, old.messageId, renderReplacedNotice(view, this.deps.secrets)),
+      );
       existing = undefined;
     }
     if (existing === undefined) {
       const sent = await this.deliver(actionId, view.status, () => this.deps.sender.send(text, keyboard));
       if (sent === undefined) return;
       this.deps.messages.save({
-        actionId, chatId: sent.chatId, messageId: sent.messageId,
-        planSha256: keyboard === undefined ? null : view.planSha256, sentAt: isoAt(this.deps.clock),
+        actionId,
+        chatId: sent.chatId,
+        messageId: sent.messageId,
+        planSha256: keyboard === undefined ? null : view.planSha256,
+        sentAt: isoAt(this.deps.clock),
       });
     } else {
       if (this.lastText.get(actionId) === text) return;

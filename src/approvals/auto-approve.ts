@@ -49,7 +49,11 @@ export async function autoApprove(d: AutoApproverDeps, actionId: string): Promis
   const verdict = evaluateAutoApprove(d.policy, view);
   if (!verdict.approve) return verdict;
   const result = await d.approvals.submitVerdict({
-    actionId, verdict: 'approve', channel: 'policy', actor: 'policy', reason: verdict.reason,
+    actionId,
+    verdict: 'approve',
+    channel: 'policy',
+    actor: 'policy',
+    reason: verdict.reason,
     ...(view.planSha256 !== null ? { planSha256: view.planSha256 } : {}),
   });
   d.logger.info({ actionId, result }, result.ok ? 'auto-approved by policy' : 'auto-approve refused');

@@ -5,7 +5,13 @@
  */
 import { z } from 'zod';
 import { scrubText } from '../shared/redact.js';
-import type { ApprovalAlertView, ApprovalRequestView, BlockedDecisionView, ApprovalDecisionView, Verdict } from './ports.js';
+import type {
+  ApprovalAlertView,
+  ApprovalRequestView,
+  BlockedDecisionView,
+  ApprovalDecisionView,
+  Verdict,
+} from './ports.js';
 
 /** Telegram's limit for callback_data, in bytes (not characters). */
 export const CALLBACK_DATA_MAX_BYTES = 64;
@@ -42,10 +48,12 @@ export interface InlineButton {
 /** The ✅/❌ keyboard while the action awaits approval; none afterwards (so the edit removes it). */
 export function keyboardFor(view: Pick<ApprovalRequestView, 'actionId' | 'status'>): InlineButton[][] | undefined {
   if (view.status !== 'awaiting_approval') return undefined;
-  return [[
-    { text: '✅ Approve', callback_data: encodeCallbackData('approve', view.actionId) },
-    { text: '❌ Reject', callback_data: encodeCallbackData('reject', view.actionId) },
-  ]];
+  return [
+    [
+      { text: '✅ Approve', callback_data: encodeCallbackData('approve', view.actionId) },
+      { text: '❌ Reject', callback_data: encodeCallbackData('reject', view.actionId) },
+    ],
+  ];
 }
 
 export function escapeHtml(text: string): string {
@@ -54,7 +62,12 @@ export function escapeHtml(text: string): string {
 
 /** The first non-empty line, for error summaries. */
 export function firstLine(text: string | null | undefined): string {
-  return (text ?? '').split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
+  return (
+    (text ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? ''
+  );
 }
 
 /** `2026-01-01T00:15:00.000Z` → `2026-01-01 00:15 UTC`. */
@@ -80,7 +93,7 @@ class Renderer {
 
   /** scrub → truncate → escape. */
   s(value: unknown, max = 200): string {
-    const raw = typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
+    const raw = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
     const scrubbed = scrubText(raw, this.secrets);
     const cut = scrubbed.length > max ? `${scrubbed.slice(0, max - 1)}…` : scrubbed;
     return escapeHtml(cut);
@@ -127,91 +140,127 @@ export function statusLine(v: ApprovalRequestView, r: Renderer = new Renderer([]
   const by = `${r.s(v.decidedBy ?? 'unknown', 80)} via ${r.s(v.decidedVia ?? 'unknown', 20)}`;
   const err = r.s(firstLine(v.statusReason) || 'no detail', 300);
   switch (v.status) {
-    case 'awaiting_approval': return '🟡 <b>Approval needed</b>';
-    case 'approved': return `👍 <b>Approved</b> by ${by} · applying soon`;
-    case 'applying': return `⏳ <b>Applying</b> · approved by ${by}`;
-    case 'applied': return `✅ <b>Applied</b> · revision <code>${r.s(v.revisionId ?? 'unknown', 60)}</code> · approved by ${by}`;
-    case 'effective': return `✅ <b>Applied and effective</b> (alert resolved) · revision <code>${r.s(v.revisionId ?? 'unknown', 60)}</code>`;
-    case 'ineffective': return `⚠️ <b>Applied but ineffective</b> (alert still firing) · revision <code>${r.s(v.revisionId ?? 'unknown', 60)}</code>`;
-    case 'failed': return `❌ <b>Apply failed</b>: ${err}`;
-    case 'rolled_back': return `↩️ <b>Apply failed, rolled back</b>: ${err}`;
-    case 'rollback_failed': return `🔥 <b>Apply failed and rollback failed</b>: ${err}`;
-    case 'rejected': return `🚫 <b>Rejected</b> by ${by} · nothing was changed`;
-    case 'expired': return `⌛ <b>Expired</b> at ${formatTime(v.expiresAt)} without a decision · nothing was changed`;
-    case 'obsolete': return '🟢 <b>Alert resolved on its own</b> · nothing was changed';
-    case 'prepare_failed': return `❌ <b>Preparing the change failed</b>: ${err}`;
-    case 'queued': return `⏸ <b>Queued</b> behind <code>${r.s(v.queuedBehind ?? 'the current action', 64)}</code> · position ${v.queuePosition ?? '?'} on this deployment · the approval request follows when its turn comes`;
-    case 'stale': return `🔁 <b>Plan out of date</b>: ${err} · a new approval request follows`;
-    case 'superseded': return `⏭ <b>Superseded</b> (recorded before actions were queued): ${err}`;
-    default: return `ℹ️ <b>${r.s(v.status, 40)}</b>`;
+    case 'awaiting_approval':
+      return '🟡 <b>Approval needed</b>';
+    case 'approved':
+      return `👍 <b>Approved</b> by ${by} · applying soon`;
+    case 'applying':
+      return `⏳ <b>Applying</b> · approved by ${by}`;
+    case 'applied':
+      return `✅ <b>Applied</b> · revision <code>${r.s(v.revisionId ?? 'unknown', 60)}</code> · approved by ${by}`;
+    case 'effective':
+      return `✅ <b>Applied and effective</b> (alert resolved) · revision <code>${r.s(v.revisionId ?? 'unknown', 60)}</code>`;
+    case 'ineffective':
+      return `⚠️ <b>Applied but ineffective</b> (alert still firing) · revision <code>${r.s(v.revisionId ?? 'unknown', 60)}</code>`;
+    case 'failed':
+      return `❌ <b>Apply failed</b>: ${err}`;
+    case 'rolled_back':
+      return `↩️ <b>Apply failed, rolled back</b>: ${err}`;
+    case 'rollback_failed':
+      return `🔥 <b>Apply failed and rollback failed</b>: ${err}`;
+    case 'rejected':
+      return `🚫 <b>Rejected</b> by ${by} · nothing was changed`;
+    case 'expired':
+      return `⌛ <b>Expired</b> at ${formatTime(v.expiresAt)} without a decision · nothing was changed`;
+    case 'obsolete':
+      return '🟢 <b>Alert resolved on its own</b> · nothing was changed';
+    case 'prepare_failed':
+      return `❌ <b>Preparing the change failed</b>: ${err}`;
+    case 'queued':
+      return `⏸ <b>Queued</b> behind <code>${r.s(v.queuedBehind ?? 'the current action', 64)}</code> · position ${v.queuePosition ?? '?'} on this deployment · the approval request follows when its turn comes`;
+    case 'stale':
+      return `🔁 <b>Plan out of date</b>: ${err} · a new approval request follows`;
+    case 'superseded':
+      return `⏭ <b>Superseded</b> (recorded before actions were queued): ${err}`;
+    default:
+      return `ℹ️ <b>${r.s(v.status, 40)}</b>`;
   }
 }
 
 function clamp(text: string): string {
   // Cutting HTML could leave an open tag; the body parts are already bounded, so this is a last guard.
-  return text.length <= MESSAGE_MAX_CHARS ? text : `${text.slice(0, MESSAGE_MAX_CHARS - 20).replace(/<[^>]*$/, '')}\n… (truncated)`;
+  return text.length <= MESSAGE_MAX_CHARS
+    ? text
+    : `${text.slice(0, MESSAGE_MAX_CHARS - 20).replace(/<[^>]*$/, '')}\n… (truncated)`;
 }
 
 /** The whole message for an action: status line, then alert, decision, plan, deployment, expiry. */
 export function renderActionMessage(v: ApprovalRequestView, now: number, secrets: readonly string[]): string {
   const r = new Renderer(secrets);
   if (v.status === 'queued') return renderQueuedNote(v, r);
-  const expiry = v.status === 'awaiting_approval'
-    ? `<b>Expires:</b> ${formatTime(v.expiresAt)}${relative(v.expiresAt, now)}`
-    : `<b>Requested:</b> ${formatTime(v.createdAt)}`;
-  return clamp([
-    statusLine(v, r),
-    `${r.s(v.actionType, 40)} <code>${r.s(v.targetAddress, 160)}</code>`,
-    '',
-    r.alert(v.alert),
-    r.decision(v.decision),
-    r.plan(v),
-    `<b>Deployment:</b> <code>${r.s(v.runId, 80)}</code>`,
-    expiry,
-    `<i>action ${r.s(v.actionId, 64)}</i>`,
-  ].join('\n'));
+  const expiry =
+    v.status === 'awaiting_approval'
+      ? `<b>Expires:</b> ${formatTime(v.expiresAt)}${relative(v.expiresAt, now)}`
+      : `<b>Requested:</b> ${formatTime(v.createdAt)}`;
+  return clamp(
+    [
+      statusLine(v, r),
+      `${r.s(v.actionType, 40)} <code>${r.s(v.targetAddress, 160)}</code>`,
+      '',
+      r.alert(v.alert),
+      r.decision(v.decision),
+      r.plan(v),
+      `<b>Deployment:</b> <code>${r.s(v.runId, 80)}</code>`,
+      expiry,
+      `<i>action ${r.s(v.actionId, 64)}</i>`,
+    ].join('\n'),
+  );
 }
 
 /** A queued action has no plan yet: a short note; the full request follows when its turn comes. */
 function renderQueuedNote(v: ApprovalRequestView, r: Renderer): string {
-  return clamp([
-    statusLine(v, r),
-    `${r.s(v.actionType, 40)} <code>${r.s(v.targetAddress, 160)}</code>`,
-    r.alert(v.alert),
-    `<b>Deployment:</b> <code>${r.s(v.runId, 80)}</code>`,
-    `<i>action ${r.s(v.actionId, 64)}</i>`,
-  ].join('\n'));
+  return clamp(
+    [
+      statusLine(v, r),
+      `${r.s(v.actionType, 40)} <code>${r.s(v.targetAddress, 160)}</code>`,
+      r.alert(v.alert),
+      `<b>Deployment:</b> <code>${r.s(v.runId, 80)}</code>`,
+      `<i>action ${r.s(v.actionId, 64)}</i>`,
+    ].join('\n'),
+  );
 }
 
 /** What an earlier message of an action becomes once a newer request (a new plan) was sent for it. */
 export function renderReplacedNotice(v: ApprovalRequestView, secrets: readonly string[]): string {
   const r = new Renderer(secrets);
-  return clamp([
-    '↪️ <b>Out of date</b> · see the newer approval request for this action below',
-    `${r.s(v.actionType, 40)} <code>${r.s(v.targetAddress, 160)}</code> · <b>Deployment:</b> <code>${r.s(v.runId, 80)}</code>`,
-    `<i>action ${r.s(v.actionId, 64)}</i>`,
-  ].join('\n'));
+  return clamp(
+    [
+      '↪️ <b>Out of date</b> · see the newer approval request for this action below',
+      `${r.s(v.actionType, 40)} <code>${r.s(v.targetAddress, 160)}</code> · <b>Deployment:</b> <code>${r.s(v.runId, 80)}</code>`,
+      `<i>action ${r.s(v.actionId, 64)}</i>`,
+    ].join('\n'),
+  );
 }
 
 /** A one-off notice for a decision the policy blocked (no action, no buttons). */
 export function renderBlockedNotice(b: BlockedDecisionView, secrets: readonly string[]): string {
   const r = new Renderer(secrets);
-  return clamp([
-    '⛔ <b>Blocked by policy</b> · no change will be made',
-    r.alert(b.alert),
-    r.decision(b.decision),
-    `<b>Policy:</b> ${r.s(b.policyReason ?? 'no detail', 500)}`,
-    `<b>Deployment:</b> <code>${r.s(b.runId ?? 'unknown', 80)}</code>`,
-  ].join('\n'));
+  return clamp(
+    [
+      '⛔ <b>Blocked by policy</b> · no change will be made',
+      r.alert(b.alert),
+      r.decision(b.decision),
+      `<b>Policy:</b> ${r.s(b.policyReason ?? 'no detail', 500)}`,
+      `<b>Deployment:</b> <code>${r.s(b.runId ?? 'unknown', 80)}</code>`,
+    ].join('\n'),
+  );
 }
 
 /** `/pending` and `/status` answers: one line per action. */
-export function renderActionList(title: string, views: readonly ApprovalRequestView[], secrets: readonly string[]): string {
+export function renderActionList(
+  title: string,
+  views: readonly ApprovalRequestView[],
+  secrets: readonly string[],
+): string {
   const r = new Renderer(secrets);
   if (views.length === 0) return `<b>${escapeHtml(title)}</b>\nnothing`;
   const lines = views.slice(0, 20).map((v) => {
-    const expires = v.status === 'awaiting_approval' ? ` · expires ${formatTime(v.expiresAt)}`
-      : v.status === 'queued' ? ` · #${v.queuePosition ?? '?'} behind <code>${r.s(v.queuedBehind ?? '?', 64)}</code>` : '';
+    const expires =
+      v.status === 'awaiting_approval'
+        ? ` · expires ${formatTime(v.expiresAt)}`
+        : v.status === 'queued'
+          ? ` · #${v.queuePosition ?? '?'} behind <code>${r.s(v.queuedBehind ?? '?', 64)}</code>`
+          : '';
     return `• <code>${r.s(v.actionId, 64)}</code> ${r.s(v.actionType, 40)} ${r.s(v.targetAddress, 100)} · <b>${r.s(v.status, 30)}</b>${expires}`;
   });
   return clamp(`<b>${escapeHtml(title)}</b>\n${lines.join('\n')}`);

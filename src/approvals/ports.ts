@@ -6,7 +6,13 @@ import type { DecisionSource } from '../agent/decision-schema.js';
 import type { ActionStatus } from '../actions/status.js';
 import type { ApprovalChannelName, Verdict, VerdictRequest, VerdictResult } from '../actions/verdict.js';
 
-export type { ApprovalChannelName, Verdict, VerdictRefusalCode, VerdictRequest, VerdictResult } from '../actions/verdict.js';
+export type {
+  ApprovalChannelName,
+  Verdict,
+  VerdictRefusalCode,
+  VerdictRequest,
+  VerdictResult,
+} from '../actions/verdict.js';
 
 /** Implemented by the executor. */
 export interface ApprovalPort {

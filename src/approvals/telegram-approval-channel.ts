@@ -70,18 +70,35 @@ export class TelegramApprovalChannel {
     });
     this.status = new TelegramHealth({
       // A webhook that never got registered is what the probe retries; otherwise getMe is enough.
-      probe: () => (this.mode === 'webhook' && !this.connected ? this.setWebhook() : this.bot.telegram.getMe()), probeMs: Math.max(this.retry.maxDelayMs, 10),
-      onRecovered: () => this.resendMissing(), scrub: (err) => this.scrub(err),
+      probe: () => (this.mode === 'webhook' && !this.connected ? this.setWebhook() : this.bot.telegram.getMe()),
+      probeMs: Math.max(this.retry.maxDelayMs, 10),
+      onRecovered: () => this.resendMissing(),
+      scrub: (err) => this.scrub(err),
     });
     this.notifier = new ApprovalNotifier({
-      sender: this.sender(), view: o.view, messages: o.messages, audit: o.audit, clock: o.clock,
-      logger: o.logger, secrets: this.secrets, onDelivery: (e) => (e === undefined ? this.status.succeeded() : this.status.failed(e)),
+      sender: this.sender(),
+      view: o.view,
+      messages: o.messages,
+      audit: o.audit,
+      clock: o.clock,
+      logger: o.logger,
+      secrets: this.secrets,
+      onDelivery: (e) => (e === undefined ? this.status.succeeded() : this.status.failed(e)),
     });
     const updates = new TelegramUpdates({
-      approvals: o.approvals, view: o.view, messages: o.messages, audit: o.audit, events: o.events, logger: o.logger,
-      allowedUserIds: o.allowedUserIds, chats: [o.chatId, ...(o.allowedChatIds ?? [])], secrets: this.secrets, retry: this.retry,
+      approvals: o.approvals,
+      view: o.view,
+      messages: o.messages,
+      audit: o.audit,
+      events: o.events,
+      logger: o.logger,
+      allowedUserIds: o.allowedUserIds,
+      chats: [o.chatId, ...(o.allowedChatIds ?? [])],
+      secrets: this.secrets,
+      retry: this.retry,
       ...(o.decideDeadlineMs === undefined ? {} : { decideDeadlineMs: o.decideDeadlineMs }),
-      refresh: (actionId) => this.notifier.refresh(actionId), scrub: (err) => this.scrub(err),
+      refresh: (actionId) => this.notifier.refresh(actionId),
+      scrub: (err) => this.scrub(err),
     });
     this.bot.on('callback_query', (ctx) => updates.onCallback(ctx));
     this.bot.command('pending', (ctx) => updates.onList(ctx, 'pending'));
@@ -113,7 +130,10 @@ export class TelegramApprovalChannel {
   /** Requests that never reached Telegram (it was down, or the service restarted) are sent now. */
   private resendMissing(): void {
     void this.o.view.listPending().then(
-      (pending) => pending.filter((v) => this.o.messages.get(v.actionId) === undefined).forEach((v) => this.notifier.refresh(v.actionId)),
+      (pending) =>
+        pending
+          .filter((v) => this.o.messages.get(v.actionId) === undefined)
+          .forEach((v) => this.notifier.refresh(v.actionId)),
       (err: unknown) => this.o.logger.error({ error: this.scrub(err) }, 'listing pending approvals failed'),
     );
   }
@@ -133,7 +153,9 @@ export class TelegramApprovalChannel {
    */
   private async stopPolling(): Promise<void> {
     let settled = false;
-    const done = (this.polling ?? Promise.resolve()).finally(() => { settled = true; });
+    const done = (this.polling ?? Promise.resolve()).finally(() => {
+      settled = true;
+    });
     for (let i = 0; i < 150 && !settled; i++) {
       try {
         this.bot.stop('service stopping');
@@ -206,7 +228,10 @@ export class TelegramApprovalChannel {
 
   private async setWebhook(): Promise<void> {
     const url = this.o.webhook?.url ?? '';
-    await this.bot.telegram.setWebhook(url, { secret_token: this.webhookSecret, allowed_updates: ['callback_query', 'message'] });
+    await this.bot.telegram.setWebhook(url, {
+      secret_token: this.webhookSecret,
+      allowed_updates: ['callback_query', 'message'],
+    });
     this.connected = true;
     this.o.logger.info({ mode: 'webhook', url }, 'telegram webhook registered');
   }
@@ -218,20 +243,28 @@ export class TelegramApprovalChannel {
     return {
       send: async (text, keyboard) => {
         const m = await withRetry(
-          () => this.bot.telegram.sendMessage(this.o.chatId, text, {
-            parse_mode: 'HTML', link_preview_options: { is_disabled: true }, ...markup(keyboard),
-          }),
-          this.retry, onRetry,
+          () =>
+            this.bot.telegram.sendMessage(this.o.chatId, text, {
+              parse_mode: 'HTML',
+              link_preview_options: { is_disabled: true },
+              ...markup(keyboard),
+            }),
+          this.retry,
+          onRetry,
         );
         return { chatId: String(m.chat.id), messageId: m.message_id };
       },
       edit: async (chatId, messageId, text, keyboard) => {
         try {
           await withRetry(
-            () => this.bot.telegram.editMessageText(chatId, messageId, undefined, text, {
-              parse_mode: 'HTML', link_preview_options: { is_disabled: true }, ...markup(keyboard),
-            }),
-            this.retry, onRetry,
+            () =>
+              this.bot.telegram.editMessageText(chatId, messageId, undefined, text, {
+                parse_mode: 'HTML',
+                link_preview_options: { is_disabled: true },
+                ...markup(keyboard),
+              }),
+            this.retry,
+            onRetry,
           );
         } catch (err) {
           if (!/message is not modified/i.test(errorMessage(err))) throw err;

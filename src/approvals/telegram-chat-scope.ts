@@ -12,7 +12,8 @@ export interface ChatRef {
   username?: string;
 }
 
-export const WRONG_CHAT_PRESS = '⛔ This bot only works in the ops chat. Nothing was changed; this attempt was recorded.';
+export const WRONG_CHAT_PRESS =
+  '⛔ This bot only works in the ops chat. Nothing was changed; this attempt was recorded.';
 export const WRONG_CHAT_COMMAND = '⛔ This bot only works in the ops chat.';
 
 export class ChatScope {

@@ -47,7 +47,10 @@ export class TelegramHealth {
     if (this.timer !== undefined || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.o.probe().then(() => this.succeeded(), (err: unknown) => this.failed(this.o.scrub(err)));
+      this.o.probe().then(
+        () => this.succeeded(),
+        (err: unknown) => this.failed(this.o.scrub(err)),
+      );
     }, this.o.probeMs);
     this.timer.unref();
   }

@@ -16,7 +16,16 @@ import type { Logger } from '../shared/logger.js';
 /** The Telegram channel when a bot token is configured (long polling, or webhook with TELEGRAM_WEBHOOK_URL). */
 export function telegramFrom(
   config: Config,
-  d: { approvals: ApprovalPort; view: ApprovalView; db: Db; ledger: Ledger; events: EventBus; clock: Clock; logger: Logger; retry?: Partial<RetryOptions> },
+  d: {
+    approvals: ApprovalPort;
+    view: ApprovalView;
+    db: Db;
+    ledger: Ledger;
+    events: EventBus;
+    clock: Clock;
+    logger: Logger;
+    retry?: Partial<RetryOptions>;
+  },
 ): TelegramApprovalChannel | undefined {
   const env = config.env;
   if (env.TELEGRAM_BOT_TOKEN === undefined || env.TELEGRAM_CHAT_ID === undefined) return undefined;
@@ -24,14 +33,26 @@ export function telegramFrom(
     throw new AppError('ERR_CONFIG', 'TELEGRAM_WEBHOOK_URL needs a path (e.g. https://host/telegram/webhook)');
   }
   return new TelegramApprovalChannel({
-    token: env.TELEGRAM_BOT_TOKEN, chatId: env.TELEGRAM_CHAT_ID, allowedChatIds: env.TELEGRAM_ALLOWED_CHAT_IDS,
+    token: env.TELEGRAM_BOT_TOKEN,
+    chatId: env.TELEGRAM_CHAT_ID,
+    allowedChatIds: env.TELEGRAM_ALLOWED_CHAT_IDS,
     allowedUserIds: env.TELEGRAM_ALLOWED_USER_IDS,
     ...(env.TELEGRAM_API_ROOT ? { apiRoot: env.TELEGRAM_API_ROOT } : {}),
     ...(env.TELEGRAM_WEBHOOK_URL
-      ? { webhook: { url: env.TELEGRAM_WEBHOOK_URL, ...(env.TELEGRAM_WEBHOOK_SECRET ? { secret: env.TELEGRAM_WEBHOOK_SECRET } : {}) } }
+      ? {
+          webhook: {
+            url: env.TELEGRAM_WEBHOOK_URL,
+            ...(env.TELEGRAM_WEBHOOK_SECRET ? { secret: env.TELEGRAM_WEBHOOK_SECRET } : {}),
+          },
+        }
       : {}),
-    approvals: d.approvals, view: d.view, messages: new SqliteTelegramMessageStore(d.db),
-    audit: new SqliteApprovalAudit(d.db, d.ledger, d.clock), events: d.events, clock: d.clock, logger: d.logger,
+    approvals: d.approvals,
+    view: d.view,
+    messages: new SqliteTelegramMessageStore(d.db),
+    audit: new SqliteApprovalAudit(d.db, d.ledger, d.clock),
+    events: d.events,
+    clock: d.clock,
+    logger: d.logger,
     secrets: [env.API_TOKEN, env.WEBHOOK_TOKEN, env.GEMINI_API_KEY].filter((s): s is string => s !== undefined),
     ...(d.retry ? { retry: d.retry } : {}),
   });
@@ -42,7 +63,10 @@ export function geminiFrom(config: Config): DecisionModel | undefined {
   const env = config.env;
   if (env.GEMINI_API_KEY === undefined) return undefined;
   return new GeminiDecisionClient({
-    apiKey: env.GEMINI_API_KEY, model: env.GEMINI_MODEL, timeoutMs: env.GEMINI_TIMEOUT_MS, maxRetries: env.GEMINI_MAX_RETRIES,
+    apiKey: env.GEMINI_API_KEY,
+    model: env.GEMINI_MODEL,
+    timeoutMs: env.GEMINI_TIMEOUT_MS,
+    maxRetries: env.GEMINI_MAX_RETRIES,
     ...(env.GEMINI_BASE_URL ? { baseUrl: env.GEMINI_BASE_URL } : {}),
   });
 }

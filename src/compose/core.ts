@@ -41,7 +41,10 @@ export function buildCore(config: Config, overrides: Overrides): Core {
   const terraform =
     overrides.terraform ??
     new CliTerraformRunner({
-      bin: env.TERRAFORM_BIN, lockTimeoutSeconds: env.TF_LOCK_TIMEOUT_SECONDS, logger, onCommand: metrics.terraformObserver,
+      bin: env.TERRAFORM_BIN,
+      lockTimeoutSeconds: env.TF_LOCK_TIMEOUT_SECONDS,
+      logger,
+      onCommand: metrics.terraformObserver,
     });
   const ledger = new SqliteLedger(db);
   const events = new InProcessEventBus((err, event) =>

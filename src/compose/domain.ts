@@ -45,88 +45,191 @@ export function buildDomain(core: Core, overrides: Overrides) {
   const registryLookup = overrides.registryLookup ?? registry;
   const deploymentLocks = new DeploymentLocks();
   const registrySync = new RegistrySync(
-    { terraform, store: registry, events, logger: logger.child({ component: 'registry' }),
-      withDeploymentLock: overrides.deploymentLock ?? ((runId, fn) => deploymentLocks.withDeploymentLock(runId, fn)) },
-    { runsDir: config.runsDir, initTimeoutMs: env.TF_INIT_TIMEOUT * 1000, readTimeoutMs: env.TF_PLAN_TIMEOUT * 1000,
-      applyTimeoutMs: env.TF_APPLY_TIMEOUT * 1000 },
+    {
+      terraform,
+      store: registry,
+      events,
+      logger: logger.child({ component: 'registry' }),
+      withDeploymentLock: overrides.deploymentLock ?? ((runId, fn) => deploymentLocks.withDeploymentLock(runId, fn)),
+    },
+    {
+      runsDir: config.runsDir,
+      initTimeoutMs: env.TF_INIT_TIMEOUT * 1000,
+      readTimeoutMs: env.TF_PLAN_TIMEOUT * 1000,
+      applyTimeoutMs: env.TF_APPLY_TIMEOUT * 1000,
+    },
   );
   const actions = new SqliteActionStore(db, ledger, events, clock);
-  const executorDataDir = path.dirname(config.databasePath === ':memory:' ? path.resolve('data', 'x') : config.databasePath);
+  const executorDataDir = path.dirname(
+    config.databasePath === ':memory:' ? path.resolve('data', 'x') : config.databasePath,
+  );
   const policy = loadPolicy(config.policyFile);
-  const decisionModel = overrides.decisionModel === undefined ? geminiFrom(config) : (overrides.decisionModel ?? undefined);
+  const decisionModel =
+    overrides.decisionModel === undefined ? geminiFrom(config) : (overrides.decisionModel ?? undefined);
   const fixClient = decisionModel ? new ModelFixClient(decisionModel) : undefined;
   // One instance each, shared by the executor and POST /infra's creator/applier.
-  const steps = new TerraformSteps(terraform, { planMs: env.TF_PLAN_TIMEOUT * 1000, applyMs: env.TF_APPLY_TIMEOUT * 1000 });
+  const steps = new TerraformSteps(terraform, {
+    planMs: env.TF_PLAN_TIMEOUT * 1000,
+    applyMs: env.TF_APPLY_TIMEOUT * 1000,
+  });
   const revisions = new Revisions(actions, executorDataDir, clock);
   const verificationStore = new SqliteVerificationStore(db, actions, ledger);
   const verificationDecisions = new SqliteVerificationDecisions(db, ledger);
   // After a restart: what interrupted applies left, and the recovery decision (verification's rollback path).
-  const interrupted = new SqliteInterruptedState(db, actions, ledger, verificationDecisions,
-    (subject, revisionId, why) => proposeRecovery({ policy: () => policy, clock, newId: (prefix) => newId(prefix, clock.now()) }, subject, revisionId, why),
-    events, clock);
+  const interrupted = new SqliteInterruptedState(
+    db,
+    actions,
+    ledger,
+    verificationDecisions,
+    (subject, revisionId, why) =>
+      proposeRecovery(
+        { policy: () => policy, clock, newId: (prefix) => newId(prefix, clock.now()) },
+        subject,
+        revisionId,
+        why,
+      ),
+    events,
+    clock,
+  );
   const executor = new ActionExecutor(
     {
-      store: actions, locks: deploymentLocks, hcl: treeSitterHclEditor(), policy: executorPolicy(() => policy),
+      store: actions,
+      locks: deploymentLocks,
+      hcl: treeSitterHclEditor(),
+      policy: executorPolicy(() => policy),
       steps,
-      decisions: new SqliteDecisionReader(db), registry: registryLookup,
-      registrySync: { syncOne: (runId) => registrySync.syncOne(runId), serialOf: (runId) => registry.getDeployment(runId)?.stateSerial },
+      decisions: new SqliteDecisionReader(db),
+      registry: registryLookup,
+      registrySync: {
+        syncOne: (runId) => registrySync.syncOne(runId),
+        serialOf: (runId) => registry.getDeployment(runId)?.stateSerial,
+      },
       fix: overrides.fixClient ?? fixClient,
       revisions,
       settings: {
-        runsDir: config.runsDir, dataDir: executorDataDir, planTimeoutMs: env.TF_PLAN_TIMEOUT * 1000,
-        applyTimeoutMs: env.TF_APPLY_TIMEOUT * 1000, approvalTtlSeconds: env.APPROVAL_TTL_SECONDS, fixMaxAttempts: env.FIX_MAX_ATTEMPTS,
+        runsDir: config.runsDir,
+        dataDir: executorDataDir,
+        planTimeoutMs: env.TF_PLAN_TIMEOUT * 1000,
+        applyTimeoutMs: env.TF_APPLY_TIMEOUT * 1000,
+        approvalTtlSeconds: env.APPROVAL_TTL_SECONDS,
+        fixMaxAttempts: env.FIX_MAX_ATTEMPTS,
       },
-      clock, logger: logger.child({ component: 'executor' }), planSecrets: new Map(), interrupted,
+      clock,
+      logger: logger.child({ component: 'executor' }),
+      planSecrets: new Map(),
+      interrupted,
     },
     overrides.scheduler ?? intervalScheduler,
   );
   const infraDeps: InfraDeps = {
-    store: actions, decisions: new SqliteHumanDecisions(db, ledger),
+    store: actions,
+    decisions: new SqliteHumanDecisions(db, ledger),
     steps,
-    revisions, deploymentKnown: (runId) => registry.getDeployment(runId) !== undefined,
-    registrySync, locks: deploymentLocks, clock, logger: logger.child({ component: 'infra' }), newId: (prefix) => newId(prefix, clock.now()),
+    revisions,
+    deploymentKnown: (runId) => registry.getDeployment(runId) !== undefined,
+    registrySync,
+    locks: deploymentLocks,
+    clock,
+    logger: logger.child({ component: 'infra' }),
+    newId: (prefix) => newId(prefix, clock.now()),
     settings: {
-      runsDir: config.runsDir, dataDir: executorDataDir, approvalTtlSeconds: env.APPROVAL_TTL_SECONDS,
-      initTimeoutMs: env.TF_INIT_TIMEOUT * 1000, applyTimeoutMs: env.TF_APPLY_TIMEOUT * 1000,
+      runsDir: config.runsDir,
+      dataDir: executorDataDir,
+      approvalTtlSeconds: env.APPROVAL_TTL_SECONDS,
+      initTimeoutMs: env.TF_INIT_TIMEOUT * 1000,
+      applyTimeoutMs: env.TF_APPLY_TIMEOUT * 1000,
     },
   };
   const deploymentCreator = new DeploymentCreator(infraDeps);
   const deploymentApplier = new DeploymentApplier(infraDeps);
   // Prepared by its POST /infra request; one a crash left `proposed` goes to the plan kind (which refuses it).
-  executor.registerKind(CREATE_DEPLOYMENT, { prepare: (id) => executor.planKind.prepare(id), apply: (id) => deploymentApplier.run(id) });
+  executor.registerKind(CREATE_DEPLOYMENT, {
+    prepare: (id) => executor.planKind.prepare(id),
+    apply: (id) => deploymentApplier.run(id),
+  });
   const verifier = new Verifier({
-    store: verificationStore, decisions: verificationDecisions, preparer: overrides.actionPreparer ?? executor,
-    timers: overrides.timers ?? realTimers, clock, events, policy: () => policy, windowSeconds: env.VERIFY_WINDOW_SECONDS,
-    newId: (prefix) => newId(prefix, clock.now()), logger: logger.child({ component: 'verification' }),
+    store: verificationStore,
+    decisions: verificationDecisions,
+    preparer: overrides.actionPreparer ?? executor,
+    timers: overrides.timers ?? realTimers,
+    clock,
+    events,
+    policy: () => policy,
+    windowSeconds: env.VERIFY_WINDOW_SECONDS,
+    newId: (prefix) => newId(prefix, clock.now()),
+    logger: logger.child({ component: 'verification' }),
   });
   const decisions = new DecisionService({
-    store: new SqliteDecisionStore(db, ledger, alerts), registry: registryLookup, policy, model: decisionModel, clock,
-    newId: (prefix) => newId(prefix, clock.now()), llmRecorder: metrics, events,
-    logger: logger.child({ component: 'decisions' }), preparer: overrides.actionPreparer ?? executor,
+    store: new SqliteDecisionStore(db, ledger, alerts),
+    registry: registryLookup,
+    policy,
+    model: decisionModel,
+    clock,
+    newId: (prefix) => newId(prefix, clock.now()),
+    llmRecorder: metrics,
+    events,
+    logger: logger.child({ component: 'decisions' }),
+    preparer: overrides.actionPreparer ?? executor,
   });
   const decisionTrigger = overrides.decisionTrigger ?? decisions;
   const intake = new AlertIntake({
-    store: alerts, ledger, registry: registryLookup, trigger: decisionTrigger, events, clock, logger,
-    resourceLabels: env.RESOURCE_LABELS, newId,
+    store: alerts,
+    ledger,
+    registry: registryLookup,
+    trigger: decisionTrigger,
+    events,
+    clock,
+    logger,
+    resourceLabels: env.RESOURCE_LABELS,
+    newId,
   });
   // Every write reports its outcome (write-outcomes.ts) so /health can say "disk full" while SELECT 1 still works.
   const writeHealth = new WriteHealth(config.databasePath, clock);
   observeWrites(db, (err) => writeHealth.observe(err));
   // Incidents whose decision could not be stored (disk full) are decided again without a restart.
-  const storageRetry = retryWhileStorageFails(writeHealth, overrides.scheduler ?? intervalScheduler, () => {
-    decisions.recover();
-    executor.prepareUnprepared();
-  }, logger);
+  const storageRetry = retryWhileStorageFails(
+    writeHealth,
+    overrides.scheduler ?? intervalScheduler,
+    () => {
+      decisions.recover();
+      executor.prepareUnprepared();
+    },
+    logger,
+  );
   const intakeBatcher = new IntakeBatcher(intake, (fn) => setImmediate(fn));
 
   const approvalView = new SqliteApprovalView(db);
   const telegram = telegramFrom(config, {
-    approvals: executor, view: approvalView, db, ledger, events, clock, logger: logger.child({ component: 'telegram' }),
+    approvals: executor,
+    view: approvalView,
+    db,
+    ledger,
+    events,
+    clock,
+    logger: logger.child({ component: 'telegram' }),
     ...(overrides.telegramRetry ? { retry: overrides.telegramRetry } : {}),
   });
   return {
-    alerts, registry, registryLookup, deploymentLocks, registrySync, actions, policy, decisionModel, fixClient, executor,
-    deploymentCreator, verifier, decisions, decisionTrigger, intake, intakeBatcher, writeHealth, storageRetry, approvalView, telegram,
+    alerts,
+    registry,
+    registryLookup,
+    deploymentLocks,
+    registrySync,
+    actions,
+    policy,
+    decisionModel,
+    fixClient,
+    executor,
+    deploymentCreator,
+    verifier,
+    decisions,
+    decisionTrigger,
+    intake,
+    intakeBatcher,
+    writeHealth,
+    storageRetry,
+    approvalView,
+    telegram,
   };
 }
 

@@ -27,8 +27,11 @@ export function buildRoutes(core: Core, d: Domain, health: HealthChecks): RouteM
     metricsRoutes(metrics, logger),
     healthRoutes(health),
     webhookRoutes({
-      intake: d.intakeBatcher, resourceLabels: env.RESOURCE_LABELS, maxPending: env.WEBHOOK_MAX_PENDING,
-      backlog: () => d.decisionTrigger.backlog?.() ?? 0, logger,
+      intake: d.intakeBatcher,
+      resourceLabels: env.RESOURCE_LABELS,
+      maxPending: env.WEBHOOK_MAX_PENDING,
+      backlog: () => d.decisionTrigger.backlog?.() ?? 0,
+      logger,
     }),
     alertRoutes({ queries: d.alerts, ledger }),
     decisionRoutes({ view: new SqliteDecisionView(db, ledger) }),
@@ -37,10 +40,13 @@ export function buildRoutes(core: Core, d: Domain, health: HealthChecks): RouteM
     infraRoutes({ creator: d.deploymentCreator, apiToken: env.API_TOKEN }),
     approvalRoutes({ approvals: d.executor, view: d.approvalView }),
     ...(telegram?.webhookSecret !== undefined && env.TELEGRAM_WEBHOOK_URL !== undefined
-      ? [telegramWebhookRoutes({
-          path: new URL(env.TELEGRAM_WEBHOOK_URL).pathname, secret: telegram.webhookSecret,
-          handle: (update) => telegram.handleWebhookUpdate(update),
-        })]
+      ? [
+          telegramWebhookRoutes({
+            path: new URL(env.TELEGRAM_WEBHOOK_URL).pathname,
+            secret: telegram.webhookSecret,
+            handle: (update) => telegram.handleWebhookUpdate(update),
+          }),
+        ]
       : []),
     eventsRoutes(events, { onClientCount: (n) => metrics.sseClients.set({}, n) }),
     statsRoutes({ stats: opsQueries, ledger, clock, authRequired: env.API_TOKEN !== undefined, version }),
@@ -56,7 +62,12 @@ export function buildRoutes(core: Core, d: Domain, health: HealthChecks): RouteM
 export function httpSecurity(config: Config): HttpSecurity {
   const env = config.env;
   return {
-    hosts: hostRules({ publicUrl: env.PUBLIC_URL, allowedHosts: env.ALLOWED_HOSTS, extraUrls: [env.TELEGRAM_WEBHOOK_URL], bindHost: env.HOST }),
+    hosts: hostRules({
+      publicUrl: env.PUBLIC_URL,
+      allowedHosts: env.ALLOWED_HOSTS,
+      extraUrls: [env.TELEGRAM_WEBHOOK_URL],
+      bindHost: env.HOST,
+    }),
     tokens: { apiToken: env.API_TOKEN, readToken: env.READ_TOKEN, webhookToken: env.WEBHOOK_TOKEN },
     authFailures: { max: env.AUTH_FAIL_LIMIT, windowMs: env.AUTH_FAIL_WINDOW_SECONDS * 1000 },
   };

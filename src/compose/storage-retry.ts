@@ -13,7 +13,12 @@ export const STORAGE_RETRY_MS = 30_000;
  * turns /health green. `retry` must be idempotent (DecisionService.recover and
  * ActionExecutor.prepareUnprepared are: they skip work already queued or done).
  */
-export function retryWhileStorageFails(health: WriteHealth, scheduler: Scheduler, retry: () => void, logger: Logger): { stop(): void } {
+export function retryWhileStorageFails(
+  health: WriteHealth,
+  scheduler: Scheduler,
+  retry: () => void,
+  logger: Logger,
+): { stop(): void } {
   let cancel: (() => void) | undefined;
   let stopped = false;
   const safeRetry = () => {

@@ -45,14 +45,23 @@ function crossFieldProblems(env: Env): string[] {
     out.push('TELEGRAM_CHAT_ID: required when TELEGRAM_BOT_TOKEN is set');
   }
   // A read-only token without API_TOKEN would protect reads while leaving approvals open.
-  if (env.READ_TOKEN !== undefined && env.API_TOKEN === undefined) out.push('READ_TOKEN: needs API_TOKEN (reads are only protected when writes are)');
+  if (env.READ_TOKEN !== undefined && env.API_TOKEN === undefined)
+    out.push('READ_TOKEN: needs API_TOKEN (reads are only protected when writes are)');
   if (env.READ_TOKEN !== undefined && (env.READ_TOKEN === env.API_TOKEN || env.READ_TOKEN === env.WEBHOOK_TOKEN)) {
     out.push('READ_TOKEN: must differ from API_TOKEN and WEBHOOK_TOKEN');
   }
   if (env.PUBLIC_URL !== undefined) {
     const u = new URL(env.PUBLIC_URL);
-    if (u.username !== '' || u.password !== '' || (u.pathname !== '/' && u.pathname !== '') || u.search !== '' || u.hash !== '') {
-      out.push(`PUBLIC_URL: must be an origin only (scheme://host[:port], no path, query or credentials), got "${env.PUBLIC_URL}"`);
+    if (
+      u.username !== '' ||
+      u.password !== '' ||
+      (u.pathname !== '/' && u.pathname !== '') ||
+      u.search !== '' ||
+      u.hash !== ''
+    ) {
+      out.push(
+        `PUBLIC_URL: must be an origin only (scheme://host[:port], no path, query or credentials), got "${env.PUBLIC_URL}"`,
+      );
     }
   }
   return out;

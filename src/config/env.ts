@@ -10,10 +10,16 @@ const intFrom = (def: number, min: number, max: number) => z.coerce.number().int
 const csv = z
   .string()
   .optional()
-  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
 
 /** A DNS name, a dotted IPv4 address or a bracketed IPv6 address; lower-cased by the csv parser's caller. */
-const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])$/i;
+const HOST_NAME =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])$/i;
 
 /** Every environment variable the service reads, with its default. README's table mirrors this. */
 export const EnvSchema = z.object({
@@ -34,12 +40,20 @@ export const EnvSchema = z.object({
     z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://infraai.example.com' }).optional(),
   ),
   /** Further Host names (no scheme, no port) the service answers for besides loopback and PUBLIC_URL. */
-  ALLOWED_HOSTS: csv.pipe(z.array(z.string().regex(HOST_NAME, 'must be host names or IP addresses without scheme or port (e.g. infraai.internal,10.0.0.5)'))),
+  ALLOWED_HOSTS: csv.pipe(
+    z.array(
+      z
+        .string()
+        .regex(HOST_NAME, 'must be host names or IP addresses without scheme or port (e.g. infraai.internal,10.0.0.5)'),
+    ),
+  ),
   /** Failed authentications per client address and window before 429 (correct tokens are never limited). */
   AUTH_FAIL_LIMIT: intFrom(30, 1, 1_000_000),
   AUTH_FAIL_WINDOW_SECONDS: intFrom(60, 1, 86_400),
   POLICY_FILE: optionalSecret,
-  RESOURCE_LABELS: csv.transform((v) => (v.length > 0 ? v : ['resource_id', 'resource', 'instance', 'pool', 'service'])),
+  RESOURCE_LABELS: csv.transform((v) =>
+    v.length > 0 ? v : ['resource_id', 'resource', 'instance', 'pool', 'service'],
+  ),
   TF_LOCK_TIMEOUT_SECONDS: intFrom(60, 0, 3600),
   TF_INIT_TIMEOUT: intFrom(300, 1, 86_400),
   TF_PLAN_TIMEOUT: intFrom(600, 1, 86_400),
@@ -54,12 +68,19 @@ export const EnvSchema = z.object({
   GEMINI_MAX_RETRIES: intFrom(2, 0, 10),
   TELEGRAM_BOT_TOKEN: optionalSecret,
   TELEGRAM_CHAT_ID: z.string().optional(),
-  TELEGRAM_ALLOWED_CHAT_IDS: csv.pipe(z.array(z.string().regex(/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$/, 'must be numeric Telegram chat ids or @usernames'))),
+  TELEGRAM_ALLOWED_CHAT_IDS: csv.pipe(
+    z.array(
+      z.string().regex(/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$/, 'must be numeric Telegram chat ids or @usernames'),
+    ),
+  ),
   TELEGRAM_ALLOWED_USER_IDS: csv.pipe(z.array(z.string().regex(/^\d+$/, 'must be numeric Telegram user ids'))),
   TELEGRAM_API_ROOT: z.url().optional(),
   TELEGRAM_WEBHOOK_URL: z.url().optional(),
   TELEGRAM_WEBHOOK_SECRET: optionalSecret.pipe(
-    z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1-256 characters of A-Z a-z 0-9 _ -').optional(),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1-256 characters of A-Z a-z 0-9 _ -')
+      .optional(),
   ),
   WEBHOOK_MAX_PENDING: intFrom(10_000, 1, 10_000_000),
 });
@@ -67,4 +88,11 @@ export const EnvSchema = z.object({
 export type Env = z.infer<typeof EnvSchema>;
 
 /** Names of variables holding secrets; used to keep them out of logs and `doctor` output. */
-export const SECRET_ENV = ['WEBHOOK_TOKEN', 'API_TOKEN', 'READ_TOKEN', 'GEMINI_API_KEY', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET'] as const;
+export const SECRET_ENV = [
+  'WEBHOOK_TOKEN',
+  'API_TOKEN',
+  'READ_TOKEN',
+  'GEMINI_API_KEY',
+  'TELEGRAM_BOT_TOKEN',
+  'TELEGRAM_WEBHOOK_SECRET',
+] as const;

@@ -54,7 +54,11 @@ async function parse(res: Response, sentToken: boolean): Promise<Json> {
   const obj = body && typeof body === 'object' ? (body as Json) : {};
   if (!res.ok) {
     const err = obj.error as Json | undefined;
-    const apiErr = new ApiError(res.status, str(err, 'code') ?? `HTTP_${res.status}`, str(err, 'message') ?? res.statusText);
+    const apiErr = new ApiError(
+      res.status,
+      str(err, 'code') ?? `HTTP_${res.status}`,
+      str(err, 'message') ?? res.statusText,
+    );
     if (res.status === 401 && sentToken) authProblem?.({ kind: 'rejected' });
     if (res.status === 429) authProblem?.({ kind: 'limited', message: apiErr.message });
     throw apiErr;

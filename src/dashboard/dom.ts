@@ -12,7 +12,11 @@ export interface Props {
   on?: Partial<Record<'click' | 'input' | 'submit' | 'toggle' | 'change', (ev: Event) => void>>;
 }
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   if (props.class) el.className = props.class;
   for (const [k, v] of Object.entries(props.attrs ?? {})) {
@@ -48,7 +52,12 @@ function agoLabel(t: number, now: number): string {
   const s = Math.round((now - t) / 1000);
   const abs = Math.abs(s);
   if (abs < 45) return 'just now';
-  const text = abs < 3600 ? `${Math.round(abs / 60)} min` : abs < 86_400 ? `${Math.round(abs / 3600)} h` : `${Math.round(abs / 86_400)} d`;
+  const text =
+    abs < 3600
+      ? `${Math.round(abs / 60)} min`
+      : abs < 86_400
+        ? `${Math.round(abs / 3600)} h`
+        : `${Math.round(abs / 86_400)} d`;
   return s >= 0 ? `${text} ago` : `in ${text}`;
 }
 
@@ -79,11 +88,34 @@ export function duration(ms: number | null | undefined): string {
 type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'muted';
 
 const STATUS_TONE: Record<string, Tone> = {
-  firing: 'bad', resolved: 'ok', critical: 'bad', warning: 'warn', info: 'info',
-  awaiting_approval: 'warn', queued: 'info', approved: 'info', applying: 'info', preparing: 'info', proposed: 'info', stale: 'warn',
-  applied: 'ok', effective: 'ok', rolled_back: 'warn', failed: 'bad', rollback_failed: 'bad', prepare_failed: 'bad',
-  ineffective: 'bad', interrupted: 'bad', rejected: 'muted', expired: 'muted', obsolete: 'muted', superseded: 'muted',
-  active: 'ok', uninitialised: 'warn', destroyed: 'muted', blocked_by_policy: 'warn',
+  firing: 'bad',
+  resolved: 'ok',
+  critical: 'bad',
+  warning: 'warn',
+  info: 'info',
+  awaiting_approval: 'warn',
+  queued: 'info',
+  approved: 'info',
+  applying: 'info',
+  preparing: 'info',
+  proposed: 'info',
+  stale: 'warn',
+  applied: 'ok',
+  effective: 'ok',
+  rolled_back: 'warn',
+  failed: 'bad',
+  rollback_failed: 'bad',
+  prepare_failed: 'bad',
+  ineffective: 'bad',
+  interrupted: 'bad',
+  rejected: 'muted',
+  expired: 'muted',
+  obsolete: 'muted',
+  superseded: 'muted',
+  active: 'ok',
+  uninitialised: 'warn',
+  destroyed: 'muted',
+  blocked_by_policy: 'warn',
 };
 
 /** A status pill: the word is always shown, colour only reinforces it. */

@@ -10,8 +10,13 @@
 export type LiveMode = 'connecting' | 'live' | 'polling' | 'locked';
 
 export const EVENT_TYPES = [
-  'alert.received', 'incident.opened', 'incident.resolved', 'decision.created',
-  'action.status', 'approval.recorded', 'registry.synced',
+  'alert.received',
+  'incident.opened',
+  'incident.resolved',
+  'decision.created',
+  'action.status',
+  'approval.recorded',
+  'registry.synced',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -81,7 +86,11 @@ export function startLive(o: LiveOptions): Live {
       if (!opened) startPolling();
     }, 5000);
     try {
-      const res = await fetch('/ops/events', { headers: { accept: 'text/event-stream', ...o.headers() }, cache: 'no-store', signal });
+      const res = await fetch('/ops/events', {
+        headers: { accept: 'text/event-stream', ...o.headers() },
+        cache: 'no-store',
+        signal,
+      });
       if (res.status === 401 || res.status === 403) return 'auth';
       if (!res.ok || !res.body) return 'ended';
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

@@ -43,7 +43,8 @@ function tokenForm(ctx: { refreshAll(): void; tokenChanged(): void }): TokenForm
     state.textContent = text;
     state.className = `small ${tone === 'muted' ? 'muted' : `${tone}-text`}`;
   };
-  const idle = () => paint(getToken() ? 'Token in use for this tab.' : 'Reading and approving need the API token.', 'muted');
+  const idle = () =>
+    paint(getToken() ? 'Token in use for this tab.' : 'Reading and approving need the API token.', 'muted');
   onAuthProblem((p) => {
     form.hidden = false;
     if (p.kind === 'limited') return paint(`Too many failed attempts: ${p.message}`, 'bad');
@@ -92,10 +93,13 @@ function main(): void {
   const refresh = (...names: SectionName[]) => {
     for (const n of names) {
       if (timers.has(n)) continue;
-      timers.set(n, setTimeout(() => {
-        timers.delete(n);
-        void sections.get(n)?.refresh();
-      }, 100));
+      timers.set(
+        n,
+        setTimeout(() => {
+          timers.delete(n);
+          void sections.get(n)?.refresh();
+        }, 100),
+      );
     }
   };
   const refreshAll = () => refresh(...sections.keys());
@@ -110,7 +114,12 @@ function main(): void {
     alertsSection(byId('alerts-list'), byId('alerts-count'), ctx),
     timelineSection(byId('timeline-list'), ctx),
     healthSection(byId('health-list'), ctx),
-    deploymentsSection(byId('deployments-list'), byId<HTMLInputElement>('resource-search'), byId('resource-results'), ctx),
+    deploymentsSection(
+      byId('deployments-list'),
+      byId<HTMLInputElement>('resource-search'),
+      byId('resource-results'),
+      ctx,
+    ),
   ]) {
     sections.set(s.name, s);
   }

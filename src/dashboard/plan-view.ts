@@ -10,7 +10,8 @@ function summaryItems(summary: unknown): Json[] {
 /** The plan summary: one line per resource, then attribute before → after. */
 export function planSummaryView(summary: unknown): HTMLElement {
   const items = summaryItems(summary);
-  if (items.length === 0) return h('p', { class: 'muted' }, summary ? 'No resource changes in the plan.' : 'Plan summary not available.');
+  if (items.length === 0)
+    return h('p', { class: 'muted' }, summary ? 'No resource changes in the plan.' : 'Plan summary not available.');
   return h(
     'ul',
     { class: 'plan' },
@@ -27,7 +28,15 @@ export function planSummaryView(summary: unknown): HTMLElement {
           'ul',
           {},
           ...list(it, 'changes', 'attributes').map((c) =>
-            h('li', {}, h('code', {}, str(c, 'path') ?? ''), ': ', h('span', { class: 'before' }, display(c.before)), ' → ', h('span', { class: 'after' }, display(c.after))),
+            h(
+              'li',
+              {},
+              h('code', {}, str(c, 'path') ?? ''),
+              ': ',
+              h('span', { class: 'before' }, display(c.before)),
+              ' → ',
+              h('span', { class: 'after' }, display(c.after)),
+            ),
           ),
         ),
       );
@@ -45,7 +54,16 @@ export function diffView(diff: string | null): HTMLElement {
   if (!diff) return h('p', { class: 'muted' }, 'No diff recorded.');
   const pre = h('pre', { class: 'diff', attrs: { tabindex: '0', 'aria-label': 'HCL diff' } });
   for (const line of diff.split('\n')) {
-    const cls = line.startsWith('+++') || line.startsWith('---') ? 'file' : line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : line.startsWith('@@') ? 'hunk' : '';
+    const cls =
+      line.startsWith('+++') || line.startsWith('---')
+        ? 'file'
+        : line.startsWith('+')
+          ? 'add'
+          : line.startsWith('-')
+            ? 'del'
+            : line.startsWith('@@')
+              ? 'hunk'
+              : '';
     pre.append(h('span', { class: cls }, line));
   }
   return pre;
@@ -64,8 +82,13 @@ export function tfOutputView(out: unknown): HTMLElement {
       return h(
         'div',
         { class: 'tf-run' },
-        h('p', { class: 'meta' }, h('code', {}, str(r, 'command', 'step', 'name') ?? 'terraform'), ` exit ${str(r, 'exit_code') ?? '?'}`,
-          str(r, 'duration_ms') ? ` · ${str(r, 'duration_ms')} ms` : ''),
+        h(
+          'p',
+          { class: 'meta' },
+          h('code', {}, str(r, 'command', 'step', 'name') ?? 'terraform'),
+          ` exit ${str(r, 'exit_code') ?? '?'}`,
+          str(r, 'duration_ms') ? ` · ${str(r, 'duration_ms')} ms` : '',
+        ),
         h('pre', { class: 'tf-output', attrs: { tabindex: '0' } }, text || '(no output)'),
       );
     }),

@@ -12,7 +12,10 @@ function resourceLine(a: Json): HTMLElement {
   else parts.push(h('code', {}, str(r, 'key') ?? 'no resource label'));
   if (runId) parts.push(' in ', h('strong', {}, runId));
   if (lookup && lookup !== 'matched') {
-    parts.push(' ', h('span', { class: 'warn-text' }, `(${lookup}${str(r, 'lookup_reason') ? `: ${str(r, 'lookup_reason')}` : ''})`));
+    parts.push(
+      ' ',
+      h('span', { class: 'warn-text' }, `(${lookup}${str(r, 'lookup_reason') ? `: ${str(r, 'lookup_reason')}` : ''})`),
+    );
   }
   return h('p', { class: 'meta' }, ...parts);
 }
@@ -40,8 +43,15 @@ function alertItem(a: Json, fresh: boolean): HTMLElement {
       'p',
       { class: 'links' },
       value !== null ? h('span', { class: 'muted' }, `value ${value}`) : null,
-      incident ? apiLink(`incident (${num(incident, 'alert_count') ?? 1} alerts)`, `/ops/incidents/${enc(str(incident, 'id') ?? '')}`) : null,
-      decisionId ? apiLink('decision', `/ops/decisions/${enc(decisionId)}`) : h('span', { class: 'muted' }, 'no decision yet'),
+      incident
+        ? apiLink(
+            `incident (${num(incident, 'alert_count') ?? 1} alerts)`,
+            `/ops/incidents/${enc(str(incident, 'id') ?? '')}`,
+          )
+        : null,
+      decisionId
+        ? apiLink('decision', `/ops/decisions/${enc(decisionId)}`)
+        : h('span', { class: 'muted' }, 'no decision yet'),
     ),
   );
 }
@@ -59,11 +69,18 @@ export function alertsSection(container: HTMLElement, count: HTMLElement, ctx: P
         const items = list(page, 'items');
         const fps = new Set(items.map((a) => str(a, 'fingerprint') ?? ''));
         const fresh = items.filter((a) => known !== undefined && !known.has(str(a, 'fingerprint') ?? ''));
-        if (fresh.length > 0) announce(`${fresh.length} new firing alert${fresh.length > 1 ? 's' : ''}: ${fresh.map((a) => str(a, 'alertname')).join(', ')}`);
+        if (fresh.length > 0)
+          announce(
+            `${fresh.length} new firing alert${fresh.length > 1 ? 's' : ''}: ${fresh.map((a) => str(a, 'alertname')).join(', ')}`,
+          );
         const freshSet = new Set(fresh.map((a) => str(a, 'fingerprint')));
         count.textContent = String(num(page, 'total') ?? items.length);
         if (items.length === 0) fill(container, h('p', { class: 'empty ok-text' }, 'No alerts firing.'));
-        else fill(container, h('ul', { class: 'cards' }, ...items.map((a) => alertItem(a, freshSet.has(str(a, 'fingerprint'))))));
+        else
+          fill(
+            container,
+            h('ul', { class: 'cards' }, ...items.map((a) => alertItem(a, freshSet.has(str(a, 'fingerprint'))))),
+          );
         known = fps;
       } catch (err) {
         gate.reset();

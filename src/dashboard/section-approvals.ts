@@ -23,10 +23,20 @@ function confidenceView(c: number | null): HTMLElement {
 
 function paramsView(p: Json | null): HTMLElement | null {
   if (!p || Object.keys(p).length === 0) return null;
-  return h('p', { class: 'meta' }, ...Object.entries(p).flatMap(([k, v], i) => [i > 0 ? ', ' : '', h('code', {}, `${k} = ${JSON.stringify(v)}`)]));
+  return h(
+    'p',
+    { class: 'meta' },
+    ...Object.entries(p).flatMap(([k, v], i) => [i > 0 ? ', ' : '', h('code', {}, `${k} = ${JSON.stringify(v)}`)]),
+  );
 }
 
-async function decide(id: string, verdict: 'approve' | 'reject', planSha: string | null, card: HTMLElement, ctx: PageContext): Promise<void> {
+async function decide(
+  id: string,
+  verdict: 'approve' | 'reject',
+  planSha: string | null,
+  card: HTMLElement,
+  ctx: PageContext,
+): Promise<void> {
   const buttons = [...card.querySelectorAll('button')];
   const out = card.querySelector<HTMLElement>('.decide-result');
   for (const b of buttons) b.disabled = true;
@@ -58,21 +68,55 @@ function card(p: Pending, open: OpenState, ctx: PageContext, fresh: boolean): HT
   const planSha = str(it, 'plan_sha256');
   const el = h('li', { class: `card approval${fresh ? ' fresh' : ''}`, attrs: { 'data-action-id': id } });
   append(el, [
-    h('div', { class: 'card-head' }, badge('awaiting_approval'), h('h3', {}, `${type.replace(/_/g, ' ')} `, h('code', {}, target)),
-      h('span', { class: 'muted push' }, 'expires ', timeAgo(str(it, 'expires_at')))),
-    h('p', { class: 'meta' }, 'deployment ', h('strong', {}, str(it, 'run_id') ?? '?'), str(it, 'alert') ? ` · alert ${str(it, 'alert')}` : '',
-      ` · by ${str(it, 'source') ?? '?'}`),
+    h(
+      'div',
+      { class: 'card-head' },
+      badge('awaiting_approval'),
+      h('h3', {}, `${type.replace(/_/g, ' ')} `, h('code', {}, target)),
+      h('span', { class: 'muted push' }, 'expires ', timeAgo(str(it, 'expires_at'))),
+    ),
+    h(
+      'p',
+      { class: 'meta' },
+      'deployment ',
+      h('strong', {}, str(it, 'run_id') ?? '?'),
+      str(it, 'alert') ? ` · alert ${str(it, 'alert')}` : '',
+      ` · by ${str(it, 'source') ?? '?'}`,
+    ),
     h('p', { class: 'reason' }, confidenceView(num(it, 'confidence')), h('span', {}, str(it, 'reason') ?? '')),
     paramsView(obj(it, 'parameters')),
     h('h4', {}, 'Plan'),
     planSummaryView(a ? (a.plan_summary ?? a.planSummary ?? null) : null),
     open.details(`diff:${id}`, 'HCL diff', () => diffView(a ? str(a, 'diff') : null), true),
-    h('div', { class: 'actions' },
-      h('button', { class: 'approve', attrs: { type: 'button', 'aria-label': `Approve ${type} on ${target}` }, on: { click: () => void decide(id, 'approve', planSha, el, ctx) } }, 'Approve'),
-      h('button', { class: 'reject', attrs: { type: 'button', 'aria-label': `Reject ${type} on ${target}` }, on: { click: () => void decide(id, 'reject', planSha, el, ctx) } }, 'Reject'),
+    h(
+      'div',
+      { class: 'actions' },
+      h(
+        'button',
+        {
+          class: 'approve',
+          attrs: { type: 'button', 'aria-label': `Approve ${type} on ${target}` },
+          on: { click: () => void decide(id, 'approve', planSha, el, ctx) },
+        },
+        'Approve',
+      ),
+      h(
+        'button',
+        {
+          class: 'reject',
+          attrs: { type: 'button', 'aria-label': `Reject ${type} on ${target}` },
+          on: { click: () => void decide(id, 'reject', planSha, el, ctx) },
+        },
+        'Reject',
+      ),
       h('span', { class: 'decide-result', attrs: { role: 'status' } }),
     ),
-    h('p', { class: 'links' }, planSha ? h('span', { class: 'muted' }, `plan ${planSha.slice(0, 12)}`) : null, apiLink('action', `/ops/actions/${enc(id)}`)),
+    h(
+      'p',
+      { class: 'links' },
+      planSha ? h('span', { class: 'muted' }, `plan ${planSha.slice(0, 12)}`) : null,
+      apiLink('action', `/ops/actions/${enc(id)}`),
+    ),
   ]);
   return el;
 }
@@ -82,19 +126,44 @@ function queuedItem(it: Json): HTMLElement {
   const id = str(it, 'id') ?? '';
   const type = (str(it, 'action_type') ?? 'action').replace(/_/g, ' ');
   const behind = str(it, 'queued_behind');
-  return h('li', { class: 'card queued', attrs: { 'data-action-id': id } },
-    h('p', { class: 'meta' }, badge('queued'), ` #${num(it, 'queue_position') ?? '?'} on `, h('strong', {}, str(it, 'run_id') ?? '?'), ` · ${type} `,
-      h('code', {}, str(it, 'target_address') ?? '?'), behind ? ' · behind ' : '', behind ? h('code', {}, behind) : null, ' ', apiLink('action', `/ops/actions/${enc(id)}`)));
+  return h(
+    'li',
+    { class: 'card queued', attrs: { 'data-action-id': id } },
+    h(
+      'p',
+      { class: 'meta' },
+      badge('queued'),
+      ` #${num(it, 'queue_position') ?? '?'} on `,
+      h('strong', {}, str(it, 'run_id') ?? '?'),
+      ` · ${type} `,
+      h('code', {}, str(it, 'target_address') ?? '?'),
+      behind ? ' · behind ' : '',
+      behind ? h('code', {}, behind) : null,
+      ' ',
+      apiLink('action', `/ops/actions/${enc(id)}`),
+    ),
+  );
 }
 
 /** Queued actions, per deployment in queue order; null when none. Their request comes when their turn does. */
 function queuedView(items: Json[]): HTMLElement | null {
   if (items.length === 0) return null;
-  const ordered = [...items].sort((a, b) => (str(a, 'run_id') ?? '').localeCompare(str(b, 'run_id') ?? '') || (num(a, 'queue_position') ?? 0) - (num(b, 'queue_position') ?? 0));
-  return h('div', { class: 'queue' },
+  const ordered = [...items].sort(
+    (a, b) =>
+      (str(a, 'run_id') ?? '').localeCompare(str(b, 'run_id') ?? '') ||
+      (num(a, 'queue_position') ?? 0) - (num(b, 'queue_position') ?? 0),
+  );
+  return h(
+    'div',
+    { class: 'queue' },
     h('h3', {}, `Queued behind another action on their deployment (${items.length})`),
-    h('p', { class: 'muted' }, 'Each is planned against the files and state of then, and asks for approval, when the action before it has ended.'),
-    h('ul', { class: 'cards' }, ...ordered.map(queuedItem)));
+    h(
+      'p',
+      { class: 'muted' },
+      'Each is planned against the files and state of then, and asks for approval, when the action before it has ended.',
+    ),
+    h('ul', { class: 'cards' }, ...ordered.map(queuedItem)),
+  );
 }
 
 /** Actions waiting for a human, from GET /ops/approvals/pending (+ GET /ops/actions/:id for the plan), and those queued behind them. */
@@ -111,7 +180,10 @@ export function approvalsSection(container: HTMLElement, count: HTMLElement, ctx
           getJson('/ops/actions?status=queued&limit=100').then((r) => list(r, 'items')),
         ]);
         const pending: Pending[] = await Promise.all(
-          items.map(async (item) => ({ item, detail: await getJson(`/ops/actions/${enc(str(item, 'action_id') ?? '')}`).catch(() => null) })),
+          items.map(async (item) => ({
+            item,
+            detail: await getJson(`/ops/actions/${enc(str(item, 'action_id') ?? '')}`).catch(() => null),
+          })),
         );
         if (!gate.changed([pending, queued])) return;
         const ids = items.map((i) => str(i, 'action_id') ?? '');
@@ -120,9 +192,14 @@ export function approvalsSection(container: HTMLElement, count: HTMLElement, ctx
         known = new Set(ids);
         count.textContent = String(items.length);
         count.classList.toggle('hot', items.length > 0);
-        const waiting = pending.length === 0
-          ? h('p', { class: 'empty' }, 'Nothing is waiting for approval.')
-          : h('ul', { class: 'cards' }, ...pending.map((p) => card(p, open, ctx, fresh.has(str(p.item, 'action_id') ?? ''))));
+        const waiting =
+          pending.length === 0
+            ? h('p', { class: 'empty' }, 'Nothing is waiting for approval.')
+            : h(
+                'ul',
+                { class: 'cards' },
+                ...pending.map((p) => card(p, open, ctx, fresh.has(str(p.item, 'action_id') ?? ''))),
+              );
         fill(container, waiting, queuedView(queued));
       } catch (err) {
         gate.reset();

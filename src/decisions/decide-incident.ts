@@ -42,13 +42,25 @@ function resolveResource(registry: RegistryLookup, i: IncidentForDecision): Regi
   return block[0] ?? `resource ${i.resourceAddress} is no longer in deployment ${i.runId}`;
 }
 
-function buildContext(deps: DecideDeps, incident: IncidentForDecision, alerts: IncidentAlert[], resource: RegistryResource): DecisionContext {
+function buildContext(
+  deps: DecideDeps,
+  incident: IncidentForDecision,
+  alerts: IncidentAlert[],
+  resource: RegistryResource,
+): DecisionContext {
   const neighbours = deps.registry.listByDeployment(resource.runId, NEIGHBOUR_LIMIT);
   const instances = neighbours.filter((n) => n.blockAddress === resource.blockAddress).map((n) => n.address);
-  const acceptedIds = [...new Set([resource.blockAddress, resource.address, ...instances, incident.resourceKey ?? ''])].filter((s) => s !== '');
+  const acceptedIds = [
+    ...new Set([resource.blockAddress, resource.address, ...instances, incident.resourceKey ?? '']),
+  ].filter((s) => s !== '');
   const paths = [...new Set(['count', ...deps.policy.changeable_attributes])];
   return {
-    incident, alerts, resource, targetId: resource.blockAddress, acceptedIds, neighbours,
+    incident,
+    alerts,
+    resource,
+    targetId: resource.blockAddress,
+    acceptedIds,
+    neighbours,
     currentValues: currentValues(resource, neighbours, paths),
     history: deps.store.history(resource.runId, resource.blockAddress, HISTORY_LIMIT),
     policy: deps.policy,
@@ -61,11 +73,28 @@ function statusOf(result: AgentResult, verdict: PolicyVerdict | null): DecisionS
   return isActionable(result.output.action_type) ? 'proposed' : 'no_action';
 }
 
-function record(deps: DecideDeps, base: Pick<DecisionRecord, 'incidentId' | 'runId' | 'resourceAddress'>, fields: Partial<DecisionRecord> & Pick<DecisionRecord, 'status' | 'reason' | 'resourceId'>): DecisionRecord {
+function record(
+  deps: DecideDeps,
+  base: Pick<DecisionRecord, 'incidentId' | 'runId' | 'resourceAddress'>,
+  fields: Partial<DecisionRecord> & Pick<DecisionRecord, 'status' | 'reason' | 'resourceId'>,
+): DecisionRecord {
   return {
-    id: deps.newId('dec'), actionType: 'no_action', parameters: {}, confidence: 0, source: 'rules', policyVerdict: null,
-    model: null, prompt: null, response: null, latencyMs: null, promptTokens: null, outputTokens: null, error: null,
-    createdAt: isoAt(deps.clock), ...base, ...fields,
+    id: deps.newId('dec'),
+    actionType: 'no_action',
+    parameters: {},
+    confidence: 0,
+    source: 'rules',
+    policyVerdict: null,
+    model: null,
+    prompt: null,
+    response: null,
+    latencyMs: null,
+    promptTokens: null,
+    outputTokens: null,
+    error: null,
+    createdAt: isoAt(deps.clock),
+    ...base,
+    ...fields,
   };
 }
 
@@ -73,9 +102,21 @@ function ledgerFor(d: DecisionRecord, at: string, extra: LedgerEntry[] = []): Le
   return [
     ...extra,
     {
-      kind: 'decision.created', at, incidentId: d.incidentId, decisionId: d.id, runId: d.runId, actor: d.source,
-      data: { status: d.status, action_type: d.actionType, resource_id: d.resourceId, parameters: d.parameters,
-        confidence: d.confidence, verdict: d.policyVerdict, error: d.error },
+      kind: 'decision.created',
+      at,
+      incidentId: d.incidentId,
+      decisionId: d.id,
+      runId: d.runId,
+      actor: d.source,
+      data: {
+        status: d.status,
+        action_type: d.actionType,
+        resource_id: d.resourceId,
+        parameters: d.parameters,
+        confidence: d.confidence,
+        verdict: d.policyVerdict,
+        error: d.error,
+      },
     },
   ];
 }
@@ -83,7 +124,9 @@ function ledgerFor(d: DecisionRecord, at: string, extra: LedgerEntry[] = []): Le
 /** Stores `d`, falling back to a suppressed record when a concurrent decision won the cooldown. */
 function store(deps: DecideDeps, d: DecisionRecord, extra: LedgerEntry[] = []): DecideOutcome {
   const cooldownApplies = d.status === 'proposed' && d.runId !== null && d.resourceAddress !== null;
-  const guard = cooldownApplies ? { runId: d.runId!, resourceAddress: d.resourceAddress!, sinceIso: cooldownStart(deps) } : undefined;
+  const guard = cooldownApplies
+    ? { runId: d.runId!, resourceAddress: d.resourceAddress!, sinceIso: cooldownStart(deps) }
+    : undefined;
   const result = deps.store.insert(d, ledgerFor(d, d.createdAt, extra), guard);
   if (result.kind === 'duplicate') return { kind: 'skipped', reason: 'already_decided' };
   if (result.kind === 'cooldown') return store(deps, suppressed(deps, d, result.recentId, result.recentAt));
@@ -94,18 +137,34 @@ function cooldownStart(deps: DecideDeps): string {
   return new Date(deps.clock.now() - deps.policy.cooldown_seconds * 1000).toISOString();
 }
 
-function suppressed(deps: DecideDeps, d: Pick<DecisionRecord, 'incidentId' | 'runId' | 'resourceAddress' | 'resourceId'>, recentId: string, recentAt: string): DecisionRecord {
+function suppressed(
+  deps: DecideDeps,
+  d: Pick<DecisionRecord, 'incidentId' | 'runId' | 'resourceAddress' | 'resourceId'>,
+  recentId: string,
+  recentAt: string,
+): DecisionRecord {
   return record(deps, d, {
-    status: 'suppressed_cooldown', resourceId: d.resourceId,
+    status: 'suppressed_cooldown',
+    resourceId: d.resourceId,
     reason: `decision ${recentId} at ${recentAt} on ${d.resourceAddress} is inside the ${deps.policy.cooldown_seconds}s cooldown`,
   });
 }
 
 function recordCall(deps: DecideDeps, r: AgentResult): void {
   const llm = r.llm!;
-  const outcome = r.outcome === 'llm_rejected' ? 'invalid' : llm.error === null ? 'ok' : /timed out/.test(llm.error) ? 'timeout' : 'error';
+  const outcome =
+    r.outcome === 'llm_rejected'
+      ? 'invalid'
+      : llm.error === null
+        ? 'ok'
+        : /timed out/.test(llm.error)
+          ? 'timeout'
+          : 'error';
   deps.llmRecorder?.record({
-    model: llm.model, outcome, purpose: 'decision', latencyMs: llm.latencyMs,
+    model: llm.model,
+    outcome,
+    purpose: 'decision',
+    latencyMs: llm.latencyMs,
     ...(llm.promptTokens !== null ? { promptTokens: llm.promptTokens } : {}),
     ...(llm.outputTokens !== null ? { outputTokens: llm.outputTokens } : {}),
   });
@@ -126,31 +185,58 @@ export async function decideIncident(deps: DecideDeps, incidentId: string): Prom
   const resource = resolveResource(deps.registry, incident);
   if (typeof resource === 'string') {
     const base = { incidentId, runId: incident.runId, resourceAddress: incident.resourceAddress };
-    return store(deps, record(deps, base, { status: 'needs_human', resourceId: incident.resourceKey ?? incident.resourceAddress ?? 'unknown', reason: resource }));
+    return store(
+      deps,
+      record(deps, base, {
+        status: 'needs_human',
+        resourceId: incident.resourceKey ?? incident.resourceAddress ?? 'unknown',
+        reason: resource,
+      }),
+    );
   }
   const base = { incidentId, runId: resource.runId, resourceAddress: resource.blockAddress };
   const recent = deps.store.recentActionable({ ...base, sinceIso: cooldownStart(deps) });
-  if (recent) return store(deps, suppressed(deps, { ...base, resourceId: resource.blockAddress }, recent.id, recent.createdAt));
+  if (recent)
+    return store(deps, suppressed(deps, { ...base, resourceId: resource.blockAddress }, recent.id, recent.createdAt));
 
   const ctx = buildContext(deps, incident, alerts, resource);
   const result = await runAgent(ctx, deps.model);
   if (result.llm) recordCall(deps, result);
   const paths = Object.keys(result.output.parameters);
-  const verdict = result.outcome === 'llm_rejected'
-    ? null
-    : evaluateDecision(result.output, currentValues(resource, ctx.neighbours, paths), deps.policy);
+  const verdict =
+    result.outcome === 'llm_rejected'
+      ? null
+      : evaluateDecision(result.output, currentValues(resource, ctx.neighbours, paths), deps.policy);
   const o = result.output;
   const d = record(deps, base, {
-    status: statusOf(result, verdict), actionType: o.action_type, resourceId: o.resource_id, parameters: o.parameters,
-    confidence: o.confidence, reason: o.reason, source: result.source, policyVerdict: verdict,
-    model: result.llm?.model ?? null, prompt: result.llm?.prompt ?? null, response: result.llm?.response ?? null,
-    latencyMs: result.llm?.latencyMs ?? null, promptTokens: result.llm?.promptTokens ?? null,
-    outputTokens: result.llm?.outputTokens ?? null, error: result.llm?.error ?? null,
+    status: statusOf(result, verdict),
+    actionType: o.action_type,
+    resourceId: o.resource_id,
+    parameters: o.parameters,
+    confidence: o.confidence,
+    reason: o.reason,
+    source: result.source,
+    policyVerdict: verdict,
+    model: result.llm?.model ?? null,
+    prompt: result.llm?.prompt ?? null,
+    response: result.llm?.response ?? null,
+    latencyMs: result.llm?.latencyMs ?? null,
+    promptTokens: result.llm?.promptTokens ?? null,
+    outputTokens: result.llm?.outputTokens ?? null,
+    error: result.llm?.error ?? null,
   });
   const extra: LedgerEntry[] = result.llm?.error
-    ? [{ kind: result.outcome === 'llm_rejected' ? 'decision.llm_rejected' : 'decision.llm_failed', at: d.createdAt,
-        incidentId, decisionId: d.id, runId: d.runId, actor: 'gemini',
-        data: { error: result.llm.error, attempts: result.llm.attempts, model: result.llm.model } }]
+    ? [
+        {
+          kind: result.outcome === 'llm_rejected' ? 'decision.llm_rejected' : 'decision.llm_failed',
+          at: d.createdAt,
+          incidentId,
+          decisionId: d.id,
+          runId: d.runId,
+          actor: 'gemini',
+          data: { error: result.llm.error, attempts: result.llm.attempts, model: result.llm.model },
+        },
+      ]
     : [];
   return store(deps, d, extra);
 }

@@ -5,7 +5,12 @@ import type { DecisionSource } from '../agent/decision-schema.js';
 
 /** Decision statuses this service writes (the executor tracks what follows in `actions`). */
 export const DECISION_STATUSES = [
-  'proposed', 'blocked_by_policy', 'no_action', 'llm_rejected', 'needs_human', 'suppressed_cooldown',
+  'proposed',
+  'blocked_by_policy',
+  'no_action',
+  'llm_rejected',
+  'needs_human',
+  'suppressed_cooldown',
 ] as const;
 export type DecisionStatus = (typeof DECISION_STATUSES)[number];
 

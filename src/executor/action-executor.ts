@@ -45,7 +45,11 @@ export class ActionExecutor implements ActionPreparer {
   ) {
     this.preparer = new PlanPreparer(d);
     this.applier = new Applier(d, () => this.stopping);
-    this.interrupted = new InterruptedRecovery(d, (id) => this.prepare(id), () => this.stopping);
+    this.interrupted = new InterruptedRecovery(
+      d,
+      (id) => this.prepare(id),
+      () => this.stopping,
+    );
     this.planKind = { prepare: (id) => this.preparer.run(id), apply: (id) => this.applyThenMaybeReprepare(id) };
     for (const types of Object.values(PLAN_KINDS)) for (const t of types) this.kinds.set(t, this.planKind);
   }
@@ -59,20 +63,32 @@ export class ActionExecutor implements ActionPreparer {
     let action: ActionRecord;
     try {
       action = this.d.store.create({
-        decisionId, incidentId: decision.incidentId, runId: decision.runId, actionType: decision.actionType,
-        targetAddress: decision.resourceAddress, parameters: decision.parameters,
+        decisionId,
+        incidentId: decision.incidentId,
+        runId: decision.runId,
+        actionType: decision.actionType,
+        targetAddress: decision.resourceAddress,
+        parameters: decision.parameters,
       });
     } catch (err) {
       // E.g. disk full: nothing stored; prepareUnprepared (restart or storage retry) picks the decision up.
       // Logged at error level once per decision so that retries on a full disk do not flood the log.
       const first = !this.createFailed.has(decisionId);
       this.createFailed.add(decisionId);
-      (first ? this.d.logger.error : this.d.logger.debug).call(this.d.logger, { decisionId, err: { message: errorMessage(err) } }, 'creating the action failed; left for a retry');
+      (first ? this.d.logger.error : this.d.logger.debug).call(
+        this.d.logger,
+        { decisionId, err: { message: errorMessage(err) } },
+        'creating the action failed; left for a retry',
+      );
       return;
     }
     this.createFailed.delete(decisionId);
     if (action.status === 'proposed') this.queuePrepare(action.id);
-    else if (action.status === 'queued') this.d.logger.info({ actionId: action.id, runId: action.runId, behind: action.queuedBehind }, 'action queued behind another on its deployment');
+    else if (action.status === 'queued')
+      this.d.logger.info(
+        { actionId: action.id, runId: action.runId, behind: action.queuedBehind },
+        'action queued behind another on its deployment',
+      );
   }
 
   /** The human's verdict; an approval queues the apply. See ActionStore.submitVerdict for the guarantees. */
@@ -107,9 +123,16 @@ export class ActionExecutor implements ActionPreparer {
   markObsolete(incidentId: string): string[] {
     const done = this.d.store
       .forIncident(incidentId, ['awaiting_approval', 'queued'])
-      .filter((a) => this.d.store.transition(a.id, [a.status], 'obsolete', a.status === 'queued'
-        ? `incident ${incidentId} resolved while the action was queued`
-        : `incident ${incidentId} resolved before a decision`));
+      .filter((a) =>
+        this.d.store.transition(
+          a.id,
+          [a.status],
+          'obsolete',
+          a.status === 'queued'
+            ? `incident ${incidentId} resolved while the action was queued`
+            : `incident ${incidentId} resolved before a decision`,
+        ),
+      );
     for (const a of done) this.dropStaging(a.id);
     return done.map((a) => a.id);
   }
@@ -122,8 +145,12 @@ export class ActionExecutor implements ActionPreparer {
   advanceQueue(runId: string): void {
     if (this.stopping) return;
     const { promoted, obsoleted } = this.d.store.promoteNext(runId, (a) =>
-      a.incidentId !== null && !this.d.decisions.incidentOpen(a.incidentId) ? `incident ${a.incidentId} resolved while the action was queued` : null);
-    for (const a of obsoleted) this.d.logger.info({ actionId: a.id, runId }, 'queued action obsolete: its incident resolved');
+      a.incidentId !== null && !this.d.decisions.incidentOpen(a.incidentId)
+        ? `incident ${a.incidentId} resolved while the action was queued`
+        : null,
+    );
+    for (const a of obsoleted)
+      this.d.logger.info({ actionId: a.id, runId }, 'queued action obsolete: its incident resolved');
     if (promoted) this.queuePrepare(promoted.id);
   }
 
@@ -180,13 +207,20 @@ export class ActionExecutor implements ActionPreparer {
       this.d.store.transition(a.id, ['preparing'], 'prepare_failed', 'interrupted by restart', { stagingDir: null });
     }
     for (const a of this.d.store.inStatus(['applying', 'approved'])) {
-      const why = a.status === 'applying' ? 'the service stopped while applying; check the deployment' : 'approved but the apply never started before the restart';
+      const why =
+        a.status === 'applying'
+          ? 'the service stopped while applying; check the deployment'
+          : 'approved but the apply never started before the restart';
       this.recordCrash(a, 'interrupted', why);
     }
     // 'failed' only lasts while the rollback re-applies: the process died mid-rollback.
     const cutShort = this.d.store.inStatus(['failed']);
     for (const a of cutShort) {
-      this.recordCrash(a, 'rollback_failed', 'the service stopped during the rollback (files unchanged, the original configuration may not be re-applied); check the deployment');
+      this.recordCrash(
+        a,
+        'rollback_failed',
+        'the service stopped during the rollback (files unchanged, the original configuration may not be re-applied); check the deployment',
+      );
     }
     // What the interrupted applies left: a plan of the files against the state, recorded on the
     // action, and a recovery (re-apply the last revision) proposed for approval. See interrupted-recovery.ts.
@@ -213,7 +247,10 @@ export class ActionExecutor implements ActionPreparer {
     const lock = staleLockNote(resolveRunDir(this.d.settings.runsDir, a.runId));
     const reason = lock ? `${why}. ${lock}` : why;
     this.d.store.transition(a.id, [a.status], to, reason);
-    this.d.logger.error({ actionId: a.id, runId: a.runId, was: a.status }, `action ${to === 'interrupted' ? 'interrupted' : 'ROLLBACK FAILED'}: ${reason}`);
+    this.d.logger.error(
+      { actionId: a.id, runId: a.runId, was: a.status },
+      `action ${to === 'interrupted' ? 'interrupted' : 'ROLLBACK FAILED'}: ${reason}`,
+    );
   }
 
   private queuePrepare(actionId: string): void {
@@ -245,7 +282,9 @@ export class ActionExecutor implements ActionPreparer {
   }
 
   private track(p: Promise<unknown>): void {
-    const guarded = p.catch((err: unknown) => this.d.logger.error({ err: { message: errorMessage(err) } }, 'executor task failed'));
+    const guarded = p.catch((err: unknown) =>
+      this.d.logger.error({ err: { message: errorMessage(err) } }, 'executor task failed'),
+    );
     this.inflight.add(guarded);
     void guarded.finally(() => this.inflight.delete(guarded));
   }

@@ -44,7 +44,10 @@ export class Applier {
       try {
         return await this.locked(a);
       } catch (err) {
-        this.d.logger.error({ actionId, runId: a.runId, err: { message: errorMessage(err) } }, 'apply crashed; action marked interrupted');
+        this.d.logger.error(
+          { actionId, runId: a.runId, err: { message: errorMessage(err) } },
+          'apply crashed; action marked interrupted',
+        );
         this.d.store.transition(actionId, ['applying'], 'interrupted', `apply crashed: ${errorMessage(err)}`);
         return 'interrupted';
       }
@@ -59,10 +62,20 @@ export class Applier {
     const what = describeSourceDiff(diff);
     const change: SourceChange = { phase: 'apply', ...diff, at: isoAt(this.d.clock) };
     const reason = `the deployment's files changed after the plan was made (${what}); not applied, the approval of that plan is void: preparing again from the current files`;
-    if (!this.d.store.transition(a.id, ['approved'], 'stale', reason, { sourceChanges: [...a.sourceChanges, change], stagingDir: null, planSha256: null })) return false;
+    if (
+      !this.d.store.transition(a.id, ['approved'], 'stale', reason, {
+        sourceChanges: [...a.sourceChanges, change],
+        stagingDir: null,
+        planSha256: null,
+      })
+    )
+      return false;
     removeDir(a.stagingDir);
     this.d.planSecrets.delete(a.id);
-    this.d.logger.warn({ actionId: a.id, runId: a.runId, ...diff }, 'deployment files changed since the plan; re-preparing instead of applying');
+    this.d.logger.warn(
+      { actionId: a.id, runId: a.runId, ...diff },
+      'deployment files changed since the plan; re-preparing instead of applying',
+    );
     return true;
   }
 
@@ -71,8 +84,16 @@ export class Applier {
     const staging = a.stagingDir as string;
     const planFile = planFileOf(staging, a.id);
     if (!fileExists(planFile) || sha256File(planFile) !== a.planSha256) {
-      this.d.logger.error({ actionId: a.id }, 'saved plan missing or its hash differs from the approved one; not applied');
-      this.d.store.transition(a.id, ['applying'], 'stale', 'the saved plan file is missing or differs from the approved plan; re-planning');
+      this.d.logger.error(
+        { actionId: a.id },
+        'saved plan missing or its hash differs from the approved one; not applied',
+      );
+      this.d.store.transition(
+        a.id,
+        ['applying'],
+        'stale',
+        'the saved plan file is missing or differs from the approved plan; re-planning',
+      );
       return 'stale';
     }
     const backupDir = path.join(staging, 'backup');
@@ -83,12 +104,23 @@ export class Applier {
     outputs.push(keepOutput('apply', r, secrets));
     if (r.exitCode === 0) return this.succeed(a, runDir, staging, outputs);
     if (isStalePlan(r)) {
-      this.d.store.transition(a.id, ['applying'], 'stale', 'the saved plan is stale (state changed since it was made); re-planning', { tfOutput: outputs });
+      this.d.store.transition(
+        a.id,
+        ['applying'],
+        'stale',
+        'the saved plan is stale (state changed since it was made); re-planning',
+        { tfOutput: outputs },
+      );
       return 'stale';
     }
     if (this.stopping()) {
-      this.d.logger.error({ actionId: a.id, runId: a.runId }, 'apply interrupted by shutdown; not rolled back automatically');
-      this.d.store.transition(a.id, ['applying'], 'interrupted', 'apply interrupted by shutdown', { tfOutput: outputs });
+      this.d.logger.error(
+        { actionId: a.id, runId: a.runId },
+        'apply interrupted by shutdown; not rolled back automatically',
+      );
+      this.d.store.transition(a.id, ['applying'], 'interrupted', 'apply interrupted by shutdown', {
+        tfOutput: outputs,
+      });
       return 'interrupted';
     }
     return this.rollback(a, runDir, backupDir, r, outputs, secrets);
@@ -116,18 +148,35 @@ export class Applier {
     const files = a.files ?? { changed: [], deleted: [] };
     const written = await writeEditedFiles(a, runDir, staging, this.d.hcl);
     if (written.conflicts.length > 0) {
-      this.d.logger.error({ actionId: a.id, runId: a.runId, conflicts: written.conflicts }, 'files changed by someone during the apply were left as they are; the configuration may not match the state');
+      this.d.logger.error(
+        { actionId: a.id, runId: a.runId, conflicts: written.conflicts },
+        'files changed by someone during the apply were left as they are; the configuration may not match the state',
+      );
     }
     await this.resync(a.runId);
     const latest = this.d.store.latestRevision(a.runId);
     const revision = this.d.revisions.record(a.runId, runDir, {
-      parentId: latest?.id ?? a.baseRevisionId, actionId: a.id, planSha256: a.planSha256,
+      parentId: latest?.id ?? a.baseRevisionId,
+      actionId: a.id,
+      planSha256: a.planSha256,
       stateSerial: this.d.registrySync?.serialOf?.(a.runId) ?? (await this.stateSerial(runDir)),
     });
-    const result = { success: true, new_run_id: revision.id, changes_applied: changesApplied(a, files), files_written: written };
-    const note = written.conflicts.length === 0 ? null
-      : `applied, but ${written.conflicts.join(', ')} changed during the apply and could not take the change: left as written by whoever changed it; the configuration no longer matches the state, reconcile by hand`;
-    this.d.store.transition(a.id, ['applying'], 'applied', note, { revisionId: revision.id, result, tfOutput: outputs, stagingDir: null });
+    const result = {
+      success: true,
+      new_run_id: revision.id,
+      changes_applied: changesApplied(a, files),
+      files_written: written,
+    };
+    const note =
+      written.conflicts.length === 0
+        ? null
+        : `applied, but ${written.conflicts.join(', ')} changed during the apply and could not take the change: left as written by whoever changed it; the configuration no longer matches the state, reconcile by hand`;
+    this.d.store.transition(a.id, ['applying'], 'applied', note, {
+      revisionId: revision.id,
+      result,
+      tfOutput: outputs,
+      stagingDir: null,
+    });
     removeDir(staging);
     this.d.planSecrets.delete(a.id);
     return 'applied';
@@ -153,7 +202,12 @@ export class Applier {
   }
 
   private async rollback(
-    a: ActionRecord, runDir: string, backupDir: string, failed: TerraformResult, outputs: StepOutput[], secrets: Set<string>,
+    a: ActionRecord,
+    runDir: string,
+    backupDir: string,
+    failed: TerraformResult,
+    outputs: StepOutput[],
+    secrets: Set<string>,
   ): Promise<ApplyEnd> {
     const reason = describeFailure(`applying action ${a.id} to "${a.runId}"`, failed);
     const failure = { success: false, new_run_id: null, changes_applied: {} };
@@ -163,8 +217,14 @@ export class Applier {
     const moved = a.sources === null ? undefined : sourcesChangedSince(runDir, a.sources);
     if (moved !== undefined) {
       const why = `not re-applying the configuration: the deployment's files changed during the apply (${describeSourceDiff(moved)}); check the deployment`;
-      this.d.logger.error({ actionId: a.id, runId: a.runId, reason: why, backupDir }, 'ROLLBACK FAILED: deployment needs a human now');
-      this.d.store.transition(a.id, ['failed'], 'rollback_failed', why, { rollback: { reason, restoredFiles: [], backupDir, applyOutput: outputs.at(-1) }, tfOutput: outputs });
+      this.d.logger.error(
+        { actionId: a.id, runId: a.runId, reason: why, backupDir },
+        'ROLLBACK FAILED: deployment needs a human now',
+      );
+      this.d.store.transition(a.id, ['failed'], 'rollback_failed', why, {
+        rollback: { reason, restoredFiles: [], backupDir, applyOutput: outputs.at(-1) },
+        tfOutput: outputs,
+      });
       return 'rollback_failed';
     }
     const restoredFiles: string[] = [];
@@ -173,13 +233,22 @@ export class Applier {
     const details = { reason, restoredFiles, backupDir, applyOutput: outputs.at(-1), reapplyOutput: reapply };
     outputs.push(reapply);
     if (re.exitCode === 0) {
-      this.d.store.transition(a.id, ['failed'], 'rolled_back', "the original configuration re-applied (the deployment's files were never changed)", { rollback: details, tfOutput: outputs, stagingDir: null });
+      this.d.store.transition(
+        a.id,
+        ['failed'],
+        'rolled_back',
+        "the original configuration re-applied (the deployment's files were never changed)",
+        { rollback: details, tfOutput: outputs, stagingDir: null },
+      );
       removeDir(path.dirname(backupDir));
       await this.resync(a.runId);
       return 'rolled_back';
     }
     const why = describeFailure('re-applying the original configuration', re);
-    this.d.logger.error({ actionId: a.id, runId: a.runId, reason: why, backupDir }, 'ROLLBACK FAILED: deployment needs a human now');
+    this.d.logger.error(
+      { actionId: a.id, runId: a.runId, reason: why, backupDir },
+      'ROLLBACK FAILED: deployment needs a human now',
+    );
     this.d.store.transition(a.id, ['failed'], 'rollback_failed', why, { rollback: details, tfOutput: outputs });
     return 'rollback_failed';
   }

@@ -49,7 +49,12 @@ function isHclValue(v: unknown): v is HclValue {
 }
 
 /** Chooses the configured path: as given, then under `input` (terraform_data keeps values there). */
-async function locate(read: HclReader, files: FileSet, address: string, path: string[]): Promise<{ path: string[]; value: HclValue } | undefined> {
+async function locate(
+  read: HclReader,
+  files: FileSet,
+  address: string,
+  path: string[],
+): Promise<{ path: string[]; value: HclValue } | undefined> {
   for (const candidate of attributeCandidates(path)) {
     const value = await read(files, address, candidate);
     if (value !== undefined) return { path: candidate, value };
@@ -58,7 +63,12 @@ async function locate(read: HclReader, files: FileSet, address: string, path: st
 }
 
 async function attributeEdit(
-  input: EditPlanInput, read: HclReader, policy: ExecutorPolicy, block: string, key: string, value: unknown,
+  input: EditPlanInput,
+  read: HclReader,
+  policy: ExecutorPolicy,
+  block: string,
+  key: string,
+  value: unknown,
 ): Promise<EditPlan> {
   if (!isHclValue(value)) return { kind: 'refused', reason: `parameter ${key} must be a number, string or boolean` };
   // Scaling with a non-number is refused by the policy (value_type), checked below.
@@ -66,7 +76,12 @@ async function attributeEdit(
     const from = input.instances.length;
     const verdict = policy.check(input.actionType, 'count', value, from);
     if (!verdict.ok) return { kind: 'refused', reason: `policy: ${verdict.reason}` };
-    const expectation: PlanExpectation = { actionType: asGateType(input.actionType), targetAddress: block, countFrom: from, countTo: value as number };
+    const expectation: PlanExpectation = {
+      actionType: asGateType(input.actionType),
+      targetAddress: block,
+      countFrom: from,
+      countTo: value as number,
+    };
     return { kind: 'edit', edit: { address: block, attributePath: ['count'], value, from }, expectation };
   }
   const path = splitAttributePath(key);
@@ -77,7 +92,10 @@ async function attributeEdit(
   const verdict = policy.check(input.actionType, joinAttributePath(resolved), value, found?.value);
   if (!verdict.ok) return { kind: 'refused', reason: `policy: ${verdict.reason}` };
   const expectation: PlanExpectation = {
-    actionType: asGateType(input.actionType), targetAddress: block, attributePath: resolved, expectedValue: value,
+    actionType: asGateType(input.actionType),
+    targetAddress: block,
+    attributePath: resolved,
+    expectedValue: value,
   };
   return { kind: 'edit', edit: { address: block, attributePath: resolved, value, from: found?.value }, expectation };
 }
@@ -112,7 +130,11 @@ export async function planEdit(input: EditPlanInput, read: HclReader, policy: Ex
     case 'restart': {
       const instanceTarget = input.targetAddress !== block;
       const replace = instanceTarget ? [input.targetAddress] : input.instances.length > 0 ? input.instances : [block];
-      return { kind: 'replace', replace, expectation: { actionType: 'restart', targetAddress: instanceTarget ? input.targetAddress : block } };
+      return {
+        kind: 'replace',
+        replace,
+        expectation: { actionType: 'restart', targetAddress: instanceTarget ? input.targetAddress : block },
+      };
     }
     case 'rollback':
       return { kind: 'rollback', expectation: { actionType: 'rollback', targetAddress: block } };

@@ -5,7 +5,14 @@ import type { Logger } from '../shared/logger.js';
 import type { ActionStore } from '../actions/action-store.js';
 import type { DeploymentLocks } from './deployment-locks.js';
 import type { InterruptedStatePort } from './interrupted-recovery.js';
-import type { DecisionReader, ExecutorPolicy, ExecutorSettings, FixClient, HclEditor, RegistryRefresh } from './ports.js';
+import type {
+  DecisionReader,
+  ExecutorPolicy,
+  ExecutorSettings,
+  FixClient,
+  HclEditor,
+  RegistryRefresh,
+} from './ports.js';
 import type { Revisions } from '../actions/revisions.js';
 import type { TerraformSteps } from '../terraform/steps.js';
 

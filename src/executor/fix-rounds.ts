@@ -32,7 +32,9 @@ const MAX_DIAGNOSTICS = 4000;
 /** Picks the file to fix: the one the diagnostics name, else the first edited file. */
 function targetFile(staging: string, diagnostics: string, edited: readonly string[]): string | undefined {
   const names = listConfigFiles(staging);
-  return fileNamedIn(diagnostics, names) ?? edited.find((n) => names.includes(n)) ?? names.find((n) => n.endsWith('.tf'));
+  return (
+    fileNamedIn(diagnostics, names) ?? edited.find((n) => names.includes(n)) ?? names.find((n) => n.endsWith('.tf'))
+  );
 }
 
 /**
@@ -53,11 +55,17 @@ export async function fixRound(input: {
 }): Promise<FixAttempt> {
   const diagnostics = scrubText(input.diagnostics, input.secrets).slice(0, MAX_DIAGNOSTICS);
   const fileName = targetFile(input.staging, diagnostics, input.edited);
-  if (fileName === undefined) return { round: input.round, fileName: '', diagnostics, accepted: false, reason: 'no configuration file to fix' };
+  if (fileName === undefined)
+    return { round: input.round, fileName: '', diagnostics, accepted: false, reason: 'no configuration file to fix' };
   const before = readFileSync(path.join(input.staging, fileName), 'utf8');
   // The agent sees placeholders, never the secrets; they are put back into its answer.
   const { masked, restore } = maskSecrets(before, input.secrets);
-  const reply = await input.fix.proposeFix({ fileName, fileContent: masked, diagnostics, intent: describeEdit(input.edit) });
+  const reply = await input.fix.proposeFix({
+    fileName,
+    fileContent: masked,
+    diagnostics,
+    intent: describeEdit(input.edit),
+  });
   const base = { round: input.round, fileName, diagnostics };
   if ('error' in reply) return { ...base, accepted: false, reason: `fix agent: ${reply.error}` };
   const content = restore(reply.content);
@@ -68,12 +76,25 @@ export async function fixRound(input: {
   const had = await input.hcl.read(current, input.edit.address, input.edit.attributePath);
   const has = await input.hcl.read(proposed, input.edit.address, input.edit.attributePath);
   if (had !== has) {
-    return { ...base, diff, accepted: false, reason: `the proposed file drops the intended change (${input.edit.attributePath.join('.')} would be ${JSON.stringify(has ?? null)})` };
+    return {
+      ...base,
+      diff,
+      accepted: false,
+      reason: `the proposed file drops the intended change (${input.edit.attributePath.join('.')} would be ${JSON.stringify(has ?? null)})`,
+    };
   }
   const introduced = await newRefusals(input.guard ?? new ConfigGuard(), current, proposed);
   if (introduced.length > 0) {
-    const list = introduced.slice(0, 3).map((f) => f.message).join('; ');
-    return { ...base, diff, accepted: false, reason: `the proposed file introduces what the configuration guard refuses: ${list}` };
+    const list = introduced
+      .slice(0, 3)
+      .map((f) => f.message)
+      .join('; ');
+    return {
+      ...base,
+      diff,
+      accepted: false,
+      reason: `the proposed file introduces what the configuration guard refuses: ${list}`,
+    };
   }
   writeFilesAtomic(input.staging, { [fileName]: content });
   return { ...base, diff, accepted: true };
@@ -83,7 +104,11 @@ export async function fixRound(input: {
  * Refusals the proposal has and the current files do not. A deployment placed in RUNS_DIR by
  * hand may use what POST /infra refuses; the fix agent may keep that, never add to it.
  */
-async function newRefusals(guard: ConfigGuard, current: Record<string, string>, proposed: Record<string, string>): Promise<Finding[]> {
+async function newRefusals(
+  guard: ConfigGuard,
+  current: Record<string, string>,
+  proposed: Record<string, string>,
+): Promise<Finding[]> {
   const before = new Set((await guard.findings(current)).map((f) => f.key));
   return (await guard.findings(proposed)).filter((f) => !before.has(f.key));
 }

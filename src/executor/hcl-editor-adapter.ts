@@ -7,7 +7,11 @@ export function treeSitterHclEditor(): HclEditor {
   const get = () => (parser ??= HclParser.create());
   return {
     async edit(files, edit) {
-      const r = await editHcl(files, { address: edit.address, attributePath: [...edit.attributePath], value: edit.value }, await get());
+      const r = await editHcl(
+        files,
+        { address: edit.address, attributePath: [...edit.attributePath], value: edit.value },
+        await get(),
+      );
       return r.ok ? { ok: true, files: r.files } : { ok: false, reason: `${r.reason} (${r.code})` };
     },
     async read(files, address, attributePath) {

@@ -33,7 +33,11 @@ export interface InterruptedStatePort {
    * `state.recovery_decision_id`. Returns the decision's id and status when one was stored.
    * Not idempotent: call once per action (the caller skips actions that already have a state).
    */
-  record(action: ActionRecord, state: InterruptedState, recovery?: { revisionId: string; reason: string }): { decisionId: string; status: string } | undefined;
+  record(
+    action: ActionRecord,
+    state: InterruptedState,
+    recovery?: { revisionId: string; reason: string },
+  ): { decisionId: string; status: string } | undefined;
 }
 
 export class InterruptedRecovery {
@@ -82,13 +86,19 @@ export class InterruptedRecovery {
     if ('revisionId' in recovery) {
       const reason = `action ${a.id} was interrupted mid-apply and left the state different from the files of revision ${recovery.revisionId}:\n${state.summary}`;
       const decision = port.record(a, state, { revisionId: recovery.revisionId, reason });
-      this.d.logger.error({ actionId: a.id, runId: a.runId, decisionId: decision?.decisionId, differences: state.differences.length }, 'interrupted apply left the deployment half-applied; recovery proposed for approval');
+      this.d.logger.error(
+        { actionId: a.id, runId: a.runId, decisionId: decision?.decisionId, differences: state.differences.length },
+        'interrupted apply left the deployment half-applied; recovery proposed for approval',
+      );
       if (decision?.status === 'proposed') this.prepare(decision.decisionId);
       return;
     }
     port.record(a, { ...state, note: state.note ?? recovery.why });
     const level = state.outcome === 'matches' ? 'info' : 'error';
-    this.d.logger[level]({ actionId: a.id, runId: a.runId, outcome: state.outcome, note: state.note ?? recovery.why }, `interrupted apply checked: ${state.outcome}`);
+    this.d.logger[level](
+      { actionId: a.id, runId: a.runId, outcome: state.outcome, note: state.note ?? recovery.why },
+      `interrupted apply checked: ${state.outcome}`,
+    );
   }
 
   /** The revision to re-apply, or why no recovery can be proposed. */
@@ -100,7 +110,10 @@ export class InterruptedRecovery {
     const runDir = resolveRunDir(this.d.settings.runsDir, a.runId);
     const changed = differingFiles(runDir, revision.filesDir);
     const names = [...changed.changed, ...changed.deleted];
-    if (names.length > 0) return { why: `${names.join(', ')} changed since revision ${revision.id}; re-applying it would undo that change, so a human decides` };
+    if (names.length > 0)
+      return {
+        why: `${names.join(', ')} changed since revision ${revision.id}; re-applying it would undo that change, so a human decides`,
+      };
     const pending = this.d.store.inStatus(PENDING_STATUSES).find((p) => p.runId === a.runId);
     if (pending) return { why: `action ${pending.id} is already ${pending.status} on the deployment` };
     return { revisionId: revision.id };
@@ -115,15 +128,24 @@ export class InterruptedRecovery {
       const planFile = path.join(scratch, 'inspect.tfplan');
       const r = await this.d.steps.plan(scratch, planFile, []);
       const secrets = configSecrets(readConfigFiles(scratch));
-      if (r.exitCode !== 0 && r.exitCode !== 2) return this.unknown(a, scrubStored(describeFailure(`planning "${a.runId}" against its state`, r), secrets));
+      if (r.exitCode !== 0 && r.exitCode !== 2)
+        return this.unknown(a, scrubStored(describeFailure(`planning "${a.runId}" against its state`, r), secrets));
       const shown = await this.d.steps.show(scratch, planFile);
       if (!shown.ok) return this.unknown(a, shown.reason);
       for (const s of planSecrets(shown.plan)) secrets.add(s);
       const differences = differencesOf(shown.plan);
-      return scrubStored({
-        checked_at: isoAt(this.d.clock), outcome: differences.length > 0 ? 'differs' : 'matches', revision_id: a.baseRevisionId,
-        differences, summary: summaryOf(differences), note: null, recovery_decision_id: null,
-      }, secrets);
+      return scrubStored(
+        {
+          checked_at: isoAt(this.d.clock),
+          outcome: differences.length > 0 ? 'differs' : 'matches',
+          revision_id: a.baseRevisionId,
+          differences,
+          summary: summaryOf(differences),
+          note: null,
+          recovery_decision_id: null,
+        },
+        secrets,
+      );
     } finally {
       removeDir(scratch);
     }
@@ -131,8 +153,13 @@ export class InterruptedRecovery {
 
   private unknown(a: ActionRecord, why: string): InterruptedState {
     return {
-      checked_at: isoAt(this.d.clock), outcome: 'unknown', revision_id: a.baseRevisionId, differences: [],
-      summary: `the state could not be compared with the files: ${why}`, note: why, recovery_decision_id: null,
+      checked_at: isoAt(this.d.clock),
+      outcome: 'unknown',
+      revision_id: a.baseRevisionId,
+      differences: [],
+      summary: `the state could not be compared with the files: ${why}`,
+      note: why,
+      recovery_decision_id: null,
     };
   }
 }

@@ -40,11 +40,13 @@ export interface InterruptedState {
 
 const MAX_ATTRIBUTES = 25;
 
-const LEFT_BY_APPLY = 'in the state but not in the configuration: created by the interrupted apply; re-applying the files deletes it';
+const LEFT_BY_APPLY =
+  'in the state but not in the configuration: created by the interrupted apply; re-applying the files deletes it';
 
 /** Meaning of Terraform's reasons after an interrupted apply (the files are the last applied ones). */
 const MEANINGS: Record<string, string> = {
-  replace_because_tainted: 'tainted: created by the interrupted apply, whose create or provisioner did not finish; re-applying replaces it',
+  replace_because_tainted:
+    'tainted: created by the interrupted apply, whose create or provisioner did not finish; re-applying replaces it',
   delete_because_count_index: LEFT_BY_APPLY,
   delete_because_each_key: LEFT_BY_APPLY,
   delete_because_no_resource_config: LEFT_BY_APPLY,
@@ -56,16 +58,22 @@ const MEANINGS: Record<string, string> = {
 function meaningOf(action: string, reason: string | undefined, tainted: boolean): string {
   if (tainted && action === 'delete') return `tainted and ${LEFT_BY_APPLY}`;
   if (reason !== undefined && MEANINGS[reason] !== undefined) return MEANINGS[reason];
-  if (action === 'create') return 'in the configuration but not in the state: destroyed (or never created) by the interrupted apply; re-applying creates it';
-  if (action === 'update') return 'attributes differ from the configuration: changed by the interrupted apply; re-applying sets them back';
+  if (action === 'create')
+    return 'in the configuration but not in the state: destroyed (or never created) by the interrupted apply; re-applying creates it';
+  if (action === 'update')
+    return 'attributes differ from the configuration: changed by the interrupted apply; re-applying sets them back';
   if (action === 'delete') return LEFT_BY_APPLY;
   return `${action}${reason === undefined ? '' : ` (${reason})`}`;
 }
 
 function attributesOf(rc: ResourceChange, action: string): string[] {
   if (action !== 'update' && action !== 'replace') return [];
-  const paths = changedLeaves(rc.change).filter((l) => !l.afterUnknown).map((l) => formatPath(l.path) || '(whole value)');
-  return paths.length > MAX_ATTRIBUTES ? [...paths.slice(0, MAX_ATTRIBUTES), `… ${paths.length - MAX_ATTRIBUTES} more`] : paths;
+  const paths = changedLeaves(rc.change)
+    .filter((l) => !l.afterUnknown)
+    .map((l) => formatPath(l.path) || '(whole value)');
+  return paths.length > MAX_ATTRIBUTES
+    ? [...paths.slice(0, MAX_ATTRIBUTES), `… ${paths.length - MAX_ATTRIBUTES} more`]
+    : paths;
 }
 
 interface StateModule {
@@ -94,8 +102,12 @@ export function differencesOf(plan: PlanJson): InterruptedDifference[] {
     .map(({ rc, action }) => {
       const isTainted = tainted.has(rc.address) || rc.action_reason === 'replace_because_tainted';
       return {
-        address: rc.address, action, terraform_reason: rc.action_reason ?? null, tainted: isTainted,
-        meaning: meaningOf(action, rc.action_reason, isTainted), attributes: attributesOf(rc, action),
+        address: rc.address,
+        action,
+        terraform_reason: rc.action_reason ?? null,
+        tainted: isTainted,
+        meaning: meaningOf(action, rc.action_reason, isTainted),
+        attributes: attributesOf(rc, action),
       };
     });
 }
@@ -103,7 +115,10 @@ export function differencesOf(plan: PlanJson): InterruptedDifference[] {
 export function summaryOf(differences: readonly InterruptedDifference[]): string {
   if (differences.length === 0) return 'state matches the files: nothing was left half-applied';
   return differences
-    .map((d) => `${d.address}: ${d.action} — ${d.meaning}${d.attributes.length > 0 ? ` (${d.attributes.join(', ')})` : ''}`)
+    .map(
+      (d) =>
+        `${d.address}: ${d.action} — ${d.meaning}${d.attributes.length > 0 ? ` (${d.attributes.join(', ')})` : ''}`,
+    )
     .join('\n');
 }
 

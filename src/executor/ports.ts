@@ -40,7 +40,10 @@ export interface ExecutorPolicy {
    * Pure; a refusal is a return value.
    */
   check(
-    actionType: string, attributePath: string, value: string | number | boolean, current: unknown,
+    actionType: string,
+    attributePath: string,
+    value: string | number | boolean,
+    current: unknown,
   ): { ok: true } | { ok: false; reason: string };
 }
 
@@ -83,5 +86,9 @@ export interface HclEditor {
     edit: { address: string; attributePath: readonly string[]; value: number | string | boolean },
   ): Promise<{ ok: true; files: Record<string, string> } | { ok: false; reason: string }>;
   /** The attribute's literal value in the configuration, or undefined. Paths are segment arrays, never re-split. */
-  read(files: Record<string, string>, address: string, attributePath: readonly string[]): Promise<number | string | boolean | undefined>;
+  read(
+    files: Record<string, string>,
+    address: string,
+    attributePath: readonly string[],
+  ): Promise<number | string | boolean | undefined>;
 }

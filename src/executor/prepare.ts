@@ -21,7 +21,14 @@ import { keepOutput } from '../terraform/output.js';
 import { unifiedDiff } from '../plan/unified-diff.js';
 import { createStaging, readConfigFiles, removeDir, sha256File, writeFilesAtomic } from '../terraform/workspace-fs.js';
 import { stageChange } from './stage-change.js';
-import { describeSourceDiff, editedFiles, fingerprint, sourcesChangedSince, type SourceChange, type SourceFingerprint } from './source-files.js';
+import {
+  describeSourceDiff,
+  editedFiles,
+  fingerprint,
+  sourcesChangedSince,
+  type SourceChange,
+  type SourceFingerprint,
+} from './source-files.js';
 import { isoAt } from '../shared/clock.js';
 
 /** What one prepare produced; `raw` outputs are redacted once the plan's secrets are known. */
@@ -71,10 +78,19 @@ export class PlanPreparer {
 
   private async locked(actionId: string): Promise<Outcome> {
     const staging = stagingDirOf(this.d.settings, actionId);
-    if (!this.d.store.transition(actionId, ['proposed', 'stale'], 'preparing', null, { stagingDir: staging })) return 'skipped';
+    if (!this.d.store.transition(actionId, ['proposed', 'stale'], 'preparing', null, { stagingDir: staging }))
+      return 'skipped';
     const action = this.d.store.get(actionId) as ActionRecord;
     const work: Work = {
-      action, runDir: '', staging, planFile: planFileOf(staging, actionId), raw: [], fixAttempts: [], edited: [], secrets: new Set(), sources: undefined,
+      action,
+      runDir: '',
+      staging,
+      planFile: planFileOf(staging, actionId),
+      raw: [],
+      fixAttempts: [],
+      edited: [],
+      secrets: new Set(),
+      sources: undefined,
     };
     let result: { ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch };
     try {
@@ -86,14 +102,32 @@ export class PlanPreparer {
     if (moved !== undefined) return moved;
     if (result.ok) {
       const expiresAt = new Date(this.d.clock.now() + this.d.settings.approvalTtlSeconds * 1000).toISOString();
-      this.d.store.transition(actionId, ['preparing'], 'awaiting_approval', null, redactPatch({ ...result.patch, expiresAt }, work.secrets));
+      this.d.store.transition(
+        actionId,
+        ['preparing'],
+        'awaiting_approval',
+        null,
+        redactPatch({ ...result.patch, expiresAt }, work.secrets),
+      );
       return 'done';
     }
     const outputs = work.raw.map((r) => keepOutput(r.step, r.result, work.secrets));
     const reason = scrubStored(result.reason, work.secrets);
-    this.d.store.transition(actionId, ['preparing'], 'prepare_failed', reason, redactPatch({
-      ...result.patch, tfOutput: result.patch.tfOutput ?? outputs, fixAttempts: work.fixAttempts, stagingDir: null,
-    }, work.secrets));
+    this.d.store.transition(
+      actionId,
+      ['preparing'],
+      'prepare_failed',
+      reason,
+      redactPatch(
+        {
+          ...result.patch,
+          tfOutput: result.patch.tfOutput ?? outputs,
+          fixAttempts: work.fixAttempts,
+          stagingDir: null,
+        },
+        work.secrets,
+      ),
+    );
     removeDir(staging);
     this.d.logger.warn({ actionId, runId: action.runId, reason }, 'action prepare failed');
     return 'done';
@@ -110,16 +144,29 @@ export class PlanPreparer {
     if (diff === undefined) return undefined;
     const what = describeSourceDiff(diff);
     const change: SourceChange = { phase: 'prepare', ...diff, at: isoAt(this.d.clock) };
-    this.d.store.transition(w.action.id, ['preparing'], 'stale', `the deployment's files changed while the plan was made (${what}); preparing again from the current files`, {
-      sourceChanges: [...w.action.sourceChanges, change], stagingDir: null, planSha256: null,
-    });
+    this.d.store.transition(
+      w.action.id,
+      ['preparing'],
+      'stale',
+      `the deployment's files changed while the plan was made (${what}); preparing again from the current files`,
+      {
+        sourceChanges: [...w.action.sourceChanges, change],
+        stagingDir: null,
+        planSha256: null,
+      },
+    );
     removeDir(w.staging);
     this.d.planSecrets.delete(w.action.id);
-    this.d.logger.info({ actionId: w.action.id, runId: w.action.runId, ...diff }, 'deployment files changed during prepare; preparing again');
+    this.d.logger.info(
+      { actionId: w.action.id, runId: w.action.runId, ...diff },
+      'deployment files changed during prepare; preparing again',
+    );
     return { sourcesMoved: what };
   }
 
-  private async build(w: Work): Promise<{ ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch }> {
+  private async build(
+    w: Work,
+  ): Promise<{ ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch }> {
     const a = w.action;
     w.runDir = resolveRunDir(this.d.settings.runsDir, a.runId);
     const base = this.d.revisions.ensureBase(a.runId, w.runDir);
@@ -128,7 +175,13 @@ export class PlanPreparer {
     w.sources = fingerprint(w.staging);
     w.secrets = configSecrets(readConfigFiles(w.staging));
     const plan = await planEdit(
-      { actionType: a.actionType, targetAddress: a.targetAddress, parameters: a.parameters, instances: this.instances(a), files: readConfigFiles(w.staging) },
+      {
+        actionType: a.actionType,
+        targetAddress: a.targetAddress,
+        parameters: a.parameters,
+        instances: this.instances(a),
+        files: readConfigFiles(w.staging),
+      },
       this.d.hcl.read.bind(this.d.hcl),
       this.d.policy,
     );
@@ -136,7 +189,11 @@ export class PlanPreparer {
     if (plan.kind === 'refused') return { ok: false, reason: plan.reason, patch: first };
     const changed = await stageChange(this.d, w, plan);
     if (!changed.ok) return { ok: false, reason: changed.reason, patch: first };
-    const changes = { edit: plan.kind === 'edit' ? plan.edit : null, replace: plan.kind === 'replace' ? plan.replace : [], kind: plan.kind };
+    const changes = {
+      edit: plan.kind === 'edit' ? plan.edit : null,
+      replace: plan.kind === 'replace' ? plan.replace : [],
+      kind: plan.kind,
+    };
     const common: ActionPatch = { ...first, ...this.filesAndDiff(w), changes };
     const [planned] = await Promise.all([this.validateAndPlan(w, plan), this.backupState(w)]);
     if (!planned.ok) return { ok: false, reason: planned.reason, patch: common };
@@ -177,15 +234,20 @@ export class PlanPreparer {
    * `terraform fmt -` of the edited files; rewrites those it changes. Returns whether any changed
    * (the editor keeps formatting, so usually none did and the plan made alongside stays valid).
    */
-  private async fmt(w: Work, names: readonly string[]): Promise<{ ok: true; changed: boolean } | { ok: false; reason: string }> {
+  private async fmt(
+    w: Work,
+    names: readonly string[],
+  ): Promise<{ ok: true; changed: boolean } | { ok: false; reason: string }> {
     const hcl = names.filter((n) => !n.endsWith('.json'));
-    const results = await Promise.all(hcl.map(async (n) => {
-      const text = readFileSync(path.join(w.staging, n), 'utf8');
-      const r = await this.d.steps.fmtText(w.staging, text);
-      // fmt's stdout is the whole file (variable defaults, tfvars values): keep only how it ended.
-      w.raw.push({ step: `fmt ${n}`, result: { ...r.result, stdout: '' } });
-      return { n, text, formatted: r.formatted, result: r.result };
-    }));
+    const results = await Promise.all(
+      hcl.map(async (n) => {
+        const text = readFileSync(path.join(w.staging, n), 'utf8');
+        const r = await this.d.steps.fmtText(w.staging, text);
+        // fmt's stdout is the whole file (variable defaults, tfvars values): keep only how it ended.
+        w.raw.push({ step: `fmt ${n}`, result: { ...r.result, stdout: '' } });
+        return { n, text, formatted: r.formatted, result: r.result };
+      }),
+    );
     const bad = results.find((r) => r.formatted === undefined);
     if (bad) return { ok: false, reason: describeFailure(`formatting ${bad.n}`, bad.result) };
     const changed = results.filter((r) => r.formatted !== r.text);
@@ -194,16 +256,25 @@ export class PlanPreparer {
   }
 
   private diffOf(w: Work, files: { changed: string[]; deleted: string[] }): string {
-    const read = (dir: string, n: string) => (existsSync(path.join(dir, n)) ? readFileSync(path.join(dir, n), 'utf8') : '');
-    return [...files.changed, ...files.deleted].map((n) => unifiedDiff(n, read(w.runDir, n), read(w.staging, n))).join('');
+    const read = (dir: string, n: string) =>
+      existsSync(path.join(dir, n)) ? readFileSync(path.join(dir, n), 'utf8') : '';
+    return [...files.changed, ...files.deleted]
+      .map((n) => unifiedDiff(n, read(w.runDir, n), read(w.staging, n)))
+      .join('');
   }
 
   /** validate + plan, with fix-agent rounds between failures (edits only, and only with an LLM). */
-  private async validateAndPlan(w: Work, plan: EditPlan): Promise<{ ok: true; plan: PlanJson } | { ok: false; reason: string }> {
+  private async validateAndPlan(
+    w: Work,
+    plan: EditPlan,
+  ): Promise<{ ok: true; plan: PlanJson } | { ok: false; reason: string }> {
     const replace = plan.kind === 'replace' ? plan.replace : [];
     for (let round = 1; ; round++) {
       // fmt runs alongside the plan; only when it actually reformatted something is the plan redone.
-      const [formatted, first] = await Promise.all([this.fmt(w, round === 1 ? w.edited : []), this.tryPlan(w, replace)]);
+      const [formatted, first] = await Promise.all([
+        this.fmt(w, round === 1 ? w.edited : []),
+        this.tryPlan(w, replace),
+      ]);
       if (!formatted.ok) return formatted;
       const attempt = formatted.changed ? await this.tryPlan(w, replace) : first;
       if (attempt.ok) return attempt;
@@ -212,7 +283,14 @@ export class PlanPreparer {
         return { ok: false, reason: `${attempt.reason}${rounds}` };
       }
       const fixed = await fixRound({
-        round, staging: w.staging, diagnostics: attempt.diagnostics, edit: plan.edit, edited: w.edited, fix: this.d.fix, hcl: this.d.hcl, secrets: w.secrets,
+        round,
+        staging: w.staging,
+        diagnostics: attempt.diagnostics,
+        edit: plan.edit,
+        edited: w.edited,
+        fix: this.d.fix,
+        hcl: this.d.hcl,
+        secrets: w.secrets,
       });
       w.fixAttempts.push(fixed);
       this.d.store.patch(w.action.id, redactPatch({ fixAttempts: w.fixAttempts }, w.secrets));
@@ -223,22 +301,42 @@ export class PlanPreparer {
     }
   }
 
-  private async tryPlan(w: Work, replace: readonly string[]): Promise<{ ok: true; plan: PlanJson } | { ok: false; reason: string; diagnostics: string }> {
+  private async tryPlan(
+    w: Work,
+    replace: readonly string[],
+  ): Promise<{ ok: true; plan: PlanJson } | { ok: false; reason: string; diagnostics: string }> {
     // validate and plan read the same files; running them together saves one Terraform start-up,
     // and a plan made next to a failed validate is simply discarded.
-    const [v, p] = await Promise.all([this.d.steps.validate(w.staging), this.d.steps.plan(w.staging, w.planFile, replace)]);
+    const [v, p] = await Promise.all([
+      this.d.steps.validate(w.staging),
+      this.d.steps.plan(w.staging, w.planFile, replace),
+    ]);
     w.raw.push({ step: 'validate', result: v.result });
-    if (!v.ok) return { ok: false, reason: `validating the edited configuration: ${firstLine(v.diagnostics)}`, diagnostics: v.diagnostics };
+    if (!v.ok)
+      return {
+        ok: false,
+        reason: `validating the edited configuration: ${firstLine(v.diagnostics)}`,
+        diagnostics: v.diagnostics,
+      };
     w.raw.push({ step: 'plan', result: p });
     if (p.exitCode !== 0 && p.exitCode !== 2) {
-      return { ok: false, reason: describeFailure(`planning deployment "${w.action.runId}"`, p), diagnostics: p.stderr || p.stdout };
+      return {
+        ok: false,
+        reason: describeFailure(`planning deployment "${w.action.runId}"`, p),
+        diagnostics: p.stderr || p.stdout,
+      };
     }
     const s = await this.d.steps.show(w.staging, w.planFile);
     if (!s.ok) return { ok: false, reason: s.reason, diagnostics: '' };
     return { ok: true, plan: s.plan };
   }
 
-  private gate(w: Work, plan: Exclude<EditPlan, { kind: 'refused' }>, planJson: PlanJson, common: ActionPatch): { ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch } {
+  private gate(
+    w: Work,
+    plan: Exclude<EditPlan, { kind: 'refused' }>,
+    planJson: PlanJson,
+    common: ActionPatch,
+  ): { ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch } {
     const secrets = new Set([...planSecrets(planJson), ...w.secrets]);
     w.secrets = secrets;
     const verdict = gatePlan(planJson, plan.expectation, { maxChangedResources: this.d.policy.maxChangedResources() });
@@ -263,7 +361,8 @@ export class PlanPreparer {
 function redactPatch(patch: ActionPatch, secrets: ReadonlySet<string>): ActionPatch {
   const out: ActionPatch = { ...patch };
   for (const key of ['diff', 'tfOutput', 'fixAttempts', 'changes', 'planSummary', 'planJson', 'gate'] as const) {
-    if (out[key] !== undefined && out[key] !== null) (out as Record<string, unknown>)[key] = scrubStored(out[key], secrets);
+    if (out[key] !== undefined && out[key] !== null)
+      (out as Record<string, unknown>)[key] = scrubStored(out[key], secrets);
   }
   return out;
 }

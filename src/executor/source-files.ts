@@ -31,7 +31,9 @@ export function fingerprint(dir: string): SourceFingerprint {
   const out: SourceFingerprint = {};
   for (const name of listConfigFiles(dir)) {
     try {
-      out[name] = createHash('sha256').update(readFileSync(path.join(dir, name))).digest('hex');
+      out[name] = createHash('sha256')
+        .update(readFileSync(path.join(dir, name)))
+        .digest('hex');
     } catch {
       // deleted between listing and reading: absent
     }
@@ -41,9 +43,15 @@ export function fingerprint(dir: string): SourceFingerprint {
 
 /** What changed from `before` to `after`; undefined when nothing did. Pure. */
 export function compareSources(before: SourceFingerprint, after: SourceFingerprint): SourceDiff | undefined {
-  const changed = Object.keys(before).filter((n) => n in after && after[n] !== before[n]).sort();
-  const deleted = Object.keys(before).filter((n) => !(n in after)).sort();
-  const added = Object.keys(after).filter((n) => !(n in before)).sort();
+  const changed = Object.keys(before)
+    .filter((n) => n in after && after[n] !== before[n])
+    .sort();
+  const deleted = Object.keys(before)
+    .filter((n) => !(n in after))
+    .sort();
+  const added = Object.keys(after)
+    .filter((n) => !(n in before))
+    .sort();
   return changed.length + deleted.length + added.length === 0 ? undefined : { changed, added, deleted };
 }
 
@@ -68,5 +76,7 @@ export function sourcesChangedSince(runDir: string, made: SourceFingerprint): So
  */
 export function editedFiles(dir: string, sources: SourceFingerprint): { changed: string[]; deleted: string[] } {
   const d = compareSources(sources, fingerprint(dir));
-  return d === undefined ? { changed: [], deleted: [] } : { changed: [...d.changed, ...d.added].sort(), deleted: d.deleted };
+  return d === undefined
+    ? { changed: [], deleted: [] }
+    : { changed: [...d.changed, ...d.added].sort(), deleted: d.deleted };
 }

@@ -13,7 +13,11 @@ type Step = { ok: true } | { ok: false; reason: string };
 export async function stageChange(d: ExecutorDeps, w: Work, plan: EditPlan): Promise<Step> {
   if (plan.kind === 'edit') {
     const edited = await d.hcl.edit(readConfigFiles(w.staging), plan.edit);
-    if (!edited.ok) return { ok: false, reason: `editing ${plan.edit.address} ${plan.edit.attributePath.join('.')}: ${edited.reason}` };
+    if (!edited.ok)
+      return {
+        ok: false,
+        reason: `editing ${plan.edit.address} ${plan.edit.attributePath.join('.')}: ${edited.reason}`,
+      };
     writeFilesAtomic(w.staging, edited.files);
     w.edited = Object.keys(edited.files);
     return { ok: true };
@@ -36,7 +40,8 @@ function rollbackFiles(d: ExecutorDeps, w: Work): Step {
     return { ok: true };
   }
   const previous = d.revisions.previous(w.action.runId);
-  if (!previous) return { ok: false, reason: `deployment "${w.action.runId}" has no previous revision to roll back to` };
+  if (!previous)
+    return { ok: false, reason: `deployment "${w.action.runId}" has no previous revision to roll back to` };
   writeFilesAtomic(w.staging, {}, listConfigFiles(w.staging));
   copyConfigFiles(previous.filesDir, w.staging);
   w.edited = listConfigFiles(w.staging);

@@ -23,6 +23,8 @@ export function staleLockNote(runDir: string): string | undefined {
   } catch {
     // an unreadable info file still means a lock was left
   }
-  return `Terraform left ${LOCK_INFO_FILE} (lock ${id}) in ${runDir}; once no terraform process runs there, ` +
-    `free it with \`terraform force-unlock ${id}\` in that directory`;
+  return (
+    `Terraform left ${LOCK_INFO_FILE} (lock ${id}) in ${runDir}; once no terraform process runs there, ` +
+    `free it with \`terraform force-unlock ${id}\` in that directory`
+  );
 }

@@ -34,7 +34,12 @@ interface OneValueEdit {
  * value's characters change); otherwise the file is left alone and named in `conflicts`. Actions prepared before fingerprints existed
  * (`sources` null) write as before.
  */
-export async function writeEditedFiles(a: ActionRecord, runDir: string, staging: string, hcl: HclEditor): Promise<WrittenFiles> {
+export async function writeEditedFiles(
+  a: ActionRecord,
+  runDir: string,
+  staging: string,
+  hcl: HclEditor,
+): Promise<WrittenFiles> {
   const files = a.files ?? { changed: [], deleted: [] };
   const now = a.sources === null ? undefined : fingerprint(runDir);
   const untouched = (n: string) => now === undefined || now[n] === a.sources?.[n];
@@ -52,14 +57,20 @@ export async function writeEditedFiles(a: ActionRecord, runDir: string, staging:
 }
 
 /** The action's one-value edit made on the current run dir files, written for the moved files only. */
-async function editAgain(a: ActionRecord, runDir: string, moved: string[], hcl: HclEditor): Promise<{ merged: string[]; conflicts: string[] }> {
+async function editAgain(
+  a: ActionRecord,
+  runDir: string,
+  moved: string[],
+  hcl: HclEditor,
+): Promise<{ merged: string[]; conflicts: string[] }> {
   const edit = (a.changes as { edit?: OneValueEdit | null } | null)?.edit ?? null;
   // A fix round may have changed more than the value: re-doing only the value would not be what was planned.
   const fixed = a.fixAttempts.some((f) => (f as { accepted?: unknown }).accepted === true);
   if (edit === null || fixed) return { merged: [], conflicts: moved };
   const current = readConfigFiles(runDir);
   // They changed the very value: theirs stands (it is not InfraAI's to overwrite).
-  if ((await hcl.read(current, edit.address, edit.attributePath)) !== edit.from) return { merged: [], conflicts: moved };
+  if ((await hcl.read(current, edit.address, edit.attributePath)) !== edit.from)
+    return { merged: [], conflicts: moved };
   const r = await hcl.edit(current, edit);
   if (!r.ok || Object.keys(r.files).some((n) => !moved.includes(n))) return { merged: [], conflicts: moved };
   writeFilesAtomic(runDir, r.files);

@@ -104,7 +104,10 @@ export function scrubStored<T>(value: T, secrets: ReadonlySet<string>): T {
  * Replaces each secret in `text` by a numbered placeholder (for the fix agent, which must see the
  * file but never its secrets) and returns how to put them back into the agent's answer.
  */
-export function maskSecrets(text: string, secrets: Iterable<string>): { masked: string; restore: (answer: string) => string } {
+export function maskSecrets(
+  text: string,
+  secrets: Iterable<string>,
+): { masked: string; restore: (answer: string) => string } {
   const list = [...new Set(secrets)].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
   const used: Array<[string, string]> = [];
   let masked = text;

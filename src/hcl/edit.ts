@@ -28,7 +28,8 @@ export interface EditRequest {
 /** The run dir's *.tf, *.tfvars, *.auto.tfvars(.json) contents by file name. */
 export type { FileSet } from '../shared/file-set.js';
 
-export type EditCode = 'NOT_FOUND' | 'NOT_LITERAL' | 'MODULE_INTERNAL' | 'AMBIGUOUS' | 'PARSE_ERROR' | 'VERIFY_FAILED' | 'INVALID_REQUEST';
+export type EditCode =
+  'NOT_FOUND' | 'NOT_LITERAL' | 'MODULE_INTERNAL' | 'AMBIGUOUS' | 'PARSE_ERROR' | 'VERIFY_FAILED' | 'INVALID_REQUEST';
 
 export type EditResult =
   | {
@@ -56,12 +57,21 @@ export function locateTarget(cfg: ConfigFiles, address: string, attributePath: s
   }
   const where = `${addr.type}.${addr.name}`;
   const found = inBlock(cfg, 'resource', [addr.type, addr.name], (body) =>
-    walkBody(body, attributePath, ['resource', addr.type, addr.name, 0], where));
+    walkBody(body, attributePath, ['resource', addr.type, addr.name, 0], where),
+  );
   if (!('walk' in found)) return found;
   const w = found.walk;
   if (w.ok === 'var') return locateVariable(cfg, w.name, w.rest);
   if (!w.ok) return w;
-  return { file: found.file, start: w.start, end: w.end, format: 'hcl', source: 'literal', verifyPath: w.verifyPath, display: `${where}.${attributePath.join('.')}` };
+  return {
+    file: found.file,
+    start: w.start,
+    end: w.end,
+    format: 'hcl',
+    source: 'literal',
+    verifyPath: w.verifyPath,
+    display: `${where}.${attributePath.join('.')}`,
+  };
 }
 
 function decode(t: Target, text: string): unknown {
@@ -78,12 +88,18 @@ function asHclValue(v: unknown): HclValue | undefined {
 }
 
 /** Reads the current value the request would edit (literal, tfvars or variable default). */
-export async function readHclValue(files: FileSet, address: string, attributePath: string[], parser?: HclParser): Promise<ReadResult> {
+export async function readHclValue(
+  files: FileSet,
+  address: string,
+  attributePath: string[],
+  parser?: HclParser,
+): Promise<ReadResult> {
   const cfg = { files, parser: parser ?? (await HclParser.create()) };
   const t = locateTarget(cfg, address, attributePath);
   if ('ok' in t) return t;
   const value = asHclValue(decode(t, (files[t.file] ?? '').slice(t.start, t.end)));
-  if (value === undefined) return { ok: false, code: 'NOT_LITERAL', reason: `${t.display} in ${t.file} is not a number, string or bool` };
+  if (value === undefined)
+    return { ok: false, code: 'NOT_LITERAL', reason: `${t.display} in ${t.file} is not a number, string or bool` };
   return { ok: true, value, source: t.source, file: t.file };
 }
 
@@ -98,16 +114,23 @@ export async function editHcl(files: FileSet, req: EditRequest, parser?: HclPars
   const src = files[t.file] ?? '';
   const beforeText = src.slice(t.start, t.end);
   const current = asHclValue(decode(t, beforeText));
-  if (current === undefined) return { ok: false, code: 'NOT_LITERAL', reason: `${t.display} in ${t.file} is not a number, string or bool` };
+  if (current === undefined)
+    return { ok: false, code: 'NOT_LITERAL', reason: `${t.display} in ${t.file} is not a number, string or bool` };
   if (valueTypeOf(current) !== valueTypeOf(req.value)) {
-    return { ok: false, code: 'INVALID_REQUEST', reason: `${t.display} is a ${valueTypeOf(current)}; refusing to write a ${valueTypeOf(req.value)}` };
+    return {
+      ok: false,
+      code: 'INVALID_REQUEST',
+      reason: `${t.display} is a ${valueTypeOf(current)}; refusing to write a ${valueTypeOf(req.value)}`,
+    };
   }
   if (current === req.value) return { ok: true, files: {}, changes: [], diff: '', source: t.source };
   const rendered = t.format === 'hcl' ? renderHcl(req.value) : renderJson(req.value);
-  if (rendered === undefined) return { ok: false, code: 'INVALID_REQUEST', reason: `value ${String(req.value)} cannot be written as a literal` };
+  if (rendered === undefined)
+    return { ok: false, code: 'INVALID_REQUEST', reason: `value ${String(req.value)} cannot be written as a literal` };
   const after = src.slice(0, t.start) + rendered + src.slice(t.end);
-  const problem = verifyEdit(t.format, src, after, t.verifyPath, req.value)
-    ?? checkResult({ files: { ...files, [t.file]: after }, parser: hcl }, t, req.value, req.address, req.attributePath);
+  const problem =
+    verifyEdit(t.format, src, after, t.verifyPath, req.value) ??
+    checkResult({ files: { ...files, [t.file]: after }, parser: hcl }, t, req.value, req.address, req.attributePath);
   if (problem !== undefined) return { ok: false, code: 'VERIFY_FAILED', reason: `${t.file}: ${problem}` };
   return {
     ok: true,
@@ -123,7 +146,13 @@ export async function editHcl(files: FileSet, req: EditRequest, parser?: HclPars
  * renders an interpolation `${x}` and the escaped text `$${x}` alike, so only the CST can tell
  * that a string value did not turn into a template.
  */
-function checkResult(cfg: ConfigFiles, t: Target, value: HclValue, address: string, path: string[]): string | undefined {
+function checkResult(
+  cfg: ConfigFiles,
+  t: Target,
+  value: HclValue,
+  address: string,
+  path: string[],
+): string | undefined {
   if (t.format === 'hcl' && cfg.parser.withTree(cfg.files[t.file] ?? '', (root) => root.hasError)) {
     return 'the edited file has a syntax error';
   }

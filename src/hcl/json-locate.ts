@@ -61,7 +61,11 @@ export function locateJsonValue(text: string, path: string[]): JsonLocate {
     let at = skipWs(text, 0);
     for (const [depth, key] of path.entries()) {
       if (text[at] !== '{') {
-        return { ok: false, code: 'NOT_FOUND', reason: `${path.slice(0, depth).join('.') || 'the document'} is not an object` };
+        return {
+          ok: false,
+          code: 'NOT_FOUND',
+          reason: `${path.slice(0, depth).join('.') || 'the document'} is not an object`,
+        };
       }
       const hits: number[] = [];
       scanContainer(text, at, '}', (k, start) => {
@@ -69,12 +73,14 @@ export function locateJsonValue(text: string, path: string[]): JsonLocate {
       });
       if (hits.length > 1) return { ok: false, code: 'AMBIGUOUS', reason: `key "${key}" appears ${hits.length} times` };
       const hit = hits[0];
-      if (hit === undefined) return { ok: false, code: 'NOT_FOUND', reason: `key "${path.slice(0, depth + 1).join('.')}" not found` };
+      if (hit === undefined)
+        return { ok: false, code: 'NOT_FOUND', reason: `key "${path.slice(0, depth + 1).join('.')}" not found` };
       at = hit;
     }
     return { ok: true, start: at, end: scanValue(text, at) };
   } catch (err) {
-    if (err instanceof JsonScanError || err instanceof SyntaxError) return { ok: false, code: 'PARSE_ERROR', reason: err.message };
+    if (err instanceof JsonScanError || err instanceof SyntaxError)
+      return { ok: false, code: 'PARSE_ERROR', reason: err.message };
     throw err;
   }
 }

@@ -77,7 +77,11 @@ export function classifyExpression(expr: HclNode): ExprKind {
     // `-2` parses as a unary operation on a numeric literal; it is still a literal number.
     const unary = kids(first)[0];
     const operand = unary?.type === 'unary_operation' ? kids(unary)[0] : undefined;
-    if (unary?.text.startsWith('-') === true && operand?.type === 'literal_value' && kids(operand)[0]?.type === 'numeric_lit') {
+    if (
+      unary?.text.startsWith('-') === true &&
+      operand?.type === 'literal_value' &&
+      kids(operand)[0]?.type === 'numeric_lit'
+    ) {
       return { kind: 'literal', valueType: 'number' };
     }
   }

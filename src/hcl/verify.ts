@@ -14,7 +14,8 @@ type Parsed = { ok: true; value: unknown } | { ok: false };
 export function parseHclObject(src: string): Parsed {
   const parse = (hcl2 as { parseToObject: (s: string) => unknown }).parseToObject;
   const result = parse(src);
-  if (!Array.isArray(result) || result[1] !== null || result[0] === null || typeof result[0] !== 'object') return { ok: false };
+  if (!Array.isArray(result) || result[1] !== null || result[0] === null || typeof result[0] !== 'object')
+    return { ok: false };
   return { ok: true, value: result[0] };
 }
 
@@ -60,7 +61,13 @@ function setExisting(root: unknown, path: Array<string | number>, value: unknown
 /**
  * Undefined when `after` equals `before` with exactly `path` set to `value`; otherwise a reason.
  */
-export function verifyEdit(format: 'hcl' | 'json', before: string, after: string, path: Array<string | number>, value: HclValue): string | undefined {
+export function verifyEdit(
+  format: 'hcl' | 'json',
+  before: string,
+  after: string,
+  path: Array<string | number>,
+  value: HclValue,
+): string | undefined {
   const parse = format === 'hcl' ? parseHclObject : parseJson;
   const a = parse(before);
   if (!a.ok) return 'the original file does not parse with the verifying parser';

@@ -65,20 +65,33 @@ export function verify(access: Access, what: string, headers: FastifyRequest['he
     if (t.apiToken === undefined || bearer(auth, t.apiToken)) return OK;
     if (access === 'read' && bearer(auth, t.readToken)) return OK;
     if (access === 'write' && bearer(auth, t.readToken)) {
-      return { ok: false, code: 'ERR_FORBIDDEN', message: `${what}: READ_TOKEN grants reads only; this needs API_TOKEN` };
+      return {
+        ok: false,
+        code: 'ERR_FORBIDDEN',
+        message: `${what}: READ_TOKEN grants reads only; this needs API_TOKEN`,
+      };
     }
     const which = access === 'read' && t.readToken !== undefined ? 'API_TOKEN or READ_TOKEN' : 'API_TOKEN';
-    return { ok: false, code: 'ERR_UNAUTHORIZED', message: `${what}: missing or wrong Authorization header (expected "Bearer <${which}>")` };
+    return {
+      ok: false,
+      code: 'ERR_UNAUTHORIZED',
+      message: `${what}: missing or wrong Authorization header (expected "Bearer <${which}>")`,
+    };
   }
   if (access === 'webhook') {
     if (t.webhookToken === undefined || authorizationMatches(auth, t.webhookToken, true)) return OK;
-    return { ok: false, code: 'ERR_WEBHOOK_UNAUTHORIZED', message: `${what}: missing or wrong Authorization header (expected "Bearer <WEBHOOK_TOKEN>" or basic auth)` };
+    return {
+      ok: false,
+      code: 'ERR_WEBHOOK_UNAUTHORIZED',
+      message: `${what}: missing or wrong Authorization header (expected "Bearer <WEBHOOK_TOKEN>" or basic auth)`,
+    };
   }
   const given = headers[access.secretHeader];
   if (typeof given !== 'string' || given.length === 0) {
     return { ok: false, code: 'ERR_WEBHOOK_UNAUTHORIZED', message: `${what}: missing ${access.secretHeader} header` };
   }
-  if (!safeEqual(given, access.secret)) return { ok: false, code: 'ERR_FORBIDDEN', message: `${what}: wrong ${access.secretHeader}` };
+  if (!safeEqual(given, access.secret))
+    return { ok: false, code: 'ERR_FORBIDDEN', message: `${what}: wrong ${access.secretHeader}` };
   return OK;
 }
 
@@ -101,7 +114,10 @@ function guardFor(url: string, declared: DeclaredAccess | undefined, o: AccessOp
       const rl = await limiter(req);
       if (!rl.isAllowed && rl.isExceeded) {
         reply.header('retry-after', String(Math.max(1, rl.ttlInSeconds)));
-        throw new AppError('ERR_RATE_LIMITED', `too many failed authentication attempts from this address; retry in ${Math.max(1, rl.ttlInSeconds)} s`);
+        throw new AppError(
+          'ERR_RATE_LIMITED',
+          `too many failed authentication attempts from this address; retry in ${Math.max(1, rl.ttlInSeconds)} s`,
+        );
       }
       throw new AppError(verdict.code, verdict.message);
     }
@@ -117,7 +133,8 @@ function guardFor(url: string, declared: DeclaredAccess | undefined, o: AccessOp
 export function installAccessControl(app: FastifyInstance, o: AccessOptions): void {
   const limiter = app.createRateLimit({ max: o.maxFailures, timeWindow: o.windowMs });
   app.addHook('onRoute', (route: RouteOptions) => {
-    const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    const existing =
+      route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
     if (existing.some((h) => (h as unknown as Record<symbol, unknown>)[GUARD] === true)) return;
     // A new array: Fastify copies GET options for the automatic HEAD route, which gets its own guard.
     route.onRequest = [guardFor(route.url, route.config?.access, o, limiter), ...existing];

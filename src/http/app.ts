@@ -28,7 +28,11 @@ export interface HttpSecurity {
 }
 
 /** Loopback only, no tokens: what the default configuration (HOST=127.0.0.1, no tokens) means. */
-export const LOOPBACK_ONLY: HttpSecurity = { hosts: hostRules({}), tokens: {}, authFailures: { max: 30, windowMs: 60_000 } };
+export const LOOPBACK_ONLY: HttpSecurity = {
+  hosts: hostRules({}),
+  tokens: {},
+  authFailures: { max: 30, windowMs: 60_000 },
+};
 
 export interface AppOptions {
   logger: Logger;
@@ -70,7 +74,11 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   // access hook is attached to every route as it is registered.
   installSiteGuard(app, security.hosts);
   await app.register(rateLimit, { global: false });
-  installAccessControl(app, { tokens: security.tokens, maxFailures: security.authFailures.max, windowMs: security.authFailures.windowMs });
+  installAccessControl(app, {
+    tokens: security.tokens,
+    maxFailures: security.authFailures.max,
+    windowMs: security.authFailures.windowMs,
+  });
   // Before the routes: @fastify/swagger only documents routes registered after it.
   if (options.openapi) await registerOpenApi(app, options.openapi);
   for (const register of options.routes) await register(app);

@@ -19,7 +19,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 export function installErrorHandling(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
     if (err instanceof AppError) {
-      if (err.status >= 500) logger.error({ err: { code: err.code, message: err.message }, url: req.url }, 'request failed');
+      if (err.status >= 500)
+        logger.error({ err: { code: err.code, message: err.message }, url: req.url }, 'request failed');
       const body: ErrorBody = { error: { code: err.code, message: err.message } };
       if (err.details !== undefined && err.status < 500) body.error.details = err.details;
       return reply.code(err.status).send(body);
@@ -36,21 +37,30 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger): void
     const fe = err as FastifyError;
     const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
     if (mapped) {
-      return reply.code(ERROR_STATUS[mapped]).send({ error: { code: mapped, message: fe.message } } satisfies ErrorBody);
+      return reply
+        .code(ERROR_STATUS[mapped])
+        .send({ error: { code: mapped, message: fe.message } } satisfies ErrorBody);
     }
     if (fe.validation) {
       return reply.code(400).send({ error: { code: 'ERR_VALIDATION', message: fe.message } } satisfies ErrorBody);
     }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return reply.code(fe.statusCode).send({ error: { code: 'ERR_BAD_REQUEST', message: fe.message } } satisfies ErrorBody);
+      return reply
+        .code(fe.statusCode)
+        .send({ error: { code: 'ERR_BAD_REQUEST', message: fe.message } } satisfies ErrorBody);
     }
     // A handler returned a body its wire schema does not describe (src/http/wire/): a bug, logged with the cause.
     const cause = (err as { cause?: unknown }).cause;
     const why = cause instanceof Error ? cause.message : undefined;
-    logger.error({ err: { message: err.message, stack: err.stack, ...(why ? { cause: why } : {}) }, url: req.url }, 'unhandled error');
+    logger.error(
+      { err: { message: err.message, stack: err.stack, ...(why ? { cause: why } : {}) }, url: req.url },
+      'unhandled error',
+    );
     return reply.code(500).send({ error: { code: 'ERR_INTERNAL', message: 'internal error' } } satisfies ErrorBody);
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: { code: 'ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+    reply
+      .code(404)
+      .send({ error: { code: 'ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
   );
 }

@@ -39,7 +39,11 @@ export function hostRules(s: HostRuleSources): HostRules {
   }
   for (const url of s.extraUrls ?? []) if (url !== undefined) names.add(new URL(url).hostname.toLowerCase());
   if (s.bindHost !== undefined && !WILDCARD_BINDS.has(s.bindHost)) {
-    names.add(s.bindHost.includes(':') && !s.bindHost.startsWith('[') ? `[${s.bindHost.toLowerCase()}]` : s.bindHost.toLowerCase());
+    names.add(
+      s.bindHost.includes(':') && !s.bindHost.startsWith('[')
+        ? `[${s.bindHost.toLowerCase()}]`
+        : s.bindHost.toLowerCase(),
+    );
   }
   return { names, origins };
 }

@@ -46,7 +46,8 @@ export function inspectJson(value: unknown): GuardProblem | undefined {
       continue;
     }
     if (v === null || typeof v !== 'object') continue;
-    if (depth >= JSON_GUARD.maxDepth) return { field: path, message: `nested deeper than ${JSON_GUARD.maxDepth} levels` };
+    if (depth >= JSON_GUARD.maxDepth)
+      return { field: path, message: `nested deeper than ${JSON_GUARD.maxDepth} levels` };
     for (const key of Object.keys(v)) {
       const child = `${path}.${key}`;
       if (JSON_GUARD.forbiddenKeys.has(key)) {
@@ -81,7 +82,9 @@ export function installJsonGuard(app: FastifyInstance): void {
     if (req.body === null || typeof req.body !== 'object') return;
     const problem = inspectJson(req.body);
     if (problem) {
-      throw new AppError('ERR_VALIDATION', `invalid request: ${problem.field}: ${problem.message}`, { details: [problem] });
+      throw new AppError('ERR_VALIDATION', `invalid request: ${problem.field}: ${problem.message}`, {
+        details: [problem],
+      });
     }
   });
 }
@@ -93,7 +96,11 @@ export function installJsonGuard(app: FastifyInstance): void {
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const code: ErrorCode =
-    err.code === 'HPE_HEADER_OVERFLOW' ? 'ERR_HEADERS_TOO_LARGE' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'ERR_REQUEST_TIMEOUT' : 'ERR_BAD_REQUEST';
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? 'ERR_HEADERS_TOO_LARGE'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'ERR_REQUEST_TIMEOUT'
+        : 'ERR_BAD_REQUEST';
   const status = ERROR_STATUS[code];
   const body = JSON.stringify({ error: { code, message: `malformed HTTP request (${err.code ?? 'parse error'})` } });
   if (socket.writable) {

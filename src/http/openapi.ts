@@ -28,7 +28,8 @@ export async function registerOpenApi(app: FastifyInstance, info: OpenApiInfo): 
           bearerAuth: {
             type: 'http',
             scheme: 'bearer',
-            description: 'API_TOKEN (every route but /health, /metrics, /ops/ui-config, the page and /docs), READ_TOKEN (reads only) or WEBHOOK_TOKEN (webhook), when set',
+            description:
+              'API_TOKEN (every route but /health, /metrics, /ops/ui-config, the page and /docs), READ_TOKEN (reads only) or WEBHOOK_TOKEN (webhook), when set',
           },
         },
       },

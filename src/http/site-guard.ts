@@ -40,8 +40,12 @@ export function contentTypeProblem(method: string, url: string, header: string |
   if (header === undefined || header.trim() === '') return `${needs}; the request has none`;
   const [type, ...params] = header.split(';').map((s) => s.trim().toLowerCase());
   if (type !== 'application/json') return `${needs}, got ${JSON.stringify(header.slice(0, 100))}`;
-  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/^"|"$/g, '');
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return `${needs}; JSON is UTF-8, got charset ${JSON.stringify(charset)}`;
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/^"|"$/g, '');
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')
+    return `${needs}; JSON is UTF-8, got charset ${JSON.stringify(charset)}`;
   return undefined;
 }
 

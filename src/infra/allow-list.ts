@@ -24,7 +24,12 @@ export interface InfraAllowList {
 }
 
 /** Never allowed, whatever the list above says: they read state or run programs on this host. */
-export const NEVER_ALLOWED_TYPES: readonly string[] = ['terraform_remote_state', 'external', 'local_file', 'local_sensitive_file'];
+export const NEVER_ALLOWED_TYPES: readonly string[] = [
+  'terraform_remote_state',
+  'external',
+  'local_file',
+  'local_sensitive_file',
+];
 
 export const INFRA_ALLOW_LIST: InfraAllowList = {
   resourceTypes: ['terraform_data'],
@@ -34,22 +39,104 @@ export const INFRA_ALLOW_LIST: InfraAllowList = {
   },
   functions: [
     // numeric
-    'abs', 'ceil', 'floor', 'log', 'max', 'min', 'parseint', 'pow', 'signum',
+    'abs',
+    'ceil',
+    'floor',
+    'log',
+    'max',
+    'min',
+    'parseint',
+    'pow',
+    'signum',
     // string
-    'chomp', 'endswith', 'format', 'formatlist', 'indent', 'join', 'lower', 'regex', 'regexall', 'replace', 'split',
-    'startswith', 'strcontains', 'strrev', 'substr', 'title', 'trim', 'trimprefix', 'trimsuffix', 'trimspace', 'upper',
+    'chomp',
+    'endswith',
+    'format',
+    'formatlist',
+    'indent',
+    'join',
+    'lower',
+    'regex',
+    'regexall',
+    'replace',
+    'split',
+    'startswith',
+    'strcontains',
+    'strrev',
+    'substr',
+    'title',
+    'trim',
+    'trimprefix',
+    'trimsuffix',
+    'trimspace',
+    'upper',
     // collection
-    'alltrue', 'anytrue', 'chunklist', 'coalesce', 'coalescelist', 'compact', 'concat', 'contains', 'distinct', 'element',
-    'flatten', 'index', 'keys', 'length', 'lookup', 'matchkeys', 'merge', 'one', 'range', 'reverse', 'setintersection',
-    'setsubtract', 'setunion', 'slice', 'sort', 'sum', 'transpose', 'values', 'zipmap',
+    'alltrue',
+    'anytrue',
+    'chunklist',
+    'coalesce',
+    'coalescelist',
+    'compact',
+    'concat',
+    'contains',
+    'distinct',
+    'element',
+    'flatten',
+    'index',
+    'keys',
+    'length',
+    'lookup',
+    'matchkeys',
+    'merge',
+    'one',
+    'range',
+    'reverse',
+    'setintersection',
+    'setsubtract',
+    'setunion',
+    'slice',
+    'sort',
+    'sum',
+    'transpose',
+    'values',
+    'zipmap',
     // encoding
-    'base64decode', 'base64encode', 'csvdecode', 'jsondecode', 'jsonencode', 'urlencode', 'yamldecode', 'yamlencode',
+    'base64decode',
+    'base64encode',
+    'csvdecode',
+    'jsondecode',
+    'jsonencode',
+    'urlencode',
+    'yamldecode',
+    'yamlencode',
     // hashing, ids, time, networks
-    'md5', 'sha1', 'sha256', 'sha512', 'base64sha256', 'base64sha512', 'uuid', 'uuidv5',
-    'formatdate', 'timeadd', 'timecmp', 'timestamp', 'plantimestamp',
-    'cidrhost', 'cidrnetmask', 'cidrsubnet', 'cidrsubnets',
+    'md5',
+    'sha1',
+    'sha256',
+    'sha512',
+    'base64sha256',
+    'base64sha512',
+    'uuid',
+    'uuidv5',
+    'formatdate',
+    'timeadd',
+    'timecmp',
+    'timestamp',
+    'plantimestamp',
+    'cidrhost',
+    'cidrnetmask',
+    'cidrsubnet',
+    'cidrsubnets',
     // types
-    'can', 'try', 'sensitive', 'tobool', 'tolist', 'tomap', 'tonumber', 'toset', 'tostring',
+    'can',
+    'try',
+    'sensitive',
+    'tobool',
+    'tolist',
+    'tomap',
+    'tonumber',
+    'toset',
+    'tostring',
   ],
 };
 
@@ -60,7 +147,16 @@ export const INFRA_ALLOW_LIST: InfraAllowList = {
 export const TYPE_CONSTRUCTORS: readonly string[] = ['list', 'map', 'set', 'object', 'tuple', 'optional'];
 
 /** Top-level block types a configuration may use. */
-export const TOP_LEVEL_BLOCKS: readonly string[] = ['resource', 'data', 'variable', 'output', 'locals', 'module', 'terraform', 'provider'];
+export const TOP_LEVEL_BLOCKS: readonly string[] = [
+  'resource',
+  'data',
+  'variable',
+  'output',
+  'locals',
+  'module',
+  'terraform',
+  'provider',
+];
 
 /** The provider a resource or data source type belongs to (Terraform's implied provider). */
 export function providerOfType(type: string): string {
@@ -72,8 +168,11 @@ export function providerOfType(type: string): string {
 export function refuseType(allow: InfraAllowList, mode: 'managed' | 'data', type: string): string | undefined {
   const list = mode === 'managed' ? allow.resourceTypes : allow.dataSourceTypes;
   const what = mode === 'managed' ? 'resource' : 'data source';
-  if (NEVER_ALLOWED_TYPES.includes(type)) return `${what} type "${type}" is never allowed (it reads files or state or runs programs on the InfraAI host)`;
-  if (!list.includes(type)) return `${what} type "${type}" is not allowed (allowed: ${list.length > 0 ? list.join(', ') : 'none'})`;
-  if (allow.providers[providerOfType(type)] === undefined) return `${what} type "${type}" belongs to provider "${providerOfType(type)}", which is not allowed`;
+  if (NEVER_ALLOWED_TYPES.includes(type))
+    return `${what} type "${type}" is never allowed (it reads files or state or runs programs on the InfraAI host)`;
+  if (!list.includes(type))
+    return `${what} type "${type}" is not allowed (allowed: ${list.length > 0 ? list.join(', ') : 'none'})`;
+  if (allow.providers[providerOfType(type)] === undefined)
+    return `${what} type "${type}" belongs to provider "${providerOfType(type)}", which is not allowed`;
   return undefined;
 }

@@ -36,7 +36,12 @@ export class DeploymentApplier {
         await this.locked(this.d.store.get(actionId) as ActionRecord);
       } catch (err) {
         this.d.logger.error({ actionId, err: { message: errorMessage(err) } }, 'creating deployment crashed');
-        this.d.store.transition(actionId, ['applying'], 'interrupted', `creating the deployment crashed: ${errorMessage(err)}`);
+        this.d.store.transition(
+          actionId,
+          ['applying'],
+          'interrupted',
+          `creating the deployment crashed: ${errorMessage(err)}`,
+        );
       }
     });
   }
@@ -47,13 +52,17 @@ export class DeploymentApplier {
     const runDir = runDirFor(this.d.settings.runsDir, a.runId);
     const outputs = [...(a.tfOutput as StepOutput[])];
     if (!existsSync(planFile) || sha256File(planFile) !== a.planSha256 || pathTaken(runDir)) {
-      const why = pathTaken(runDir) ? `${runDir} appeared since the plan was made` : 'the saved plan is missing or differs from the approved one';
+      const why = pathTaken(runDir)
+        ? `${runDir} appeared since the plan was made`
+        : 'the saved plan is missing or differs from the approved one';
       this.d.store.transition(a.id, ['applying'], 'interrupted', `${why}; nothing applied`);
       return;
     }
     const refusal = await this.recheck(staging, planFile);
     if (refusal !== undefined) {
-      this.d.store.transition(a.id, ['applying'], 'interrupted', `refused before apply: ${refusal}; nothing applied`, { stagingDir: null });
+      this.d.store.transition(a.id, ['applying'], 'interrupted', `refused before apply: ${refusal}; nothing applied`, {
+        stagingDir: null,
+      });
       removeDir(staging);
       return;
     }
@@ -62,10 +71,29 @@ export class DeploymentApplier {
     if (r.exitCode !== 0) return this.undo(a, staging, describeFailure(`creating deployment "${a.runId}"`, r), outputs);
     rmSync(planFile, { force: true });
     moveDir(staging, runDir, this.d.settings.runsDir, a.id);
-    const revision = this.d.revisions.record(a.runId, runDir, { parentId: null, actionId: a.id, planSha256: a.planSha256, stateSerial: serialOf(runDir) });
+    const revision = this.d.revisions.record(a.runId, runDir, {
+      parentId: null,
+      actionId: a.id,
+      planSha256: a.planSha256,
+      stateSerial: serialOf(runDir),
+    });
     await this.resync(a.runId);
-    const result = { success: true, new_run_id: revision.id, changes_applied: { action_type: a.actionType, run_dir: runDir, files: a.files?.changed ?? [], plan: a.planSummary } };
-    this.d.store.transition(a.id, ['applying'], 'applied', null, { revisionId: revision.id, result, tfOutput: outputs, stagingDir: null });
+    const result = {
+      success: true,
+      new_run_id: revision.id,
+      changes_applied: {
+        action_type: a.actionType,
+        run_dir: runDir,
+        files: a.files?.changed ?? [],
+        plan: a.planSummary,
+      },
+    };
+    this.d.store.transition(a.id, ['applying'], 'applied', null, {
+      revisionId: revision.id,
+      result,
+      tfOutput: outputs,
+      stagingDir: null,
+    });
   }
 
   /** Why the staged files or the saved plan are refused now, or undefined. */
@@ -80,17 +108,29 @@ export class DeploymentApplier {
 
   /** The apply failed part-way: destroy what it created (state is in the staging dir). */
   private async undo(a: ActionRecord, staging: string, reason: string, outputs: StepOutput[]): Promise<void> {
-    this.d.store.transition(a.id, ['applying'], 'failed', reason, { tfOutput: outputs, result: { success: false, new_run_id: null, changes_applied: {} } });
+    this.d.store.transition(a.id, ['applying'], 'failed', reason, {
+      tfOutput: outputs,
+      result: { success: false, new_run_id: null, changes_applied: {} },
+    });
     const destroy = await this.d.steps.destroy(staging);
     outputs.push(keepOutput('rollback destroy', destroy, []));
     if (destroy.exitCode === 0) {
-      this.d.store.transition(a.id, ['failed'], 'rolled_back', 'partly created resources destroyed; RUNS_DIR untouched', { tfOutput: outputs, stagingDir: null, rollback: { reason } });
+      this.d.store.transition(
+        a.id,
+        ['failed'],
+        'rolled_back',
+        'partly created resources destroyed; RUNS_DIR untouched',
+        { tfOutput: outputs, stagingDir: null, rollback: { reason } },
+      );
       removeDir(staging);
       return;
     }
     const why = `${describeFailure('destroying the partly created resources', destroy)}; state kept in ${staging}`;
     this.d.logger.error({ actionId: a.id, staging }, `ROLLBACK FAILED: ${why}`);
-    this.d.store.transition(a.id, ['failed'], 'rollback_failed', why, { tfOutput: outputs, rollback: { reason, staging } });
+    this.d.store.transition(a.id, ['failed'], 'rollback_failed', why, {
+      tfOutput: outputs,
+      rollback: { reason, staging },
+    });
   }
 
   private async resync(runId: string): Promise<void> {

@@ -28,8 +28,7 @@ export interface ConfigView {
 }
 
 export type GuardResult =
-  | { ok: true; view: ConfigView }
-  | { ok: false; file: string; reason: string; findings: Finding[] };
+  { ok: true; view: ConfigView } | { ok: false; file: string; reason: string; findings: Finding[] };
 
 export interface GuardOptions {
   /**
@@ -73,9 +72,19 @@ export class ConfigGuard {
     const view: ConfigView = { resources: [], data: [], modules: [], providers: [] };
     this.collect(views, '', '', [], view, findings);
     if (options.requireTfvars) findings.push(...unsetVariables(views, files));
-    if (findings.length === 0) return { ok: true, view: { ...view, resources: view.resources.sort(), data: view.data.sort(), providers: [...new Set(view.providers)].sort() } };
+    if (findings.length === 0)
+      return {
+        ok: true,
+        view: {
+          ...view,
+          resources: view.resources.sort(),
+          data: view.data.sort(),
+          providers: [...new Set(view.providers)].sort(),
+        },
+      };
     const first = findings[0] as Finding;
-    const more = findings.length > 1 ? ` (and ${findings.length - 1} more refusal${findings.length > 2 ? 's' : ''})` : '';
+    const more =
+      findings.length > 1 ? ` (and ${findings.length - 1} more refusal${findings.length > 2 ? 's' : ''})` : '';
     return { ok: false, file: first.file, reason: `${first.message}${more}`, findings };
   }
 
@@ -99,7 +108,13 @@ export class ConfigGuard {
       }
       if (kind === 'override') {
         // Terraform merges these into other files' blocks (a module's source, a resource's body).
-        findings.push(plainFinding(name, null, 'override files are not allowed: Terraform merges them into the blocks of other files'));
+        findings.push(
+          plainFinding(
+            name,
+            null,
+            'override files are not allowed: Terraform merges them into the blocks of other files',
+          ),
+        );
         continue;
       }
       const v = readFile(parser, name, files[name] ?? '', this.allow, kind);
@@ -110,13 +125,27 @@ export class ConfigGuard {
   }
 
   /** Adds the module at `dir` (called as `prefix`) and, recursively, its local module calls. */
-  private collect(views: Map<string, FileView>, dir: string, key: string, chain: string[], out: ConfigView, findings: Finding[]): void {
-    const addr = key === '' ? '' : `${key.split('.').map((k) => `module.${k}`).join('.')}.`;
+  private collect(
+    views: Map<string, FileView>,
+    dir: string,
+    key: string,
+    chain: string[],
+    out: ConfigView,
+    findings: Finding[],
+  ): void {
+    const addr =
+      key === ''
+        ? ''
+        : `${key
+            .split('.')
+            .map((k) => `module.${k}`)
+            .join('.')}.`;
     const here = [...views.entries()].filter(([n]) => dirOf(n) === dir && kindOf(n) === 'config');
     for (const [file, v] of here) {
       out.resources.push(...v.resources.map((r) => addr + r));
       out.data.push(...v.data.map((d) => addr + d));
-      for (const t of [...v.resources, ...v.data.map((d) => d.slice(5))]) out.providers.push(this.sourceOf(providerOfType(t.split('.')[0] ?? '')));
+      for (const t of [...v.resources, ...v.data.map((d) => d.slice(5))])
+        out.providers.push(this.sourceOf(providerOfType(t.split('.')[0] ?? '')));
       out.providers.push(...v.providers.map((p) => this.sourceOf(p)));
       for (const call of v.moduleCalls) {
         const target = path.posix.normalize(path.posix.join(dir === '' ? '.' : dir, call.source));
@@ -144,42 +173,75 @@ export class ConfigGuard {
 
 /** Why a module directory is refused: outside the deployment, hidden, missing, or too deep. */
 function moduleDirProblem(target: string, views: Map<string, FileView>, depth: number): string | undefined {
-  if (target === '..' || target.startsWith('../') || path.posix.isAbsolute(target)) return 'points outside the deployment directory';
+  if (target === '..' || target.startsWith('../') || path.posix.isAbsolute(target))
+    return 'points outside the deployment directory';
   if (target.split('/').some((seg) => seg.startsWith('.') && seg !== '.')) return 'points into a hidden directory';
   if (depth + 1 > MAX_MODULE_DEPTH) return `nests modules deeper than ${MAX_MODULE_DEPTH} levels`;
   const dir = target === '.' ? '' : target;
-  if (![...views.keys()].some((n) => dirOf(n) === dir && kindOf(n) === 'config')) return 'names a directory with no submitted configuration files';
+  if (![...views.keys()].some((n) => dirOf(n) === dir && kindOf(n) === 'config'))
+    return 'names a directory with no submitted configuration files';
   return undefined;
 }
 
 /** Root variables that no submitted auto-loaded tfvars file sets. */
 function unsetVariables(views: Map<string, FileView>, files: Record<string, string>): Finding[] {
   const assigned = new Set<string>();
-  for (const [name, v] of views) if (dirOf(name) === '' && AUTO_TFVARS.test(name)) v.assigned.forEach((a) => assigned.add(a));
+  for (const [name, v] of views)
+    if (dirOf(name) === '' && AUTO_TFVARS.test(name)) v.assigned.forEach((a) => assigned.add(a));
   const out: Finding[] = [];
   for (const [name, v] of views) {
     if (dirOf(name) !== '' || kindOf(name) !== 'config' || files[name] === undefined) continue;
     for (const variable of v.variables.filter((x) => !assigned.has(x))) {
-      out.push(plainFinding(name, null, `variable "${variable}" has no value in a submitted terraform.tfvars or *.auto.tfvars file (the service's own environment, TF_VAR_${variable}, could supply it instead)`));
+      out.push(
+        plainFinding(
+          name,
+          null,
+          `variable "${variable}" has no value in a submitted terraform.tfvars or *.auto.tfvars file (the service's own environment, TF_VAR_${variable}, could supply it instead)`,
+        ),
+      );
     }
   }
   return out;
 }
 
-function readFile(parser: HclParser, name: string, text: string, allow: InfraAllowList, kind: 'config' | 'tfvars'): FileView {
+function readFile(
+  parser: HclParser,
+  name: string,
+  text: string,
+  allow: InfraAllowList,
+  kind: 'config' | 'tfvars',
+): FileView {
   if (name.endsWith('.json')) {
     const doc = parseStrictJson(text);
-    if (!doc.ok) return { ...emptyView(), findings: [plainFinding(name, null, `invalid or ambiguous JSON: ${doc.reason}`, 'json')] };
+    if (!doc.ok)
+      return {
+        ...emptyView(),
+        findings: [plainFinding(name, null, `invalid or ambiguous JSON: ${doc.reason}`, 'json')],
+      };
     return readJsonView(parser, name, doc.value, allow, kind);
   }
   const ts = readNativeFile(parser, name, text, allow, kind);
   if (ts.findings.some((f) => f.key === `${name}|syntax`)) return ts;
   const hashicorp = hashicorpReading(text);
-  if (!hashicorp.ok) return { ...ts, findings: [...ts.findings, plainFinding(name, null, `HashiCorp's HCL parser refused the file: ${hashicorp.reason}`, 'hcl2')] };
+  if (!hashicorp.ok)
+    return {
+      ...ts,
+      findings: [
+        ...ts.findings,
+        plainFinding(name, null, `HashiCorp's HCL parser refused the file: ${hashicorp.reason}`, 'hcl2'),
+      ],
+    };
   const second = readJsonView(parser, name, hashicorp.doc, allow, kind);
   const findings = [...ts.findings, ...second.findings];
   if (viewSignature(ts) !== viewSignature(second)) {
-    findings.push(plainFinding(name, null, `the two readings of this file disagree (tree-sitter: ${viewSignature(ts)}; HashiCorp HCL: ${viewSignature(second)})`, 'disagree'));
+    findings.push(
+      plainFinding(
+        name,
+        null,
+        `the two readings of this file disagree (tree-sitter: ${viewSignature(ts)}; HashiCorp HCL: ${viewSignature(second)})`,
+        'disagree',
+      ),
+    );
   }
   return { ...ts, findings };
 }
@@ -188,7 +250,8 @@ function readFile(parser: HclParser, name: string, text: string, allow: InfraAll
 function hashicorpReading(text: string): { ok: true; doc: JsonValue } | { ok: false; reason: string } {
   try {
     const [doc, error] = (hcl2 as { parseToObject: (s: string) => [unknown, unknown] }).parseToObject(text);
-    if (error || doc === null || doc === undefined) return { ok: false, reason: String(error ?? 'no result').split('\n')[0] ?? '' };
+    if (error || doc === null || doc === undefined)
+      return { ok: false, reason: String(error ?? 'no result').split('\n')[0] ?? '' };
     return { ok: true, doc: doc as JsonValue };
   } catch (err) {
     return { ok: false, reason: (err as Error).message };

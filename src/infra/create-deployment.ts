@@ -42,7 +42,8 @@ export interface CreateResult {
 type Prepared = { ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch };
 
 /** Plan output lists every planned value: kept out of the action until a human approved the plan. */
-const WITHHELD_PLAN_OUTPUT = '(plan output withheld before approval: it shows values that are not literal in the submitted files; see plan_summary)';
+const WITHHELD_PLAN_OUTPUT =
+  '(plan output withheld before approval: it shows values that are not literal in the submitted files; see plan_summary)';
 
 const SCRATCH_PREFIX = '.check-';
 
@@ -64,7 +65,9 @@ export class DeploymentCreator {
   async create(req: InfraRequest, actor: string): Promise<CreateResult> {
     const guard = await this.guard.check(req.files, { requireTfvars: true });
     if (!guard.ok) {
-      throw new AppError('ERR_VALIDATION', `files.${guard.file}: ${guard.reason}`, { details: { file: guard.file, refusals: guard.findings.map((f) => f.message) } });
+      throw new AppError('ERR_VALIDATION', `files.${guard.file}: ${guard.reason}`, {
+        details: { file: guard.file, refusals: guard.findings.map((f) => f.message) },
+      });
     }
     return this.d.locks.withDeploymentLock(req.run_id, async () => {
       this.assertFree(req.run_id);
@@ -103,23 +106,43 @@ export class DeploymentCreator {
     if (pathTaken(dir) || this.d.deploymentKnown(runId)) {
       throw new AppError('ERR_CONFLICT', `deployment "${runId}" already exists`);
     }
-    const pending = this.d.store.list({ runId, limit: 500, offset: 0 }).items.find((a) => PENDING_STATUSES.includes(a.status));
-    if (pending) throw new AppError('ERR_CONFLICT', `deployment "${runId}" already has pending action ${pending.id} (${pending.status})`);
+    const pending = this.d.store
+      .list({ runId, limit: 500, offset: 0 })
+      .items.find((a) => PENDING_STATUSES.includes(a.status));
+    if (pending)
+      throw new AppError(
+        'ERR_CONFLICT',
+        `deployment "${runId}" already has pending action ${pending.id} (${pending.status})`,
+      );
   }
 
   private record(req: InfraRequest, actor: string): ActionRecord {
     const names = Object.keys(req.files).sort();
     const decisionId = this.d.newId('dec');
     this.d.decisions.insert({
-      id: decisionId, runId: req.run_id, actionType: CREATE_DEPLOYMENT, actor, parameters: { files: names },
-      reason: `POST /infra by ${actor}: create deployment "${req.run_id}" from ${names.join(', ')}`, createdAt: isoAt(this.d.clock),
+      id: decisionId,
+      runId: req.run_id,
+      actionType: CREATE_DEPLOYMENT,
+      actor,
+      parameters: { files: names },
+      reason: `POST /infra by ${actor}: create deployment "${req.run_id}" from ${names.join(', ')}`,
+      createdAt: isoAt(this.d.clock),
     });
     return this.d.store.create({
-      decisionId, incidentId: null, runId: req.run_id, actionType: CREATE_DEPLOYMENT, targetAddress: req.run_id, parameters: { files: names },
+      decisionId,
+      incidentId: null,
+      runId: req.run_id,
+      actionType: CREATE_DEPLOYMENT,
+      targetAddress: req.run_id,
+      parameters: { files: names },
     });
   }
 
-  private async prepare(action: ActionRecord, checked: CheckedDir, files: Record<string, string>): Promise<CreateResult> {
+  private async prepare(
+    action: ActionRecord,
+    checked: CheckedDir,
+    files: Record<string, string>,
+  ): Promise<CreateResult> {
     // The executor's layout, so its recovery and staging clean-up (reject/expire) apply here too.
     const staging = path.join(this.d.settings.dataDir, 'staging', action.id);
     this.d.store.transition(action.id, ['proposed'], 'preparing', null, { stagingDir: staging });
@@ -136,12 +159,18 @@ export class DeploymentCreator {
       const expiresAt = new Date(this.d.clock.now() + this.d.settings.approvalTtlSeconds * 1000).toISOString();
       this.d.store.transition(action.id, ['preparing'], 'awaiting_approval', null, { ...result.patch, expiresAt });
     } else {
-      this.d.store.transition(action.id, ['preparing'], 'prepare_failed', result.reason, { ...result.patch, stagingDir: null });
+      this.d.store.transition(action.id, ['preparing'], 'prepare_failed', result.reason, {
+        ...result.patch,
+        stagingDir: null,
+      });
       removeDir(staging);
     }
     const a = this.d.store.get(action.id) as ActionRecord;
     return {
-      actionId: a.id, status: a.status, statusReason: a.statusReason, planSummary: (a.planSummary as PlanSummaryItem[] | null) ?? null,
+      actionId: a.id,
+      status: a.status,
+      statusReason: a.statusReason,
+      planSummary: (a.planSummary as PlanSummaryItem[] | null) ?? null,
       planSha256: a.planSha256,
     };
   }
@@ -150,13 +179,23 @@ export class DeploymentCreator {
    * validate → plan -out → show → Terraform's reading of the plan's configuration. Outputs are
    * kept redacted; the plan's own output and every value not literal in the files are withheld.
    */
-  private async plan(a: ActionRecord, staging: string, files: Record<string, string>, checks: CheckedDir['results']): Promise<Prepared> {
+  private async plan(
+    a: ActionRecord,
+    staging: string,
+    files: Record<string, string>,
+    checks: CheckedDir['results'],
+  ): Promise<Prepared> {
     const raw: Array<{ step: string; result: TerraformResult }> = [...checks];
     const names = Object.keys(files).sort();
     const fileSecrets = configSecrets(files);
     const diff = scrubStored(names.map((n) => unifiedDiff(n, '', files[n] ?? '')).join(''), fileSecrets);
-    const common: ActionPatch = { files: { changed: names, deleted: [] }, diff, changes: { kind: 'create_deployment', files: names } };
-    const outputs = (secrets: Iterable<string>) => raw.map((r) => keepOutput(r.step, r.result, [...fileSecrets, ...secrets]));
+    const common: ActionPatch = {
+      files: { changed: names, deleted: [] },
+      diff,
+      changes: { kind: 'create_deployment', files: names },
+    };
+    const outputs = (secrets: Iterable<string>) =>
+      raw.map((r) => keepOutput(r.step, r.result, [...fileSecrets, ...secrets]));
     const fail = (reason: string): Prepared => ({ ok: false, reason, patch: { ...common, tfOutput: outputs([]) } });
     const v = await this.d.steps.validate(staging);
     raw.push({ step: 'validate', result: v.result });
@@ -174,8 +213,12 @@ export class DeploymentCreator {
     return {
       ok: true,
       patch: {
-        ...common, planSummary: unquoteHidden(summarisePlan(disclosed)), planJson: redactPlanJson(disclosed), gate: { ok: true, kind: 'create_deployment' },
-        tfOutput: outputs(secrets), planSha256: sha256File(planFile),
+        ...common,
+        planSummary: unquoteHidden(summarisePlan(disclosed)),
+        planJson: redactPlanJson(disclosed),
+        gate: { ok: true, kind: 'create_deployment' },
+        tfOutput: outputs(secrets),
+        planSha256: sha256File(planFile),
       },
     };
   }

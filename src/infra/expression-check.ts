@@ -46,7 +46,12 @@ function lineOf(node: HclNode, ctx: ExprContext): number | null {
 
 function finding(node: HclNode, ctx: ExprContext, message: string, what: string): Finding {
   const line = lineOf(node, ctx);
-  return { file: ctx.file, line, message: `${ctx.file}${line === null ? '' : `:${line}`}: ${message}`, key: `${ctx.file}|${what}` };
+  return {
+    file: ctx.file,
+    line,
+    message: `${ctx.file}${line === null ? '' : `:${line}`}: ${message}`,
+    key: `${ctx.file}|${what}`,
+  };
 }
 
 /** The first syntax error (ERROR or MISSING node) below `node`, if any. */
@@ -74,7 +79,8 @@ export function checkExpression(node: HclNode, ctx: ExprContext): Finding[] {
 
 function checkCall(n: HclNode, ctx: ExprContext): Finding[] {
   const name = kids(n).find((k) => k.type === 'identifier')?.text ?? '';
-  const allowed = ctx.allow.functions.includes(name) || (ctx.typeExpression === true && TYPE_CONSTRUCTORS.includes(name));
+  const allowed =
+    ctx.allow.functions.includes(name) || (ctx.typeExpression === true && TYPE_CONSTRUCTORS.includes(name));
   if (allowed) return [];
   const why = name.includes('::')
     ? 'provider-defined functions run provider code and are not allowed'
@@ -89,14 +95,42 @@ function checkPath(n: HclNode, ctx: ExprContext): Finding[] {
   const next = n.nextNamedSibling;
   const attr = next?.type === 'get_attr' ? kids(next).find((k) => k.type === 'identifier')?.text : undefined;
   if (attr === 'module' || attr === 'root') return [];
-  return [finding(n, ctx, `"path${attr === undefined ? '' : `.${attr}`}" is not allowed (only path.module and path.root; path.cwd names a directory on the InfraAI host)`, `path ${attr ?? ''}`)];
+  return [
+    finding(
+      n,
+      ctx,
+      `"path${attr === undefined ? '' : `.${attr}`}" is not allowed (only path.module and path.root; path.cwd names a directory on the InfraAI host)`,
+      `path ${attr ?? ''}`,
+    ),
+  ];
 }
 
 // Node types a literal value consists of (the grammar's own names).
 const LITERAL_NODES = new Set([
-  'expression', 'literal_value', 'numeric_lit', 'bool_lit', 'null_lit', 'string_lit', 'quoted_template_start', 'quoted_template_end',
-  'template_literal', 'template_expr', 'heredoc_template', 'heredoc_start', 'heredoc_identifier', 'collection_value', 'tuple',
-  'tuple_start', 'tuple_end', 'object', 'object_start', 'object_end', 'object_elem', 'comment', 'operation', 'unary_operation',
+  'expression',
+  'literal_value',
+  'numeric_lit',
+  'bool_lit',
+  'null_lit',
+  'string_lit',
+  'quoted_template_start',
+  'quoted_template_end',
+  'template_literal',
+  'template_expr',
+  'heredoc_template',
+  'heredoc_start',
+  'heredoc_identifier',
+  'collection_value',
+  'tuple',
+  'tuple_start',
+  'tuple_end',
+  'object',
+  'object_start',
+  'object_end',
+  'object_elem',
+  'comment',
+  'operation',
+  'unary_operation',
 ]);
 
 /** tfvars: literal values only (an object key may be a bare name; `-` may negate a number). */
@@ -107,7 +141,14 @@ function checkLiteral(node: HclNode, ctx: ExprContext): Finding[] {
     const reference = n.type === 'expression' && kids(n).some((k) => k.type === 'variable_expr');
     const notMinus = n.type === 'unary_operation' && !n.text.trimStart().startsWith('-');
     if (reference || notMinus || !LITERAL_NODES.has(n.type)) {
-      out.push(finding(n, ctx, `only literal values are allowed in a tfvars file, not ${describe(n, reference)} (in ${snippet(n)})`, `literal ${snippet(n)}`));
+      out.push(
+        finding(
+          n,
+          ctx,
+          `only literal values are allowed in a tfvars file, not ${describe(n, reference)} (in ${snippet(n)})`,
+          `literal ${snippet(n)}`,
+        ),
+      );
       return;
     }
     for (const child of kids(n)) visit(child);
@@ -119,8 +160,14 @@ function checkLiteral(node: HclNode, ctx: ExprContext): Finding[] {
 /** The `key` expression of an object element written as a bare name (`{ name = 1 }`). */
 function isKeyExpression(n: HclNode | null): boolean {
   const elem = n?.parent;
-  return n !== null && n !== undefined && elem?.type === 'object_elem' && elem.childForFieldName('key')?.id === n.id
-    && kids(n).length === 1 && kids(n)[0]?.type === 'variable_expr';
+  return (
+    n !== null &&
+    n !== undefined &&
+    elem?.type === 'object_elem' &&
+    elem.childForFieldName('key')?.id === n.id &&
+    kids(n).length === 1 &&
+    kids(n)[0]?.type === 'variable_expr'
+  );
 }
 
 function describe(n: HclNode, reference: boolean): string {
@@ -145,13 +192,27 @@ export function checkTemplateString(parser: HclParser, text: string, ctx: ExprCo
   if (!text.includes('${') && !text.includes('%{')) return [];
   const shown = text.length > SNIPPET ? `${text.slice(0, SNIPPET - 3)}...` : text;
   if (ctx.literalOnly) {
-    return [{ file: ctx.file, line: null, message: `${ctx.file}: only literal values are allowed in a tfvars file, not the template ${JSON.stringify(shown)}`, key: `${ctx.file}|template ${shown}` }];
+    return [
+      {
+        file: ctx.file,
+        line: null,
+        message: `${ctx.file}: only literal values are allowed in a tfvars file, not the template ${JSON.stringify(shown)}`,
+        key: `${ctx.file}|template ${shown}`,
+      },
+    ];
   }
   let marker = 'INFRAAI_TEMPLATE';
   while (text.includes(marker)) marker += '_X';
   return parser.withTree(`t = <<${marker}\n${text}\n${marker}\n`, (root) => {
     if (firstSyntaxError(root)) {
-      return [{ file: ctx.file, line: null, message: `${ctx.file}: the string ${JSON.stringify(shown)} is not a valid Terraform template`, key: `${ctx.file}|bad template ${shown}` }];
+      return [
+        {
+          file: ctx.file,
+          line: null,
+          message: `${ctx.file}: the string ${JSON.stringify(shown)} is not a valid Terraform template`,
+          key: `${ctx.file}|bad template ${shown}`,
+        },
+      ];
     }
     return checkExpression(root, { ...ctx, lineBase: null });
   });

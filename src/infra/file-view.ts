@@ -44,24 +44,32 @@ export function moduleSourceProblem(source: string): string | undefined {
   if (!/^\.\.?\//.test(source)) {
     return `module source "${clip(source)}" is not allowed: only relative paths inside the deployment ("./x", "../x") — no registry addresses, URLs, git:: or file:// sources, no absolute paths`;
   }
-  if (!/^[A-Za-z0-9_./-]+$/.test(source) || source.includes('//')) return `module source "${clip(source)}" may only contain letters, digits, "_", "-", "." and single "/"`;
+  if (!/^[A-Za-z0-9_./-]+$/.test(source) || source.includes('//'))
+    return `module source "${clip(source)}" may only contain letters, digits, "_", "-", "." and single "/"`;
   return undefined;
 }
 
 /** Why a `required_providers` entry is refused, or undefined. */
-export function requiredProviderProblem(allow: InfraAllowList, name: string, source: string | undefined): string | undefined {
+export function requiredProviderProblem(
+  allow: InfraAllowList,
+  name: string,
+  source: string | undefined,
+): string | undefined {
   const rule = allow.providers[name];
-  if (rule === undefined) return `provider "${name}" is not allowed (allowed: ${Object.keys(allow.providers).join(', ')})`;
+  if (rule === undefined)
+    return `provider "${name}" is not allowed (allowed: ${Object.keys(allow.providers).join(', ')})`;
   if (source === undefined) return undefined;
   const full = source.split('/').length === 2 ? `registry.terraform.io/${source}` : source;
-  if (full.toLowerCase() !== rule.source.toLowerCase()) return `provider "${name}" must come from "${rule.source}", not "${clip(source)}"`;
+  if (full.toLowerCase() !== rule.source.toLowerCase())
+    return `provider "${name}" must come from "${rule.source}", not "${clip(source)}"`;
   return undefined;
 }
 
 /** Why a `provider` block argument is refused, or undefined. */
 export function providerArgumentProblem(allow: InfraAllowList, name: string, argument: string): string | undefined {
   const rule = allow.providers[name];
-  if (rule === undefined) return `provider "${name}" is not allowed (allowed: ${Object.keys(allow.providers).join(', ')})`;
+  if (rule === undefined)
+    return `provider "${name}" is not allowed (allowed: ${Object.keys(allow.providers).join(', ')})`;
   if (argument === 'alias' || rule.arguments.includes(argument)) return undefined;
   return `provider "${name}" argument "${argument}" is not allowed (allowed: ${['alias', ...rule.arguments].join(', ')})`;
 }
@@ -74,7 +82,11 @@ export function clip(s: string, max = 80): string {
 export function viewSignature(v: FileView): string {
   const sorted = (xs: string[]) => [...xs].sort();
   return JSON.stringify({
-    resources: sorted(v.resources), data: sorted(v.data), modules: sorted(v.moduleCalls.map((m) => `${m.name}=${m.source}`)),
-    providers: sorted(v.providers), variables: sorted(v.variables), assigned: sorted(v.assigned),
+    resources: sorted(v.resources),
+    data: sorted(v.data),
+    modules: sorted(v.moduleCalls.map((m) => `${m.name}=${m.source}`)),
+    providers: sorted(v.providers),
+    variables: sorted(v.variables),
+    assigned: sorted(v.assigned),
   });
 }

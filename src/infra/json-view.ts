@@ -12,7 +12,14 @@ import type { HclParser } from '../hcl/parser.js';
 import { refuseType, TOP_LEVEL_BLOCKS, type InfraAllowList } from './allow-list.js';
 import { checkTemplateString, type ExprContext } from './expression-check.js';
 import {
-  clip, emptyView, moduleSourceProblem, PLAIN_NAME, plainFinding, providerArgumentProblem, requiredProviderProblem, RESOURCE_META,
+  clip,
+  emptyView,
+  moduleSourceProblem,
+  PLAIN_NAME,
+  plainFinding,
+  providerArgumentProblem,
+  requiredProviderProblem,
+  RESOURCE_META,
   type FileView,
 } from './file-view.js';
 import type { JsonObject, JsonValue } from './strict-json.js';
@@ -30,7 +37,11 @@ function entries(o: JsonObject): Array<[string, JsonValue]> {
 class JsonReader {
   readonly view: FileView = emptyView();
 
-  constructor(private readonly parser: HclParser, private readonly file: string, private readonly allow: InfraAllowList) {}
+  constructor(
+    private readonly parser: HclParser,
+    private readonly file: string,
+    private readonly allow: InfraAllowList,
+  ) {}
 
   private refuse(message: string, what = message): void {
     this.view.findings.push(plainFinding(this.file, null, message, what));
@@ -50,13 +61,21 @@ class JsonReader {
   }
 
   /** Calls `use(labels, body)` for every block under `v` with `n` labels (arrays followed at every level). */
-  private blocks(kind: string, v: JsonValue, n: number, use: (labels: string[], body: JsonObject) => void, labels: string[] = []): void {
+  private blocks(
+    kind: string,
+    v: JsonValue,
+    n: number,
+    use: (labels: string[], body: JsonObject) => void,
+    labels: string[] = [],
+  ): void {
     if (Array.isArray(v)) {
       for (const x of v) this.blocks(kind, x, n, use, labels);
       return;
     }
     if (!isObject(v)) {
-      this.refuse(`${kind} ${labels.map((l) => `"${clip(l)}"`).join(' ')} must be a JSON object`.replace(/\s+must/, ' must'));
+      this.refuse(
+        `${kind} ${labels.map((l) => `"${clip(l)}"`).join(' ')} must be a JSON object`.replace(/\s+must/, ' must'),
+      );
       return;
     }
     if (labels.length === n) {
@@ -90,7 +109,8 @@ class JsonReader {
 
   private block(kind: string, v: JsonValue): void {
     const handlers: Record<string, () => void> = {
-      resource: () => this.blocks(kind, v, 2, ([t, n], body) => this.resource('managed', t as string, n as string, body)),
+      resource: () =>
+        this.blocks(kind, v, 2, ([t, n], body) => this.resource('managed', t as string, n as string, body)),
       data: () => this.blocks(kind, v, 2, ([t, n], body) => this.resource('data', t as string, n as string, body)),
       variable: () => this.blocks(kind, v, 1, ([n], body) => this.variable(n as string, body)),
       output: () => this.blocks(kind, v, 1, (_l, body) => this.scan(body)),
@@ -105,7 +125,9 @@ class JsonReader {
   private resource(mode: 'managed' | 'data', type: string, name: string, body: JsonObject): void {
     const refused = refuseType(this.allow, mode, type);
     if (refused) this.refuse(refused);
-    (mode === 'managed' ? this.view.resources : this.view.data).push(mode === 'managed' ? `${type}.${name}` : `data.${type}.${name}`);
+    (mode === 'managed' ? this.view.resources : this.view.data).push(
+      mode === 'managed' ? `${type}.${name}` : `data.${type}.${name}`,
+    );
     this.resourceBody(body);
   }
 
@@ -114,12 +136,19 @@ class JsonReader {
     for (const [k, x] of entries(body)) {
       const key = k.toLowerCase();
       if (RESOURCE_META.includes(key)) {
-        this.refuse(`${key} blocks are not allowed: they run commands on the InfraAI host or connect from it`, `meta ${key} ${clip(JSON.stringify(x), 160)}`);
+        this.refuse(
+          `${key} blocks are not allowed: they run commands on the InfraAI host or connect from it`,
+          `meta ${key} ${clip(JSON.stringify(x), 160)}`,
+        );
         continue;
       }
       if (key === 'dynamic') {
         this.blocks('dynamic', x, 1, ([label], inner) => {
-          if (RESOURCE_META.includes((label as string).toLowerCase())) this.refuse(`${label as string} blocks are not allowed, not even through dynamic`, `meta ${label as string} ${clip(JSON.stringify(inner), 160)}`);
+          if (RESOURCE_META.includes((label as string).toLowerCase()))
+            this.refuse(
+              `${label as string} blocks are not allowed, not even through dynamic`,
+              `meta ${label as string} ${clip(JSON.stringify(inner), 160)}`,
+            );
           else this.scan(inner);
         });
         continue;
@@ -137,7 +166,8 @@ class JsonReader {
   private module(name: string, body: JsonObject): void {
     const source = body.source;
     if (typeof source !== 'string') this.refuse(`module "${name}" needs a literal string source`);
-    else if (source.includes('${') || source.includes('%{')) this.refuse(`module "${name}" source must be a literal path, not a template`);
+    else if (source.includes('${') || source.includes('%{'))
+      this.refuse(`module "${name}" source must be a literal path, not a template`);
     else {
       const problem = moduleSourceProblem(source);
       if (problem) this.refuse(problem);
@@ -151,8 +181,12 @@ class JsonReader {
     for (const [k, x] of entries(body)) {
       if (k === COMMENT_KEY) continue;
       if (k === 'required_version') this.scan(x);
-      else if (k === 'required_providers') this.blocks('required_providers', x, 0, (_l, rp) => this.requiredProviders(rp));
-      else this.refuse(`terraform { ${clip(k)} } is not allowed (only required_providers and required_version; no backend, no cloud)`);
+      else if (k === 'required_providers')
+        this.blocks('required_providers', x, 0, (_l, rp) => this.requiredProviders(rp));
+      else
+        this.refuse(
+          `terraform { ${clip(k)} } is not allowed (only required_providers and required_version; no backend, no cloud)`,
+        );
     }
   }
 
@@ -190,7 +224,13 @@ class JsonReader {
 }
 
 /** Reads a JSON-form file (already parsed); `kind` says configuration or tfvars. */
-export function readJsonView(parser: HclParser, file: string, doc: JsonValue, allow: InfraAllowList, kind: 'config' | 'tfvars'): FileView {
+export function readJsonView(
+  parser: HclParser,
+  file: string,
+  doc: JsonValue,
+  allow: InfraAllowList,
+  kind: 'config' | 'tfvars',
+): FileView {
   const reader = new JsonReader(parser, file, allow);
   if (kind === 'tfvars') reader.tfvars(doc);
   else reader.topLevel(doc);

@@ -8,7 +8,14 @@ import { kids, type HclNode, type HclParser } from '../hcl/parser.js';
 import { refuseType, TOP_LEVEL_BLOCKS, type InfraAllowList } from './allow-list.js';
 import { checkExpression, firstSyntaxError, type ExprContext } from './expression-check.js';
 import {
-  clip, emptyView, moduleSourceProblem, PLAIN_NAME, plainFinding, providerArgumentProblem, requiredProviderProblem, RESOURCE_META,
+  clip,
+  emptyView,
+  moduleSourceProblem,
+  PLAIN_NAME,
+  plainFinding,
+  providerArgumentProblem,
+  requiredProviderProblem,
+  RESOURCE_META,
   type FileView,
 } from './file-view.js';
 
@@ -48,14 +55,20 @@ function readBody(body: HclNode | undefined): Pick<Block, 'attributes' | 'blocks
 function readBlock(node: HclNode): Block {
   const parts = kids(node).filter((k) => k.type !== 'comment');
   const type = parts[0]?.text ?? '';
-  const labels = parts.slice(1).filter((k) => k.type === 'string_lit' || k.type === 'identifier').map(labelText);
+  const labels = parts
+    .slice(1)
+    .filter((k) => k.type === 'string_lit' || k.type === 'identifier')
+    .map(labelText);
   return { node, type, labels, ...readBody(parts.find((k) => k.type === 'body')) };
 }
 
 class NativeReader {
   readonly view: FileView = emptyView();
 
-  constructor(private readonly file: string, private readonly allow: InfraAllowList) {}
+  constructor(
+    private readonly file: string,
+    private readonly allow: InfraAllowList,
+  ) {}
 
   private refuse(n: HclNode, message: string, what = message): void {
     this.view.findings.push(plainFinding(this.file, lineOf(n), message, what));
@@ -72,7 +85,10 @@ class NativeReader {
   /** Exactly `n` plain labels; returns them, or undefined after recording why not. */
   private labels(b: Block, n: number): string[] | undefined {
     if (b.labels.length !== n || !b.labels.every((l) => PLAIN_NAME.test(l))) {
-      this.refuse(b.node, `${b.type} block needs exactly ${n} plain label(s) (letters, digits, "_", "-"), got ${b.labels.map((l) => `"${l}"`).join(' ') || 'none'}`);
+      this.refuse(
+        b.node,
+        `${b.type} block needs exactly ${n} plain label(s) (letters, digits, "_", "-"), got ${b.labels.map((l) => `"${l}"`).join(' ') || 'none'}`,
+      );
       return undefined;
     }
     return b.labels;
@@ -80,7 +96,8 @@ class NativeReader {
 
   private noBlocks(b: Block, except: readonly string[] = []): void {
     for (const inner of b.blocks) {
-      if (!except.includes(inner.type)) this.refuse(inner.node, `a "${inner.type}" block is not allowed inside ${b.type}`);
+      if (!except.includes(inner.type))
+        this.refuse(inner.node, `a "${inner.type}" block is not allowed inside ${b.type}`);
       else this.expressions(inner);
     }
   }
@@ -98,9 +115,14 @@ class NativeReader {
       return;
     }
     const handlers: Record<string, (b: Block) => void> = {
-      resource: (x) => this.resource(x, 'managed'), data: (x) => this.resource(x, 'data'), variable: (x) => this.variable(x),
-      output: (x) => this.named(x, ['precondition']), locals: (x) => this.locals(x), module: (x) => this.module(x),
-      terraform: (x) => this.terraform(x), provider: (x) => this.provider(x),
+      resource: (x) => this.resource(x, 'managed'),
+      data: (x) => this.resource(x, 'data'),
+      variable: (x) => this.variable(x),
+      output: (x) => this.named(x, ['precondition']),
+      locals: (x) => this.locals(x),
+      module: (x) => this.module(x),
+      terraform: (x) => this.terraform(x),
+      provider: (x) => this.provider(x),
     };
     handlers[b.type]?.(b);
   }
@@ -111,7 +133,9 @@ class NativeReader {
     const [type, name] = labels as [string, string];
     const refused = refuseType(this.allow, mode, type);
     if (refused) this.refuse(b.node, refused);
-    (mode === 'managed' ? this.view.resources : this.view.data).push(mode === 'managed' ? `${type}.${name}` : `data.${type}.${name}`);
+    (mode === 'managed' ? this.view.resources : this.view.data).push(
+      mode === 'managed' ? `${type}.${name}` : `data.${type}.${name}`,
+    );
     this.resourceBody(b);
   }
 
@@ -123,7 +147,11 @@ class NativeReader {
       if (RESOURCE_META.includes(inner.type) || (dynamicOf !== undefined && RESOURCE_META.includes(dynamicOf))) {
         // The key carries the block's text: a second, different provisioner is a new refusal.
         const what = `meta ${dynamicOf ?? inner.type} ${clip(inner.node.text.replace(/\s+/g, ' '), 160)}`;
-        this.refuse(inner.node, `${dynamicOf ?? inner.type} blocks are not allowed: they run commands on the InfraAI host or connect from it`, what);
+        this.refuse(
+          inner.node,
+          `${dynamicOf ?? inner.type} blocks are not allowed: they run commands on the InfraAI host or connect from it`,
+          what,
+        );
         continue;
       }
       this.resourceBody(inner);
@@ -134,7 +162,8 @@ class NativeReader {
     const labels = this.labels(b, 1);
     if (labels === undefined) return;
     this.view.variables.push(labels[0] as string);
-    for (const a of b.attributes) this.view.findings.push(...checkExpression(a.expr, this.ctx({ typeExpression: a.name === 'type' })));
+    for (const a of b.attributes)
+      this.view.findings.push(...checkExpression(a.expr, this.ctx({ typeExpression: a.name === 'type' })));
     this.noBlocks(b, ['validation']);
   }
 
@@ -154,8 +183,12 @@ class NativeReader {
     const labels = this.labels(b, 1);
     if (labels === undefined) return;
     const source = b.attributes.find((a) => a.name === 'source');
-    const literal = source === undefined ? undefined : kids(source.expr).find((k) => k.type === 'literal_value' && k.firstNamedChild?.type === 'string_lit');
-    if (source === undefined || literal === undefined) this.refuse(b.node, `module "${labels[0]}" needs a literal string source`);
+    const literal =
+      source === undefined
+        ? undefined
+        : kids(source.expr).find((k) => k.type === 'literal_value' && k.firstNamedChild?.type === 'string_lit');
+    if (source === undefined || literal === undefined)
+      this.refuse(b.node, `module "${labels[0]}" needs a literal string source`);
     else {
       const text = literal.text.slice(1, -1);
       const problem = moduleSourceProblem(text);
@@ -175,7 +208,10 @@ class NativeReader {
     }
     for (const inner of b.blocks) {
       if (inner.type !== 'required_providers') {
-        this.refuse(inner.node, `terraform { ${inner.type} } is not allowed (only required_providers and required_version; no backend, no cloud)`);
+        this.refuse(
+          inner.node,
+          `terraform { ${inner.type} } is not allowed (only required_providers and required_version; no backend, no cloud)`,
+        );
         continue;
       }
       for (const p of inner.attributes) {
@@ -193,7 +229,10 @@ class NativeReader {
     if (labels === undefined) return;
     const name = labels[0] as string;
     this.view.providers.push(name);
-    for (const item of [...b.attributes.map((a) => ({ name: a.name, node: a.node })), ...b.blocks.map((x) => ({ name: x.type, node: x.node }))]) {
+    for (const item of [
+      ...b.attributes.map((a) => ({ name: a.name, node: a.node })),
+      ...b.blocks.map((x) => ({ name: x.type, node: x.node })),
+    ]) {
       const problem = providerArgumentProblem(this.allow, name, item.name);
       if (problem) this.refuse(item.node, problem);
     }
@@ -208,26 +247,37 @@ class NativeReader {
       this.view.assigned.push(a.name);
       this.view.findings.push(...checkExpression(a.expr, this.ctx({ literalOnly: true })));
     }
-    if (kids(root).some((k) => k.type === 'object')) this.refuse(root, 'a tfvars file must assign names (name = value)');
+    if (kids(root).some((k) => k.type === 'object'))
+      this.refuse(root, 'a tfvars file must assign names (name = value)');
   }
 }
 
 /** `source = "…"` inside a required_providers object, when it is a plain string. */
 function sourceIn(expr: HclNode): string | undefined {
-  const object = expr.descendantsOfType('object_elem').find((e) => e?.childForFieldName('key')?.text.replace(/"/g, '') === 'source');
+  const object = expr
+    .descendantsOfType('object_elem')
+    .find((e) => e?.childForFieldName('key')?.text.replace(/"/g, '') === 'source');
   const value = object?.childForFieldName('val');
   const lit = value?.firstNamedChild;
   return lit?.type === 'literal_value' ? lit.text.slice(1, -1) : undefined;
 }
 
 /** Reads one native file; `kind` says whether it is configuration or a tfvars file. */
-export function readNativeFile(parser: HclParser, file: string, text: string, allow: InfraAllowList, kind: 'config' | 'tfvars'): FileView {
+export function readNativeFile(
+  parser: HclParser,
+  file: string,
+  text: string,
+  allow: InfraAllowList,
+  kind: 'config' | 'tfvars',
+): FileView {
   return parser.withTree(text, (root) => {
     const reader = new NativeReader(file, allow);
     const bad = firstSyntaxError(root);
     if (bad) {
       const what = bad.isMissing ? `missing ${bad.type}` : 'syntax error';
-      reader.view.findings.push(plainFinding(file, lineOf(bad), `invalid HCL (${what} at column ${bad.startPosition.column + 1})`, 'syntax'));
+      reader.view.findings.push(
+        plainFinding(file, lineOf(bad), `invalid HCL (${what} at column ${bad.startPosition.column + 1})`, 'syntax'),
+      );
       return reader.view;
     }
     if (kind === 'tfvars') reader.tfvars(root);

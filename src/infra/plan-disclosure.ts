@@ -30,10 +30,16 @@ function isConstant(expr: unknown): boolean {
 }
 
 /** Resource expressions by config address without instance keys (`module.a.terraform_data.b`). */
-function expressionsByAddress(m: ConfigModule | undefined, prefix: string, out: Map<string, Expressions>, depth = 0): Map<string, Expressions> {
+function expressionsByAddress(
+  m: ConfigModule | undefined,
+  prefix: string,
+  out: Map<string, Expressions>,
+  depth = 0,
+): Map<string, Expressions> {
   if (m === undefined || depth > 16) return out;
   for (const r of m.resources ?? []) if (r.address !== undefined) out.set(prefix + r.address, r.expressions ?? {});
-  for (const [name, call] of Object.entries(m.module_calls ?? {})) expressionsByAddress(call.module, `${prefix}module.${name}.`, out, depth + 1);
+  for (const [name, call] of Object.entries(m.module_calls ?? {}))
+    expressionsByAddress(call.module, `${prefix}module.${name}.`, out, depth + 1);
   return out;
 }
 
@@ -59,7 +65,8 @@ function hideAttribute(value: unknown, expr: unknown): unknown {
   if (value === null || value === undefined) return value;
   if (isConstant(expr)) return value;
   // Nested blocks: one attribute map per block (a list), or one map (a single block).
-  if (Array.isArray(expr)) return Array.isArray(value) ? value.map((v, i) => hideAttributes(v, expr[i] as Expressions | undefined)) : HIDDEN;
+  if (Array.isArray(expr))
+    return Array.isArray(value) ? value.map((v, i) => hideAttributes(v, expr[i] as Expressions | undefined)) : HIDDEN;
   if (isBlockMap(expr)) return hideAttributes(value, expr);
   return HIDDEN;
 }
@@ -71,8 +78,11 @@ function hideAttribute(value: unknown, expr: unknown): unknown {
 function pruneMask(mask: PlanMask | undefined, value: unknown): PlanMask | undefined {
   if (value === HIDDEN) return false;
   if (mask === undefined || typeof mask === 'boolean') return mask;
-  if (Array.isArray(mask)) return mask.map((m, i) => pruneMask(m, Array.isArray(value) ? value[i] : undefined) ?? false);
-  return Object.fromEntries(Object.entries(mask).map(([k, m]) => [k, pruneMask(m, isObj(value) ? value[k] : undefined) ?? false]));
+  if (Array.isArray(mask))
+    return mask.map((m, i) => pruneMask(m, Array.isArray(value) ? value[i] : undefined) ?? false);
+  return Object.fromEntries(
+    Object.entries(mask).map(([k, m]) => [k, pruneMask(m, isObj(value) ? value[k] : undefined) ?? false]),
+  );
 }
 
 /** A copy of the plan with every non-constant value hidden, and no raw state or planned values. */
@@ -84,17 +94,31 @@ export function discloseConstantsOnly(plan: PlanJson): PlanJson {
     const exprs = byAddress.get(key) ?? {};
     const before = hideAttributes(rc.change.before, exprs);
     const after = hideAttributes(rc.change.after, exprs);
-    const masks = { before_sensitive: pruneMask(rc.change.before_sensitive, before), after_sensitive: pruneMask(rc.change.after_sensitive, after) };
+    const masks = {
+      before_sensitive: pruneMask(rc.change.before_sensitive, before),
+      after_sensitive: pruneMask(rc.change.after_sensitive, after),
+    };
     return { ...rc, change: { ...rc.change, before, after, ...masks } };
   });
   const outputs = root?.outputs ?? {};
-  const output_changes = Object.fromEntries(Object.entries(plan.output_changes ?? {}).map(([name, oc]) => {
-    const constant = isConstant(outputs[name]?.expression);
-    if (constant) return [name, oc];
-    const before = hideAttribute(oc.before, undefined);
-    const after = hideAttribute(oc.after, undefined);
-    return [name, { ...oc, before, after, before_sensitive: pruneMask(oc.before_sensitive, before), after_sensitive: pruneMask(oc.after_sensitive, after) }];
-  }));
+  const output_changes = Object.fromEntries(
+    Object.entries(plan.output_changes ?? {}).map(([name, oc]) => {
+      const constant = isConstant(outputs[name]?.expression);
+      if (constant) return [name, oc];
+      const before = hideAttribute(oc.before, undefined);
+      const after = hideAttribute(oc.after, undefined);
+      return [
+        name,
+        {
+          ...oc,
+          before,
+          after,
+          before_sensitive: pruneMask(oc.before_sensitive, before),
+          after_sensitive: pruneMask(oc.after_sensitive, after),
+        },
+      ];
+    }),
+  );
   // Variable values become null, not the marker: redaction would take a marker under a secret-looking name for a secret.
   const variables = Object.fromEntries(Object.entries(plan.variables ?? {}).map(([k]) => [k, { value: null }]));
   const copy: PlanJson = { ...plan, resource_changes, output_changes, variables };
@@ -108,6 +132,11 @@ export function discloseConstantsOnly(plan: PlanJson): PlanJson {
 export function unquoteHidden(items: PlanSummaryItem[]): PlanSummaryItem[] {
   const quoted = JSON.stringify(HIDDEN);
   return items.map((i) => ({
-    ...i, changes: i.changes.map((c) => ({ ...c, before: c.before === quoted ? HIDDEN : c.before, after: c.after === quoted ? HIDDEN : c.after })),
+    ...i,
+    changes: i.changes.map((c) => ({
+      ...c,
+      before: c.before === quoted ? HIDDEN : c.before,
+      after: c.after === quoted ? HIDDEN : c.after,
+    })),
   }));
 }

@@ -58,7 +58,11 @@ class Reader {
     if (c === '[') return this.array(where, depth);
     if (c === '"') return this.string();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (this.s.startsWith(word, this.i)) {
         this.i += word.length;
         return v;
@@ -96,9 +100,10 @@ class Reader {
     const folded = key.normalize('NFC').toLowerCase();
     const first = seen.get(folded);
     if (first !== undefined) {
-      const how = first.key === key
-        ? 'repeats (Terraform would read every copy, a JSON.parse reader only the last)'
-        : `is the same key as ${show(first.key)} after Unicode normalisation or case folding`;
+      const how =
+        first.key === key
+          ? 'repeats (Terraform would read every copy, a JSON.parse reader only the last)'
+          : `is the same key as ${show(first.key)} after Unicode normalisation or case folding`;
       this.fail(`key ${show(key)} in ${show(where)} ${how}; first at ${this.position(first.at)}`, at);
     }
     seen.set(folded, { key, at });

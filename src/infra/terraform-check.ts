@@ -23,7 +23,10 @@ export interface CheckedDir {
 /** The `Error:` summary line of a failed command: a fixed message, never a value. */
 export function errorSummary(r: TerraformResult): string {
   if (r.timedOut) return `timed out after ${r.durationMs} ms`;
-  const line = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.replace(/^[│╷╵\s]+/, '').trim()).find((l) => l.startsWith('Error:'));
+  const line = `${r.stderr}\n${r.stdout}`
+    .split('\n')
+    .map((l) => l.replace(/^[│╷╵\s]+/, '').trim())
+    .find((l) => l.startsWith('Error:'));
   return line ?? `terraform exited ${String(r.exitCode)}`;
 }
 
@@ -38,7 +41,11 @@ function failed(what: string, r: TerraformResult): AppError {
  *   ERR_TERRAFORM_TIMEOUT; the dir is removed first.
  */
 export async function readWithTerraform(
-  steps: TerraformSteps, dir: string, files: Record<string, string>, view: ConfigView, initTimeoutMs: number,
+  steps: TerraformSteps,
+  dir: string,
+  files: Record<string, string>,
+  view: ConfigView,
+  initTimeoutMs: number,
 ): Promise<CheckedDir> {
   removeDir(dir);
   mkdirSync(dir, { recursive: true });
@@ -52,10 +59,20 @@ export async function readWithTerraform(
     const modulesJson = existsSync(modulesFile) ? readFileSync(modulesFile, 'utf8') : undefined;
     const diffs = compareReadings(view, parseGraph(graph.stdout), modulesJson, dir);
     if (diffs.length > 0) {
-      throw new AppError('ERR_VALIDATION', `the guard's reading and Terraform's reading of the configuration disagree: ${diffs.join('; ')}`, { details: { differences: diffs } });
+      throw new AppError(
+        'ERR_VALIDATION',
+        `the guard's reading and Terraform's reading of the configuration disagree: ${diffs.join('; ')}`,
+        { details: { differences: diffs } },
+      );
     }
     // The graph is derived data (and long): its exit is what matters on the action.
-    return { dir, results: [{ step: 'init', result: init }, { step: 'graph', result: { ...graph, stdout: '' } }] };
+    return {
+      dir,
+      results: [
+        { step: 'init', result: init },
+        { step: 'graph', result: { ...graph, stdout: '' } },
+      ],
+    };
   } catch (err) {
     removeDir(dir);
     throw err;

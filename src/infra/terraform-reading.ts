@@ -47,7 +47,11 @@ function classify(name: string, out: GraphReading): void {
   if (name === 'root' || name === 'meta.count-boundary') return;
   let rest = name;
   let prefix = '';
-  for (let m = new RegExp(`^module\\.(${NAME})(\\.|$)`).exec(rest); m !== null; m = new RegExp(`^module\\.(${NAME})(\\.|$)`).exec(rest)) {
+  for (
+    let m = new RegExp(`^module\\.(${NAME})(\\.|$)`).exec(rest);
+    m !== null;
+    m = new RegExp(`^module\\.(${NAME})(\\.|$)`).exec(rest)
+  ) {
     prefix += `module.${m[1] as string}.`;
     rest = rest.slice(m[0].length);
     if (rest === '') {
@@ -69,9 +73,15 @@ const ModulesJson = z.object({ Modules: z.array(z.object({ Key: z.string(), Sour
  * Differences between the guard's view and Terraform's (graph + modules.json). `modulesJson` is
  * undefined when init wrote none (a configuration without module calls).
  */
-export function compareReadings(view: ConfigView, graph: GraphReading, modulesJson: string | undefined, workDir: string): string[] {
+export function compareReadings(
+  view: ConfigView,
+  graph: GraphReading,
+  modulesJson: string | undefined,
+  workDir: string,
+): string[] {
   const diffs: string[] = [];
-  if (graph.unknown.length > 0) diffs.push(`Terraform's graph has nodes InfraAI does not know: ${graph.unknown.slice(0, 5).join(', ')}`);
+  if (graph.unknown.length > 0)
+    diffs.push(`Terraform's graph has nodes InfraAI does not know: ${graph.unknown.slice(0, 5).join(', ')}`);
   const sameSet = (what: string, ours: string[], theirs: string[]) => {
     const a = [...new Set(ours)].sort();
     const b = [...new Set(theirs)].sort();
@@ -82,7 +92,16 @@ export function compareReadings(view: ConfigView, graph: GraphReading, modulesJs
   };
   sameSet('resources', view.resources, graph.resources);
   sameSet('data sources', view.data, graph.data);
-  sameSet('modules', view.modules.map((m) => m.key.split('.').map((k) => `module.${k}`).join('.')), graph.modules);
+  sameSet(
+    'modules',
+    view.modules.map((m) =>
+      m.key
+        .split('.')
+        .map((k) => `module.${k}`)
+        .join('.'),
+    ),
+    graph.modules,
+  );
   const unexpected = graph.providers.filter((p) => !view.providers.includes(p));
   if (unexpected.length > 0) diffs.push(`providers only Terraform sees: ${unexpected.join(', ')}`);
   diffs.push(...compareModules(view, modulesJson, workDir));
@@ -90,7 +109,8 @@ export function compareReadings(view: ConfigView, graph: GraphReading, modulesJs
 }
 
 function compareModules(view: ConfigView, modulesJson: string | undefined, workDir: string): string[] {
-  if (modulesJson === undefined) return view.modules.length === 0 ? [] : ['terraform init installed no modules, the guard sees module calls'];
+  if (modulesJson === undefined)
+    return view.modules.length === 0 ? [] : ['terraform init installed no modules, the guard sees module calls'];
   let parsed: z.infer<typeof ModulesJson>;
   try {
     parsed = ModulesJson.parse(JSON.parse(modulesJson));
@@ -102,13 +122,18 @@ function compareModules(view: ConfigView, modulesJson: string | undefined, workD
   const calls = parsed.Modules.filter((m) => m.Key !== '');
   for (const m of calls) {
     const dir = path.resolve(root, m.Dir);
-    if (dir !== root && !dir.startsWith(root + path.sep)) diffs.push(`Terraform put module "${m.Key}" outside the deployment (${m.Dir})`);
-    if (!/^\.\.?\//.test(m.Source)) diffs.push(`Terraform read module "${m.Key}" source as "${m.Source}", not a relative path`);
+    if (dir !== root && !dir.startsWith(root + path.sep))
+      diffs.push(`Terraform put module "${m.Key}" outside the deployment (${m.Dir})`);
+    if (!/^\.\.?\//.test(m.Source))
+      diffs.push(`Terraform read module "${m.Key}" source as "${m.Source}", not a relative path`);
     const ours = view.modules.find((v) => v.key === m.Key);
     if (ours === undefined) diffs.push(`Terraform installed module "${m.Key}", which the guard did not see`);
-    else if (path.resolve(root, ours.dir) !== dir) diffs.push(`module "${m.Key}": Terraform reads ${m.Dir}, the guard read ${ours.dir || '.'}`);
+    else if (path.resolve(root, ours.dir) !== dir)
+      diffs.push(`module "${m.Key}": Terraform reads ${m.Dir}, the guard read ${ours.dir || '.'}`);
   }
-  for (const v of view.modules) if (!calls.some((m) => m.Key === v.key)) diffs.push(`the guard sees module "${v.key}", Terraform did not install it`);
+  for (const v of view.modules)
+    if (!calls.some((m) => m.Key === v.key))
+      diffs.push(`the guard sees module "${v.key}", Terraform did not install it`);
   return diffs;
 }
 
@@ -130,12 +155,14 @@ function walkModule(m: unknown, prefix: string, allow: InfraAllowList, problems:
   const mod = m as PlanModule;
   for (const r of mod.resources ?? []) {
     const where = `${prefix}${r.address ?? '?'}`;
-    if (Array.isArray(r.provisioners) && r.provisioners.length > 0) problems.push(`${where} has a provisioner in Terraform's reading of the plan`);
+    if (Array.isArray(r.provisioners) && r.provisioners.length > 0)
+      problems.push(`${where} has a provisioner in Terraform's reading of the plan`);
     const refused = refuseType(allow, r.mode === 'data' ? 'data' : 'managed', r.type ?? '');
     if (refused) problems.push(`${where}: ${refused}`);
   }
   for (const [name, call] of Object.entries(mod.module_calls ?? {})) {
-    if (typeof call.source !== 'string' || !/^\.\.?\//.test(call.source)) problems.push(`module ${prefix}${name} has source "${String(call.source)}" in Terraform's reading of the plan`);
+    if (typeof call.source !== 'string' || !/^\.\.?\//.test(call.source))
+      problems.push(`module ${prefix}${name} has source "${String(call.source)}" in Terraform's reading of the plan`);
     walkModule(call.module, `${prefix}module.${name}.`, allow, problems, depth + 1);
   }
 }

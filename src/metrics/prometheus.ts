@@ -112,7 +112,11 @@ export class Gauge extends Base {
 
   samples(): Sample[] {
     if (this.collect) {
-      return this.collect().map((s) => ({ suffix: '', labels: keyOf(this.labelNames, s.labels ?? {}).ordered, value: s.value }));
+      return this.collect().map((s) => ({
+        suffix: '',
+        labels: keyOf(this.labelNames, s.labels ?? {}).ordered,
+        value: s.value,
+      }));
     }
     return [...this.values.values()].map((v) => ({ suffix: '', labels: v.labels, value: v.value }));
   }
@@ -129,7 +133,12 @@ export class Histogram extends Base {
   readonly type = 'histogram' as const;
   private readonly series = new Map<string, HistogramSeries>();
 
-  constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[]) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    readonly buckets: readonly number[],
+  ) {
     super(name, help, labelNames);
     const sorted = [...buckets].sort((a, b) => a - b);
     if (sorted.some((b, i) => b !== buckets[i])) throw new Error(`buckets of ${name} must be ascending`);

@@ -22,8 +22,18 @@ export interface MetricsLookups {
  * (the action goes on when its turn comes); `superseded` is no longer set (actions queue instead).
  */
 export const OUTCOME_STATUSES = new Set([
-  'blocked_by_policy', 'prepare_failed', 'rejected', 'expired', 'obsolete', 'interrupted',
-  'applied', 'failed', 'rolled_back', 'rollback_failed', 'effective', 'ineffective',
+  'blocked_by_policy',
+  'prepare_failed',
+  'rejected',
+  'expired',
+  'obsolete',
+  'interrupted',
+  'applied',
+  'failed',
+  'rolled_back',
+  'rollback_failed',
+  'effective',
+  'ineffective',
 ]);
 
 const SECONDS_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
@@ -50,7 +60,11 @@ export class ServiceMetrics implements LlmRecorder {
   private readonly httpDuration: Histogram;
   readonly sseClients: Gauge;
 
-  constructor(private readonly lookups: MetricsLookups, clock: Clock, version: string) {
+  constructor(
+    private readonly lookups: MetricsLookups,
+    clock: Clock,
+    version: string,
+  ) {
     const r = this.registry;
     const startedAt = clock.now() / 1000;
     r.gauge('infraai_build_info', 'Always 1; the version label says which build is running.', ['version'], () => [
@@ -58,27 +72,79 @@ export class ServiceMetrics implements LlmRecorder {
     ]);
     r.gauge('infraai_start_time_seconds', 'Unix time the service started.', [], () => [{ value: startedAt }]);
     this.alerts = r.counter('infraai_alerts_received', 'Alerts received from Alertmanager, by status.', ['status']);
-    this.decisions = r.counter('infraai_decisions', 'Decisions created, by action type and source (gemini/rules/...).', ['action', 'source']);
-    this.approvals = r.counter('infraai_approvals', 'Approval attempts, by verdict, outcome (accepted/refused) and channel.', ['verdict', 'outcome', 'channel']);
-    this.actions = r.counter('infraai_actions', 'Actions reaching an outcome status, by action type and outcome.', ['type', 'outcome']);
-    this.actionStatus = r.counter('infraai_action_status_changes', 'Every action status change, by new status.', ['status']);
-    this.tfDuration = r.histogram('infraai_terraform_command_duration_seconds', 'Wall time of Terraform commands, by subcommand.', ['subcommand'], SECONDS_BUCKETS);
-    this.tfCommands = r.counter('infraai_terraform_commands', 'Terraform commands run, by subcommand and result (ok/error/timeout/canceled).', ['subcommand', 'result']);
-    this.llmRequests = r.counter('infraai_llm_requests', 'LLM requests, by model, purpose and outcome.', ['model', 'purpose', 'outcome']);
-    this.llmLatency = r.histogram('infraai_llm_request_duration_seconds', 'LLM request latency, by model.', ['model'], LLM_BUCKETS);
-    this.llmTokens = r.counter('infraai_llm_tokens', 'LLM tokens, by model and kind (prompt/output).', ['model', 'kind']);
-    this.http = r.counter('infraai_http_requests', 'HTTP requests answered, by method, route pattern and status code.', ['method', 'route', 'code']);
-    this.httpDuration = r.histogram('infraai_http_request_duration_seconds', 'HTTP request duration, by route pattern.', ['route'], SECONDS_BUCKETS);
+    this.decisions = r.counter(
+      'infraai_decisions',
+      'Decisions created, by action type and source (gemini/rules/...).',
+      ['action', 'source'],
+    );
+    this.approvals = r.counter(
+      'infraai_approvals',
+      'Approval attempts, by verdict, outcome (accepted/refused) and channel.',
+      ['verdict', 'outcome', 'channel'],
+    );
+    this.actions = r.counter('infraai_actions', 'Actions reaching an outcome status, by action type and outcome.', [
+      'type',
+      'outcome',
+    ]);
+    this.actionStatus = r.counter('infraai_action_status_changes', 'Every action status change, by new status.', [
+      'status',
+    ]);
+    this.tfDuration = r.histogram(
+      'infraai_terraform_command_duration_seconds',
+      'Wall time of Terraform commands, by subcommand.',
+      ['subcommand'],
+      SECONDS_BUCKETS,
+    );
+    this.tfCommands = r.counter(
+      'infraai_terraform_commands',
+      'Terraform commands run, by subcommand and result (ok/error/timeout/canceled).',
+      ['subcommand', 'result'],
+    );
+    this.llmRequests = r.counter('infraai_llm_requests', 'LLM requests, by model, purpose and outcome.', [
+      'model',
+      'purpose',
+      'outcome',
+    ]);
+    this.llmLatency = r.histogram(
+      'infraai_llm_request_duration_seconds',
+      'LLM request latency, by model.',
+      ['model'],
+      LLM_BUCKETS,
+    );
+    this.llmTokens = r.counter('infraai_llm_tokens', 'LLM tokens, by model and kind (prompt/output).', [
+      'model',
+      'kind',
+    ]);
+    this.http = r.counter(
+      'infraai_http_requests',
+      'HTTP requests answered, by method, route pattern and status code.',
+      ['method', 'route', 'code'],
+    );
+    this.httpDuration = r.histogram(
+      'infraai_http_request_duration_seconds',
+      'HTTP request duration, by route pattern.',
+      ['route'],
+      SECONDS_BUCKETS,
+    );
     this.sseClients = r.gauge('infraai_sse_clients', 'Dashboards connected to /ops/events.');
-    r.gauge('infraai_pending_approvals', 'Actions waiting for a human decision (read from the database at scrape time).', [], () => [
-      { value: lookups.pendingApprovals() },
-    ]);
-    r.gauge('infraai_oldest_pending_approval_age_seconds', 'Age of the oldest action waiting for approval; 0 when none.', [], () => [
-      { value: lookups.oldestPendingAgeSeconds(clock.now()) },
-    ]);
-    r.gauge('infraai_queued_actions', 'Actions queued behind another action on their deployment (read from the database at scrape time).', [], () => [
-      { value: lookups.queuedActions() },
-    ]);
+    r.gauge(
+      'infraai_pending_approvals',
+      'Actions waiting for a human decision (read from the database at scrape time).',
+      [],
+      () => [{ value: lookups.pendingApprovals() }],
+    );
+    r.gauge(
+      'infraai_oldest_pending_approval_age_seconds',
+      'Age of the oldest action waiting for approval; 0 when none.',
+      [],
+      () => [{ value: lookups.oldestPendingAgeSeconds(clock.now()) }],
+    );
+    r.gauge(
+      'infraai_queued_actions',
+      'Actions queued behind another action on their deployment (read from the database at scrape time).',
+      [],
+      () => [{ value: lookups.queuedActions() }],
+    );
     r.gauge('infraai_firing_alerts', 'Alerts currently firing, by severity.', ['severity'], () =>
       lookups.firingAlerts().map((a) => ({ labels: { severity: a.severity }, value: a.n })),
     );

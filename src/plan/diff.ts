@@ -26,8 +26,11 @@ function maskAt(mask: PlanMask | undefined, key: string | number): PlanMask | un
 
 function childKeys(a: unknown, b: unknown, unknown: PlanMask | undefined): Array<string | number> {
   if (Array.isArray(a) || Array.isArray(b) || Array.isArray(unknown)) {
-    const len = Math.max(Array.isArray(a) ? a.length : 0, Array.isArray(b) ? b.length : 0,
-      Array.isArray(unknown) ? unknown.length : 0);
+    const len = Math.max(
+      Array.isArray(a) ? a.length : 0,
+      Array.isArray(b) ? b.length : 0,
+      Array.isArray(unknown) ? unknown.length : 0,
+    );
     return Array.from({ length: len }, (_, i) => i);
   }
   const keys = new Set<string>();
@@ -75,9 +78,7 @@ export function changedLeaves(change: PlanChange): LeafChange[] {
 
 /** `input.node_count`, `autoscaling[0].max_node_count`. */
 export function formatPath(path: PlanPath): string {
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`))
-    .join('');
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
 /**

@@ -27,8 +27,7 @@ export interface PlanExpectation {
 }
 
 export type GateResult =
-  | { ok: true; summary: PlanSummaryItem[] }
-  | { ok: false; summary: PlanSummaryItem[]; reasons: string[] };
+  { ok: true; summary: PlanSummaryItem[] } | { ok: false; summary: PlanSummaryItem[]; reasons: string[] };
 
 const IGNORED = new Set(['no-op', 'read']);
 const KNOWN = new Set(['create', 'update', 'delete', 'replace']);
@@ -46,7 +45,8 @@ function commonReasons(changes: ResourceChange[], plan: PlanJson, limits: { maxC
   for (const rc of changes) {
     const kind = changeKindOf(rc.change.actions);
     if (kind === 'forget') reasons.push(`${rc.address}: "forget" would drop the resource from state`);
-    else if (!KNOWN.has(kind)) reasons.push(`${rc.address}: unknown action "${rc.change.actions.join(',')}" treated as dangerous`);
+    else if (!KNOWN.has(kind))
+      reasons.push(`${rc.address}: unknown action "${rc.change.actions.join(',')}" treated as dangerous`);
   }
   if (changes.length > limits.maxChangedResources) {
     reasons.push(`plan changes ${changes.length} resources; the policy allows at most ${limits.maxChangedResources}`);
@@ -62,7 +62,7 @@ function outsideTarget(changes: ResourceChange[], target: string): string[] {
 
 function countReasons(changes: ResourceChange[], e: PlanExpectation, from: number, to: number): string[] {
   const want = to > from ? 'create' : 'delete';
-  if ((e.actionType === 'scale_up') !== (to > from)) {
+  if ((e.actionType === 'scale_up') !== to > from) {
     return [`${e.actionType} does not match a count change from ${from} to ${to}`];
   }
   const reasons: string[] = [];
@@ -74,7 +74,9 @@ function countReasons(changes: ResourceChange[], e: PlanExpectation, from: numbe
       reasons.push(`${rc.address}: ${kind} of index ${rc.index}, outside ${lo}..${hi - 1}`);
     }
   }
-  const n = changes.filter((c) => isInstanceOf(c.address, e.targetAddress) && changeKindOf(c.change.actions) === want).length;
+  const n = changes.filter(
+    (c) => isInstanceOf(c.address, e.targetAddress) && changeKindOf(c.change.actions) === want,
+  ).length;
   if (n !== hi - lo) reasons.push(`plan would ${want} ${n} instance(s) of ${e.targetAddress}; expected ${hi - lo}`);
   return reasons;
 }
@@ -86,7 +88,9 @@ function attributeReasons(rc: ResourceChange, e: PlanExpectation, path: string[]
     const paths = rc.change.replace_paths ?? [];
     const only = paths.length > 0 && paths.every((p) => pathUnder(p, path));
     if (!(e.allowReplace === true && only)) {
-      return [`${rc.address}: would be replaced (${rc.action_reason ?? 'no reason given'}), expected an in-place update of ${shown}`];
+      return [
+        `${rc.address}: would be replaced (${rc.action_reason ?? 'no reason given'}), expected an in-place update of ${shown}`,
+      ];
     }
   } else if (kind !== 'update') {
     return [`${rc.address}: ${kind}, expected an in-place update of ${shown}`];
@@ -99,7 +103,9 @@ function attributeReasons(rc: ResourceChange, e: PlanExpectation, path: string[]
   if (e.expectedValue !== undefined) {
     const after = valueAtConfigPath(rc.change.after, path);
     if (after !== e.expectedValue) {
-      reasons.push(`${rc.address}: ${shown} would become ${JSON.stringify(after)}, expected ${JSON.stringify(e.expectedValue)}`);
+      reasons.push(
+        `${rc.address}: ${shown} would become ${JSON.stringify(after)}, expected ${JSON.stringify(e.expectedValue)}`,
+      );
     }
   }
   return reasons;
@@ -109,7 +115,10 @@ function restartReasons(changes: ResourceChange[], target: string): string[] {
   return changes
     .filter((rc) => isInstanceOf(rc.address, target))
     .filter((rc) => changeKindOf(rc.change.actions) !== 'replace' || rc.action_reason !== 'replace_by_request')
-    .map((rc) => `${rc.address}: ${changeKindOf(rc.change.actions)} (${rc.action_reason ?? 'no reason'}), expected a replace by request`);
+    .map(
+      (rc) =>
+        `${rc.address}: ${changeKindOf(rc.change.actions)} (${rc.action_reason ?? 'no reason'}), expected a replace by request`,
+    );
 }
 
 /** Refusals specific to the action type (besides the shared ones). */

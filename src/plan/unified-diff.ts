@@ -25,14 +25,19 @@ function lcsOps(a: string[], b: string[]): Array<{ kind: ' ' | '-' | '+'; i: num
   const n = a.length;
   const m = b.length;
   if (n * m > MAX_LCS_CELLS) {
-    return [...a.map((_, i) => ({ kind: '-' as const, i, j: 0 })), ...b.map((_, j) => ({ kind: '+' as const, i: n, j }))];
+    return [
+      ...a.map((_, i) => ({ kind: '-' as const, i, j: 0 })),
+      ...b.map((_, j) => ({ kind: '+' as const, i: n, j })),
+    ];
   }
   const w = m + 1;
   const table = new Uint32Array((n + 1) * w);
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
-      table[i * w + j] = a[i] === b[j] ? (table[(i + 1) * w + j + 1] ?? 0) + 1
-        : Math.max(table[(i + 1) * w + j] ?? 0, table[i * w + j + 1] ?? 0);
+      table[i * w + j] =
+        a[i] === b[j]
+          ? (table[(i + 1) * w + j + 1] ?? 0) + 1
+          : Math.max(table[(i + 1) * w + j] ?? 0, table[i * w + j + 1] ?? 0);
     }
   }
   const ops: Array<{ kind: ' ' | '-' | '+'; i: number; j: number }> = [];
@@ -41,7 +46,8 @@ function lcsOps(a: string[], b: string[]): Array<{ kind: ' ' | '-' | '+'; i: num
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) ops.push({ kind: ' ', i: i++, j: j++ });
     // Deletions before insertions on a tie, as diff -u prints a changed line.
-    else if (i < n && (j === m || (table[(i + 1) * w + j] ?? 0) >= (table[i * w + j + 1] ?? 0))) ops.push({ kind: '-', i: i++, j });
+    else if (i < n && (j === m || (table[(i + 1) * w + j] ?? 0) >= (table[i * w + j + 1] ?? 0)))
+      ops.push({ kind: '-', i: i++, j });
     else ops.push({ kind: '+', i, j: j++ });
   }
   return ops;

@@ -8,7 +8,10 @@ export const AttributeBoundsSchema = z
     max: z.number().optional(),
     /** Largest change from the current value in one decision. */
     max_step: z.number().positive().optional(),
-    allowed_values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).optional(),
+    allowed_values: z
+      .array(z.union([z.string(), z.number(), z.boolean()]))
+      .min(1)
+      .optional(),
   })
   .strict()
   .refine((b) => b.min === undefined || b.max === undefined || b.min <= b.max, {
@@ -27,7 +30,11 @@ export const PolicySchema = z
     attributes: z.record(AttributePathSchema, AttributeBoundsSchema).default({}),
     /** Step the rules agent uses when scaling; policy max_step still applies. */
     default_step: z.number().int().positive().default(1),
-    cooldown_seconds: z.number().int().min(0).max(7 * 86_400),
+    cooldown_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400),
     /** The executor's plan gate: at most this many resources changed by one plan. */
     max_changed_resources: z.number().int().positive(),
     auto_approve: z

@@ -47,7 +47,10 @@ function addAttributeKeys(attrs: Record<string, unknown>, add: (key: unknown, ki
   add(attrs['name'], 'name');
   add(attrs['self_link'], 'self_link');
   add(attrs['pool'], 'pool');
-  for (const [field, kind] of [['labels', 'label'], ['tags', 'tag']] as const) {
+  for (const [field, kind] of [
+    ['labels', 'label'],
+    ['tags', 'tag'],
+  ] as const) {
     const map = attrs[field];
     if (!isRecord(map)) continue;
     for (const [k, v] of Object.entries(map)) {

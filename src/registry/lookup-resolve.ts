@@ -22,7 +22,11 @@ export const MAX_CANDIDATES = 10;
  * - All matches instances of one block in one deployment → `matched`, first instance.
  * - Matches in two deployments or two blocks → `ambiguous` with the reason; never a pick.
  */
-export function resolveMatches<T extends MatchRef>(key: string, matches: Array<KeyMatch<T>>, truncated = false): LookupMatch<T> {
+export function resolveMatches<T extends MatchRef>(
+  key: string,
+  matches: Array<KeyMatch<T>>,
+  truncated = false,
+): LookupMatch<T> {
   if (matches.length === 0) return { status: 'unknown', reason: `no present managed resource has the key "${key}"` };
   const strong = matches.filter((m) => STRONG_KINDS.has(m.kind));
   const pool = strong.length > 0 ? strong : matches;
@@ -49,7 +53,11 @@ export function resolveMatches<T extends MatchRef>(key: string, matches: Array<K
 }
 
 /** Why a key names no single resource: the deployments and blocks it matched. Pure. */
-export function ambiguityReason(key: string, blocks: Array<{ runId: string; blockAddress: string }>, truncated: boolean): string {
+export function ambiguityReason(
+  key: string,
+  blocks: Array<{ runId: string; blockAddress: string }>,
+  truncated: boolean,
+): string {
   const atLeast = truncated ? 'at least ' : '';
   const runs = [...new Set(blocks.map((b) => b.runId))];
   const names = blocks.slice(0, MAX_CANDIDATES).map((b) => `${b.runId}:${b.blockAddress}`);

@@ -100,25 +100,46 @@ export class RegistrySync {
     let meta = await this.pullMeta(runId, dir, opts.signal);
     // Terraform bumps the serial on every state change: same lineage+serial means same state.
     if (meta !== null && this.deps.store.isCurrent(runId, dir, meta)) {
-      return { runId, outcome: 'unchanged', status: this.deps.store.getDeployment(runId)?.status ?? null, bootstrapped: false };
+      return {
+        runId,
+        outcome: 'unchanged',
+        status: this.deps.store.getDeployment(runId)?.status ?? null,
+        bootstrapped: false,
+      };
     }
     let state = await this.show(runId, dir, opts.signal);
     let bootstrapped = false;
     if (opts.bootstrap === true && !state.hasState && wantsBootstrap(dir)) {
       this.deps.logger.info({ runId }, 'bootstrapping deployment: terraform apply');
-      await this.tf(['apply', '-auto-approve'], dir, this.options.applyTimeoutMs, `bootstrapping "${runId}"`, opts.signal);
+      await this.tf(
+        ['apply', '-auto-approve'],
+        dir,
+        this.options.applyTimeoutMs,
+        `bootstrapping "${runId}"`,
+        opts.signal,
+      );
       bootstrapped = true;
       meta = await this.pullMeta(runId, dir, opts.signal);
       state = await this.show(runId, dir, opts.signal);
     }
-    const outcome = this.deps.store.applyState({ runId, dir, serial: meta?.serial ?? null, lineage: meta?.lineage ?? null, state });
+    const outcome = this.deps.store.applyState({
+      runId,
+      dir,
+      serial: meta?.serial ?? null,
+      lineage: meta?.lineage ?? null,
+      state,
+    });
     const { changed, status, ...counts } = outcome;
     if (changed) this.deps.events.publish({ type: 'registry.synced', runId });
     this.deps.logger.info({ runId, changed, status, ...counts, secrets: state.secretCount }, 'registry synced');
     return { runId, outcome: changed ? 'changed' : 'unchanged', status, bootstrapped, counts };
   }
 
-  private async pullMeta(runId: string, dir: string, signal: AbortSignal | undefined): Promise<{ serial: number; lineage: string } | null> {
+  private async pullMeta(
+    runId: string,
+    dir: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ serial: number; lineage: string } | null> {
     const what = `reading state of "${runId}"`;
     return parseStatePullMeta(runId, await this.tf(['state', 'pull'], dir, this.options.readTimeoutMs, what, signal));
   }
@@ -130,7 +151,13 @@ export class RegistrySync {
   }
 
   private async show(runId: string, dir: string, signal: AbortSignal | undefined): Promise<ParsedState> {
-    const out = await this.tf(['show', '-json'], dir, this.options.readTimeoutMs, `reading state of "${runId}"`, signal);
+    const out = await this.tf(
+      ['show', '-json'],
+      dir,
+      this.options.readTimeoutMs,
+      `reading state of "${runId}"`,
+      signal,
+    );
     let json: unknown;
     try {
       json = JSON.parse(out);
@@ -141,10 +168,15 @@ export class RegistrySync {
   }
 
   /** Runs one command; a non-zero exit or timeout becomes ERR_TERRAFORM(_TIMEOUT) naming the step. */
-  private async tf(args: string[], cwd: string, timeoutMs: number, what: string, signal?: AbortSignal): Promise<string> {
+  private async tf(
+    args: string[],
+    cwd: string,
+    timeoutMs: number,
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const result = await this.deps.terraform.run(args, { cwd, timeoutMs, ...(signal ? { signal } : {}) });
     if (result.exitCode === 0) return result.stdout;
     throw new AppError(result.timedOut ? 'ERR_TERRAFORM_TIMEOUT' : 'ERR_TERRAFORM', describeFailure(what, result));
   }
 }
-

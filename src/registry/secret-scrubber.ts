@@ -83,5 +83,8 @@ export class SecretScrubber {
 
 /** A number summarising the MIN_SECRET characters at `i` (collisions only cost a slice). */
 function gram(s: string, i: number): number {
-  return ((s.charCodeAt(i) * 65599 + s.charCodeAt(i + 1)) * 65599 + s.charCodeAt(i + 2)) % 2147483647 * 65599 + s.charCodeAt(i + 3);
+  return (
+    (((s.charCodeAt(i) * 65599 + s.charCodeAt(i + 1)) * 65599 + s.charCodeAt(i + 2)) % 2147483647) * 65599 +
+    s.charCodeAt(i + 3)
+  );
 }

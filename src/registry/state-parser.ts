@@ -37,7 +37,10 @@ export function parseShowJson(runId: string, json: unknown): ParsedState {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue ? issue.path.map(String).join('.') : '(root)';
-    throw new AppError('ERR_TERRAFORM', `reading state of "${runId}": terraform show -json output invalid at ${where}: ${issue?.message ?? ''}`);
+    throw new AppError(
+      'ERR_TERRAFORM',
+      `reading state of "${runId}": terraform show -json output invalid at ${where}: ${issue?.message ?? ''}`,
+    );
   }
   const state = parsed.data;
   const found = new Set<string>();
@@ -71,7 +74,12 @@ export function parseShowJson(runId: string, json: unknown): ParsedState {
   };
 }
 
-function toInstance(runId: string, res: ShowResource, modulePath: string, attributes: Record<string, unknown>): ParsedInstance {
+function toInstance(
+  runId: string,
+  res: ShowResource,
+  modulePath: string,
+  attributes: Record<string, unknown>,
+): ParsedInstance {
   const rawId = attributes['id'];
   const cloudId = typeof rawId === 'string' && rawId !== '' && !rawId.includes('[REDACTED]') ? rawId : null;
   const base = {
@@ -112,7 +120,10 @@ export function parseStatePullMeta(runId: string, text: string): { serial: numbe
   }
   const meta = PulledStateMetaSchema.safeParse(json);
   if (!meta.success) {
-    throw new AppError('ERR_TERRAFORM', `reading state of "${runId}": terraform state pull output has no valid serial/lineage`);
+    throw new AppError(
+      'ERR_TERRAFORM',
+      `reading state of "${runId}": terraform state pull output has no valid serial/lineage`,
+    );
   }
   return meta.data;
 }

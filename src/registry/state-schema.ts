@@ -10,7 +10,10 @@ export const ShowResourceSchema = z.object({
   provider_name: z.string().min(1),
   // Checked as an object without copying it: a 50,000-instance state is large.
   values: z
-    .custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'must be an object')
+    .custom<Record<string, unknown>>(
+      (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
+      'must be an object',
+    )
     .nullable()
     .optional(),
   sensitive_values: z.unknown().optional(),

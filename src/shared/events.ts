@@ -10,7 +10,13 @@ export type DomainEvent =
   | { type: 'incident.resolved'; incidentId: string }
   | { type: 'decision.created'; decisionId: string; incidentId: string; status: string }
   | { type: 'action.status'; actionId: string; status: ActionStatus; runId: string }
-  | { type: 'approval.recorded'; actionId: string; verdict: 'approve' | 'reject'; outcome: 'accepted' | 'refused'; channel: string }
+  | {
+      type: 'approval.recorded';
+      actionId: string;
+      verdict: 'approve' | 'reject';
+      outcome: 'accepted' | 'refused';
+      channel: string;
+    }
   | { type: 'registry.synced'; runId: string };
 
 export type EventListener = (event: DomainEvent) => void;

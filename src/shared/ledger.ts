@@ -22,5 +22,11 @@ export interface Ledger {
   /** Appends one entry. Call inside the same transaction as the state change it records. */
   append(entry: LedgerEntry): void;
   /** Entries linked to any of the given ids, oldest first. */
-  list(filter: { actionId?: string; incidentId?: string; decisionId?: string; kind?: string; limit?: number }): LedgerRow[];
+  list(filter: {
+    actionId?: string;
+    incidentId?: string;
+    decisionId?: string;
+    kind?: string;
+    limit?: number;
+  }): LedgerRow[];
 }

@@ -4,7 +4,8 @@
  */
 export const REDACTED = '[REDACTED]';
 
-const SECRET_KEY = /(pass(word|wd|phrase)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth(orization)?|client[_-]?secret|session[_-]?key|signing[_-]?key|\bpwd\b|\bpsk\b)/i;
+const SECRET_KEY =
+  /(pass(word|wd|phrase)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth(orization)?|client[_-]?secret|session[_-]?key|signing[_-]?key|\bpwd\b|\bpsk\b)/i;
 
 // Value shapes that are secrets whatever their key is called.
 const SECRET_VALUE_PATTERNS: RegExp[] = [

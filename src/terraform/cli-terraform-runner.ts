@@ -26,7 +26,20 @@ export interface CliTerraformRunnerOptions {
 
 const LOCKING = new Set(['plan', 'apply', 'init', 'refresh', 'import', 'destroy']);
 const NO_INPUT = new Set(['plan', 'apply', 'init', 'refresh', 'import', 'destroy']);
-const NO_COLOR = new Set(['plan', 'apply', 'init', 'refresh', 'import', 'destroy', 'validate', 'show', 'output', 'fmt', 'providers', 'console']);
+const NO_COLOR = new Set([
+  'plan',
+  'apply',
+  'init',
+  'refresh',
+  'import',
+  'destroy',
+  'validate',
+  'show',
+  'output',
+  'fmt',
+  'providers',
+  'console',
+]);
 
 /**
  * Runs the Terraform CLI with argument arrays (never a shell), each command in its own process
@@ -62,7 +75,8 @@ export class CliTerraformRunner implements TerraformRunner {
     const flags: string[] = [];
     if (NO_INPUT.has(sub) && !rest.some((a) => a.startsWith('-input'))) flags.push('-input=false');
     if (NO_COLOR.has(sub) && !rest.includes('-no-color')) flags.push('-no-color');
-    if (LOCKING.has(sub) && !rest.some((a) => a.startsWith('-lock-timeout'))) flags.push(`-lock-timeout=${lockTimeoutSeconds}s`);
+    if (LOCKING.has(sub) && !rest.some((a) => a.startsWith('-lock-timeout')))
+      flags.push(`-lock-timeout=${lockTimeoutSeconds}s`);
     return [sub, ...flags, ...rest];
   }
 
@@ -71,10 +85,20 @@ export class CliTerraformRunner implements TerraformRunner {
     const started = Date.now();
     const io = this.ioFiles(options.input);
     try {
-      const exit = await this.supervisor.run({
-        file: this.bin, args: full, cwd: options.cwd, env: this.env, stdout: io.stdout, stderr: io.stderr, stdin: io.stdin,
-        timeoutMs: options.timeoutMs, graceMs: this.options.interruptGraceMs ?? 60_000,
-      }, options.signal);
+      const exit = await this.supervisor.run(
+        {
+          file: this.bin,
+          args: full,
+          cwd: options.cwd,
+          env: this.env,
+          stdout: io.stdout,
+          stderr: io.stderr,
+          stdin: io.stdin,
+          timeoutMs: options.timeoutMs,
+          graceMs: this.options.interruptGraceMs ?? 60_000,
+        },
+        options.signal,
+      );
       this.checkStarted(exit);
       const result: TerraformResult = {
         command: `${this.bin} ${full.join(' ')}`,
@@ -105,10 +129,16 @@ export class CliTerraformRunner implements TerraformRunner {
   }
 
   private report(subcommand: string, cwd: string, result: TerraformResult, exit: SupervisedExit): void {
-    this.options.logger.debug({ cmd: subcommand, cwd, exitCode: result.exitCode, ms: result.durationMs }, 'terraform finished');
+    this.options.logger.debug(
+      { cmd: subcommand, cwd, exitCode: result.exitCode, ms: result.durationMs },
+      'terraform finished',
+    );
     if (exit.leftovers.length > 0) {
       // A provisioner's background process, or one that ignored the interrupt: ended, but worth knowing.
-      this.options.logger.warn({ cmd: subcommand, cwd, ended: exit.leftovers }, 'terraform left processes in its process group; they were ended');
+      this.options.logger.warn(
+        { cmd: subcommand, cwd, ended: exit.leftovers },
+        'terraform left processes in its process group; they were ended',
+      );
     }
     this.observe(subcommand, result);
   }
@@ -128,7 +158,11 @@ export class CliTerraformRunner implements TerraformRunner {
   private observe(subcommand: string, r: TerraformResult): void {
     try {
       this.options.onCommand?.({
-        subcommand, durationMs: r.durationMs, exitCode: r.exitCode, timedOut: r.timedOut, canceled: r.canceled,
+        subcommand,
+        durationMs: r.durationMs,
+        exitCode: r.exitCode,
+        timedOut: r.timedOut,
+        canceled: r.canceled,
       });
     } catch {
       // Metrics must never change what a Terraform run returns.

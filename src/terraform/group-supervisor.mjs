@@ -127,10 +127,12 @@ function interrupt(run) {
   run.interrupted = true;
   const pgid = run.pid;
   signalGroup(pgid, 'SIGINT');
-  run.timers.push(setTimeout(() => {
-    signalGroup(pgid, 'SIGTERM');
-    run.timers.push(setTimeout(() => signalGroup(pgid, 'SIGKILL'), run.killAfterMs));
-  }, run.graceMs));
+  run.timers.push(
+    setTimeout(() => {
+      signalGroup(pgid, 'SIGTERM');
+      run.timers.push(setTimeout(() => signalGroup(pgid, 'SIGKILL'), run.killAfterMs));
+    }, run.graceMs),
+  );
 }
 
 function interruptAll() {
@@ -175,14 +177,29 @@ function spawnDetached(m, stdio) {
 function start(m) {
   /** @type {Run} */
   const run = {
-    id: m.id, pid: undefined, graceMs: m.graceMs, killAfterMs: m.killAfterMs ?? KILL_AFTER_MS, interrupted: false, timedOut: false, timers: [],
+    id: m.id,
+    pid: undefined,
+    graceMs: m.graceMs,
+    killAfterMs: m.killAfterMs ?? KILL_AFTER_MS,
+    interrupted: false,
+    timedOut: false,
+    timers: [],
   };
   let child;
   try {
     child = spawnDetached(m, openStdio(m));
   } catch (err) {
     // Unopenable output files, arguments spawn refuses outright: nothing started.
-    send({ type: 'exited', id: m.id, code: null, signal: null, timedOut: false, interrupted: false, leftovers: [], error: describe(err) });
+    send({
+      type: 'exited',
+      id: m.id,
+      code: null,
+      signal: null,
+      timedOut: false,
+      interrupted: false,
+      leftovers: [],
+      error: describe(err),
+    });
     return;
   }
   runs.set(m.id, run);
@@ -190,17 +207,28 @@ function start(m) {
     // Spawning failed (ENOENT, EACCES): there is no group to end.
     if (child.pid !== undefined) return;
     runs.delete(m.id);
-    send({ type: 'exited', id: m.id, code: null, signal: null, timedOut: false, interrupted: false, leftovers: [], error: describe(err) });
+    send({
+      type: 'exited',
+      id: m.id,
+      code: null,
+      signal: null,
+      timedOut: false,
+      interrupted: false,
+      leftovers: [],
+      error: describe(err),
+    });
     exitWhenDone();
   });
   if (child.pid === undefined) return;
   run.pid = child.pid;
   send({ type: 'started', id: m.id, pid: child.pid });
   if (m.timeoutMs > 0) {
-    run.timers.push(setTimeout(() => {
-      run.timedOut = true;
-      interrupt(run);
-    }, m.timeoutMs));
+    run.timers.push(
+      setTimeout(() => {
+        run.timedOut = true;
+        interrupt(run);
+      }, m.timeoutMs),
+    );
   }
   // An interrupt asked for before the spawn (or the service already gone) applies now.
   if (disconnected) interrupt(run);
@@ -223,7 +251,10 @@ async function finish(run, code, signal) {
 /** @param {unknown} err */
 function describe(err) {
   const e = /** @type {{ code?: unknown, message?: unknown }} */ (err ?? {});
-  return { code: typeof e.code === 'string' ? e.code : 'ERROR', message: typeof e.message === 'string' ? e.message : String(err) };
+  return {
+    code: typeof e.code === 'string' ? e.code : 'ERROR',
+    message: typeof e.message === 'string' ? e.message : String(err),
+  };
 }
 
 function exitWhenDone() {
@@ -238,7 +269,15 @@ function exitWhenDone() {
 async function adopt(m) {
   const id = -m.pgid;
   /** @type {Run} */
-  const run = { id, pid: m.pgid, graceMs: m.graceMs, killAfterMs: m.killAfterMs ?? KILL_AFTER_MS, interrupted: false, timedOut: false, timers: [] };
+  const run = {
+    id,
+    pid: m.pgid,
+    graceMs: m.graceMs,
+    killAfterMs: m.killAfterMs ?? KILL_AFTER_MS,
+    interrupted: false,
+    timedOut: false,
+    timers: [],
+  };
   runs.set(id, run);
   interrupt(run);
   while (!(await groupGone(m.pgid, 1_000)));
@@ -250,7 +289,8 @@ async function adopt(m) {
 process.on('message', (raw) => {
   const m = /** @type {{ type?: unknown, id?: unknown, pgid?: unknown, graceMs?: unknown }} */ (raw);
   if (m?.type === 'run') start(/** @type {RunMessage} */ (raw));
-  else if (m?.type === 'adopt' && typeof m.pgid === 'number' && typeof m.graceMs === 'number') void adopt({ pgid: m.pgid, graceMs: m.graceMs });
+  else if (m?.type === 'adopt' && typeof m.pgid === 'number' && typeof m.graceMs === 'number')
+    void adopt({ pgid: m.pgid, graceMs: m.graceMs });
   else if (m?.type === 'interrupt' && typeof m.id === 'number') {
     const run = runs.get(m.id);
     if (run) interrupt(run);

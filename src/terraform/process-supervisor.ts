@@ -46,8 +46,13 @@ const FromSupervisor = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), pid: z.number() }),
   z.object({ type: z.literal('started'), id: z.number(), pid: z.number() }),
   z.object({
-    type: z.literal('exited'), id: z.number(), code: z.number().nullable(), signal: z.string().nullable(),
-    timedOut: z.boolean(), interrupted: z.boolean(), leftovers: z.array(z.string()),
+    type: z.literal('exited'),
+    id: z.number(),
+    code: z.number().nullable(),
+    signal: z.string().nullable(),
+    timedOut: z.boolean(),
+    interrupted: z.boolean(),
+    leftovers: z.array(z.string()),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
   }),
 ]);
@@ -77,13 +82,18 @@ export class ProcessSupervisor {
     const conn = this.connect();
     const id = (this.seq += 1);
     let resolve: (exit: SupervisedExit) => void = () => {};
-    const done = new Promise<SupervisedExit>((r) => { resolve = r; });
+    const done = new Promise<SupervisedExit>((r) => {
+      resolve = r;
+    });
     this.pending.set(id, { done, resolve, graceMs: cmd.graceMs });
     conn.child.channel?.ref();
     const onAbort = (): void => this.interrupt(id);
     try {
       if (!(await conn.ready)) this.settle(id, supervisorFailure('the Terraform supervisor did not start'));
-      else conn.child.send({ type: 'run', id, ...cmd }, (err) => { if (err) this.settle(id, supervisorFailure(`sending to the Terraform supervisor: ${err.message}`)); });
+      else
+        conn.child.send({ type: 'run', id, ...cmd }, (err) => {
+          if (err) this.settle(id, supervisorFailure(`sending to the Terraform supervisor: ${err.message}`));
+        });
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
       return await done;
@@ -121,11 +131,18 @@ export class ProcessSupervisor {
     // Its own session: not reached by signals meant for the service's process group. No
     // NODE_OPTIONS and no secrets in its environment; each command brings its own.
     const child = spawn(process.execPath, [this.script], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true, env: {},
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      detached: true,
+      env: {},
     });
     child.unref();
     let ready: (ok: boolean) => void = () => {};
-    const conn: Connection = { child, ready: new Promise<boolean>((r) => { ready = r; }) };
+    const conn: Connection = {
+      child,
+      ready: new Promise<boolean>((r) => {
+        ready = r;
+      }),
+    };
     child.on('message', (raw) => this.onMessage(raw, ready));
     child.once('error', () => ready(false));
     child.once('exit', () => this.onExit(conn, ready));
@@ -143,8 +160,12 @@ export class ProcessSupervisor {
       if (p) p.pid = m.pid;
     } else {
       this.settle(m.id, {
-        exitCode: m.code ?? undefined, signal: m.signal ?? undefined, timedOut: m.timedOut, interrupted: m.interrupted,
-        leftovers: m.leftovers, ...(m.error ? { failure: m.error } : {}),
+        exitCode: m.code ?? undefined,
+        signal: m.signal ?? undefined,
+        timedOut: m.timedOut,
+        interrupted: m.interrupted,
+        leftovers: m.leftovers,
+        ...(m.error ? { failure: m.error } : {}),
       });
     }
   }
@@ -157,8 +178,11 @@ export class ProcessSupervisor {
     ready(false);
     if (this.connection === conn) this.connection = undefined;
     const orphans = [...this.pending.entries()];
-    for (const [id] of orphans) this.settle(id, supervisorFailure('the Terraform supervisor process exited while the command ran'));
-    const groups = orphans.filter(([, p]) => p.pid !== undefined).map(([, p]) => ({ pgid: p.pid as number, graceMs: p.graceMs }));
+    for (const [id] of orphans)
+      this.settle(id, supervisorFailure('the Terraform supervisor process exited while the command ran'));
+    const groups = orphans
+      .filter(([, p]) => p.pid !== undefined)
+      .map(([, p]) => ({ pgid: p.pid as number, graceMs: p.graceMs }));
     if (groups.length > 0) void this.adopt(groups);
   }
 
@@ -184,7 +208,14 @@ export class ProcessSupervisor {
 }
 
 function supervisorFailure(message: string): SupervisedExit {
-  return { exitCode: undefined, signal: undefined, timedOut: false, interrupted: false, leftovers: [], failure: { code: 'ESUPERVISOR', message } };
+  return {
+    exitCode: undefined,
+    signal: undefined,
+    timedOut: false,
+    interrupted: false,
+    leftovers: [],
+    failure: { code: 'ESUPERVISOR', message },
+  };
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {

@@ -40,7 +40,9 @@ export class TerraformSteps {
     const result = await this.tf.run(['validate', '-json'], { cwd, timeoutMs: this.timeouts.planMs });
     const parsed = ValidateSchema.safeParse(safeJson(result.stdout));
     if (parsed.success && parsed.data.valid) return { ok: true, diagnostics: '', result };
-    const diagnostics = parsed.success ? formatDiagnostics(parsed.data.diagnostics) : describeFailure('validate', result);
+    const diagnostics = parsed.success
+      ? formatDiagnostics(parsed.data.diagnostics)
+      : describeFailure('validate', result);
     return { ok: false, diagnostics, result };
   }
 
@@ -50,7 +52,12 @@ export class TerraformSteps {
     return this.tf.run(args, { cwd, timeoutMs: this.timeouts.planMs });
   }
 
-  async show(cwd: string, planFile: string): Promise<{ ok: true; plan: PlanJson; result: TerraformResult } | { ok: false; reason: string; result: TerraformResult }> {
+  async show(
+    cwd: string,
+    planFile: string,
+  ): Promise<
+    { ok: true; plan: PlanJson; result: TerraformResult } | { ok: false; reason: string; result: TerraformResult }
+  > {
     const result = await this.tf.run(['show', '-json', planFile], { cwd, timeoutMs: this.timeouts.planMs });
     if (result.exitCode !== 0) return { ok: false, reason: describeFailure('reading the plan', result), result };
     const parsed = parsePlanJson(result.stdout);
@@ -96,7 +103,10 @@ function safeJson(text: string): unknown {
 function formatDiagnostics(list: Array<z.infer<typeof DiagnosticSchema>>): string {
   return list
     .filter((d) => d.severity === 'error')
-    .map((d) => `${d.range ? `${d.range.filename}:${d.range.start.line}: ` : ''}${d.summary}${d.detail ? `: ${d.detail}` : ''}`)
+    .map(
+      (d) =>
+        `${d.range ? `${d.range.filename}:${d.range.start.line}: ` : ''}${d.summary}${d.detail ? `: ${d.detail}` : ''}`,
+    )
     .join('\n');
 }
 

@@ -1,6 +1,17 @@
 import type { FileSet } from '../shared/file-set.js';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -9,7 +20,6 @@ import path from 'node:path';
  * `.terraform/` and state files are handled separately.
  */
 const CONFIG_FILE = /(\.tf|\.tf\.json|\.tfvars|\.tfvars\.json)$|^\.terraform\.lock\.hcl$/;
-
 
 export function isConfigFile(name: string): boolean {
   return CONFIG_FILE.test(path.basename(name));
@@ -53,7 +63,8 @@ export function createStaging(runDir: string, stagingDir: string): void {
   mkdirSync(stagingDir, { recursive: true });
   copyConfigFiles(runDir, stagingDir);
   const dotTerraform = path.join(runDir, '.terraform');
-  if (existsSync(dotTerraform)) cpSync(dotTerraform, path.join(stagingDir, '.terraform'), { recursive: true, verbatimSymlinks: true });
+  if (existsSync(dotTerraform))
+    cpSync(dotTerraform, path.join(stagingDir, '.terraform'), { recursive: true, verbatimSymlinks: true });
   const state = path.join(runDir, 'terraform.tfstate');
   if (existsSync(state)) cpSync(state, path.join(stagingDir, 'terraform.tfstate'));
 }
@@ -67,7 +78,11 @@ export function sha256File(file: string): string {
 }
 
 /** Writes each file through a temp file + rename (never a half-written .tf), deletes `deleted`. */
-export function writeFilesAtomic(dir: string, files: Record<string, string | Buffer>, deleted: readonly string[] = []): void {
+export function writeFilesAtomic(
+  dir: string,
+  files: Record<string, string | Buffer>,
+  deleted: readonly string[] = [],
+): void {
   for (const [name, content] of Object.entries(files)) {
     const target = path.join(dir, name);
     mkdirSync(path.dirname(target), { recursive: true });
@@ -103,7 +118,9 @@ export function restoreConfigFiles(backup: string, dir: string): string[] {
 export function differingFiles(a: string, b: string): { changed: string[]; deleted: string[] } {
   const inA = listConfigFiles(a);
   const inB = new Set(listConfigFiles(b));
-  const changed = inA.filter((n) => !inB.has(n) || !readFileSync(path.join(a, n)).equals(readFileSync(path.join(b, n))));
+  const changed = inA.filter(
+    (n) => !inB.has(n) || !readFileSync(path.join(a, n)).equals(readFileSync(path.join(b, n))),
+  );
   const deleted = [...inB].filter((n) => !inA.includes(n));
   return { changed, deleted };
 }

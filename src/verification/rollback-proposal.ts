@@ -51,13 +51,30 @@ function rollbackDecision(
   revisionId: string | null,
   reason: string,
 ): ProposedDecision {
-  const output = { action_type: 'rollback' as const, resource_id: a.targetAddress, parameters: {}, confidence: ROLLBACK_CONFIDENCE, reason };
+  const output = {
+    action_type: 'rollback' as const,
+    resource_id: a.targetAddress,
+    parameters: {},
+    confidence: ROLLBACK_CONFIDENCE,
+    reason,
+  };
   const verdict = evaluateDecision(output, {}, d.policy());
   const blocked = !verdict.allowed;
   return {
-    id: d.newId('dec'), incidentId: a.incidentId, runId: a.runId, resourceAddress: a.targetAddress, actionType: 'rollback',
-    resourceId: a.targetAddress, parameters: {}, confidence: ROLLBACK_CONFIDENCE, reason, source: 'verification',
-    status: blocked ? 'blocked_by_policy' : 'proposed', policyVerdict: verdict, ofActionId: a.id,
-    rollbackRevisionId: revisionId, createdAt: isoAt(d.clock),
+    id: d.newId('dec'),
+    incidentId: a.incidentId,
+    runId: a.runId,
+    resourceAddress: a.targetAddress,
+    actionType: 'rollback',
+    resourceId: a.targetAddress,
+    parameters: {},
+    confidence: ROLLBACK_CONFIDENCE,
+    reason,
+    source: 'verification',
+    status: blocked ? 'blocked_by_policy' : 'proposed',
+    policyVerdict: verdict,
+    ofActionId: a.id,
+    rollbackRevisionId: revisionId,
+    createdAt: isoAt(d.clock),
   };
 }

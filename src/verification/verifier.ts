@@ -86,7 +86,10 @@ export class Verifier {
       try {
         this.evaluate(a.id, true);
       } catch (err) {
-        this.d.logger.error({ actionId: a.id, err: { message: errorMessage(err) } }, 'verification at the deadline failed');
+        this.d.logger.error(
+          { actionId: a.id, err: { message: errorMessage(err) } },
+          'verification at the deadline failed',
+        );
       }
     });
     this.timers.set(a.id, cancel);
@@ -109,7 +112,10 @@ export class Verifier {
       const a = this.d.store.watched(id);
       if (!a || a.runId !== where.runId || a.incidentId === where.incidentId) continue;
       if (this.d.store.linkAlert(a, fingerprint, isoAt(this.d.clock))) {
-        this.d.logger.info({ actionId: a.id, fingerprint }, 'new alert on the deployment linked to the action being verified');
+        this.d.logger.info(
+          { actionId: a.id, fingerprint },
+          'new alert on the deployment linked to the action being verified',
+        );
       }
     }
   }
@@ -132,7 +138,11 @@ export class Verifier {
   private effective(a: WatchedAction, resolvedAt: number): boolean {
     const ttr = Math.max(0, Math.round((resolvedAt - Date.parse(a.appliedAt)) / 1000));
     const result = this.result('effective', ttr, []);
-    this.d.store.complete(a, { ...result, linkedAlerts: this.d.store.linkedAlerts(a.id) }, `alert resolved ${ttr} s after the apply`);
+    this.d.store.complete(
+      a,
+      { ...result, linkedAlerts: this.d.store.linkedAlerts(a.id) },
+      `alert resolved ${ttr} s after the apply`,
+    );
     return this.forget(a.id);
   }
 
@@ -142,7 +152,8 @@ export class Verifier {
     // A rollback that did not help is not rolled back again: that would ping-pong between revisions.
     const proposal = a.actionType === 'rollback' ? undefined : proposeRollback(this.d, a, reason);
     const result = { ...this.result('ineffective', null, firing), rollbackDecisionId: proposal?.id ?? null };
-    if (!this.d.store.complete(a, { ...result, linkedAlerts: this.d.store.linkedAlerts(a.id) }, reason)) return this.forget(a.id);
+    if (!this.d.store.complete(a, { ...result, linkedAlerts: this.d.store.linkedAlerts(a.id) }, reason))
+      return this.forget(a.id);
     this.forget(a.id);
     if (proposal) this.submit(proposal);
     return true;
@@ -152,14 +163,22 @@ export class Verifier {
   private submit(p: ReturnType<typeof proposeRollback>): void {
     this.d.decisions.insert(p);
     this.d.events.publish({ type: 'decision.created', decisionId: p.id, incidentId: p.incidentId, status: p.status });
-    this.d.logger.warn({ decisionId: p.id, actionId: p.ofActionId, status: p.status }, 'rollback proposed after an ineffective action');
+    this.d.logger.warn(
+      { decisionId: p.id, actionId: p.ofActionId, status: p.status },
+      'rollback proposed after an ineffective action',
+    );
     if (p.status === 'proposed') this.d.preparer.prepare(p.id);
   }
 
   private result(outcome: VerificationResult['outcome'], ttr: number | null, firing: string[]): VerificationResult {
     return {
-      outcome, timeToResolveSeconds: ttr, windowSeconds: this.d.windowSeconds, verifiedAt: isoAt(this.d.clock), firing,
-      linkedAlerts: [], rollbackDecisionId: null,
+      outcome,
+      timeToResolveSeconds: ttr,
+      windowSeconds: this.d.windowSeconds,
+      verifiedAt: isoAt(this.d.clock),
+      firing,
+      linkedAlerts: [],
+      rollbackDecisionId: null,
     };
   }
 

@@ -49,15 +49,28 @@ describe('a real Alertmanager delivering to the service with bearer auth', () =>
     writeFileSync(path.join(amDir, 'am.yml'), alertmanagerConfig(`${address}/ops/webhook`));
     const amPort = await freePort();
     amUrl = `http://127.0.0.1:${amPort}`;
-    am = spawn(ALERTMANAGER, [
-      `--config.file=${path.join(amDir, 'am.yml')}`, `--storage.path=${path.join(amDir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    am.stdout?.on('data', (d: Buffer) => { amLog += d.toString(); });
-    am.stderr?.on('data', (d: Buffer) => { amLog += d.toString(); });
+    am = spawn(
+      ALERTMANAGER,
+      [
+        `--config.file=${path.join(amDir, 'am.yml')}`,
+        `--storage.path=${path.join(amDir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${amPort}`,
+        '--cluster.listen-address=',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    am.stdout?.on('data', (d: Buffer) => {
+      amLog += d.toString();
+    });
+    am.stderr?.on('data', (d: Buffer) => {
+      amLog += d.toString();
+    });
     await waitFor('Alertmanager to be ready', async () => {
       if (am?.exitCode !== null) throw new Error(`alertmanager exited: ${amLog.slice(-2000)}`);
-      const ok = await fetch(`${amUrl}/-/ready`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${amUrl}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       return ok ? true : undefined;
     });
   });
@@ -75,13 +88,15 @@ describe('a real Alertmanager delivering to the service with bearer auth', () =>
     const res = await fetch(`${amUrl}/api/v2/alerts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([{
-        labels: { alertname: 'NodePoolCPUHigh', resource_id: 'api_pool', severity: 'critical', cluster: 'e2e' },
-        annotations: { summary: 'CPU above 95% on api_pool' },
-        startsAt: new Date(Date.now() - 60_000).toISOString(),
-        endsAt: endsAt.toISOString(),
-        generatorURL: 'http://prometheus.test/graph?g0.expr=up',
-      }]),
+      body: JSON.stringify([
+        {
+          labels: { alertname: 'NodePoolCPUHigh', resource_id: 'api_pool', severity: 'critical', cluster: 'e2e' },
+          annotations: { summary: 'CPU above 95% on api_pool' },
+          startsAt: new Date(Date.now() - 60_000).toISOString(),
+          endsAt: endsAt.toISOString(),
+          generatorURL: 'http://prometheus.test/graph?g0.expr=up',
+        },
+      ]),
     });
     expect(res.status).toBe(200);
   }
@@ -94,7 +109,11 @@ describe('a real Alertmanager delivering to the service with bearer auth', () =>
   it('stores the alert as firing, matched to its resource, then stores the resolve', async () => {
     await postAlert(new Date(Date.now() + 3_600_000));
     const firing = await waitFor('the firing alert to be stored', () => storedAlert());
-    expect(firing).toMatchObject({ status: 'firing', lookup_status: 'matched', resource_address: 'terraform_data.api_pool' });
+    expect(firing).toMatchObject({
+      status: 'firing',
+      lookup_status: 'matched',
+      resource_address: 'terraform_data.api_pool',
+    });
     expect(firing.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(trigger.calls).toEqual([firing.incident_id]);
     const notification = service.db.prepare('SELECT format, receiver FROM notifications').get();

@@ -15,7 +15,9 @@ export async function buildDashboard(): Promise<void> {
 }
 
 /** The real service on 127.0.0.1:<random>, with the offline demo deployment and real Terraform. */
-export async function startListening(extraEnv: Record<string, string> = {}): Promise<{ service: Service; url: string }> {
+export async function startListening(
+  extraEnv: Record<string, string> = {},
+): Promise<{ service: Service; url: string }> {
   const ws = tempWorkspace('infraai-e2e-dashboard-');
   cpSync(DEMO, path.join(ws.runsDir, 'demo'), { recursive: true });
   const service = await startTestService(testConfig(extraEnv, ws));
@@ -26,8 +28,15 @@ export async function startListening(extraEnv: Record<string, string> = {}): Pro
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 

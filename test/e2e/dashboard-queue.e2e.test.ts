@@ -5,8 +5,22 @@ import { buildDashboard, launchChromium, screenshot, startListening } from './da
 
 /** Two incidents on the demo deployment at once: its node pool and its VM both run hot. */
 const ALERTS = [
-  { resource_id: 'web-pool', metric: 'cpu_utilisation', value: 0.97, threshold: 0.85, alertname: 'NodePoolSaturated', severity: 'critical' },
-  { resource_id: 'vm-1', metric: 'cpu_utilisation', value: 0.95, threshold: 0.85, alertname: 'VmCpuHigh', severity: 'warning' },
+  {
+    resource_id: 'web-pool',
+    metric: 'cpu_utilisation',
+    value: 0.97,
+    threshold: 0.85,
+    alertname: 'NodePoolSaturated',
+    severity: 'critical',
+  },
+  {
+    resource_id: 'vm-1',
+    metric: 'cpu_utilisation',
+    value: 0.95,
+    threshold: 0.85,
+    alertname: 'VmCpuHigh',
+    severity: 'warning',
+  },
 ];
 
 describe('dashboard in headless Chromium: queued actions', () => {
@@ -32,7 +46,11 @@ describe('dashboard in headless Chromium: queued actions', () => {
     await page.goto(url, { waitUntil: 'load' });
     await page.locator('#live-mode[data-mode="live"]').waitFor();
     for (const alert of ALERTS) {
-      const res = await fetch(`${url}/ops/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert) });
+      const res = await fetch(`${url}/ops/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(alert),
+      });
       expect(res.status).toBe(202);
     }
     const pending = page.locator('#approvals-list li.approval');
@@ -45,10 +63,16 @@ describe('dashboard in headless Chromium: queued actions', () => {
     await expect.poll(() => queued.first().textContent()).toMatch(new RegExp(`queued #1 on demo .* behind ${firstId}`));
     await screenshot(page, 'dashboard-queued-desktop.png');
 
-    await pending.first().getByRole('button', { name: /^Reject / }).click();
+    await pending
+      .first()
+      .getByRole('button', { name: /^Reject / })
+      .click();
     await page.locator(`#approvals-list li.approval[data-action-id="${queuedId}"]`).waitFor({ timeout: 60_000 });
     await expect.poll(() => queued.count()).toBe(0);
-    const detail = await (await fetch(`${url}/ops/actions/${queuedId}`)).json() as { status: string; queue_position: number | null };
+    const detail = (await (await fetch(`${url}/ops/actions/${queuedId}`)).json()) as {
+      status: string;
+      queue_position: number | null;
+    };
     expect(detail).toMatchObject({ status: 'awaiting_approval', queue_position: null });
     expect(errors).toEqual([]);
   });

@@ -2,12 +2,24 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main.js';
 import { parseExposition, sampleValue } from '../helpers/ops-api.js';
-import { buildDashboard, countBytes, firstContentfulPaint, launchChromium, screenshot, startListening } from './dashboard-harness.js';
+import {
+  buildDashboard,
+  countBytes,
+  firstContentfulPaint,
+  launchChromium,
+  screenshot,
+  startListening,
+} from './dashboard-harness.js';
 
 /** A firing alert for the demo's node pool, in the simple webhook form. */
 const POOL_ALERT = {
-  resource_id: 'web-pool', metric: 'cpu_utilisation', value: 0.97, threshold: 0.85,
-  alertname: 'NodePoolSaturated', severity: 'critical', annotations: { summary: 'CPU above 85% on pool web-pool' },
+  resource_id: 'web-pool',
+  metric: 'cpu_utilisation',
+  value: 0.97,
+  threshold: 0.85,
+  alertname: 'NodePoolSaturated',
+  severity: 'critical',
+  annotations: { summary: 'CPU above 85% on pool web-pool' },
 };
 
 describe('dashboard in headless Chromium', () => {
@@ -31,7 +43,9 @@ describe('dashboard in headless Chromium', () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     const bytes = countBytes(page, url);
 
     await page.goto(url, { waitUntil: 'load' });
@@ -43,8 +57,14 @@ describe('dashboard in headless Chromium', () => {
     await page.locator('#alerts-list', { hasText: 'No alerts firing.' }).waitFor();
 
     // Marks this document: a reload would lose the mark.
-    await page.evaluate(() => { (window as unknown as { __mark: number }).__mark = 42; });
-    const res = await fetch(`${url}/ops/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(POOL_ALERT) });
+    await page.evaluate(() => {
+      (window as unknown as { __mark: number }).__mark = 42;
+    });
+    const res = await fetch(`${url}/ops/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(POOL_ALERT),
+    });
     expect(res.status).toBe(202);
 
     // The alert, then the pending action (rules agent → executor plan) arrive without a reload.
@@ -54,7 +74,9 @@ describe('dashboard in headless Chromium', () => {
     await expect.poll(() => page.locator('[data-figure="alerts_received"] .figure-value').textContent()).toBe('1');
     const pending = page.locator('#approvals-list li.approval');
     await pending.first().waitFor({ timeout: 60_000 });
-    await expect.poll(() => page.locator('#announcer').textContent(), { timeout: 10_000 }).toMatch(/waiting for your approval/);
+    await expect
+      .poll(() => page.locator('#announcer').textContent(), { timeout: 10_000 })
+      .toMatch(/waiting for your approval/);
     const actionId = await pending.first().getAttribute('data-action-id');
     expect(actionId).toBeTruthy();
     await expect.poll(() => pending.first().locator('.confidence').textContent()).toMatch(/\d+ % confident/);
@@ -69,7 +91,10 @@ describe('dashboard in headless Chromium', () => {
     await screenshot(page, 'dashboard-pending-390.png', false);
     await page.setViewportSize({ width: 1366, height: 900 });
 
-    await pending.first().getByRole('button', { name: /^Approve / }).click();
+    await pending
+      .first()
+      .getByRole('button', { name: /^Approve / })
+      .click();
     const done = page.locator(`#timeline-list li.action[data-action-id="${actionId}"]`);
     await done.waitFor({ timeout: 120_000 });
     await expect
@@ -78,14 +103,24 @@ describe('dashboard in headless Chromium', () => {
     await page.locator('#approvals-list', { hasText: 'Nothing is waiting for approval.' }).waitFor();
     await expect.poll(() => page.locator('[data-figure="applied"] .figure-value').textContent()).toBe('1');
     expect(await page.evaluate(() => (window as unknown as { __mark?: number }).__mark)).toBe(42);
-    const approvals = await (await fetch(`${url}/ops/actions/${actionId}`)).json() as { approvals: Array<{ channel: string; outcome: string }> };
+    const approvals = (await (await fetch(`${url}/ops/actions/${actionId}`)).json()) as {
+      approvals: Array<{ channel: string; outcome: string }>;
+    };
     expect(approvals.approvals).toEqual([expect.objectContaining({ channel: 'dashboard', outcome: 'accepted' })]);
     // The same flow, as Prometheus sees it.
     const metrics = parseExposition(await (await fetch(`${url}/metrics`)).text());
-    expect(sampleValue(metrics, 'infraai_approvals_total', { verdict: 'approve', outcome: 'accepted', channel: 'dashboard' })).toBe(1);
+    expect(
+      sampleValue(metrics, 'infraai_approvals_total', {
+        verdict: 'approve',
+        outcome: 'accepted',
+        channel: 'dashboard',
+      }),
+    ).toBe(1);
     expect(sampleValue(metrics, 'infraai_decisions_total', { source: 'rules' })).toBe(1);
     expect(sampleValue(metrics, 'infraai_actions_total', { outcome: 'applied' })).toBe(1);
-    expect(sampleValue(metrics, 'infraai_terraform_command_duration_seconds_count', { subcommand: 'apply' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sampleValue(metrics, 'infraai_terraform_command_duration_seconds_count', { subcommand: 'apply' }),
+    ).toBeGreaterThanOrEqual(1);
 
     // Terraform output on demand.
     await done.locator('summary', { hasText: 'Terraform output' }).click();
@@ -115,7 +150,11 @@ describe('dashboard in headless Chromium', () => {
       const page = await context.newPage();
       await page.goto(secured.url);
       await page.locator('#token-form').waitFor({ state: 'visible' });
-      const res = await fetch(`${secured.url}/ops/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(POOL_ALERT) });
+      const res = await fetch(`${secured.url}/ops/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(POOL_ALERT),
+      });
       expect(res.status).toBe(202);
       // Every read needs the token: the page says so instead of showing empty lists, and the live
       // stream waits for it instead of polling with failing requests.

@@ -66,8 +66,12 @@ export { freePort, waitFor };
 
 function spawnLogged(bin: string, args: string[], env: NodeJS.ProcessEnv, log: { text: string }): ChildProcess {
   const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => { log.text += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { log.text += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    log.text += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    log.text += d.toString();
+  });
   return child;
 }
 
@@ -86,15 +90,22 @@ export interface Stack {
   telegram: FakeTelegramServer;
   gemini: FakeGeminiServer | undefined;
   serviceLog: { text: string };
-  api<T = Record<string, unknown>>(pathAndQuery: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
+  api<T = Record<string, unknown>>(
+    pathAndQuery: string,
+    init?: { method?: string; body?: unknown },
+  ): Promise<{ status: number; body: T }>;
   /** Posts one alert to Alertmanager's API; `resolved` sends it with an end time in the past. */
-  fireAlert(labels: Record<string, string>, opts?: { resolved?: boolean; annotations?: Record<string, string> }): Promise<void>;
+  fireAlert(
+    labels: Record<string, string>,
+    opts?: { resolved?: boolean; annotations?: Record<string, string> },
+  ): Promise<void>;
   stop(): Promise<number | null>;
 }
 
 export async function startStack(opts: { gemini: boolean; verifyWindowSeconds?: number }): Promise<Stack> {
   for (const f of [CLI, ALERTMANAGER]) {
-    if (!existsSync(f)) throw new Error(`${f} is missing (run \`npm run build\`; .ci/run installs prometheus-alertmanager)`);
+    if (!existsSync(f))
+      throw new Error(`${f} is missing (run \`npm run build\`; .ci/run installs prometheus-alertmanager)`);
   }
   const ws = tempWorkspace('infraai-e2e-loop-');
   const runDir = path.join(ws.runsDir, 'shop');
@@ -108,23 +119,42 @@ export async function startStack(opts: { gemini: boolean; verifyWindowSeconds?: 
   const url = `http://127.0.0.1:${port}`;
   const serviceLog = { text: '' };
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH, HOME: process.env.HOME, TF_CLI_CONFIG_FILE: '/dev/null',
-    PORT: String(port), HOST: '127.0.0.1', DATABASE_PATH: ws.dbPath, RUNS_DIR: ws.runsDir, LOG_LEVEL: 'info',
-    WEBHOOK_TOKEN, API_TOKEN, VERIFY_WINDOW_SECONDS: String(opts.verifyWindowSeconds ?? 120),
-    TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_CHAT_ID: CHAT_ID, TELEGRAM_ALLOWED_USER_IDS: String(ALLOWED_USER),
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TF_CLI_CONFIG_FILE: '/dev/null',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_PATH: ws.dbPath,
+    RUNS_DIR: ws.runsDir,
+    LOG_LEVEL: 'info',
+    WEBHOOK_TOKEN,
+    API_TOKEN,
+    VERIFY_WINDOW_SECONDS: String(opts.verifyWindowSeconds ?? 120),
+    TELEGRAM_BOT_TOKEN: telegram.token,
+    TELEGRAM_CHAT_ID: CHAT_ID,
+    TELEGRAM_ALLOWED_USER_IDS: String(ALLOWED_USER),
     TELEGRAM_API_ROOT: telegram.apiRoot,
-    ...(gemini ? { GEMINI_API_KEY: 'fake-gemini-key-e2e', GEMINI_BASE_URL: gemini.baseUrl, GEMINI_MAX_RETRIES: '0' } : {}),
+    ...(gemini
+      ? { GEMINI_API_KEY: 'fake-gemini-key-e2e', GEMINI_BASE_URL: gemini.baseUrl, GEMINI_MAX_RETRIES: '0' }
+      : {}),
   };
   const service = spawnLogged(process.execPath, [CLI, 'serve'], env, serviceLog);
-  await waitFor('the service to answer /health', async () => {
-    if (service.exitCode !== null) throw new Error(`service exited ${service.exitCode}: ${serviceLog.text.slice(-3000)}`);
-    const r = await fetch(`${url}/health`).catch(() => undefined);
-    return r?.status === 200 ? true : undefined;
-  }, 90_000);
+  await waitFor(
+    'the service to answer /health',
+    async () => {
+      if (service.exitCode !== null)
+        throw new Error(`service exited ${service.exitCode}: ${serviceLog.text.slice(-3000)}`);
+      const r = await fetch(`${url}/health`).catch(() => undefined);
+      return r?.status === 200 ? true : undefined;
+    },
+    90_000,
+  );
 
   const amDir = path.join(ws.root, 'alertmanager');
   mkdirSync(amDir, { recursive: true });
-  writeFileSync(path.join(amDir, 'am.yml'), `route:
+  writeFileSync(
+    path.join(amDir, 'am.yml'),
+    `route:
   receiver: infraai
   group_by: ['alertname']
   group_wait: 1s
@@ -139,14 +169,22 @@ receivers:
           authorization:
             type: Bearer
             credentials: ${WEBHOOK_TOKEN}
-`);
+`,
+  );
   const amPort = await freePort();
   const amUrl = `http://127.0.0.1:${amPort}`;
   const amLog = { text: '' };
-  const am = spawnLogged(ALERTMANAGER, [
-    `--config.file=${path.join(amDir, 'am.yml')}`, `--storage.path=${path.join(amDir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=',
-  ], { PATH: process.env.PATH }, amLog);
+  const am = spawnLogged(
+    ALERTMANAGER,
+    [
+      `--config.file=${path.join(amDir, 'am.yml')}`,
+      `--storage.path=${path.join(amDir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${amPort}`,
+      '--cluster.listen-address=',
+    ],
+    { PATH: process.env.PATH },
+    amLog,
+  );
   await waitFor('Alertmanager to be ready', async () => {
     if (am.exitCode !== null) throw new Error(`alertmanager exited: ${amLog.text.slice(-2000)}`);
     const r = await fetch(`${amUrl}/-/ready`).catch(() => undefined);
@@ -157,7 +195,10 @@ receivers:
     const r = await fetch(`${url}${p}`, {
       method: init.method ?? 'GET',
       // Every write says it is JSON, also without a body (the service refuses it otherwise).
-      headers: { authorization: `Bearer ${API_TOKEN}`, ...((init.method ?? 'GET') !== 'GET' ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${API_TOKEN}`,
+        ...((init.method ?? 'GET') !== 'GET' ? { 'content-type': 'application/json' } : {}),
+      },
       ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
     });
     return { status: r.status, body: (await r.json()) as never };
@@ -168,18 +209,29 @@ receivers:
     const r = await fetch(`${amUrl}/api/v2/alerts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([{
-        labels, annotations: o.annotations ?? { summary: `${labels.alertname} on ${Object.values(labels).join(' ')}` },
-        startsAt: new Date(now - 120_000).toISOString(),
-        endsAt: new Date(o.resolved ? now - 1_000 : now + 3_600_000).toISOString(),
-        generatorURL: 'http://prometheus.e2e.test/graph',
-      }]),
+      body: JSON.stringify([
+        {
+          labels,
+          annotations: o.annotations ?? { summary: `${labels.alertname} on ${Object.values(labels).join(' ')}` },
+          startsAt: new Date(now - 120_000).toISOString(),
+          endsAt: new Date(o.resolved ? now - 1_000 : now + 3_600_000).toISOString(),
+          generatorURL: 'http://prometheus.e2e.test/graph',
+        },
+      ]),
     });
     if (r.status !== 200) throw new Error(`alertmanager refused the alert: ${r.status} ${await r.text()}`);
   };
 
   return {
-    url, amUrl, runDir, root: ws.root, telegram, gemini, serviceLog, api, fireAlert,
+    url,
+    amUrl,
+    runDir,
+    root: ws.root,
+    telegram,
+    gemini,
+    serviceLog,
+    api,
+    fireAlert,
     async stop() {
       await stopChild(am);
       const code = await stopChild(service);

@@ -1,14 +1,28 @@
 import type { LookupResult, RegistryLookup, RegistryResource } from '../../src/registry/registry-port.js';
 
 /** A resource as the registry returns it, with defaults for a terraform_data instance. */
-export function resource(address: string, attributes: Record<string, unknown>, extra: Partial<RegistryResource> = {}): RegistryResource {
+export function resource(
+  address: string,
+  attributes: Record<string, unknown>,
+  extra: Partial<RegistryResource> = {},
+): RegistryResource {
   const m = /^(?:(.*)\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\[(.+)\])?$/.exec(address);
   const index = m?.[4] === undefined ? null : /^\d+$/.test(m[4]) ? Number(m[4]) : m[4].replace(/"/g, '');
   const block = address.replace(/\[[^\]]+\]$/, '');
   return {
-    runId: 'demo', address, blockAddress: block, modulePath: m?.[1] ?? '', mode: 'managed', type: m?.[2] ?? 'terraform_data',
-    name: m?.[3] ?? address, indexKey: index, provider: 'terraform.io/builtin/terraform', cloudId: null, attributes,
-    status: 'present', ...extra,
+    runId: 'demo',
+    address,
+    blockAddress: block,
+    modulePath: m?.[1] ?? '',
+    mode: 'managed',
+    type: m?.[2] ?? 'terraform_data',
+    name: m?.[3] ?? address,
+    indexKey: index,
+    provider: 'terraform.io/builtin/terraform',
+    cloudId: null,
+    attributes,
+    status: 'present',
+    ...extra,
   };
 }
 
@@ -17,7 +31,10 @@ export function demoResources(): RegistryResource[] {
   return [
     resource('terraform_data.pool[0]', { id: 'p0', input: { pool: 'web-pool', machine_type: 'e2-small' } }),
     resource('terraform_data.pool[1]', { id: 'p1', input: { pool: 'web-pool', machine_type: 'e2-small' } }),
-    resource('terraform_data.vm', { id: 'v', input: { name: 'vm-1', machine_type: 'e2-small', node_count: 2, labels: { team: 'sre' } } }),
+    resource('terraform_data.vm', {
+      id: 'v',
+      input: { name: 'vm-1', machine_type: 'e2-small', node_count: 2, labels: { team: 'sre' } },
+    }),
     resource('terraform_data.web', { id: 'w', input: { name: 'web', replicas: 2 } }),
   ];
 }
@@ -33,7 +50,8 @@ export class FakeRegistry implements RegistryLookup {
     });
     const blocks = new Set(hits.map((h) => `${h.runId} ${h.blockAddress}`));
     if (hits.length === 0) return { status: 'unknown', reason: `no resource matches "${key}"` };
-    if (blocks.size > 1) return { status: 'ambiguous', candidates: hits, reason: `"${key}" matches ${blocks.size} resources` };
+    if (blocks.size > 1)
+      return { status: 'ambiguous', candidates: hits, reason: `"${key}" matches ${blocks.size} resources` };
     return { status: 'matched', resource: hits[0]!, matchedBy: 'name' };
   }
 

@@ -24,7 +24,13 @@ export interface RecordedRequest {
   raw: string;
 }
 
-const STATUS_NAME: Record<number, string> = { 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 400: 'INVALID_ARGUMENT', 403: 'PERMISSION_DENIED' };
+const STATUS_NAME: Record<number, string> = {
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+  400: 'INVALID_ARGUMENT',
+  403: 'PERMISSION_DENIED',
+};
 
 /**
  * A local server speaking Gemini's REST generateContent protocol (v1beta), so tests drive the
@@ -81,7 +87,10 @@ export class FakeGeminiServer {
     } catch {
       return send(res, 400, { error: { code: 400, message: 'invalid JSON', status: 'INVALID_ARGUMENT' } });
     }
-    const prompt = (body.contents ?? []).flatMap((c) => c.parts ?? []).map((p) => p.text ?? '').join('\n');
+    const prompt = (body.contents ?? [])
+      .flatMap((c) => c.parts ?? [])
+      .map((p) => p.text ?? '')
+      .join('\n');
     const recorded: RecordedRequest = { method: req.method, path, headers: req.headers, body, prompt, raw };
     this.requests.push(recorded);
     this.answer(this.scripts.shift() ?? this.fallback(recorded), res);
@@ -94,8 +103,12 @@ export class FakeGeminiServer {
       case 'error':
         return send(res, s.status, {
           error: {
-            code: s.status, message: s.message ?? `fake ${s.status}`, status: STATUS_NAME[s.status] ?? 'UNKNOWN',
-            ...(s.retryDelay ? { details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: s.retryDelay }] } : {}),
+            code: s.status,
+            message: s.message ?? `fake ${s.status}`,
+            status: STATUS_NAME[s.status] ?? 'UNKNOWN',
+            ...(s.retryDelay
+              ? { details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: s.retryDelay }] }
+              : {}),
           },
         });
       case 'truncated': {

@@ -79,14 +79,25 @@ export class FakeTelegramServer {
 
   /** Queues a button press as Telegram would deliver it; returns the callback query id. */
   injectCallback(p: {
-    fromId: number; data: string; messageId?: number; username?: string; chat?: FakeChat; message?: PressedMessage; inlineMessageId?: string;
+    fromId: number;
+    data: string;
+    messageId?: number;
+    username?: string;
+    chat?: FakeChat;
+    message?: PressedMessage;
+    inlineMessageId?: string;
   }): string {
     const id = `cbq-${this.nextCallbackId++}`;
     const msg = p.messageId === undefined ? undefined : this.messages.get(p.messageId);
     const chat = p.chat ?? (msg ? this.chatOf(msg.chat_id) : this.opsChat);
     const base = { message_id: p.messageId ?? 1, date: 1_700_000_000 };
     const message = {
-      normal: { ...base, chat, text: msg?.text ?? 'request', ...(msg?.reply_markup ? { reply_markup: msg.reply_markup } : {}) },
+      normal: {
+        ...base,
+        chat,
+        text: msg?.text ?? 'request',
+        ...(msg?.reply_markup ? { reply_markup: msg.reply_markup } : {}),
+      },
       inaccessible: { ...base, date: 0, chat },
       'no-chat': base,
       none: undefined,
@@ -94,8 +105,15 @@ export class FakeTelegramServer {
     this.updates.push({
       update_id: this.nextUpdateId++,
       callback_query: {
-        id, chat_instance: '-123456789', data: p.data,
-        from: { id: p.fromId, is_bot: false, first_name: p.username ?? 'User', ...(p.username ? { username: p.username } : {}) },
+        id,
+        chat_instance: '-123456789',
+        data: p.data,
+        from: {
+          id: p.fromId,
+          is_bot: false,
+          first_name: p.username ?? 'User',
+          ...(p.username ? { username: p.username } : {}),
+        },
         ...(message ? { message } : {}),
         ...(p.inlineMessageId ? { inline_message_id: p.inlineMessageId } : {}),
       },
@@ -123,7 +141,10 @@ export class FakeTelegramServer {
     const command = p.text.split(' ')[0] ?? p.text;
     const chat = p.chat ?? this.opsChat;
     const message = {
-      message_id: this.nextMessageId++, date: 1_700_000_000, text: p.text, chat,
+      message_id: this.nextMessageId++,
+      date: 1_700_000_000,
+      text: p.text,
+      chat,
       ...(p.channelPost ? { sender_chat: chat } : { from: { id: p.fromId, is_bot: false, first_name: 'User' } }),
       entities: [{ type: 'bot_command', offset: 0, length: command.length }],
     };
@@ -139,7 +160,9 @@ export class FakeTelegramServer {
     const until = Date.now() + ms;
     while (!predicate()) {
       if (Date.now() > until) {
-        throw new Error(`fake telegram: timed out waiting for ${what}; calls: ${this.calls.map((c) => c.method).join(',')}`);
+        throw new Error(
+          `fake telegram: timed out waiting for ${what}; calls: ${this.calls.map((c) => c.method).join(',')}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -149,7 +172,8 @@ export class FakeTelegramServer {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(req.url ?? '');
-    if (req.method !== 'POST' || !match) return this.reply(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
+    if (req.method !== 'POST' || !match)
+      return this.reply(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
     const [, token, method] = match as unknown as [string, string, string];
     if (token !== this.token) return this.reply(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
     const text = Buffer.concat(chunks).toString('utf8');
@@ -158,7 +182,11 @@ export class FakeTelegramServer {
     if (this.failIfScripted(method, res)) return;
     const result = await this.dispatch(method, body);
     if (result === undefined) {
-      return this.reply(res, 400, { ok: false, error_code: 400, description: `Bad Request: fake does not know ${method}` });
+      return this.reply(res, 400, {
+        ok: false,
+        error_code: 400,
+        description: `Bad Request: fake does not know ${method}`,
+      });
     }
     if ('error' in result) return this.reply(res, 400, { ok: false, error_code: 400, description: result.error });
     return this.reply(res, 200, { ok: true, result: result.ok });
@@ -169,17 +197,23 @@ export class FakeTelegramServer {
     if (!o || o.remaining <= 0 || (o.methods && !o.methods.includes(method))) return false;
     o.remaining -= 1;
     if (o.kind === 'reset') res.socket?.destroy();
-    else if (o.kind === '500') this.reply(res, 500, { ok: false, error_code: 500, description: 'Internal Server Error' });
+    else if (o.kind === '500')
+      this.reply(res, 500, { ok: false, error_code: 500, description: 'Internal Server Error' });
     else {
       this.reply(res, 429, {
-        ok: false, error_code: 429, description: `Too Many Requests: retry after ${o.retryAfter}`,
+        ok: false,
+        error_code: 429,
+        description: `Too Many Requests: retry after ${o.retryAfter}`,
         parameters: { retry_after: o.retryAfter },
       });
     }
     return true;
   }
 
-  private async dispatch(method: string, b: Record<string, unknown>): Promise<{ ok: unknown } | { error: string } | undefined> {
+  private async dispatch(
+    method: string,
+    b: Record<string, unknown>,
+  ): Promise<{ ok: unknown } | { error: string } | undefined> {
     switch (method) {
       case 'getMe':
         return { ok: { id: 999, is_bot: true, first_name: 'InfraAI', username: 'infraai_test_bot' } };
@@ -187,7 +221,10 @@ export class FakeTelegramServer {
         this.webhook = undefined;
         return { ok: true };
       case 'setWebhook':
-        this.webhook = { url: String(b['url']), ...(b['secret_token'] ? { secret_token: String(b['secret_token']) } : {}) };
+        this.webhook = {
+          url: String(b['url']),
+          ...(b['secret_token'] ? { secret_token: String(b['secret_token']) } : {}),
+        };
         return { ok: true };
       case 'getUpdates':
         return { ok: await this.getUpdates(b) };
@@ -224,9 +261,17 @@ export class FakeTelegramServer {
         if (Buffer.byteLength(btn.callback_data ?? '') > 64) return { error: 'Bad Request: BUTTON_DATA_INVALID' };
       }
     }
-    const m: FakeMessage = { message_id: this.nextMessageId++, chat_id: String(b['chat_id']), text, edits: 0, ...(markup ? { reply_markup: markup } : {}) };
+    const m: FakeMessage = {
+      message_id: this.nextMessageId++,
+      chat_id: String(b['chat_id']),
+      text,
+      edits: 0,
+      ...(markup ? { reply_markup: markup } : {}),
+    };
     this.messages.set(m.message_id, m);
-    return { ok: { message_id: m.message_id, date: 1_700_000_000, chat: { id: Number(m.chat_id), type: 'group' }, text } };
+    return {
+      ok: { message_id: m.message_id, date: 1_700_000_000, chat: { id: Number(m.chat_id), type: 'group' }, text },
+    };
   }
 
   private editMessage(b: Record<string, unknown>, withText: boolean): { ok: unknown } | { error: string } {
@@ -236,7 +281,10 @@ export class FakeTelegramServer {
     if (withText) {
       const text = String(b['text'] ?? '');
       if (text === m.text && JSON.stringify(markup) === JSON.stringify(m.reply_markup)) {
-        return { error: 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same' };
+        return {
+          error:
+            'Bad Request: message is not modified: specified new message content and reply markup are exactly the same',
+        };
       }
       m.text = text;
     }
@@ -244,7 +292,14 @@ export class FakeTelegramServer {
     if (markup) m.reply_markup = markup;
     else delete m.reply_markup;
     m.edits += 1;
-    return { ok: { message_id: m.message_id, date: 1_700_000_000, chat: { id: Number(m.chat_id), type: 'group' }, text: m.text } };
+    return {
+      ok: {
+        message_id: m.message_id,
+        date: 1_700_000_000,
+        chat: { id: Number(m.chat_id), type: 'group' },
+        text: m.text,
+      },
+    };
   }
 
   private reply(res: ServerResponse, status: number, body: unknown): void {

@@ -1,4 +1,10 @@
-import type { AlertRow, AlertWriteStore, IncidentRow, NotificationRow, StoredAlertState } from '../../src/alerts/ports.js';
+import type {
+  AlertRow,
+  AlertWriteStore,
+  IncidentRow,
+  NotificationRow,
+  StoredAlertState,
+} from '../../src/alerts/ports.js';
 import type { Ledger, LedgerEntry, LedgerRow } from '../../src/db/ledger/sqlite-ledger.js';
 import type { LookupResult, RegistryLookup, RegistryResource } from '../../src/registry/registry-port.js';
 
@@ -7,11 +13,20 @@ export class MemoryAlertStore implements AlertWriteStore {
   notifications = new Map<string, NotificationRow>();
   alerts = new Map<string, AlertRow & { firstSeenAt: string }>();
   events: Array<{ fingerprint: string; notificationId: string; status: string; at: string }> = [];
-  incidents = new Map<string, IncidentRow & { status: 'open' | 'resolved'; alertCount: number; resolvedAt: string | null }>();
+  incidents = new Map<
+    string,
+    IncidentRow & { status: 'open' | 'resolved'; alertCount: number; resolvedAt: string | null }
+  >();
   members = new Map<string, Set<string>>();
 
   transaction<T>(fn: () => T): T {
-    const snapshot = structuredClone({ n: this.notifications, a: this.alerts, e: this.events, i: this.incidents, m: this.members });
+    const snapshot = structuredClone({
+      n: this.notifications,
+      a: this.alerts,
+      e: this.events,
+      i: this.incidents,
+      m: this.members,
+    });
     try {
       return fn();
     } catch (err) {
@@ -31,10 +46,19 @@ export class MemoryAlertStore implements AlertWriteStore {
     const a = this.alerts.get(fp);
     if (!a) return undefined;
     const inc = a.incidentId ? this.incidents.get(a.incidentId) : undefined;
-    return { fingerprint: fp, status: a.status, startsAt: a.startsAt, incidentId: a.incidentId, incidentOpen: inc?.status === 'open' };
+    return {
+      fingerprint: fp,
+      status: a.status,
+      startsAt: a.startsAt,
+      incidentId: a.incidentId,
+      incidentOpen: inc?.status === 'open',
+    };
   }
   upsertAlert(row: AlertRow): void {
-    this.alerts.set(row.fingerprint, { ...row, firstSeenAt: this.alerts.get(row.fingerprint)?.firstSeenAt ?? row.seenAt });
+    this.alerts.set(row.fingerprint, {
+      ...row,
+      firstSeenAt: this.alerts.get(row.fingerprint)?.firstSeenAt ?? row.seenAt,
+    });
   }
   touchAlert(row: Pick<AlertRow, 'fingerprint' | 'labels' | 'annotations' | 'value' | 'severity' | 'seenAt'>): void {
     const a = this.alerts.get(row.fingerprint);
@@ -80,8 +104,18 @@ export class MemoryLedger implements Ledger {
 export function fakeResource(runId: string, blockAddress: string, index: number | null = null): RegistryResource {
   const name = blockAddress.split('.').pop() ?? blockAddress;
   return {
-    runId, address: index === null ? blockAddress : `${blockAddress}[${index}]`, blockAddress, modulePath: '', mode: 'managed',
-    type: 'terraform_data', name, indexKey: index, provider: 'terraform.io/builtin/terraform', cloudId: null, attributes: {}, status: 'present',
+    runId,
+    address: index === null ? blockAddress : `${blockAddress}[${index}]`,
+    blockAddress,
+    modulePath: '',
+    mode: 'managed',
+    type: 'terraform_data',
+    name,
+    indexKey: index,
+    provider: 'terraform.io/builtin/terraform',
+    cloudId: null,
+    attributes: {},
+    status: 'present',
   };
 }
 

@@ -1,6 +1,12 @@
 import type { FakeClock } from '../../src/shared/clock.js';
 import type {
-  DecisionSink, ProposedDecision, Timers, VerificationResult, VerificationStore, WatchedAction, WatchedAlert,
+  DecisionSink,
+  ProposedDecision,
+  Timers,
+  VerificationResult,
+  VerificationStore,
+  WatchedAction,
+  WatchedAlert,
 } from '../../src/verification/ports.js';
 
 /** Timers driven by a FakeClock: `advance` moves the clock and runs what became due. */
@@ -43,11 +49,29 @@ export class MemoryVerificationStore implements VerificationStore, DecisionSink 
   readonly links: Array<{ actionId: string; fingerprint: string }> = [];
   readonly decisions: ProposedDecision[] = [];
 
-  addApplied(a: Omit<WatchedAction, 'verifyUntil' | 'baseRevisionId'> & { verifyUntil?: string | null; baseRevisionId?: string | null }): void {
-    this.actions.set(a.id, { verifyUntil: null, baseRevisionId: null, ...a, status: 'applied', verifiedAt: null, result: null, reason: null });
+  addApplied(
+    a: Omit<WatchedAction, 'verifyUntil' | 'baseRevisionId'> & {
+      verifyUntil?: string | null;
+      baseRevisionId?: string | null;
+    },
+  ): void {
+    this.actions.set(a.id, {
+      verifyUntil: null,
+      baseRevisionId: null,
+      ...a,
+      status: 'applied',
+      verifiedAt: null,
+      result: null,
+      reason: null,
+    });
   }
 
-  addAlert(fingerprint: string, incidentId: string | null, runId: string | null, status: 'firing' | 'resolved' = 'firing'): void {
+  addAlert(
+    fingerprint: string,
+    incidentId: string | null,
+    runId: string | null,
+    status: 'firing' | 'resolved' = 'firing',
+  ): void {
     this.alerts.set(fingerprint, { fingerprint, status, resolvedAt: null, runId, incidentId });
   }
 

@@ -19,9 +19,15 @@ export const STRANGER = 222;
 
 /** A logger that keeps every line, to check what reaches the logs. */
 export function recordingLogger(lines: string[] = []): Logger & { lines: string[] } {
-  const log = (level: string) => (obj: object, msg?: string) => lines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
+  const log = (level: string) => (obj: object, msg?: string) =>
+    lines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
   const l: Logger & { lines: string[] } = {
-    lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: () => l,
+    lines,
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    child: () => l,
   };
   return l;
 }
@@ -76,9 +82,13 @@ export async function startApprovalService(o: ApprovalServiceOptions = {}): Prom
   const trigger = new RecordingTrigger();
   const logger = recordingLogger();
   const sleeps: number[] = [];
-  const deployments = Object.fromEntries(Array.from({ length: o.deployments ?? 1 }, (_, i) => [`web${i}`, poolDeployment()]));
+  const deployments = Object.fromEntries(
+    Array.from({ length: o.deployments ?? 1 }, (_, i) => [`web${i}`, poolDeployment()]),
+  );
   const env: Record<string, string> = {
-    TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: String(tg.opsChat.id), TELEGRAM_ALLOWED_USER_IDS: String(ALICE),
+    TELEGRAM_BOT_TOKEN: tg.token,
+    TELEGRAM_CHAT_ID: String(tg.opsChat.id),
+    TELEGRAM_ALLOWED_USER_IDS: String(ALICE),
     TELEGRAM_API_ROOT: apiRoot,
     ...(o.apiToken ? { API_TOKEN: o.apiToken } : {}),
     ...(o.allowedChatIds ? { TELEGRAM_ALLOWED_CHAT_IDS: o.allowedChatIds.join(',') } : {}),
@@ -86,16 +96,33 @@ export async function startApprovalService(o: ApprovalServiceOptions = {}): Prom
     ...o.env,
   };
   const exec = await startWithDeployments(deployments, env, {
-    clock, scheduler, logger, decisionTrigger: trigger,
+    clock,
+    scheduler,
+    logger,
+    decisionTrigger: trigger,
     // Small waits so outage tests stay quick; the retry_after unit is 10 ms instead of 1 s.
     telegramRetry: {
-      attempts: 4, baseDelayMs: 10, maxDelayMs: 1000, retryAfterUnitMs: 10,
-      sleep: (ms) => { sleeps.push(ms); return new Promise((r) => setTimeout(r, ms)); },
+      attempts: 4,
+      baseDelayMs: 10,
+      maxDelayMs: 1000,
+      retryAfterUnitMs: 10,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return new Promise((r) => setTimeout(r, ms));
+      },
     },
   });
   const service = exec.service;
   return {
-    service, exec, db: service.db, tg, clock, scheduler, trigger, logger, sleeps,
+    service,
+    exec,
+    db: service.db,
+    tg,
+    clock,
+    scheduler,
+    trigger,
+    logger,
+    sleeps,
     async settle() {
       await service.executor.idle();
       await service.telegram?.idle();
@@ -119,13 +146,26 @@ export interface PoolAlert {
 /** Posts the alert through intake and returns the incident it opened (it waits for the test). */
 export async function alertIncident(a: ApprovalService, alert: PoolAlert): Promise<string> {
   const payload = {
-    version: '4', receiver: 'ops', status: 'firing', groupLabels: {}, commonLabels: {}, commonAnnotations: {},
-    externalURL: 'http://am:9093', groupKey: `{}:{alertname="${alert.alertname}"}`, truncatedAlerts: 0,
-    alerts: [{
-      status: 'firing', labels: { alertname: alert.alertname, resource_id: 'pool', severity: 'warning' },
-      annotations: { summary: 'cpu high', value: alert.value }, startsAt: alert.startsAt, endsAt: '0001-01-01T00:00:00Z',
-      generatorURL: '', fingerprint: `fp${Math.random().toString(16).slice(2, 14)}`,
-    }],
+    version: '4',
+    receiver: 'ops',
+    status: 'firing',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://am:9093',
+    groupKey: `{}:{alertname="${alert.alertname}"}`,
+    truncatedAlerts: 0,
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: alert.alertname, resource_id: 'pool', severity: 'warning' },
+        annotations: { summary: 'cpu high', value: alert.value },
+        startsAt: alert.startsAt,
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: '',
+        fingerprint: `fp${Math.random().toString(16).slice(2, 14)}`,
+      },
+    ],
   };
   const before = a.trigger.calls.length;
   const res = await a.service.app.inject({ method: 'POST', url: '/ops/webhook', payload });
@@ -151,17 +191,24 @@ export interface AwaitingOptions {
  * waiting for approval is an error in the test's setup.
  */
 export async function awaitingAction(
-  a: ApprovalService, o: AwaitingOptions = {},
+  a: ApprovalService,
+  o: AwaitingOptions = {},
 ): Promise<{ actionId: string; planSha256: string; runId: string; incidentId: string }> {
   const runId = o.runId ?? `web${next++ % deploymentCount(a)}`;
   const incident = o.alert ? await alertIncident(a, o.alert) : undefined;
   const decision = {
-    runId, address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: o.count ?? 3 },
-    ...(o.reason === undefined ? {} : { reason: o.reason }), ...(o.confidence === undefined ? {} : { confidence: o.confidence }),
+    runId,
+    address: 'terraform_data.pool',
+    actionType: 'scale_up',
+    parameters: { count: o.count ?? 3 },
+    ...(o.reason === undefined ? {} : { reason: o.reason }),
+    ...(o.confidence === undefined ? {} : { confidence: o.confidence }),
   };
   const { action, incidentId } = await prepareDecision(a.exec, decision, incident);
   if (action.status !== 'awaiting_approval' || !action.planSha256) {
-    throw new Error(`setup: action on ${runId} is ${action.status} (${action.statusReason ?? ''}), not awaiting approval`);
+    throw new Error(
+      `setup: action on ${runId} is ${action.status} (${action.statusReason ?? ''}), not awaiting approval`,
+    );
   }
   await a.settle();
   return { actionId: action.id, planSha256: action.planSha256, runId, incidentId };
@@ -175,14 +222,22 @@ function deploymentCount(a: ApprovalService): number {
 export const messagesOf = (tg: FakeTelegramServer, actionId: string): FakeMessage[] =>
   [...tg.messages.values()].filter((m) => m.text.includes(actionId));
 
-export const buttonsOf = (m: FakeMessage): string[] => (m.reply_markup?.inline_keyboard.flat() ?? []).map((b) => b.callback_data);
+export const buttonsOf = (m: FakeMessage): string[] =>
+  (m.reply_markup?.inline_keyboard.flat() ?? []).map((b) => b.callback_data);
 
 /** Anything holding the one real service graph (an ApprovalService or an executor Harness). */
-interface HasService { service: Service }
+interface HasService {
+  service: Service;
+}
 
 /** Fields of the approval rows a user can see in the audit (GET /ops/actions/:id). */
-export function approvalRows(a: HasService, actionId: string): Array<{ verdict: string; outcome: string; channel: string; actor: string }> {
-  return a.service.actions.approvals(actionId).map((r) => ({ verdict: r.verdict, outcome: r.outcome, channel: r.channel, actor: r.actor }));
+export function approvalRows(
+  a: HasService,
+  actionId: string,
+): Array<{ verdict: string; outcome: string; channel: string; actor: string }> {
+  return a.service.actions
+    .approvals(actionId)
+    .map((r) => ({ verdict: r.verdict, outcome: r.outcome, channel: r.channel, actor: r.actor }));
 }
 
 export function actionStatus(a: HasService, actionId: string): string {
@@ -199,7 +254,10 @@ export function actionStatus(a: HasService, actionId: string): string {
 export class LiveAction {
   private current: string | undefined;
   private count = 3;
-  constructor(private readonly exec: Harness, private readonly runId = 'web0') {}
+  constructor(
+    private readonly exec: Harness,
+    private readonly runId = 'web0',
+  ) {}
 
   async get(): Promise<string> {
     await this.exec.service.executor.idle();
@@ -208,14 +266,23 @@ export class LiveAction {
       if (status === 'awaiting_approval') return this.current;
       if (status === 'applied') this.count += 1; // the next change scales one further
     }
-    const { action } = await prepareDecision(this.exec, { runId: this.runId, address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: this.count } });
-    if (action.status !== 'awaiting_approval') throw new Error(`setup: action is ${action.status} (${action.statusReason ?? ''})`);
+    const { action } = await prepareDecision(this.exec, {
+      runId: this.runId,
+      address: 'terraform_data.pool',
+      actionType: 'scale_up',
+      parameters: { count: this.count },
+    });
+    if (action.status !== 'awaiting_approval')
+      throw new Error(`setup: action is ${action.status} (${action.statusReason ?? ''})`);
     this.current = action.id;
     return action.id;
   }
 }
 
 /** Starts the real service with one terraform_data deployment `web0` (for LiveAction). */
-export function startWithPool(env: Record<string, string>, overrides: Parameters<typeof startWithDeployments>[2] = {}): Promise<Harness> {
+export function startWithPool(
+  env: Record<string, string>,
+  overrides: Parameters<typeof startWithDeployments>[2] = {},
+): Promise<Harness> {
   return startWithDeployments({ web0: poolDeployment() }, env, overrides);
 }

@@ -13,8 +13,14 @@ export class RecordingPreparer implements ActionPreparer {
 /** Seeds the real registry (parser + store) with the demo deployment's shape. */
 export function seedDemoRegistry(service: Service, runId = 'demo'): void {
   const tf = (address: string, name: string, input: Record<string, unknown>, index?: number) => ({
-    address, mode: 'managed', type: 'terraform_data', name, ...(index === undefined ? {} : { index }),
-    provider_name: 'terraform.io/builtin/terraform', values: { id: address, input, output: input }, sensitive_values: {},
+    address,
+    mode: 'managed',
+    type: 'terraform_data',
+    name,
+    ...(index === undefined ? {} : { index }),
+    provider_name: 'terraform.io/builtin/terraform',
+    values: { id: address, input, output: input },
+    sensitive_values: {},
   });
   const resources = [
     tf('terraform_data.pool[0]', 'pool', { pool: 'web-pool', machine_type: 'e2-small' }, 0),
@@ -23,7 +29,13 @@ export function seedDemoRegistry(service: Service, runId = 'demo'): void {
     tf('terraform_data.web', 'web', { name: 'web', replicas: 2 }),
   ];
   const show = { format_version: '1.0', terraform_version: '1.11.0', values: { root_module: { resources } } };
-  service.registry.applyState({ runId, dir: `/tmp/${runId}`, serial: 1, lineage: 'lineage-1', state: parseShowJson(runId, show) });
+  service.registry.applyState({
+    runId,
+    dir: `/tmp/${runId}`,
+    serial: 1,
+    lineage: 'lineage-1',
+    state: parseShowJson(runId, show),
+  });
 }
 
 /** Posts the simple alert form and waits until the decision service is idle. */

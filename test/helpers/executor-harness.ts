@@ -17,14 +17,20 @@ import { startTestService, tempWorkspace, testConfig } from './service.js';
 const TF_ENV = { TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null' };
 
 /** Runs terraform directly (the "someone else" in stale-plan tests, and state checks). */
-export async function tf(dir: string, args: string[]): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
+export async function tf(
+  dir: string,
+  args: string[],
+): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
   const r = await execa('terraform', args, { cwd: dir, env: TF_ENV, reject: false });
   return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
 export async function stateList(dir: string): Promise<string[]> {
   const r = await tf(dir, ['state', 'list']);
-  return r.stdout.split('\n').filter((l) => l.trim() !== '').sort();
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .sort();
 }
 
 /** Config file bytes keyed by name: compare two snapshots to prove a dir is byte-identical. */
@@ -110,8 +116,15 @@ export function seedDecision(db: Db, d: SeedDecision): { decisionId: string; inc
   const n = `${process.pid}_${seq}_${Math.random().toString(36).slice(2, 8)}`;
   const incidentId = `inc_${n}`;
   new SqliteAlertStore(db).insertIncident({
-    id: incidentId, incidentKey: `${d.runId}|${d.address}|HighCPU`, openedAt: new Date().toISOString(), runId: d.runId,
-    resourceAddress: d.address, resourceKey: d.address, alertname: 'HighCPU', lookupStatus: 'matched', lookupReason: null,
+    id: incidentId,
+    incidentKey: `${d.runId}|${d.address}|HighCPU`,
+    openedAt: new Date().toISOString(),
+    runId: d.runId,
+    resourceAddress: d.address,
+    resourceKey: d.address,
+    alertname: 'HighCPU',
+    lookupStatus: 'matched',
+    lookupReason: null,
   });
   return { decisionId: recordDecision(db, incidentId, d), incidentId };
 }
@@ -120,31 +133,59 @@ export function seedDecision(db: Db, d: SeedDecision): { decisionId: string; inc
 export function recordDecision(db: Db, incidentId: string, d: SeedDecision): string {
   seq += 1;
   const decisionId = `dec_${process.pid}_${seq}_${Math.random().toString(36).slice(2, 8)}`;
-  const inserted = new SqliteDecisionStore(db, new SqliteLedger(db), new SqliteAlertStore(db)).insert({
-    id: decisionId, incidentId, runId: d.runId, resourceAddress: d.address, actionType: d.actionType, resourceId: d.address,
-    parameters: d.parameters, confidence: d.confidence ?? 0.9, reason: d.reason ?? 'test', source: 'rules', status: d.status ?? 'proposed',
-    policyVerdict: d.policyVerdict ?? null, model: null, prompt: null, response: null, latencyMs: null, promptTokens: null, outputTokens: null,
-    error: null, createdAt: new Date().toISOString(),
-  }, []);
+  const inserted = new SqliteDecisionStore(db, new SqliteLedger(db), new SqliteAlertStore(db)).insert(
+    {
+      id: decisionId,
+      incidentId,
+      runId: d.runId,
+      resourceAddress: d.address,
+      actionType: d.actionType,
+      resourceId: d.address,
+      parameters: d.parameters,
+      confidence: d.confidence ?? 0.9,
+      reason: d.reason ?? 'test',
+      source: 'rules',
+      status: d.status ?? 'proposed',
+      policyVerdict: d.policyVerdict ?? null,
+      model: null,
+      prompt: null,
+      response: null,
+      latencyMs: null,
+      promptTokens: null,
+      outputTokens: null,
+      error: null,
+      createdAt: new Date().toISOString(),
+    },
+    [],
+  );
   if (inserted.kind !== 'inserted') throw new Error(`seeding decision: ${inserted.kind}`);
   return decisionId;
 }
 
 /** Seeds a decision (or records one for `incidentId`), lets the executor prepare it, and returns the action. */
 export async function prepareDecision(h: Harness, d: SeedDecision, incidentId?: string) {
-  const seeded = incidentId === undefined
-    ? seedDecision(h.service.db, d)
-    : { decisionId: recordDecision(h.service.db, incidentId, d), incidentId };
+  const seeded =
+    incidentId === undefined
+      ? seedDecision(h.service.db, d)
+      : { decisionId: recordDecision(h.service.db, incidentId, d), incidentId };
   h.service.executor.prepare(seeded.decisionId);
   await h.service.executor.idle();
-  const row = h.service.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(seeded.decisionId) as { id: string };
+  const row = h.service.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(seeded.decisionId) as {
+    id: string;
+  };
   const action = h.service.actions.get(row.id);
   if (!action) throw new Error('no action');
   return { action, incidentId: seeded.incidentId };
 }
 
 export async function approve(h: Harness, actionId: string, planSha256?: string) {
-  const r = await h.service.executor.submitVerdict({ actionId, verdict: 'approve', channel: 'rest', actor: 'tester', ...(planSha256 ? { planSha256 } : {}) });
+  const r = await h.service.executor.submitVerdict({
+    actionId,
+    verdict: 'approve',
+    channel: 'rest',
+    actor: 'tester',
+    ...(planSha256 ? { planSha256 } : {}),
+  });
   await h.service.executor.idle();
   return r;
 }

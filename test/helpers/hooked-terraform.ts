@@ -11,7 +11,13 @@ export type TfHook = (args: string[], cwd: string) => void;
 export class HookedTerraform implements TerraformRunner {
   private readonly hooks: Array<{ when: (args: string[], cwd: string) => boolean; hook: TfHook; times: number }> = [];
 
-  constructor(readonly inner: TerraformRunner = new CliTerraformRunner({ bin: 'terraform', lockTimeoutSeconds: 60, logger: silentLogger })) {}
+  constructor(
+    readonly inner: TerraformRunner = new CliTerraformRunner({
+      bin: 'terraform',
+      lockTimeoutSeconds: 60,
+      logger: silentLogger,
+    }),
+  ) {}
 
   get bin(): string {
     return this.inner.bin;
@@ -41,4 +47,5 @@ export class HookedTerraform implements TerraformRunner {
 export const planInStaging = (args: string[], cwd: string): boolean => args[0] === 'plan' && cwd.includes('/staging/');
 
 /** `terraform apply <saved plan>` (not the rollback's `-auto-approve`). */
-export const applyOfSavedPlan = (args: string[]): boolean => args[0] === 'apply' && args.some((a) => a.endsWith('.tfplan'));
+export const applyOfSavedPlan = (args: string[]): boolean =>
+  args[0] === 'apply' && args.some((a) => a.endsWith('.tfplan'));

@@ -17,7 +17,11 @@ export function freePort(): Promise<number> {
  * Polls until `check` returns a value (a throw counts as "not yet"); fails after `ms` saying what
  * it waited for and the last error seen.
  */
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  ms = 60_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   let lastError: unknown;
   for (;;) {
@@ -28,7 +32,9 @@ export async function waitFor<T>(what: string, check: () => T | undefined | Prom
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+      throw new Error(
+        `timed out after ${ms} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }

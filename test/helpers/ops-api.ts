@@ -40,14 +40,16 @@ export function parseExposition(text: string): Exposition {
     if (line.startsWith('# HELP ')) continue;
     if (line.startsWith('# TYPE ')) {
       const [, , name, type] = line.split(' ');
-      if (!name || !type || !['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type)) throw new Error(`bad TYPE: ${line}`);
+      if (!name || !type || !['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type))
+        throw new Error(`bad TYPE: ${line}`);
       types.set(name, type);
       continue;
     }
     const m = SAMPLE.exec(line);
     if (!m) throw new Error(`malformed sample line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const l of (m[3] ?? '').matchAll(LABEL)) labels[l[1] ?? ''] = (l[2] ?? '').replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+    for (const l of (m[3] ?? '').matchAll(LABEL))
+      labels[l[1] ?? ''] = (l[2] ?? '').replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
     const raw = m[4] ?? '';
     const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
     if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`bad value: ${line}`);

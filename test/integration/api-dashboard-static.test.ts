@@ -32,7 +32,9 @@ describe('dashboard static files', () => {
     const js = await app.inject({ method: 'GET', url: '/assets/main.js' });
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(js.body).toBe('console.log(1);');
-    expect((await app.inject({ method: 'GET', url: '/assets/style.css' })).headers['content-type']).toBe('text/css; charset=utf-8');
+    expect((await app.inject({ method: 'GET', url: '/assets/style.css' })).headers['content-type']).toBe(
+      'text/css; charset=utf-8',
+    );
     await app.close();
   });
 

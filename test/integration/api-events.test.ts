@@ -38,10 +38,22 @@ describe('GET /ops/events (server-sent events on a real socket)', () => {
     const text = await readUntil(body, /act-1[^\n]*\n\n/);
     const frames = text.split('\n\n').filter((f) => f.startsWith('id:'));
     expect(frames).toHaveLength(2);
-    const [first, second] = frames.map((f) => Object.fromEntries(f.split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)])));
+    const [first, second] = frames.map((f) =>
+      Object.fromEntries(f.split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)])),
+    );
     expect(first?.event).toBe('alert.received');
-    expect(JSON.parse(first?.data ?? '{}')).toEqual({ type: 'alert.received', fingerprint: 'fp-1', status: 'firing', incident_id: 'inc-1' });
-    expect(JSON.parse(second?.data ?? '{}')).toEqual({ type: 'action.status', action_id: 'act-1', status: 'awaiting_approval', run_id: 'demo' });
+    expect(JSON.parse(first?.data ?? '{}')).toEqual({
+      type: 'alert.received',
+      fingerprint: 'fp-1',
+      status: 'firing',
+      incident_id: 'inc-1',
+    });
+    expect(JSON.parse(second?.data ?? '{}')).toEqual({
+      type: 'action.status',
+      action_id: 'act-1',
+      status: 'awaiting_approval',
+      run_id: 'demo',
+    });
     expect(Number(second?.id)).toBe(Number(first?.id) + 1);
     expect(second?.event).toBe('action.status');
 

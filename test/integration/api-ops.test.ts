@@ -81,8 +81,14 @@ describe('ops read API, metrics and OpenAPI', () => {
       }
     }
     expect(limited).toBeGreaterThanOrEqual(5);
-    for (const url of ['/ops/actions?status=bogus', '/ops/decisions?status=bogus', '/ops/incidents?status=bogus',
-      '/ops/resources?run_id=../etc', '/ops/actions?run_id=../etc', '/ops/alerts/active?offset=-3']) {
+    for (const url of [
+      '/ops/actions?status=bogus',
+      '/ops/decisions?status=bogus',
+      '/ops/incidents?status=bogus',
+      '/ops/resources?run_id=../etc',
+      '/ops/actions?run_id=../etc',
+      '/ops/alerts/active?offset=-3',
+    ]) {
       const res = await get(url);
       expect(res.statusCode, url).toBe(400);
       expect(res.json().error.code, url).toBe('ERR_VALIDATION');
@@ -99,22 +105,39 @@ describe('ops read API, metrics and OpenAPI', () => {
     expect(first.statusCode).toBe(200);
     expect(first.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     const m1 = parseExposition(first.body);
-    const resolved = structuredClone(FIRING.body) as { status: string; groupKey: string; alerts: Array<{ status: string; endsAt: string }> };
+    const resolved = structuredClone(FIRING.body) as {
+      status: string;
+      groupKey: string;
+      alerts: Array<{ status: string; endsAt: string }>;
+    };
     resolved.status = 'resolved';
     resolved.groupKey = `${resolved.groupKey}-r`;
-    for (const a of resolved.alerts) { a.status = 'resolved'; a.endsAt = '2026-11-23T10:00:00Z'; }
+    for (const a of resolved.alerts) {
+      a.status = 'resolved';
+      a.endsAt = '2026-11-23T10:00:00Z';
+    }
     expect((await service.app.inject({ method: 'POST', url: '/ops/webhook', payload: resolved })).statusCode).toBe(202);
     const m2 = parseExposition((await get('/metrics')).body);
-    expect(sampleValue(m2, 'infraai_alerts_received_total', { status: 'resolved' }))
-      .toBe((sampleValue(m1, 'infraai_alerts_received_total', { status: 'resolved' }) ?? 0) + 2);
+    expect(sampleValue(m2, 'infraai_alerts_received_total', { status: 'resolved' })).toBe(
+      (sampleValue(m1, 'infraai_alerts_received_total', { status: 'resolved' }) ?? 0) + 2,
+    );
     expect(sampleValue(m2, 'infraai_alerts_received_total', { status: 'firing' })).toBe(2);
-    expect(sampleValue(m2, 'infraai_http_requests_total', { method: 'POST', route: '/ops/webhook', code: '202' })).toBeGreaterThanOrEqual(2);
+    expect(
+      sampleValue(m2, 'infraai_http_requests_total', { method: 'POST', route: '/ops/webhook', code: '202' }),
+    ).toBeGreaterThanOrEqual(2);
     expect(sampleValue(m2, 'infraai_pending_approvals', {})).toBe(0);
     expect(sampleValue(m2, 'infraai_firing_alerts', { severity: 'critical' }) ?? 0).toBe(0);
     // Terraform ran at start (version, init, apply/show of the demo): the histogram has samples.
     expect(m2.types.get('infraai_terraform_command_duration_seconds')).toBe('histogram');
-    expect(sampleValue(m2, 'infraai_terraform_command_duration_seconds_count', { subcommand: 'version' })).toBeGreaterThanOrEqual(1);
-    for (const family of ['infraai_decisions_total', 'infraai_approvals_total', 'infraai_actions_total', 'infraai_llm_requests_total']) {
+    expect(
+      sampleValue(m2, 'infraai_terraform_command_duration_seconds_count', { subcommand: 'version' }),
+    ).toBeGreaterThanOrEqual(1);
+    for (const family of [
+      'infraai_decisions_total',
+      'infraai_approvals_total',
+      'infraai_actions_total',
+      'infraai_llm_requests_total',
+    ]) {
       expect(m2.types.get(family), family).toBe('counter');
     }
   });
@@ -122,10 +145,15 @@ describe('ops read API, metrics and OpenAPI', () => {
   it('GET /docs/json documents every /ops route with its schemas', async () => {
     const res = await get('/docs/json');
     expect(res.statusCode).toBe(200);
-    const spec = res.json() as { openapi: string; paths: Record<string, Record<string, { parameters?: unknown[]; requestBody?: unknown }>> };
+    const spec = res.json() as {
+      openapi: string;
+      paths: Record<string, Record<string, { parameters?: unknown[]; requestBody?: unknown }>>;
+    };
     expect(spec.openapi).toMatch(/^3\./);
     const documented = Object.keys(spec.paths);
-    const opsPaths = registeredRoutes(service.app).filter((r) => r.path.startsWith('/ops/')).map((r) => r.path);
+    const opsPaths = registeredRoutes(service.app)
+      .filter((r) => r.path.startsWith('/ops/'))
+      .map((r) => r.path);
     expect(opsPaths.length).toBeGreaterThanOrEqual(10);
     for (const p of opsPaths) {
       expect(documented, p).toContain(p.replace(/:([A-Za-z_]+)/g, '{$1}'));
@@ -144,7 +172,9 @@ describe('ops read API, metrics and OpenAPI', () => {
   // Runs last: it adds an alert, which the counting tests above do not expect.
   it('GET /ops/decisions and /ops/actions filter by creation time (since/until) and validate it', async () => {
     const posted = await service.app.inject({
-      method: 'POST', url: '/ops/webhook', payload: { resource_id: 'vm-1', metric: 'cpu_usage', value: 91, threshold: 80 },
+      method: 'POST',
+      url: '/ops/webhook',
+      payload: { resource_id: 'vm-1', metric: 'cpu_usage', value: 91, threshold: 80 },
     });
     expect(posted.statusCode).toBe(202);
     await service.decisions.idle();
@@ -157,7 +187,9 @@ describe('ops read API, metrics and OpenAPI', () => {
     expect((await get(`/ops/decisions?since=${future}`)).json()).toMatchObject({ total: 0, items: [] });
     expect((await get(`/ops/decisions?until=${past}`)).json().total).toBe(0);
     // An offset in the query is normalised to UTC before comparing.
-    expect((await get(`/ops/decisions?since=${encodeURIComponent(past.replace('Z', '+00:00'))}`)).json().total).toBe(all.total);
+    expect((await get(`/ops/decisions?since=${encodeURIComponent(past.replace('Z', '+00:00'))}`)).json().total).toBe(
+      all.total,
+    );
     const actions = (await get('/ops/actions')).json();
     expect((await get(`/ops/actions?since=${future}`)).json().total).toBe(0);
     expect((await get(`/ops/actions?since=${past}`)).json().total).toBe(actions.total);

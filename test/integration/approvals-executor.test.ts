@@ -5,7 +5,13 @@
 import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
-import { poolDeployment, prepareDecision, startWithDeployments, stateList, type Harness } from '../helpers/executor-harness.js';
+import {
+  poolDeployment,
+  prepareDecision,
+  startWithDeployments,
+  stateList,
+  type Harness,
+} from '../helpers/executor-harness.js';
 import { approvalRows } from '../helpers/approval-service.js';
 
 const ALICE = 111;
@@ -24,7 +30,12 @@ async function start(): Promise<{ h: Harness; tg: FakeTelegramServer }> {
   const apiRoot = await tg.start();
   h = await startWithDeployments(
     { web: poolDeployment() },
-    { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: '-1001', TELEGRAM_ALLOWED_USER_IDS: `${ALICE}`, TELEGRAM_API_ROOT: apiRoot },
+    {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_CHAT_ID: '-1001',
+      TELEGRAM_ALLOWED_USER_IDS: `${ALICE}`,
+      TELEGRAM_API_ROOT: apiRoot,
+    },
     { telegramRetry: { baseDelayMs: 10, retryAfterUnitMs: 10 } },
   );
   return { h, tg };
@@ -32,7 +43,10 @@ async function start(): Promise<{ h: Harness; tg: FakeTelegramServer }> {
 
 async function pressAndWait(t: FakeTelegramServer, data: string, messageId: number): Promise<string> {
   const id = t.injectCallback({ fromId: ALICE, data, messageId, username: 'alice' });
-  await t.waitFor(() => t.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === id), 'callback answer');
+  await t.waitFor(
+    () => t.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === id),
+    'callback answer',
+  );
   return String(t.callsOf('answerCallbackQuery').find((c) => c.body['callback_query_id'] === id)!.body['text']);
 }
 
@@ -41,7 +55,12 @@ describe('approvals with the real executor', () => {
     const { h, tg } = await start();
     const health = await h.service.app.inject({ method: 'GET', url: '/health' });
     expect(health.json().checks.telegram.ok).toBe(true);
-    const { action } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool[0]', actionType: 'scale_up', parameters: { count: 4 } });
+    const { action } = await prepareDecision(h, {
+      runId: 'web',
+      address: 'terraform_data.pool[0]',
+      actionType: 'scale_up',
+      parameters: { count: 4 },
+    });
     expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
     await tg.waitFor(() => tg.messages.size === 1, 'request message');
     await h.service.telegram!.idle();
@@ -49,7 +68,10 @@ describe('approvals with the real executor', () => {
     if (process.env['PRINT_SAMPLE']) writeFileSync(process.env['PRINT_SAMPLE'], msg.text);
     expect(msg.text).toContain('terraform_data.pool[2]');
     expect(msg.text).toContain('create');
-    expect(msg.reply_markup!.inline_keyboard[0]!.map((b) => b.callback_data)).toEqual([`a:${action.id}`, `r:${action.id}`]);
+    expect(msg.reply_markup!.inline_keyboard[0]!.map((b) => b.callback_data)).toEqual([
+      `a:${action.id}`,
+      `r:${action.id}`,
+    ]);
 
     expect(await pressAndWait(tg, `a:${action.id}`, msg.message_id)).toContain('Approved');
     await h.service.executor.idle();
@@ -66,13 +88,22 @@ describe('approvals with the real executor', () => {
 
   it('REST and Telegram approving at once: exactly one accepted, exactly one apply', async () => {
     const { h, tg } = await start();
-    const { action } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool[0]', actionType: 'scale_up', parameters: { count: 3 } });
+    const { action } = await prepareDecision(h, {
+      runId: 'web',
+      address: 'terraform_data.pool[0]',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
     await tg.waitFor(() => tg.messages.size === 1, 'request message');
     const msg = [...tg.messages.values()][0]!;
     tg.injectCallback({ fromId: ALICE, data: `a:${action.id}`, messageId: msg.message_id });
     const rest = await Promise.all([
       h.service.app.inject({ method: 'POST', url: `/ops/approve/${action.id}`, payload: { actor: 'bob' } }),
-      h.service.app.inject({ method: 'POST', url: `/ops/approve/${action.id}`, headers: { 'x-infraai-channel': 'dashboard', 'content-type': 'application/json' } }),
+      h.service.app.inject({
+        method: 'POST',
+        url: `/ops/approve/${action.id}`,
+        headers: { 'x-infraai-channel': 'dashboard', 'content-type': 'application/json' },
+      }),
     ]);
     await tg.waitFor(() => approvalRows(h!, action.id).length === 3, 'three attempts');
     await h.service.executor.idle();
@@ -88,10 +119,19 @@ describe('approvals with the real executor', () => {
 
   it('GET /ops/approvals/pending lists the waiting action; reject over REST leaves the deployment alone', async () => {
     const { h } = await start();
-    const { action } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool[0]', actionType: 'scale_up', parameters: { count: 4 } });
+    const { action } = await prepareDecision(h, {
+      runId: 'web',
+      address: 'terraform_data.pool[0]',
+      actionType: 'scale_up',
+      parameters: { count: 4 },
+    });
     const pending = await h.service.app.inject({ method: 'GET', url: '/ops/approvals/pending' });
     expect(pending.json().items.map((a: { action_id: string }) => a.action_id)).toEqual([action.id]);
-    const r = await h.service.app.inject({ method: 'POST', url: `/ops/reject/${action.id}`, payload: { reason: 'not now' } });
+    const r = await h.service.app.inject({
+      method: 'POST',
+      url: `/ops/reject/${action.id}`,
+      payload: { reason: 'not now' },
+    });
     expect(r.statusCode).toBe(200);
     await h.service.executor.idle();
     expect(h.service.actions.get(action.id)!.status).toBe('rejected');

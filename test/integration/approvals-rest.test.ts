@@ -4,7 +4,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  ALICE, STRANGER, actionStatus, approvalRows, awaitingAction, startApprovalService, type ApprovalService,
+  ALICE,
+  STRANGER,
+  actionStatus,
+  approvalRows,
+  awaitingAction,
+  startApprovalService,
+  type ApprovalService,
 } from '../helpers/approval-service.js';
 
 let h: ApprovalService;
@@ -22,7 +28,11 @@ describe('REST approvals', () => {
     const res = await h.service.app.inject({ method: 'POST', url: `/ops/approve/${actionId}`, headers: json });
     expect(res.statusCode).toBe(401);
     expect(res.json().error.code).toBe('ERR_UNAUTHORIZED');
-    const wrong = await h.service.app.inject({ method: 'POST', url: `/ops/approve/${actionId}`, headers: { authorization: 'Bearer nope', ...json } });
+    const wrong = await h.service.app.inject({
+      method: 'POST',
+      url: `/ops/approve/${actionId}`,
+      headers: { authorization: 'Bearer nope', ...json },
+    });
     expect(wrong.statusCode).toBe(401);
     expect((await h.service.app.inject({ method: 'GET', url: '/ops/approvals/pending' })).statusCode).toBe(401);
     expect(actionStatus(h, actionId)).toBe('awaiting_approval');
@@ -36,7 +46,10 @@ describe('REST approvals', () => {
     expect(pending.json()).toMatchObject({ total: 1, limit: 100, offset: 0 });
     expect(pending.json().items.map((a: { action_id: string }) => a.action_id)).toEqual([actionId]);
     const first = await h.service.app.inject({
-      method: 'POST', url: `/ops/approve/${actionId}`, headers: auth, payload: { actor: 'bob', reason: 'looks right', plan_sha256: planSha256 },
+      method: 'POST',
+      url: `/ops/approve/${actionId}`,
+      headers: auth,
+      payload: { actor: 'bob', reason: 'looks right', plan_sha256: planSha256 },
     });
     expect(first.statusCode).toBe(200);
     expect(first.json()).toEqual({ action_id: actionId, verdict: 'approve', status: 'approved' });
@@ -47,19 +60,30 @@ describe('REST approvals', () => {
       { verdict: 'approve', outcome: 'accepted', channel: 'rest', actor: 'rest:bob' },
       { verdict: 'approve', outcome: 'refused', channel: 'rest', actor: 'rest' },
     ]);
-    expect((await h.service.app.inject({ method: 'GET', url: '/ops/approvals/pending', headers: auth })).json().items).toEqual([]);
+    expect(
+      (await h.service.app.inject({ method: 'GET', url: '/ops/approvals/pending', headers: auth })).json().items,
+    ).toEqual([]);
   });
 
   it('rejects, and records the dashboard channel when the header says so', async () => {
     h = await startApprovalService();
     const { actionId } = await awaitingAction(h);
     const res = await h.service.app.inject({
-      method: 'POST', url: `/ops/reject/${actionId}`, headers: { 'x-infraai-channel': 'dashboard' }, payload: { actor: 'carol' },
+      method: 'POST',
+      url: `/ops/reject/${actionId}`,
+      headers: { 'x-infraai-channel': 'dashboard' },
+      payload: { actor: 'carol' },
     });
     expect(res.statusCode).toBe(200);
     expect(actionStatus(h, actionId)).toBe('rejected');
-    expect(approvalRows(h, actionId)).toEqual([{ verdict: 'reject', outcome: 'accepted', channel: 'dashboard', actor: 'dashboard:carol' }]);
-    const bad = await h.service.app.inject({ method: 'POST', url: `/ops/reject/${actionId}`, headers: { 'x-infraai-channel': 'policy', ...json } });
+    expect(approvalRows(h, actionId)).toEqual([
+      { verdict: 'reject', outcome: 'accepted', channel: 'dashboard', actor: 'dashboard:carol' },
+    ]);
+    const bad = await h.service.app.inject({
+      method: 'POST',
+      url: `/ops/reject/${actionId}`,
+      headers: { 'x-infraai-channel': 'policy', ...json },
+    });
     expect(bad.statusCode).toBe(400);
   });
 
@@ -68,9 +92,17 @@ describe('REST approvals', () => {
     const unknown = await h.service.app.inject({ method: 'POST', url: '/ops/approve/act_nope', headers: json });
     expect([unknown.statusCode, unknown.json().error.code]).toEqual([404, 'ERR_ACTION_NOT_FOUND']);
     const fresh = await awaitingAction(h, { runId: 'web0' });
-    const m = await h.service.app.inject({ method: 'POST', url: `/ops/approve/${fresh.actionId}`, payload: { plan_sha256: 'cd'.repeat(32) } });
+    const m = await h.service.app.inject({
+      method: 'POST',
+      url: `/ops/approve/${fresh.actionId}`,
+      payload: { plan_sha256: 'cd'.repeat(32) },
+    });
     expect([m.statusCode, m.json().error.code]).toEqual([409, 'ERR_CONFLICT']);
-    const v = await h.service.app.inject({ method: 'POST', url: `/ops/approve/${fresh.actionId}`, payload: { actor: 'x'.repeat(500) } });
+    const v = await h.service.app.inject({
+      method: 'POST',
+      url: `/ops/approve/${fresh.actionId}`,
+      payload: { actor: 'x'.repeat(500) },
+    });
     expect([v.statusCode, v.json().error.code]).toEqual([400, 'ERR_VALIDATION']);
     expect(v.json().error.message).toContain('actor');
     expect(actionStatus(h, fresh.actionId)).toBe('awaiting_approval');
@@ -94,7 +126,11 @@ describe('REST approvals', () => {
       h.tg.injectCallback({ fromId: ALICE, data: `a:${actionId}` });
       const rest = await Promise.all([
         h.service.app.inject({ method: 'POST', url: `/ops/approve/${actionId}`, headers: json }),
-        h.service.app.inject({ method: 'POST', url: `/ops/approve/${actionId}`, headers: { 'x-infraai-channel': 'dashboard', ...json } }),
+        h.service.app.inject({
+          method: 'POST',
+          url: `/ops/approve/${actionId}`,
+          headers: { 'x-infraai-channel': 'dashboard', ...json },
+        }),
       ]);
       await h.tg.waitFor(() => approvalRows(h, actionId).length === 3, 'three attempts recorded');
       const rows = approvalRows(h, actionId);
@@ -119,7 +155,10 @@ describe('telegram webhook mode', () => {
     const missing = await h.service.app.inject({ method: 'POST', url: '/telegram/hook', payload: update });
     expect(missing.statusCode).toBe(401);
     const wrong = await h.service.app.inject({
-      method: 'POST', url: '/telegram/hook', payload: update, headers: { 'x-telegram-bot-api-secret-token': 'webhook-secret_124' },
+      method: 'POST',
+      url: '/telegram/hook',
+      payload: update,
+      headers: { 'x-telegram-bot-api-secret-token': 'webhook-secret_124' },
     });
     expect(wrong.statusCode).toBe(403);
     await h.settle();
@@ -132,7 +171,10 @@ describe('telegram webhook mode', () => {
     const { actionId } = await awaitingAction(h);
     const update = h.tg.callbackUpdate({ fromId: ALICE, data: `a:${actionId}` });
     const res = await h.service.app.inject({
-      method: 'POST', url: '/telegram/hook', payload: update, headers: { 'x-telegram-bot-api-secret-token': webhook.secret },
+      method: 'POST',
+      url: '/telegram/hook',
+      payload: update,
+      headers: { 'x-telegram-bot-api-secret-token': webhook.secret },
     });
     expect(res.statusCode).toBe(200);
     await h.tg.waitFor(() => h.tg.callsOf('answerCallbackQuery').length === 1, 'callback answer');
@@ -140,7 +182,10 @@ describe('telegram webhook mode', () => {
     expect(['approved', 'applying', 'applied']).toContain(actionStatus(h, actionId));
     const stranger = h.tg.callbackUpdate({ fromId: STRANGER, data: `r:${actionId}` });
     await h.service.app.inject({
-      method: 'POST', url: '/telegram/hook', payload: stranger, headers: { 'x-telegram-bot-api-secret-token': webhook.secret },
+      method: 'POST',
+      url: '/telegram/hook',
+      payload: stranger,
+      headers: { 'x-telegram-bot-api-secret-token': webhook.secret },
     });
     await h.tg.waitFor(() => h.tg.callsOf('answerCallbackQuery').length === 2, 'second answer');
     expect(approvalRows(h, actionId).map((r) => r.outcome)).toEqual(['accepted', 'refused']);

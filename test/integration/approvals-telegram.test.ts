@@ -5,7 +5,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  ALICE, STRANGER, actionStatus, approvalRows, awaitingAction, messagesOf, startApprovalService, type ApprovalService,
+  ALICE,
+  STRANGER,
+  actionStatus,
+  approvalRows,
+  awaitingAction,
+  messagesOf,
+  startApprovalService,
+  type ApprovalService,
 } from '../helpers/approval-service.js';
 import { seedDecision } from '../helpers/executor-harness.js';
 
@@ -20,7 +27,12 @@ async function requestSent(actionId: string) {
 }
 
 async function press(fromId: number, data: string, messageId?: number): Promise<string> {
-  const id = h.tg.injectCallback({ fromId, data, ...(messageId ? { messageId } : {}), username: fromId === ALICE ? 'alice' : 'mallory' });
+  const id = h.tg.injectCallback({
+    fromId,
+    data,
+    ...(messageId ? { messageId } : {}),
+    username: fromId === ALICE ? 'alice' : 'mallory',
+  });
   await h.tg.waitFor(
     () => h.tg.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === id),
     `answer to ${id}`,
@@ -42,7 +54,8 @@ describe('telegram approval requests', () => {
     h = await startApprovalService();
     const { actionId, runId, planSha256 } = await awaitingAction(h, {
       alert: { alertname: 'HighCPU <b>&"x"', value: '0.93', startsAt: '2025-12-31T23:50:00Z' },
-      reason: 'token ghp_abcdefghijklmnopqrstuvwxyz0123456789AB leaked? scale anyway', confidence: 0.92,
+      reason: 'token ghp_abcdefghijklmnopqrstuvwxyz0123456789AB leaked? scale anyway',
+      confidence: 0.92,
     });
     const msg = await requestSent(actionId);
     const expiresAt = h.service.actions.get(actionId)!.expiresAt!;
@@ -50,9 +63,22 @@ describe('telegram approval requests', () => {
     expect(h.tg.callsOf('sendMessage')[0]!.body['parse_mode']).toBe('HTML');
     expect(msg.chat_id).toBe('-1001');
     const t = msg.text;
-    for (const part of ['Approval needed', 'HighCPU &lt;b&gt;&amp;&quot;x&quot;', 'terraform_data.pool', 'value <b>0.93</b>',
-      'since 2025-12-31 23:50 UTC', 'scale_up', 'count = 3', 'confidence 92%', 'source rules',
-      'terraform_data.pool[2]', `<code>${runId}</code>`, 'Expires:', utcMinute(expiresAt), 'create']) {
+    for (const part of [
+      'Approval needed',
+      'HighCPU &lt;b&gt;&amp;&quot;x&quot;',
+      'terraform_data.pool',
+      'value <b>0.93</b>',
+      'since 2025-12-31 23:50 UTC',
+      'scale_up',
+      'count = 3',
+      'confidence 92%',
+      'source rules',
+      'terraform_data.pool[2]',
+      `<code>${runId}</code>`,
+      'Expires:',
+      utcMinute(expiresAt),
+      'create',
+    ]) {
       expect(t).toContain(part);
     }
     expect(t).not.toContain('<b>&"x"');
@@ -62,7 +88,9 @@ describe('telegram approval requests', () => {
     expect(buttons.map((b) => b.text)).toEqual(['✅ Approve', '❌ Reject']);
     expect(buttons.map((b) => b.callback_data)).toEqual([`a:${actionId}`, `r:${actionId}`]);
     for (const b of buttons) expect(Buffer.byteLength(b.callback_data)).toBeLessThanOrEqual(64);
-    const stored = h.db.prepare('SELECT chat_id, message_id, plan_sha256 FROM telegram_messages WHERE action_id = ?').get(actionId);
+    const stored = h.db
+      .prepare('SELECT chat_id, message_id, plan_sha256 FROM telegram_messages WHERE action_id = ?')
+      .get(actionId);
     expect(stored).toEqual({ chat_id: '-1001', message_id: msg.message_id, plan_sha256: planSha256 });
   });
 
@@ -72,7 +100,9 @@ describe('telegram approval requests', () => {
     const msg = await requestSent(actionId);
     const answer = await press(ALICE, `a:${actionId}`, msg.message_id);
     expect(answer).toContain('Approved');
-    expect(approvalRows(h, actionId)).toEqual([{ verdict: 'approve', outcome: 'accepted', channel: 'telegram', actor: 'telegram:111 @alice' }]);
+    expect(approvalRows(h, actionId)).toEqual([
+      { verdict: 'approve', outcome: 'accepted', channel: 'telegram', actor: 'telegram:111 @alice' },
+    ]);
     // The press approved exactly the plan the message showed.
     expect(h.service.actions.approvals(actionId)[0]!.planSha256).toBe(planSha256);
     await h.tg.waitFor(() => msg.edits > 0, 'edit');
@@ -82,7 +112,9 @@ describe('telegram approval requests', () => {
     expect(actionStatus(h, actionId)).toBe('applied');
     const revision = h.service.actions.get(actionId)!.revisionId!;
     await h.tg.waitFor(() => msg.text.includes('Applied'), 'applied edit');
-    expect(msg.text).toContain(`✅ <b>Applied</b> · revision <code>${revision}</code> · approved by telegram:111 @alice via telegram`);
+    expect(msg.text).toContain(
+      `✅ <b>Applied</b> · revision <code>${revision}</code> · approved by telegram:111 @alice via telegram`,
+    );
     expect(msg.reply_markup).toBeUndefined();
     expect(h.tg.callsOf('sendMessage')).toHaveLength(1);
   });
@@ -103,7 +135,9 @@ describe('telegram approval requests', () => {
     const answer = await press(STRANGER, `a:${actionId}`, msg.message_id);
     expect(answer).toContain('not allowed');
     expect(actionStatus(h, actionId)).toBe('awaiting_approval');
-    expect(approvalRows(h, actionId)).toEqual([{ verdict: 'approve', outcome: 'refused', channel: 'telegram', actor: 'telegram:222 @mallory' }]);
+    expect(approvalRows(h, actionId)).toEqual([
+      { verdict: 'approve', outcome: 'refused', channel: 'telegram', actor: 'telegram:222 @mallory' },
+    ]);
     expect(ledgerKinds(actionId)).toContain('approval.refused');
     expect(msg.reply_markup).toBeDefined();
   });
@@ -156,8 +190,12 @@ describe('telegram approval requests', () => {
   it('notifies a decision blocked by policy', async () => {
     h = await startApprovalService();
     const { decisionId, incidentId } = seedDecision(h.db, {
-      runId: 'web0', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 40 },
-      status: 'blocked_by_policy', policyVerdict: { allowed: false, reasons: ['node_count 40 exceeds max 10'] },
+      runId: 'web0',
+      address: 'terraform_data.pool',
+      actionType: 'scale_up',
+      parameters: { count: 40 },
+      status: 'blocked_by_policy',
+      policyVerdict: { allowed: false, reasons: ['node_count 40 exceeds max 10'] },
     });
     const before = h.tg.callsOf('sendMessage').length;
     // What the decision service publishes after it stored a blocked decision.
@@ -229,7 +267,11 @@ describe('telegram outages', () => {
     expect(ledgerKinds(actionId)).toContain('telegram.delivery_failed');
     expect(h.service.telegram!.health().ok).toBe(false);
     expect(h.logger.lines.join('\n')).not.toContain(h.tg.token);
-    const res = await h.service.app.inject({ method: 'POST', url: `/ops/approve/${actionId}`, payload: { actor: 'bob' } });
+    const res = await h.service.app.inject({
+      method: 'POST',
+      url: `/ops/approve/${actionId}`,
+      payload: { actor: 'bob' },
+    });
     expect(res.statusCode).toBe(200);
     await h.settle();
     expect(actionStatus(h, actionId)).toBe('applied');

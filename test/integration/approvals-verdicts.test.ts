@@ -6,7 +6,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  ALICE, actionStatus, approvalRows, awaitingAction, buttonsOf, messagesOf, startApprovalService, type ApprovalService,
+  ALICE,
+  actionStatus,
+  approvalRows,
+  awaitingAction,
+  buttonsOf,
+  messagesOf,
+  startApprovalService,
+  type ApprovalService,
 } from '../helpers/approval-service.js';
 
 let a: ApprovalService | undefined;
@@ -18,13 +25,19 @@ afterEach(async () => {
 });
 
 /** An SSE client on a real socket that keeps every frame it received. */
-interface EventStream { frames: Array<{ event: string; data: Record<string, unknown> }>; stop(): void }
+interface EventStream {
+  frames: Array<{ event: string; data: Record<string, unknown> }>;
+  stop(): void;
+}
 let stream: EventStream | undefined;
 
 async function openEvents(s: ApprovalService): Promise<EventStream> {
   const address = await s.service.app.listen({ host: '127.0.0.1', port: 0 });
   const controller = new AbortController();
-  const res = await fetch(`${address}/ops/events`, { headers: { accept: 'text/event-stream' }, signal: controller.signal });
+  const res = await fetch(`${address}/ops/events`, {
+    headers: { accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
   if (!res.ok || !res.body) throw new Error(`GET /ops/events answered ${res.status}`);
   const out: EventStream = { frames: [], stop: () => controller.abort() };
   const reader = res.body.getReader();
@@ -39,19 +52,29 @@ async function openEvents(s: ApprovalService): Promise<EventStream> {
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const frame = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        const field = (name: string) => frame.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
+        const field = (name: string) =>
+          frame
+            .split('\n')
+            .find((l) => l.startsWith(`${name}: `))
+            ?.slice(name.length + 2);
         const data = field('data');
-        if (data !== undefined) out.frames.push({ event: field('event') ?? '', data: JSON.parse(data) as Record<string, unknown> });
+        if (data !== undefined)
+          out.frames.push({ event: field('event') ?? '', data: JSON.parse(data) as Record<string, unknown> });
       }
     }
   })();
-  await s.tg.waitFor(() => s.service.metrics.registry.render().includes('infraai_sse_clients 1'), 'the SSE client to connect');
+  await s.tg.waitFor(
+    () => s.service.metrics.registry.render().includes('infraai_sse_clients 1'),
+    'the SSE client to connect',
+  );
   return out;
 }
 
 /** The action.status statuses the stream carried for the action (field names in one place). */
 const statusesHeard = (e: EventStream, actionId: string): string[] =>
-  e.frames.filter((f) => f.event === 'action.status' && (f.data['actionId'] ?? f.data['action_id']) === actionId).map((f) => String(f.data['status']));
+  e.frames
+    .filter((f) => f.event === 'action.status' && (f.data['actionId'] ?? f.data['action_id']) === actionId)
+    .map((f) => String(f.data['status']));
 
 async function heard(s: ApprovalService, e: EventStream, actionId: string, status: string): Promise<void> {
   await s.tg.waitFor(() => statusesHeard(e, actionId).includes(status), `SSE action.status ${status} for ${actionId}`);
@@ -60,7 +83,10 @@ async function heard(s: ApprovalService, e: EventStream, actionId: string, statu
 /** The one request message of the action, after the channel finished its edits. */
 async function requestMessage(s: ApprovalService, actionId: string, headline: string) {
   await s.settle();
-  await s.tg.waitFor(() => messagesOf(s.tg, actionId).some((m) => m.text.includes(headline)), `the message to say "${headline}"`);
+  await s.tg.waitFor(
+    () => messagesOf(s.tg, actionId).some((m) => m.text.includes(headline)),
+    `the message to say "${headline}"`,
+  );
   const [message, ...more] = messagesOf(s.tg, actionId);
   expect(more, 'one message per action').toEqual([]);
   return message!;
@@ -78,7 +104,12 @@ describe('after a verdict the ops chat and the dashboard stream are told', () =>
     expect(buttonsOf(before!)).toEqual([`a:${actionId}`, `r:${actionId}`]);
     expect(statusesHeard(stream, actionId)).toContain('awaiting_approval');
 
-    const res = await a.service.app.inject({ method: 'POST', url: `/ops/reject/${actionId}`, headers: json, payload: { actor: 'bob' } });
+    const res = await a.service.app.inject({
+      method: 'POST',
+      url: `/ops/reject/${actionId}`,
+      headers: json,
+      payload: { actor: 'bob' },
+    });
     expect(res.statusCode, res.body).toBe(200);
     await heard(a, stream, actionId, 'rejected');
     const after = await requestMessage(a, actionId, 'Rejected');
@@ -93,7 +124,10 @@ describe('after a verdict the ops chat and the dashboard stream are told', () =>
     stream = await openEvents(a);
     const { actionId } = await awaitingAction(a);
     const res = await a.service.app.inject({
-      method: 'POST', url: `/ops/reject/${actionId}`, headers: { 'x-infraai-channel': 'dashboard', ...json }, payload: { actor: 'carol' },
+      method: 'POST',
+      url: `/ops/reject/${actionId}`,
+      headers: { 'x-infraai-channel': 'dashboard', ...json },
+      payload: { actor: 'carol' },
     });
     expect(res.statusCode, res.body).toBe(200);
     await heard(a, stream, actionId, 'rejected');
@@ -101,7 +135,9 @@ describe('after a verdict the ops chat and the dashboard stream are told', () =>
     expect(after.text).toContain('via dashboard');
     expect(after.text).not.toContain('Approval needed');
     expect(buttonsOf(after)).toEqual([]);
-    expect(approvalRows(a, actionId)).toEqual([{ verdict: 'reject', outcome: 'accepted', channel: 'dashboard', actor: 'dashboard:carol' }]);
+    expect(approvalRows(a, actionId)).toEqual([
+      { verdict: 'reject', outcome: 'accepted', channel: 'dashboard', actor: 'dashboard:carol' },
+    ]);
   });
 
   it('REST approve: SSE hears "approved", then the apply; the Telegram request ends as Applied with no buttons', async () => {
@@ -109,7 +145,10 @@ describe('after a verdict the ops chat and the dashboard stream are told', () =>
     stream = await openEvents(a);
     const { actionId, planSha256 } = await awaitingAction(a);
     const res = await a.service.app.inject({
-      method: 'POST', url: `/ops/approve/${actionId}`, headers: json, payload: { actor: 'bob', plan_sha256: planSha256 },
+      method: 'POST',
+      url: `/ops/approve/${actionId}`,
+      headers: json,
+      payload: { actor: 'bob', plan_sha256: planSha256 },
     });
     expect(res.statusCode, res.body).toBe(200);
     await heard(a, stream, actionId, 'approved');

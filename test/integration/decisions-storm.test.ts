@@ -22,8 +22,16 @@ describe('deciding a wide storm', () => {
   it('answers /health and reads while the incidents are decided, then decides every one exactly once', async () => {
     const preparer = new RecordingPreparer();
     service = await startTestService(testConfig(), { actionPreparer: preparer, decisionModel: null });
-    seedRegistry(service, 'wide', Array.from({ length: RESOURCES }, (_, i) => `pool${i}`));
-    const posted = await service.app.inject({ method: 'POST', url: '/ops/webhook', payload: stormNotification(1, RESOURCES, RESOURCES) });
+    seedRegistry(
+      service,
+      'wide',
+      Array.from({ length: RESOURCES }, (_, i) => `pool${i}`),
+    );
+    const posted = await service.app.inject({
+      method: 'POST',
+      url: '/ops/webhook',
+      payload: stormNotification(1, RESOURCES, RESOURCES),
+    });
     expect(posted.statusCode, posted.body).toBe(202);
     expect(posted.json()).toMatchObject({ incidents_opened: RESOURCES });
 
@@ -36,7 +44,9 @@ describe('deciding a wide storm', () => {
     expect(service.decisions.backlog()).toBeGreaterThan(0);
 
     await service.decisions.idle();
-    const counts = service.db.prepare('SELECT count(*) AS d, count(DISTINCT incident_id) AS i FROM decisions').get() as { d: number; i: number };
+    const counts = service.db
+      .prepare('SELECT count(*) AS d, count(DISTINCT incident_id) AS i FROM decisions')
+      .get() as { d: number; i: number };
     expect(counts).toEqual({ d: RESOURCES, i: RESOURCES });
     expect(preparer.prepared).toHaveLength(RESOURCES);
   });

@@ -39,8 +39,14 @@ describe('decision service with the rules agent (no GEMINI_API_KEY), real SQLite
     expect(page.total).toBe(1);
     const d = page.items[0]!;
     expect(d).toMatchObject({
-      status: 'proposed', source: 'rules', action_type: 'scale_up', resource_id: 'terraform_data.vm',
-      resource_address: 'terraform_data.vm', run_id: 'demo', parameters: { node_count: 3 }, confidence: 0.8,
+      status: 'proposed',
+      source: 'rules',
+      action_type: 'scale_up',
+      resource_id: 'terraform_data.vm',
+      resource_address: 'terraform_data.vm',
+      run_id: 'demo',
+      parameters: { node_count: 3 },
+      confidence: 0.8,
     });
     expect(preparer.prepared).toEqual([d.id]);
     const full = await detail(service, d.id);
@@ -64,7 +70,10 @@ describe('decision service with the rules agent (no GEMINI_API_KEY), real SQLite
     await alertAndDecide(service, { resource_id: 'web-pool', metric: 'pool_saturation', value: 0.97, threshold: 0.9 });
     await alertAndDecide(service, { resource_id: 'nope-42', metric: 'cpu_usage', value: 99, threshold: 80 });
     const items = (await list(service)).items;
-    expect(items.find((i) => i.status === 'proposed')).toMatchObject({ resource_id: 'terraform_data.pool', parameters: { count: 3 } });
+    expect(items.find((i) => i.status === 'proposed')).toMatchObject({
+      resource_id: 'terraform_data.pool',
+      parameters: { count: 3 },
+    });
     const human = items.find((i) => i.status === 'needs_human');
     expect(human).toMatchObject({ action_type: 'no_action', source: 'rules', resource_id: 'nope-42' });
     expect(human!.reason).toMatch(/nope-42.*unknown/);
@@ -83,7 +92,10 @@ describe('decision service with the rules agent (no GEMINI_API_KEY), real SQLite
     seedDemoRegistry(service);
     await alertAndDecide(service, vmCpu);
     const d = (await list(service, '?status=blocked_by_policy')).items[0]!;
-    expect((await detail(service, d.id)).policy_verdict).toMatchObject({ allowed: false, rule: 'changeable_attributes' });
+    expect((await detail(service, d.id)).policy_verdict).toMatchObject({
+      allowed: false,
+      rule: 'changeable_attributes',
+    });
     expect(preparer.prepared).toEqual([]);
   });
 
@@ -114,7 +126,13 @@ describe('decision service with Gemini (fake server, real SDK), real SQLite', ()
   });
   const start = async (extra: Record<string, string> = {}) => {
     service = await startTestService(
-      testConfig({ GEMINI_API_KEY: KEY, GEMINI_BASE_URL: fake.baseUrl, GEMINI_MAX_RETRIES: '0', GEMINI_TIMEOUT_MS: '2000', ...extra }),
+      testConfig({
+        GEMINI_API_KEY: KEY,
+        GEMINI_BASE_URL: fake.baseUrl,
+        GEMINI_MAX_RETRIES: '0',
+        GEMINI_TIMEOUT_MS: '2000',
+        ...extra,
+      }),
       { actionPreparer: preparer },
     );
     seedDemoRegistry(service);
@@ -123,7 +141,16 @@ describe('decision service with Gemini (fake server, real SDK), real SQLite', ()
 
   it('ok → proposed by gemini with the exchange stored; the key travels only in x-goog-api-key', async () => {
     const s = await start();
-    fake.script({ kind: 'json', value: { action_type: 'scale_up', resource_id: 'terraform_data.vm', parameters: { node_count: 4 }, confidence: 0.9, reason: 'cpu' } });
+    fake.script({
+      kind: 'json',
+      value: {
+        action_type: 'scale_up',
+        resource_id: 'terraform_data.vm',
+        parameters: { node_count: 4 },
+        confidence: 0.9,
+        reason: 'cpu',
+      },
+    });
     await alertAndDecide(s, vmCpu);
     const d = (await list(s)).items[0]!;
     expect(d).toMatchObject({ status: 'proposed', source: 'gemini', parameters: { node_count: 4 } });
@@ -144,15 +171,44 @@ describe('decision service with Gemini (fake server, real SDK), real SQLite', ()
     expect(d).toMatchObject({ status: 'proposed', source: 'rules', parameters: { node_count: 3 } });
     expect(d.error).toMatch(/gemini unavailable: HTTP 500/);
     const full = await detail(s, d.id);
-    expect(full.ledger.map((e: { kind: string }) => e.kind)).toEqual(expect.arrayContaining(['decision.llm_failed', 'decision.created']));
+    expect(full.ledger.map((e: { kind: string }) => e.kind)).toEqual(
+      expect.arrayContaining(['decision.llm_failed', 'decision.created']),
+    );
   });
 
   it('truncated, wrong-resource and over-policy answers are recorded for a human, never executed', async () => {
     const s = await start();
     fake.script(
-      { kind: 'truncated', value: { action_type: 'scale_up', resource_id: 'terraform_data.vm', parameters: { node_count: 3 }, confidence: 0.9, reason: 'x' } },
-      { kind: 'json', value: { action_type: 'scale_up', resource_id: 'terraform_data.vm', parameters: { replicas: 3 }, confidence: 0.9, reason: 'x' } },
-      { kind: 'json', value: { action_type: 'scale_up', resource_id: 'terraform_data.web', parameters: { replicas: 9 }, confidence: 0.9, reason: 'x' } },
+      {
+        kind: 'truncated',
+        value: {
+          action_type: 'scale_up',
+          resource_id: 'terraform_data.vm',
+          parameters: { node_count: 3 },
+          confidence: 0.9,
+          reason: 'x',
+        },
+      },
+      {
+        kind: 'json',
+        value: {
+          action_type: 'scale_up',
+          resource_id: 'terraform_data.vm',
+          parameters: { replicas: 3 },
+          confidence: 0.9,
+          reason: 'x',
+        },
+      },
+      {
+        kind: 'json',
+        value: {
+          action_type: 'scale_up',
+          resource_id: 'terraform_data.web',
+          parameters: { replicas: 9 },
+          confidence: 0.9,
+          reason: 'x',
+        },
+      },
     );
     await alertAndDecide(s, vmCpu); // truncated
     await alertAndDecide(s, { resource_id: 'web', metric: 'cpu_usage', value: 95, threshold: 80 }); // wrong resource
@@ -160,7 +216,9 @@ describe('decision service with Gemini (fake server, real SDK), real SQLite', ()
     const rejected = (await list(s, '?status=llm_rejected')).items;
     expect(rejected).toHaveLength(3);
     expect(rejected.map((r) => r.error).join('\n')).toMatch(/MAX_TOKENS/);
-    expect(rejected.map((r) => r.error).join('\n')).toMatch(/names resource "terraform_data.vm", not the incident's "terraform_data.web"/);
+    expect(rejected.map((r) => r.error).join('\n')).toMatch(
+      /names resource "terraform_data.vm", not the incident's "terraform_data.web"/,
+    );
     expect(preparer.prepared).toEqual([]);
     const full = await detail(s, rejected[0]!.id);
     expect(full.llm.response).toBeTruthy();
@@ -168,7 +226,16 @@ describe('decision service with Gemini (fake server, real SDK), real SQLite', ()
 
   it('an answer outside policy is blocked_by_policy with the rule', async () => {
     const s = await start();
-    fake.script({ kind: 'json', value: { action_type: 'scale_up', resource_id: 'terraform_data.vm', parameters: { node_count: 9 }, confidence: 0.9, reason: 'x' } });
+    fake.script({
+      kind: 'json',
+      value: {
+        action_type: 'scale_up',
+        resource_id: 'terraform_data.vm',
+        parameters: { node_count: 9 },
+        confidence: 0.9,
+        reason: 'x',
+      },
+    });
     await alertAndDecide(s, vmCpu);
     const d = (await list(s)).items[0]!;
     expect(d.status).toBe('blocked_by_policy');

@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GeminiDecisionClient } from '../../src/agent/gemini-decision-client.js';
 import { FakeGeminiServer } from '../fakes/fake-gemini-server.js';
-import { VALIDATED_WORKERS, prepareDecision, snapshot, startWithDeployments, type Harness } from '../helpers/executor-harness.js';
+import {
+  VALIDATED_WORKERS,
+  prepareDecision,
+  snapshot,
+  startWithDeployments,
+  type Harness,
+} from '../helpers/executor-harness.js';
 
 const FILES = VALIDATED_WORKERS;
 
@@ -22,10 +28,19 @@ describe('fix agent through the real @google/genai client and a fake Gemini serv
       return { kind: 'json', value: { file: file.replace('var.workers <= 3', 'var.workers <= 8') } };
     };
     const model = new GeminiDecisionClient({
-      apiKey: 'fake-key-fix', model: 'gemini-2.5-flash', timeoutMs: 5_000, maxRetries: 0, baseUrl: gemini.baseUrl,
+      apiKey: 'fake-key-fix',
+      model: 'gemini-2.5-flash',
+      timeoutMs: 5_000,
+      maxRetries: 0,
+      baseUrl: gemini.baseUrl,
     });
     h = await startWithDeployments({ fixme: FILES }, { FIX_MAX_ATTEMPTS: '2' }, { decisionModel: model });
-    const { action } = await prepareDecision(h, { runId: 'fixme', address: 'terraform_data.workers', actionType: 'scale_up', parameters: { count: 4 } });
+    const { action } = await prepareDecision(h, {
+      runId: 'fixme',
+      address: 'terraform_data.workers',
+      actionType: 'scale_up',
+      parameters: { count: 4 },
+    });
 
     expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
     const attempts = action.fixAttempts as Array<{ accepted: boolean; diff?: string }>;
@@ -43,10 +58,19 @@ describe('fix agent through the real @google/genai client and a fake Gemini serv
     gemini = await FakeGeminiServer.start();
     gemini.fallback = () => ({ kind: 'json', value: { patch: 'not what was asked' } });
     const model = new GeminiDecisionClient({
-      apiKey: 'fake-key-fix', model: 'gemini-2.5-flash', timeoutMs: 5_000, maxRetries: 0, baseUrl: gemini.baseUrl,
+      apiKey: 'fake-key-fix',
+      model: 'gemini-2.5-flash',
+      timeoutMs: 5_000,
+      maxRetries: 0,
+      baseUrl: gemini.baseUrl,
     });
     h = await startWithDeployments({ fixme: FILES }, { FIX_MAX_ATTEMPTS: '1' }, { decisionModel: model });
-    const { action } = await prepareDecision(h, { runId: 'fixme', address: 'terraform_data.workers', actionType: 'scale_up', parameters: { count: 4 } });
+    const { action } = await prepareDecision(h, {
+      runId: 'fixme',
+      address: 'terraform_data.workers',
+      actionType: 'scale_up',
+      parameters: { count: 4 },
+    });
     expect(action.status).toBe('prepare_failed');
     const attempts = action.fixAttempts as Array<{ accepted: boolean; reason?: string }>;
     expect(attempts).toHaveLength(1);

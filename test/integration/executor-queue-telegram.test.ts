@@ -8,7 +8,13 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeTelegramServer, type FakeMessage } from '../fakes/fake-telegram-server.js';
-import { poolDeployment, prepareDecision, seedDecision, startWithDeployments, type Harness } from '../helpers/executor-harness.js';
+import {
+  poolDeployment,
+  prepareDecision,
+  seedDecision,
+  startWithDeployments,
+  type Harness,
+} from '../helpers/executor-harness.js';
 
 const ALICE = 111;
 let h: Harness | undefined;
@@ -26,13 +32,19 @@ async function start(files: Record<string, string>): Promise<Harness> {
   const apiRoot = await tg.start();
   return startWithDeployments(
     { web: files },
-    { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: '-1001', TELEGRAM_ALLOWED_USER_IDS: `${ALICE}`, TELEGRAM_API_ROOT: apiRoot },
+    {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_CHAT_ID: '-1001',
+      TELEGRAM_ALLOWED_USER_IDS: `${ALICE}`,
+      TELEGRAM_API_ROOT: apiRoot,
+    },
     { telegramRetry: { baseDelayMs: 10, retryAfterUnitMs: 10 } },
   );
 }
 
 /** Messages naming the action, oldest first. */
-const messagesOf = (actionId: string): FakeMessage[] => [...tg!.messages.values()].filter((m) => m.text.includes(actionId));
+const messagesOf = (actionId: string): FakeMessage[] =>
+  [...tg!.messages.values()].filter((m) => m.text.includes(actionId));
 const buttonsOf = (m: FakeMessage) => (m.reply_markup?.inline_keyboard.flat() ?? []).map((b) => b.callback_data);
 
 async function settle(): Promise<void> {
@@ -43,7 +55,10 @@ async function settle(): Promise<void> {
 /** Presses ✅ on `messageId` as Alice and waits until the bot answered and the work is done. */
 async function press(actionId: string, messageId: number): Promise<string> {
   const id = tg!.injectCallback({ fromId: ALICE, data: `a:${actionId}`, messageId, username: 'alice' });
-  await tg!.waitFor(() => tg!.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === id), 'the answer to the press');
+  await tg!.waitFor(
+    () => tg!.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === id),
+    'the answer to the press',
+  );
   await settle();
   return String(tg!.callsOf('answerCallbackQuery').find((c) => c.body['callback_query_id'] === id)!.body['text']);
 }
@@ -52,11 +67,22 @@ describe('telegram: queued and re-planned actions', () => {
   it('a queued action gets a "queued behind" note, then a new request message when its turn comes; a press there applies it', async () => {
     h = await start(poolDeployment());
     const s = h.service;
-    const { action: first } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
-    const { decisionId } = seedDecision(s.db, { runId: 'web', address: 'terraform_data.other', actionType: 'restart', parameters: {} });
+    const { action: first } = await prepareDecision(h, {
+      runId: 'web',
+      address: 'terraform_data.pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
+    const { decisionId } = seedDecision(s.db, {
+      runId: 'web',
+      address: 'terraform_data.other',
+      actionType: 'restart',
+      parameters: {},
+    });
     s.executor.prepare(decisionId);
     await settle();
-    const secondId = (s.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(decisionId) as { id: string }).id;
+    const secondId = (s.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(decisionId) as { id: string })
+      .id;
     await tg!.waitFor(() => messagesOf(secondId).length === 1, 'the queued note');
     const note = messagesOf(secondId)[0]!;
     expect(note.text).toContain('Queued');
@@ -64,7 +90,9 @@ describe('telegram: queued and re-planned actions', () => {
     expect(note.text).toContain('position 1');
     expect(buttonsOf(note)).toEqual([]);
 
-    expect(await s.executor.submitVerdict({ actionId: first.id, verdict: 'reject', channel: 'rest', actor: 'ann' })).toMatchObject({ ok: true });
+    expect(
+      await s.executor.submitVerdict({ actionId: first.id, verdict: 'reject', channel: 'rest', actor: 'ann' }),
+    ).toMatchObject({ ok: true });
     await settle();
     await tg!.waitFor(() => messagesOf(secondId).length === 2, 'the approval request of the queued action');
     const [old, request] = messagesOf(secondId) as [FakeMessage, FakeMessage];
@@ -81,7 +109,12 @@ describe('telegram: queued and re-planned actions', () => {
     h = await start(poolDeployment());
     const s = h.service;
     const main = path.join(h.runDir('web'), 'main.tf');
-    const { action } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
+    const { action } = await prepareDecision(h, {
+      runId: 'web',
+      address: 'terraform_data.pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
     await tg!.waitFor(() => messagesOf(action.id).length === 1, 'the first request');
     const first = messagesOf(action.id)[0]!;
     appendFileSync(main, '\nlocals {\n  owner = "team-a"\n}\n');

@@ -10,14 +10,23 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ActionRecord } from '../../src/actions/action-store.js';
 import type { Service } from '../../src/main.js';
 import { fingerprint } from '../../src/executor/source-files.js';
-import { approve, prepareDecision, seedDecision, startWithDeployments, stateList, type Harness } from '../helpers/executor-harness.js';
+import {
+  approve,
+  prepareDecision,
+  seedDecision,
+  startWithDeployments,
+  stateList,
+  type Harness,
+} from '../helpers/executor-harness.js';
 import { startTestService } from '../helpers/service.js';
 import { amFixture } from '../helpers/webhook.js';
 import { parseExposition, sampleValue } from '../helpers/ops-api.js';
 
 /** One deployment with the two pools the fixture names; a marker file makes the next new instance fail once. */
 const PROD = {
-  'main.tf': ['api_pool', 'web_pool'].map((name) => `resource "terraform_data" "${name}" {
+  'main.tf': ['api_pool', 'web_pool']
+    .map(
+      (name) => `resource "terraform_data" "${name}" {
   count = 2
 
   input = {
@@ -28,7 +37,9 @@ const PROD = {
     command = "test ! -e fail-next-create || { rm fail-next-create; exit 1; }"
   }
 }
-`).join('\n'),
+`,
+    )
+    .join('\n'),
 };
 
 let h: Harness | undefined;
@@ -49,12 +60,17 @@ async function deliver(body: Record<string, unknown>): Promise<void> {
 
 /** The fixture with `resource`'s alert resolved (same fingerprint and startsAt, as Alertmanager sends it). */
 function resolvedFor(resource: string): Record<string, unknown> {
-  const body = amFixture('group-firing') as { alerts: Array<{ labels: Record<string, string>; status: string; endsAt: string }> };
-  const alerts = body.alerts.filter((a) => a.labels['resource_id'] === resource).map((a) => ({ ...a, status: 'resolved', endsAt: '2026-11-23T09:30:00Z' }));
+  const body = amFixture('group-firing') as {
+    alerts: Array<{ labels: Record<string, string>; status: string; endsAt: string }>;
+  };
+  const alerts = body.alerts
+    .filter((a) => a.labels['resource_id'] === resource)
+    .map((a) => ({ ...a, status: 'resolved', endsAt: '2026-11-23T09:30:00Z' }));
   return { ...body, status: 'resolved', alerts };
 }
 
-const prodActions = (): ActionRecord[] => h!.service.actions.list({ runId: 'prod', limit: 50, offset: 0 }).items.reverse();
+const prodActions = (): ActionRecord[] =>
+  h!.service.actions.list({ runId: 'prod', limit: 50, offset: 0 }).items.reverse();
 const statuses = (id: string) => h!.service.actions.statusHistory(id).map((x) => x.status);
 const get = (id: string) => h!.service.actions.get(id)!;
 
@@ -84,8 +100,15 @@ describe('decided actions are queued per deployment, not dropped (real terraform
     const { first, second } = await bothPoolsFire();
     // Visible as queued with its position in the API.
     const listed = await apiJson('/ops/actions?status=queued');
-    expect(listed.items).toEqual([expect.objectContaining({ id: second.id, status: 'queued', queue_position: 1, queued_behind: first.id })]);
-    expect(await apiJson(`/ops/actions/${second.id}`)).toMatchObject({ status: 'queued', queue_position: 1, queued_behind: first.id, plan_sha256: null });
+    expect(listed.items).toEqual([
+      expect.objectContaining({ id: second.id, status: 'queued', queue_position: 1, queued_behind: first.id }),
+    ]);
+    expect(await apiJson(`/ops/actions/${second.id}`)).toMatchObject({
+      status: 'queued',
+      queue_position: 1,
+      queued_behind: first.id,
+      plan_sha256: null,
+    });
     expect(existsSync(path.join(h.root, 'data', 'staging', second.id))).toBe(false);
     const metrics = parseExposition((await h.service.app.inject({ method: 'GET', url: '/metrics' })).body);
     expect(sampleValue(metrics, 'infraai_queued_actions', {})).toBe(1);
@@ -103,7 +126,15 @@ describe('decided actions are queued per deployment, not dropped (real terraform
     expect(next.diff).toContain(`+  count = ${secondCount}`);
     await approve(h, second.id, next.planSha256!);
     expect(get(second.id).status, get(second.id).statusReason ?? '').toBe('applied');
-    expect(statuses(second.id)).toEqual(['queued', 'proposed', 'preparing', 'awaiting_approval', 'approved', 'applying', 'applied']);
+    expect(statuses(second.id)).toEqual([
+      'queued',
+      'proposed',
+      'preparing',
+      'awaiting_approval',
+      'approved',
+      'applying',
+      'applied',
+    ]);
     const main = readFileSync(path.join(dir, 'main.tf'), 'utf8');
     const counts = [...main.matchAll(/^ {2}count = (\d+)$/gm)].map((m) => m[1]);
     expect(counts.sort()).toEqual([firstCount, secondCount].sort());
@@ -132,7 +163,9 @@ describe('decided actions are queued per deployment, not dropped (real terraform
     expect(gone.status).toBe('obsolete');
     expect(gone.statusReason).toMatch(/resolved while the action was queued/);
     expect(statuses(second.id)).toEqual(['queued', 'obsolete']);
-    expect(await h.service.executor.submitVerdict({ actionId: first.id, verdict: 'reject', channel: 'rest', actor: 'ann' })).toEqual({ ok: true, status: 'rejected' });
+    expect(
+      await h.service.executor.submitVerdict({ actionId: first.id, verdict: 'reject', channel: 'rest', actor: 'ann' }),
+    ).toEqual({ ok: true, status: 'rejected' });
     await h.service.executor.idle();
     expect(get(second.id).status).toBe('obsolete');
     expect(h.service.ledger.list({ actionId: second.id, kind: 'action.preparing' })).toHaveLength(0);
@@ -141,16 +174,25 @@ describe('decided actions are queued per deployment, not dropped (real terraform
 
   it('three actions on one deployment go in creation order, each after the one before ended', async () => {
     h = await startWithDeployments({ prod: PROD });
-    const seed = (address: string, count: number) => seedDecision(h!.service.db, { runId: 'prod', address, actionType: 'scale_up', parameters: { count } });
+    const seed = (address: string, count: number) =>
+      seedDecision(h!.service.db, { runId: 'prod', address, actionType: 'scale_up', parameters: { count } });
     const ids: string[] = [];
-    for (const [address, count] of [['terraform_data.api_pool', 3], ['terraform_data.web_pool', 3], ['terraform_data.api_pool', 4]] as const) {
+    for (const [address, count] of [
+      ['terraform_data.api_pool', 3],
+      ['terraform_data.web_pool', 3],
+      ['terraform_data.api_pool', 4],
+    ] as const) {
       const { decisionId } = seed(address, count);
       h.service.executor.prepare(decisionId);
-      ids.push((h.service.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(decisionId) as { id: string }).id);
+      ids.push(
+        (h.service.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(decisionId) as { id: string }).id,
+      );
     }
     await h.service.executor.idle();
     expect(ids.map((id) => [get(id).status, get(id).queuePosition, get(id).queuedBehind])).toEqual([
-      ['awaiting_approval', null, null], ['queued', 1, ids[0]], ['queued', 2, ids[1]],
+      ['awaiting_approval', null, null],
+      ['queued', 1, ids[0]],
+      ['queued', 2, ids[1]],
     ]);
     for (const [i, id] of ids.entries()) {
       const a = get(id);
@@ -165,11 +207,22 @@ describe('decided actions are queued per deployment, not dropped (real terraform
 
   it('queued actions survive a restart: still queued in order, then prepared one after the other', async () => {
     h = await startWithDeployments({ prod: PROD });
-    const { action: holder } = await prepareDecision(h, { runId: 'prod', address: 'terraform_data.api_pool', actionType: 'scale_up', parameters: { count: 3 } });
+    const { action: holder } = await prepareDecision(h, {
+      runId: 'prod',
+      address: 'terraform_data.api_pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
     const queued = [1, 2].map(() => {
-      const { decisionId } = seedDecision(h!.service.db, { runId: 'prod', address: 'terraform_data.web_pool', actionType: 'scale_up', parameters: { count: 3 } });
+      const { decisionId } = seedDecision(h!.service.db, {
+        runId: 'prod',
+        address: 'terraform_data.web_pool',
+        actionType: 'scale_up',
+        parameters: { count: 3 },
+      });
       h!.service.executor.prepare(decisionId);
-      return (h!.service.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(decisionId) as { id: string }).id;
+      return (h!.service.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(decisionId) as { id: string })
+        .id;
     });
     await h.service.executor.idle();
     const config = h.service.config;
@@ -178,8 +231,13 @@ describe('decided actions are queued per deployment, not dropped (real terraform
     await again.executor.idle();
     const after = (id: string) => again!.actions.get(id)!;
     expect(after(holder.id).status).toBe('awaiting_approval');
-    expect(queued.map((id) => [after(id).status, after(id).queuePosition])).toEqual([['queued', 1], ['queued', 2]]);
-    expect(await again.executor.submitVerdict({ actionId: holder.id, verdict: 'reject', channel: 'rest', actor: 'ann' })).toMatchObject({ ok: true });
+    expect(queued.map((id) => [after(id).status, after(id).queuePosition])).toEqual([
+      ['queued', 1],
+      ['queued', 2],
+    ]);
+    expect(
+      await again.executor.submitVerdict({ actionId: holder.id, verdict: 'reject', channel: 'rest', actor: 'ann' }),
+    ).toMatchObject({ ok: true });
     await again.executor.idle();
     expect(after(queued[0]!).status, after(queued[0]!).statusReason ?? '').toBe('awaiting_approval');
     expect([after(queued[1]!).status, after(queued[1]!).queuedBehind]).toEqual(['queued', queued[0]]);
@@ -190,11 +248,23 @@ describe('decided actions are queued per deployment, not dropped (real terraform
 
   it('a holder cut short by a restart (killed while preparing): on restart it is prepare_failed and the queue moves on', async () => {
     h = await startWithDeployments({ prod: PROD });
-    const { action: holder } = await prepareDecision(h, { runId: 'prod', address: 'terraform_data.api_pool', actionType: 'scale_up', parameters: { count: 3 } });
-    const { decisionId } = seedDecision(h.service.db, { runId: 'prod', address: 'terraform_data.web_pool', actionType: 'scale_up', parameters: { count: 3 } });
+    const { action: holder } = await prepareDecision(h, {
+      runId: 'prod',
+      address: 'terraform_data.api_pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
+    const { decisionId } = seedDecision(h.service.db, {
+      runId: 'prod',
+      address: 'terraform_data.web_pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
     h.service.executor.prepare(decisionId);
     await h.service.executor.idle();
-    const queuedId = (h.service.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(decisionId) as { id: string }).id;
+    const queuedId = (
+      h.service.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(decisionId) as { id: string }
+    ).id;
     // The crash window, as the recovery tests simulate it: the row says preparing, the process is gone.
     h.service.db.prepare("UPDATE actions SET status = 'preparing' WHERE id = ?").run(holder.id);
     const config = h.service.config;
@@ -208,8 +278,18 @@ describe('decided actions are queued per deployment, not dropped (real terraform
 
   it('an incident that resolved without the executor hearing of it is checked when the turn comes: obsolete', async () => {
     h = await startWithDeployments({ prod: PROD });
-    const { action: holder } = await prepareDecision(h, { runId: 'prod', address: 'terraform_data.api_pool', actionType: 'scale_up', parameters: { count: 3 } });
-    const { decisionId, incidentId } = seedDecision(h.service.db, { runId: 'prod', address: 'terraform_data.web_pool', actionType: 'scale_up', parameters: { count: 3 } });
+    const { action: holder } = await prepareDecision(h, {
+      runId: 'prod',
+      address: 'terraform_data.api_pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
+    const { decisionId, incidentId } = seedDecision(h.service.db, {
+      runId: 'prod',
+      address: 'terraform_data.web_pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
     h.service.executor.prepare(decisionId);
     await h.service.executor.idle();
     // Resolved in the database only (e.g. while the service was down): no incident.resolved event.

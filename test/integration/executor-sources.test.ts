@@ -9,7 +9,16 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActionRecord } from '../../src/actions/action-store.js';
 import { applyOfSavedPlan, HookedTerraform, planInStaging } from '../helpers/hooked-terraform.js';
-import { approve, poolDeployment, prepareDecision, snapshot, startWithDeployments, stateBytes, stateList, type Harness } from '../helpers/executor-harness.js';
+import {
+  approve,
+  poolDeployment,
+  prepareDecision,
+  snapshot,
+  startWithDeployments,
+  stateBytes,
+  stateList,
+  type Harness,
+} from '../helpers/executor-harness.js';
 
 const POOL2 = ['terraform_data.other', 'terraform_data.pool[0]', 'terraform_data.pool[1]'];
 const COLLEAGUE_BLOCK = '\n# added by a colleague while InfraAI waited\nlocals {\n  owner = "team-a"\n}\n';
@@ -38,7 +47,11 @@ async function approveApplied(id: string): Promise<ActionRecord> {
  * Prepares the scale-up, lets `colleague` change the run dir while it waits for approval, approves
  * the plan shown, and checks it was NOT applied: stale, re-planned, asking again, state untouched.
  */
-async function staleAfterColleague(colleague: (dir: string) => void, expectChange: Record<'changed' | 'added' | 'deleted', string[]>, target = SCALE) {
+async function staleAfterColleague(
+  colleague: (dir: string) => void,
+  expectChange: Record<'changed' | 'added' | 'deleted', string[]>,
+  target = SCALE,
+) {
   const dir = h!.runDir(target.runId);
   const state = stateBytes(dir);
   const { action } = await prepareDecision(h!, target);
@@ -49,7 +62,15 @@ async function staleAfterColleague(colleague: (dir: string) => void, expectChang
   const again = h!.service.actions.get(action.id)!;
   expect(again.status, again.statusReason ?? '').toBe('awaiting_approval');
   expect(again.planSha256).not.toBe(action.planSha256);
-  expect(statuses(action.id)).toEqual(['proposed', 'preparing', 'awaiting_approval', 'approved', 'stale', 'preparing', 'awaiting_approval']);
+  expect(statuses(action.id)).toEqual([
+    'proposed',
+    'preparing',
+    'awaiting_approval',
+    'approved',
+    'stale',
+    'preparing',
+    'awaiting_approval',
+  ]);
   expect(again.sourceChanges).toEqual([expect.objectContaining({ phase: 'apply', ...expectChange })]);
   const stale = h!.service.ledger.list({ actionId: action.id, kind: 'action.stale' });
   expect(stale).toHaveLength(1);
@@ -59,16 +80,27 @@ async function staleAfterColleague(colleague: (dir: string) => void, expectChang
   expect(stateBytes(dir)).toBe(state);
   expect(snapshot(dir)).toEqual(after);
   // The approval of the old plan is void.
-  expect(await h!.service.executor.submitVerdict({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'late', planSha256: action.planSha256! }))
-    .toMatchObject({ ok: false, code: 'ERR_CONFLICT' });
+  expect(
+    await h!.service.executor.submitVerdict({
+      actionId: action.id,
+      verdict: 'approve',
+      channel: 'rest',
+      actor: 'late',
+      planSha256: action.planSha256!,
+    }),
+  ).toMatchObject({ ok: false, code: 'ERR_CONFLICT' });
   return again;
 }
 
-describe('a person\'s edit is never overwritten (real terraform)', () => {
+describe("a person's edit is never overwritten (real terraform)", () => {
   it('a block appended to main.tf while waiting for approval: stale, re-planned, and after a second approval the file has both', async () => {
     h = await startWithDeployments({ web: poolDeployment() });
     const main = path.join(h.runDir('web'), 'main.tf');
-    const again = await staleAfterColleague((dir) => appendFileSync(path.join(dir, 'main.tf'), COLLEAGUE_BLOCK), { changed: ['main.tf'], added: [], deleted: [] });
+    const again = await staleAfterColleague((dir) => appendFileSync(path.join(dir, 'main.tf'), COLLEAGUE_BLOCK), {
+      changed: ['main.tf'],
+      added: [],
+      deleted: [],
+    });
     expect(again.statusReason).toBeNull();
     expect(read(main)).toContain('count = 2 # scaled by InfraAI');
     await approveApplied(again.id);
@@ -80,13 +112,23 @@ describe('a person\'s edit is never overwritten (real terraform)', () => {
 
   it('a tfvars value changed by a colleague: stale, re-planned; the applied tfvars keeps their value and gets the new one', async () => {
     const vars = {
-      'main.tf': 'variable "workers" {\n  type = number\n}\n\nvariable "owner" {\n  type = string\n}\n\nresource "terraform_data" "workers" {\n  count = var.workers\n}\n',
+      'main.tf':
+        'variable "workers" {\n  type = number\n}\n\nvariable "owner" {\n  type = string\n}\n\nresource "terraform_data" "workers" {\n  count = var.workers\n}\n',
       'terraform.tfvars': 'workers = 2\nowner   = "team-a"\n',
     };
     h = await startWithDeployments({ vars });
-    const target = { runId: 'vars', address: 'terraform_data.workers[0]', actionType: 'scale_up', parameters: { count: 3 } };
+    const target = {
+      runId: 'vars',
+      address: 'terraform_data.workers[0]',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    };
     const tfvars = path.join(h.runDir('vars'), 'terraform.tfvars');
-    const again = await staleAfterColleague(() => writeFileSync(tfvars, read(tfvars).replace('team-a', 'team-b')), { changed: ['terraform.tfvars'], added: [], deleted: [] }, target);
+    const again = await staleAfterColleague(
+      () => writeFileSync(tfvars, read(tfvars).replace('team-a', 'team-b')),
+      { changed: ['terraform.tfvars'], added: [], deleted: [] },
+      target,
+    );
     expect(again.files).toEqual({ changed: ['terraform.tfvars'], deleted: [] });
     await approveApplied(again.id);
     expect(read(tfvars)).toBe('workers = 3\nowner   = "team-b"\n');
@@ -97,7 +139,11 @@ describe('a person\'s edit is never overwritten (real terraform)', () => {
     h = await startWithDeployments({ web: poolDeployment() });
     const extra = path.join(h.runDir('web'), 'extra.tf');
     const text = 'locals {\n  cost_centre = "ops-42"\n}\n';
-    const again = await staleAfterColleague(() => writeFileSync(extra, text), { changed: [], added: ['extra.tf'], deleted: [] });
+    const again = await staleAfterColleague(() => writeFileSync(extra, text), {
+      changed: [],
+      added: ['extra.tf'],
+      deleted: [],
+    });
     expect(again.sources).toHaveProperty(['extra.tf']);
     await approveApplied(again.id);
     expect(read(extra)).toBe(text);
@@ -114,11 +160,14 @@ describe('a person\'s edit is never overwritten (real terraform)', () => {
     expect(read(path.join(h.runDir('web'), 'main.tf'))).toContain('count = 3');
   });
 
-  it('a colleague\'s new, unapplied resource: the re-made plan would create it, so the gate refuses; nothing applied, their file kept', async () => {
+  it("a colleague's new, unapplied resource: the re-made plan would create it, so the gate refuses; nothing applied, their file kept", async () => {
     h = await startWithDeployments({ web: poolDeployment() });
     const dir = h.runDir('web');
     const { action } = await prepareDecision(h, SCALE);
-    appendFileSync(path.join(dir, 'main.tf'), '\nresource "terraform_data" "colleague" {\n  input = "not reviewed"\n}\n');
+    appendFileSync(
+      path.join(dir, 'main.tf'),
+      '\nresource "terraform_data" "colleague" {\n  input = "not reviewed"\n}\n',
+    );
     const files = snapshot(dir);
     await approve(h, action.id, action.planSha256!);
     const done = h.service.actions.get(action.id)!;
@@ -138,8 +187,12 @@ describe('a person\'s edit is never overwritten (real terraform)', () => {
     const { action } = await prepareDecision(h, SCALE);
     expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
     expect(statuses(action.id)).toEqual(['proposed', 'preparing', 'stale', 'preparing', 'awaiting_approval']);
-    expect(action.sourceChanges).toEqual([expect.objectContaining({ phase: 'prepare', changed: ['main.tf'], added: [], deleted: [] })]);
-    expect(h.service.actions.statusHistory(action.id).find((x) => x.status === 'stale')!.detail).toMatch(/files changed while the plan was made \(main\.tf changed\)/);
+    expect(action.sourceChanges).toEqual([
+      expect.objectContaining({ phase: 'prepare', changed: ['main.tf'], added: [], deleted: [] }),
+    ]);
+    expect(h.service.actions.statusHistory(action.id).find((x) => x.status === 'stale')!.detail).toMatch(
+      /files changed while the plan was made \(main\.tf changed\)/,
+    );
     // The request shows the plan of the new files: its diff's context is the colleague's version.
     await approveApplied(action.id);
     expect(read(main)).toContain(COLLEAGUE_BLOCK);
@@ -161,7 +214,7 @@ describe('a person\'s edit is never overwritten (real terraform)', () => {
     expect(read(main)).toContain('count = 2');
   });
 
-  it('a block appended during the apply itself: applied, and the new value is set in the colleague\'s version of the file', async () => {
+  it("a block appended during the apply itself: applied, and the new value is set in the colleague's version of the file", async () => {
     const tf = new HookedTerraform();
     h = await startWithDeployments({ web: poolDeployment() }, {}, { terraform: tf });
     const main = path.join(h.runDir('web'), 'main.tf');
@@ -170,7 +223,12 @@ describe('a person\'s edit is never overwritten (real terraform)', () => {
     const done = await approveApplied(action.id);
     expect(read(main)).toContain(COLLEAGUE_BLOCK);
     expect(read(main)).toContain('count = 3 # scaled by InfraAI');
-    expect((done.result as { files_written: unknown }).files_written).toEqual({ written: [], deleted: [], merged: ['main.tf'], conflicts: [] });
+    expect((done.result as { files_written: unknown }).files_written).toEqual({
+      written: [],
+      deleted: [],
+      merged: ['main.tf'],
+      conflicts: [],
+    });
     expect(done.statusReason).toBeNull();
   });
 

@@ -67,21 +67,45 @@ describe('fix-agent edits pass through the configuration guard', () => {
   it('a POST /infra deployment: rounds adding a provisioner, a file read or a module are refused and recorded; a clean round is accepted', async () => {
     const fix = new ScriptedFix([
       (f) => relaxed(f) + PROVISIONER,
-      (f) => relaxed(f).replace('count = var.workers', 'count = var.workers\n  input = filebase64 /* c */ ("/proc/self/environ")'),
+      (f) =>
+        relaxed(f).replace(
+          'count = var.workers',
+          'count = var.workers\n  input = filebase64 /* c */ ("/proc/self/environ")',
+        ),
       (f) => `${relaxed(f)}\nmodule "m" {\n  source = "git::file:///etc"\n}\n`,
       (f) => relaxed(f),
     ]);
     h = await startWithDeployments({}, { API_TOKEN: TOKEN, FIX_MAX_ATTEMPTS: '4' }, { fixClient: fix });
-    const created = await h.service.app.inject({ method: 'POST', url: '/infra', headers: auth, payload: { run_id: 'fixme', files: { 'main.tf': PRECONDITION, 'terraform.tfvars': 'workers = 2\n' } } });
+    const created = await h.service.app.inject({
+      method: 'POST',
+      url: '/infra',
+      headers: auth,
+      payload: { run_id: 'fixme', files: { 'main.tf': PRECONDITION, 'terraform.tfvars': 'workers = 2\n' } },
+    });
     expect(created.statusCode, created.body).toBe(202);
-    const approved = await h.service.app.inject({ method: 'POST', url: `/ops/approve/${created.json().action_id as string}`, headers: auth, payload: { plan_sha256: created.json().plan_sha256 } });
+    const approved = await h.service.app.inject({
+      method: 'POST',
+      url: `/ops/approve/${created.json().action_id as string}`,
+      headers: auth,
+      payload: { plan_sha256: created.json().plan_sha256 },
+    });
     expect(approved.statusCode, approved.body).toBe(200);
     await h.service.executor.idle();
 
-    const { action } = await prepareDecision(h, { runId: 'fixme', address: 'terraform_data.workers', actionType: 'scale_up', parameters: { count: 4 } });
+    const { action } = await prepareDecision(h, {
+      runId: 'fixme',
+      address: 'terraform_data.workers',
+      actionType: 'scale_up',
+      parameters: { count: 4 },
+    });
     const attempts = action.fixAttempts as Array<{ round: number; accepted: boolean; reason?: string }>;
-    expect(attempts.map((a) => a.accepted), JSON.stringify(attempts.map((a) => a.reason))).toEqual([false, false, false, true]);
-    expect(attempts[0]!.reason).toMatch(/introduces what the configuration guard refuses: main\.tf:\d+: provisioner blocks are not allowed/);
+    expect(
+      attempts.map((a) => a.accepted),
+      JSON.stringify(attempts.map((a) => a.reason)),
+    ).toEqual([false, false, false, true]);
+    expect(attempts[0]!.reason).toMatch(
+      /introduces what the configuration guard refuses: main\.tf:\d+: provisioner blocks are not allowed/,
+    );
     expect(attempts[1]!.reason).toMatch(/function "filebase64" is not allowed/);
     expect(attempts[2]!.reason).toMatch(/module source "git::file:\/\/\/etc" is not allowed/);
     expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
@@ -100,7 +124,12 @@ describe('fix-agent edits pass through the configuration guard', () => {
       (f) => relaxed(f),
     ]);
     h = await startWithDeployments({ hand: { 'main.tf': hand } }, { FIX_MAX_ATTEMPTS: '2' }, { fixClient: fix });
-    const { action } = await prepareDecision(h, { runId: 'hand', address: 'terraform_data.workers', actionType: 'scale_up', parameters: { count: 4 } });
+    const { action } = await prepareDecision(h, {
+      runId: 'hand',
+      address: 'terraform_data.workers',
+      actionType: 'scale_up',
+      parameters: { count: 4 },
+    });
     const attempts = action.fixAttempts as Array<{ accepted: boolean; reason?: string }>;
     expect(attempts.map((a) => a.accepted)).toEqual([false, true]);
     expect(attempts[0]!.reason).toMatch(/provisioner blocks are not allowed/);

@@ -111,15 +111,38 @@ async function terraformResources(files: Record<string, string>): Promise<string
 const HIDDEN = 'resource "terraform_data" "hidden" {\n  input = "x"\n}\n';
 const STRUCTURE: Array<[string, Record<string, string>]> = [
   ['after a heredoc with an indented marker', { 'main.tf': `locals {\n  v = <<EOT\nx\n  EOT\n}\n${HIDDEN}` }],
-  ['between an NBSP-indented marker and the real one', { 'main.tf': `locals {\n  v = <<EOT\nx\n\u00a0EOT\n}\n${HIDDEN}EOT\n}\n` }],
-  ['between a marker with trailing text and the real one', { 'main.tf': `locals {\n  v = <<EOT\nx\nEOT # c\n}\n${HIDDEN}EOT\n}\n` }],
+  [
+    'between an NBSP-indented marker and the real one',
+    { 'main.tf': `locals {\n  v = <<EOT\nx\n\u00a0EOT\n}\n${HIDDEN}EOT\n}\n` },
+  ],
+  [
+    'between a marker with trailing text and the real one',
+    { 'main.tf': `locals {\n  v = <<EOT\nx\nEOT # c\n}\n${HIDDEN}EOT\n}\n` },
+  ],
   ['after a comment ended by CR', { 'main.tf': `# note\r${HIDDEN}` }],
   ['after a comment ended by U+2028', { 'main.tf': `# note\u2028${HIDDEN}` }],
   ['inside a nested block comment', { 'main.tf': `/* a /* b */\n${HIDDEN}/* */\n` }],
-  ['in a repeated JSON key', { 'main.tf.json': '{"resource":{"terraform_data":{"shown":{}}},"resource":{"terraform_data":{"hidden":{}}}}' }],
-  ['in a repeated, escaped JSON key', { 'main.tf.json': '{"resource":{"terraform_data":{"shown":{}}},"\\u0072esource":{"terraform_data":{"hidden":{}}}}' }],
-  ['in a repeated JSON label key', { 'main.tf.json': '{"resource":{"terraform_data":{"shown":{}},"terraform_data":{"hidden":{}}}}' }],
-  ['in an override file', { 'main.tf': 'resource "terraform_data" "hidden" {}\n', 'override.tf': 'resource "terraform_data" "hidden" {\n  input = "o"\n}\n' }],
+  [
+    'in a repeated JSON key',
+    { 'main.tf.json': '{"resource":{"terraform_data":{"shown":{}}},"resource":{"terraform_data":{"hidden":{}}}}' },
+  ],
+  [
+    'in a repeated, escaped JSON key',
+    {
+      'main.tf.json': '{"resource":{"terraform_data":{"shown":{}}},"\\u0072esource":{"terraform_data":{"hidden":{}}}}',
+    },
+  ],
+  [
+    'in a repeated JSON label key',
+    { 'main.tf.json': '{"resource":{"terraform_data":{"shown":{}},"terraform_data":{"hidden":{}}}}' },
+  ],
+  [
+    'in an override file',
+    {
+      'main.tf': 'resource "terraform_data" "hidden" {}\n',
+      'override.tf': 'resource "terraform_data" "hidden" {\n  input = "o"\n}\n',
+    },
+  ],
 ];
 
 describe('every resource Terraform loads, the guard sees or refuses (differential against terraform graph)', () => {
@@ -127,6 +150,8 @@ describe('every resource Terraform loads, the guard sees or refuses (differentia
     const [tf, verdict] = await Promise.all([terraformResources(files), guard.check(files)]);
     // Either side refusing the files is safe; both accepting them means both must read the same resources.
     const seenByGuard = verdict.ok ? verdict.view.resources : 'refused';
-    expect(tf === undefined || seenByGuard === 'refused' ? 'safe' : seenByGuard).toEqual(tf === undefined || seenByGuard === 'refused' ? 'safe' : tf);
+    expect(tf === undefined || seenByGuard === 'refused' ? 'safe' : seenByGuard).toEqual(
+      tf === undefined || seenByGuard === 'refused' ? 'safe' : tf,
+    );
   });
 });

@@ -23,7 +23,10 @@ async function planOf(files: Record<string, string>): Promise<PlanJson> {
     mkdirSync(path.dirname(path.join(dir, n)), { recursive: true });
     writeFileSync(path.join(dir, n), t);
   }
-  for (const args of [['init', '-backend=false', '-input=false'], ['plan', '-out=p.tfplan', '-input=false']]) {
+  for (const args of [
+    ['init', '-backend=false', '-input=false'],
+    ['plan', '-out=p.tfplan', '-input=false'],
+  ]) {
     const r = await execa('terraform', args, { cwd: dir, env, reject: false });
     if (r.exitCode !== 0) throw new Error(`${args[0]}: ${r.stderr}`);
   }
@@ -71,7 +74,8 @@ output "derived" {
   it('keeps literal values, hides every computed one, everywhere in the kept plan', () => {
     const disclosed = discloseConstantsOnly(plan);
     const text = JSON.stringify(disclosed);
-    for (const leaked of ['swordfish-7781', 'd-swordfish-7781', 'inner-swordfish-7781', 'COMPUTED-BY-A-FUNCTION']) expect(text).not.toContain(leaked);
+    for (const leaked of ['swordfish-7781', 'd-swordfish-7781', 'inner-swordfish-7781', 'COMPUTED-BY-A-FUNCTION'])
+      expect(text).not.toContain(leaked);
     // The raw plan did hold them (so the test would notice a leak).
     expect(JSON.stringify(plan)).toContain('inner-swordfish-7781');
     expect(JSON.stringify(plan)).toContain('COMPUTED-BY-A-FUNCTION');
@@ -84,15 +88,36 @@ output "derived" {
   it('the summary shows addresses, actions and literal values; the rest reads (hidden until approved)', () => {
     const items = unquoteHidden(summarisePlan(discloseConstantsOnly(plan)));
     const byAddress = Object.fromEntries(items.map((i) => [i.address, i]));
-    expect(Object.keys(byAddress).sort()).toEqual(['module.m.terraform_data.inner', 'terraform_data.lit', 'terraform_data.mixed[0]', 'terraform_data.mixed[1]']);
+    expect(Object.keys(byAddress).sort()).toEqual([
+      'module.m.terraform_data.inner',
+      'terraform_data.lit',
+      'terraform_data.mixed[0]',
+      'terraform_data.mixed[1]',
+    ]);
     expect(items.every((i) => i.action === 'create')).toBe(true);
     const lit = byAddress['terraform_data.lit']!.changes;
     expect(lit).toContainEqual({ path: 'input.machine_type', before: '(none)', after: '"e2-small"' });
     expect(lit).toContainEqual({ path: 'input.nodes', before: '(none)', after: '3' });
-    expect(byAddress['terraform_data.mixed[0]']!.changes).toContainEqual({ path: 'input', before: '(none)', after: HIDDEN });
-    expect(byAddress['terraform_data.mixed[1]']!.changes).toContainEqual({ path: 'triggers_replace', before: '(none)', after: HIDDEN });
-    expect(byAddress['module.m.terraform_data.inner']!.changes).toContainEqual({ path: 'input', before: '(none)', after: HIDDEN });
-    expect(byAddress['terraform_data.lit']!.changes).toContainEqual({ path: 'output', before: '(none)', after: '(known after apply)' });
+    expect(byAddress['terraform_data.mixed[0]']!.changes).toContainEqual({
+      path: 'input',
+      before: '(none)',
+      after: HIDDEN,
+    });
+    expect(byAddress['terraform_data.mixed[1]']!.changes).toContainEqual({
+      path: 'triggers_replace',
+      before: '(none)',
+      after: HIDDEN,
+    });
+    expect(byAddress['module.m.terraform_data.inner']!.changes).toContainEqual({
+      path: 'input',
+      before: '(none)',
+      after: HIDDEN,
+    });
+    expect(byAddress['terraform_data.lit']!.changes).toContainEqual({
+      path: 'output',
+      before: '(none)',
+      after: '(known after apply)',
+    });
   });
 
   it("Terraform's reading of this plan passes the configuration check", () => {
@@ -104,8 +129,10 @@ describe("Terraform's reading of a plan: the defence-in-depth check (real plan J
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   it('finds a provisioner, a refused type and a module source in the configuration section', async () => {
     const plan = await planOf({
-      'main.tf': 'resource "terraform_data" "a" {\n  provisioner "local-exec" {\n    command = "true"\n  }\n}\nmodule "m" {\n  source = "./m"\n}\n',
-      'm/main.tf': 'resource "terraform_data" "b" {\n  provisioner "local-exec" {\n    when = destroy\n    command = "true"\n  }\n}\n',
+      'main.tf':
+        'resource "terraform_data" "a" {\n  provisioner "local-exec" {\n    command = "true"\n  }\n}\nmodule "m" {\n  source = "./m"\n}\n',
+      'm/main.tf':
+        'resource "terraform_data" "b" {\n  provisioner "local-exec" {\n    when = destroy\n    command = "true"\n  }\n}\n',
     });
     const problems = checkPlanConfiguration(plan.configuration, INFRA_ALLOW_LIST);
     expect(problems).toEqual([
@@ -115,6 +142,8 @@ describe("Terraform's reading of a plan: the defence-in-depth check (real plan J
     const narrowed = checkPlanConfiguration(plan.configuration, { ...INFRA_ALLOW_LIST, resourceTypes: [] });
     expect(narrowed.filter((p) => /resource type "terraform_data" is not allowed/.test(p))).toHaveLength(2);
     const tampered = JSON.parse(JSON.stringify(plan.configuration).replace('"./m"', '"git::file:///tmp/m"')) as unknown;
-    expect(checkPlanConfiguration(tampered, INFRA_ALLOW_LIST)).toContain('module m has source "git::file:///tmp/m" in Terraform\'s reading of the plan');
+    expect(checkPlanConfiguration(tampered, INFRA_ALLOW_LIST)).toContain(
+      'module m has source "git::file:///tmp/m" in Terraform\'s reading of the plan',
+    );
   });
 });

@@ -27,16 +27,25 @@ describe('registry routes', () => {
     const none = await service.app.inject({ method: 'POST', url: '/ops/registry/sync', headers: json });
     expect(none.statusCode).toBe(401);
     expect(none.json().error.code).toBe('ERR_UNAUTHORIZED');
-    const wrong = await service.app.inject({ method: 'POST', url: '/ops/registry/sync', headers: { authorization: 'Bearer nope', ...json } });
+    const wrong = await service.app.inject({
+      method: 'POST',
+      url: '/ops/registry/sync',
+      headers: { authorization: 'Bearer nope', ...json },
+    });
     expect(wrong.statusCode).toBe(401);
     const ok = await service.app.inject({ method: 'POST', url: '/ops/registry/sync', headers: { ...auth, ...json } });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json().reports).toEqual([expect.objectContaining({ run_id: 'demo', outcome: 'unchanged', status: 'active' })]);
+    expect(ok.json().reports).toEqual([
+      expect.objectContaining({ run_id: 'demo', outcome: 'unchanged', status: 'active' }),
+    ]);
   });
 
   it('POST /ops/registry/sync rejects an invalid run_id naming the field', async () => {
     const res = await service.app.inject({
-      method: 'POST', url: '/ops/registry/sync', headers: { authorization: `Bearer ${API_TOKEN}` }, payload: { run_id: '../etc' },
+      method: 'POST',
+      url: '/ops/registry/sync',
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+      payload: { run_id: '../etc' },
     });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toMatchObject({ code: 'ERR_VALIDATION' });
@@ -47,7 +56,9 @@ describe('registry routes', () => {
     const list = await service.app.inject({ method: 'GET', url: '/ops/deployments', headers: auth });
     expect(list.statusCode).toBe(200);
     expect(list.json()).toMatchObject({ total: 1, limit: 100, offset: 0 });
-    expect(list.json().items).toEqual([expect.objectContaining({ run_id: 'demo', status: 'active', resource_count: 4 })]);
+    expect(list.json().items).toEqual([
+      expect.objectContaining({ run_id: 'demo', status: 'active', resource_count: 4 }),
+    ]);
     const one = await service.app.inject({ method: 'GET', url: '/ops/deployments/demo', headers: auth });
     expect(one.statusCode).toBe(200);
     expect(one.json().resources).toHaveLength(4);
@@ -59,8 +70,15 @@ describe('registry routes', () => {
   it('GET /ops/resources filters by q and paginates', async () => {
     const byKey = await service.app.inject({ method: 'GET', url: '/ops/resources?q=web-pool', headers: auth });
     expect(byKey.json().resources).toBeUndefined();
-    expect(byKey.json().items.map((r: { address: string }) => r.address)).toEqual(['terraform_data.pool[0]', 'terraform_data.pool[1]']);
-    const bySubstring = await service.app.inject({ method: 'GET', url: '/ops/resources?q=terraform_data.w', headers: auth });
+    expect(byKey.json().items.map((r: { address: string }) => r.address)).toEqual([
+      'terraform_data.pool[0]',
+      'terraform_data.pool[1]',
+    ]);
+    const bySubstring = await service.app.inject({
+      method: 'GET',
+      url: '/ops/resources?q=terraform_data.w',
+      headers: auth,
+    });
     expect(bySubstring.json().total).toBe(1);
     const page = await service.app.inject({ method: 'GET', url: '/ops/resources?limit=2&offset=1', headers: auth });
     expect(page.json()).toMatchObject({ total: 4, limit: 2, offset: 1 });

@@ -80,16 +80,30 @@ describe('registry sync against real terraform', () => {
     const escape = service.startupSync.find((r) => r.runId === 'escape');
     expect(escape?.error).toMatch(/outside RUNS_DIR/);
     expect(service.registry.getDeployment('escape')).toBeUndefined();
-    const res = await service.app.inject({ method: 'POST', url: '/ops/registry/sync', headers: auth, payload: { run_id: 'escape' } });
+    const res = await service.app.inject({
+      method: 'POST',
+      url: '/ops/registry/sync',
+      headers: auth,
+      payload: { run_id: 'escape' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('ERR_INVALID_RUN_ID');
   });
 
   it('looks resources up by pool, name, labels and address; a whole count block matches its first instance', () => {
     const pool = service.registry.lookup('web-pool');
-    expect(pool).toMatchObject({ status: 'matched', resource: { address: 'terraform_data.pool[0]', blockAddress: 'terraform_data.pool' } });
-    expect(service.registry.lookup('vm-1')).toMatchObject({ status: 'matched', resource: { address: 'terraform_data.vm' } });
-    expect(service.registry.lookup('team=sre')).toMatchObject({ status: 'matched', resource: { address: 'terraform_data.vm' } });
+    expect(pool).toMatchObject({
+      status: 'matched',
+      resource: { address: 'terraform_data.pool[0]', blockAddress: 'terraform_data.pool' },
+    });
+    expect(service.registry.lookup('vm-1')).toMatchObject({
+      status: 'matched',
+      resource: { address: 'terraform_data.vm' },
+    });
+    expect(service.registry.lookup('team=sre')).toMatchObject({
+      status: 'matched',
+      resource: { address: 'terraform_data.vm' },
+    });
     expect(service.registry.lookup('nope')).toMatchObject({ status: 'unknown' });
   });
 
@@ -97,7 +111,12 @@ describe('registry sync against real terraform', () => {
     const before = service.registry.getDeployment('demo');
     const changes = () => (service.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
     const n0 = changes();
-    const res = await service.app.inject({ method: 'POST', url: '/ops/registry/sync', headers: auth, payload: { run_id: 'demo' } });
+    const res = await service.app.inject({
+      method: 'POST',
+      url: '/ops/registry/sync',
+      headers: auth,
+      payload: { run_id: 'demo' },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().reports[0]).toMatchObject({ run_id: 'demo', outcome: 'unchanged' });
     expect(changes()).toBe(n0);
@@ -141,6 +160,8 @@ describe('registry sync against real terraform', () => {
       if (!existsSync(file)) continue;
       expect(readFileSync(file).includes(Buffer.from(CANARY)), file).toBe(false);
     }
-    expect(readFileSync(path.join(ws.runsDir, 'secrets', 'terraform.tfstate')).includes(Buffer.from(CANARY))).toBe(true);
+    expect(readFileSync(path.join(ws.runsDir, 'secrets', 'terraform.tfstate')).includes(Buffer.from(CANARY))).toBe(
+      true,
+    );
   });
 });

@@ -31,7 +31,10 @@ function alive(pid: number): boolean {
 
 function pidsIn(file: string): number[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split(/\s+/).filter((x) => x !== '').map(Number);
+  return readFileSync(file, 'utf8')
+    .split(/\s+/)
+    .filter((x) => x !== '')
+    .map(Number);
 }
 
 function workdir(): string {
@@ -44,7 +47,18 @@ function shell(dir: string, script: string, extra: Partial<SupervisedCommand> = 
   const stderr = path.join(dir, 'err');
   writeFileSync(stdout, '');
   writeFileSync(stderr, '');
-  return { file: 'sh', args: ['-c', script], cwd: dir, env: { PATH: process.env.PATH ?? '', DIR: dir }, stdout, stderr, stdin: null, timeoutMs: 0, graceMs: 60_000, ...extra };
+  return {
+    file: 'sh',
+    args: ['-c', script],
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', DIR: dir },
+    stdout,
+    stderr,
+    stdin: null,
+    timeoutMs: 0,
+    graceMs: 60_000,
+    ...extra,
+  };
 }
 
 const supervisors: ProcessSupervisor[] = [];
@@ -79,7 +93,9 @@ describe('terraform process groups: the supervisor', () => {
 
   it('timeout: the whole group gets SIGINT (a foreground grandchild dies of it)', async () => {
     const dir = workdir();
-    const exit = await supervisor().run(shell(dir, 'sleep 300 & echo $! > "$DIR/pids"; sleep 301; echo after', { timeoutMs: 300 }));
+    const exit = await supervisor().run(
+      shell(dir, 'sleep 300 & echo $! > "$DIR/pids"; sleep 301; echo after', { timeoutMs: 300 }),
+    );
     expect(exit.timedOut).toBe(true);
     expect(exit.interrupted).toBe(true);
     expect(exit.signal).toBe('SIGINT');
@@ -92,7 +108,8 @@ describe('terraform process groups: the supervisor', () => {
     const s = supervisor();
     const abort = new AbortController();
     // Counts interrupts; after the first it stays a while so duplicates would still arrive, then exits 3.
-    const script = 'trap \'echo INT >> "$DIR/ints"\' INT; echo $$ > "$DIR/pids"; touch "$DIR/started"; while [ ! -s "$DIR/ints" ]; do sleep 0.05; done; i=0; while [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done; exit 3';
+    const script =
+      'trap \'echo INT >> "$DIR/ints"\' INT; echo $$ > "$DIR/pids"; touch "$DIR/started"; while [ ! -s "$DIR/ints" ]; do sleep 0.05; done; i=0; while [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done; exit 3';
     const running = s.run(shell(dir, script), abort.signal);
     await waitFor('the command to start', () => (existsSync(path.join(dir, 'started')) ? true : undefined), 10_000);
     abort.abort();
@@ -112,7 +129,13 @@ describe('terraform process groups: the supervisor', () => {
     const term = await s.run(shell(workdir(), "trap '' INT; sleep 300", { timeoutMs: 100, graceMs: 200 }));
     expect(term).toMatchObject({ timedOut: true, signal: 'SIGTERM' });
     const dir = workdir();
-    const kill = await s.run(shell(dir, 'trap \'\' INT TERM; sleep 300 & echo $! > "$DIR/pids"; wait', { timeoutMs: 100, graceMs: 100, killAfterMs: 200 }));
+    const kill = await s.run(
+      shell(dir, 'trap \'\' INT TERM; sleep 300 & echo $! > "$DIR/pids"; wait', {
+        timeoutMs: 100,
+        graceMs: 100,
+        killAfterMs: 200,
+      }),
+    );
     expect(kill).toMatchObject({ timedOut: true, signal: 'SIGKILL' });
     for (const pid of pidsIn(path.join(dir, 'pids'))) expect(alive(pid)).toBe(false);
   });
@@ -121,7 +144,11 @@ describe('terraform process groups: the supervisor', () => {
     const dir = workdir();
     const exit = await supervisor().run({ ...shell(dir, ''), file: path.join(dir, 'no-such-terraform') });
     expect(exit.failure?.code).toBe('ENOENT');
-    const runner = new CliTerraformRunner({ bin: path.join(dir, 'no-such-terraform'), lockTimeoutSeconds: 1, logger: silentLogger });
+    const runner = new CliTerraformRunner({
+      bin: path.join(dir, 'no-such-terraform'),
+      lockTimeoutSeconds: 1,
+      logger: silentLogger,
+    });
     const err = await runner.version().catch((e: unknown) => e);
     expect(isAppError(err) && (err as AppError).code).toBe('ERR_TERRAFORM_MISSING');
     await runner.interruptAll();
@@ -137,15 +164,32 @@ describe('terraform process groups: the supervisor', () => {
 
   it('the supervisor killed mid-run: the run fails with ERR_TERRAFORM, a new supervisor ends the orphaned group, the next run works', async () => {
     const dir = workdir();
-    const runner = new CliTerraformRunner({ bin: 'sh', lockTimeoutSeconds: 1, logger: silentLogger, interruptGraceMs: 200, baseEnv: { PATH: process.env.PATH ?? '', DIR: dir } });
-    const running = runner.run(['-c', 'echo $$ > "$DIR/pids"; sleep 300 & echo $! >> "$DIR/pids"; wait'], { cwd: dir, timeoutMs: 0 });
-    await waitFor('the command to start', () => (pidsIn(path.join(dir, 'pids')).length === 2 ? true : undefined), 10_000);
+    const runner = new CliTerraformRunner({
+      bin: 'sh',
+      lockTimeoutSeconds: 1,
+      logger: silentLogger,
+      interruptGraceMs: 200,
+      baseEnv: { PATH: process.env.PATH ?? '', DIR: dir },
+    });
+    const running = runner.run(['-c', 'echo $$ > "$DIR/pids"; sleep 300 & echo $! >> "$DIR/pids"; wait'], {
+      cwd: dir,
+      timeoutMs: 0,
+    });
+    await waitFor(
+      'the command to start',
+      () => (pidsIn(path.join(dir, 'pids')).length === 2 ? true : undefined),
+      10_000,
+    );
     const sup = supervisorPidOf(dir);
     expect(sup).toBeDefined();
     process.kill(sup!, 'SIGKILL');
     const err = await running.catch((e: unknown) => e);
     expect(isAppError(err) && (err as AppError).code).toBe('ERR_TERRAFORM');
-    await waitFor('the orphaned group to end', () => (pidsIn(path.join(dir, 'pids')).every((p) => !alive(p)) ? true : undefined), 10_000);
+    await waitFor(
+      'the orphaned group to end',
+      () => (pidsIn(path.join(dir, 'pids')).every((p) => !alive(p)) ? true : undefined),
+      10_000,
+    );
     const again = await runner.run(['-c', 'echo ok'], { cwd: dir, timeoutMs: 0 });
     expect(again.stdout).toBe('ok\n');
     await runner.interruptAll();
@@ -161,11 +205,22 @@ describe('terraform process groups: the service SIGKILLed', () => {
   it('no handler runs, yet the command and its grandchildren end (SIGINT first: a trap sees it)', async () => {
     expect(existsSync(BUILT), `${BUILT} missing: run "npm run build" first`).toBe(true);
     const dir = workdir();
-    const script = 'trap \'echo INT >> "$DIR/ints"; exit 130\' INT; echo $$ > "$DIR/pids"; sleep 300 & echo $! >> "$DIR/pids"; wait';
-    const child = spawn(process.execPath, [SERVICE, dir, 'sh', '-c', script.replaceAll('$DIR', dir)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const script =
+      'trap \'echo INT >> "$DIR/ints"; exit 130\' INT; echo $$ > "$DIR/pids"; sleep 300 & echo $! >> "$DIR/pids"; wait';
+    const child = spawn(process.execPath, [SERVICE, dir, 'sh', '-c', script.replaceAll('$DIR', dir)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(child);
-    await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('STARTED')) resolve(); }));
-    await waitFor('the command and its grandchild to run', () => (pidsIn(path.join(dir, 'pids')).length === 2 ? true : undefined), 10_000);
+    await new Promise<void>((resolve) =>
+      child.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('STARTED')) resolve();
+      }),
+    );
+    await waitFor(
+      'the command and its grandchild to run',
+      () => (pidsIn(path.join(dir, 'pids')).length === 2 ? true : undefined),
+      10_000,
+    );
     const pids = pidsIn(path.join(dir, 'pids'));
     expect(pids.every(alive)).toBe(true);
     child.kill('SIGKILL');
@@ -173,30 +228,51 @@ describe('terraform process groups: the service SIGKILLed', () => {
     expect(readFileSync(path.join(dir, 'ints'), 'utf8')).toBe('INT\n');
   });
 
-  it('real Terraform: a local-exec provisioner\'s sleep dies with the service; the instance is recorded tainted and the lock released', async () => {
+  it("real Terraform: a local-exec provisioner's sleep dies with the service; the instance is recorded tainted and the lock released", async () => {
     expect(existsSync(BUILT), `${BUILT} missing: run "npm run build" first`).toBe(true);
     const dir = workdir();
     mkdirSync(path.join(dir, 'run'));
     const run = path.join(dir, 'run');
-    writeFileSync(path.join(run, 'main.tf'), `resource "terraform_data" "a" {
+    writeFileSync(
+      path.join(run, 'main.tf'),
+      `resource "terraform_data" "a" {
   input = 1
   provisioner "local-exec" {
     command = "sleep 300 & echo $! > ${path.join(dir, 'pids')}; wait"
   }
 }
-`);
+`,
+    );
     const env = { TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1' };
     await execa('terraform', ['init', '-input=false', '-no-color'], { cwd: run, env });
-    const child = spawn(process.execPath, [SERVICE, run, 'terraform', 'apply', '-auto-approve', '-input=false', '-no-color'], {
-      stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env },
-    });
+    const child = spawn(
+      process.execPath,
+      [SERVICE, run, 'terraform', 'apply', '-auto-approve', '-input=false', '-no-color'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, ...env },
+      },
+    );
     children.push(child);
-    await waitFor('the provisioner to run', () => (pidsIn(path.join(dir, 'pids')).length === 1 ? true : undefined), 30_000);
+    await waitFor(
+      'the provisioner to run',
+      () => (pidsIn(path.join(dir, 'pids')).length === 1 ? true : undefined),
+      30_000,
+    );
     const [sleeper] = pidsIn(path.join(dir, 'pids'));
     child.kill('SIGKILL');
-    await waitFor('the provisioner\'s sleep to end', () => (!alive(sleeper!) ? true : undefined), 30_000);
-    await waitFor('terraform to write the state', () => (existsSync(path.join(run, 'terraform.tfstate')) && !existsSync(path.join(run, '.terraform.tfstate.lock.info')) ? true : undefined), 60_000);
-    const state = JSON.parse(readFileSync(path.join(run, 'terraform.tfstate'), 'utf8')) as { resources: Array<{ instances: Array<{ status?: string }> }> };
+    await waitFor("the provisioner's sleep to end", () => (!alive(sleeper!) ? true : undefined), 30_000);
+    await waitFor(
+      'terraform to write the state',
+      () =>
+        existsSync(path.join(run, 'terraform.tfstate')) && !existsSync(path.join(run, '.terraform.tfstate.lock.info'))
+          ? true
+          : undefined,
+      60_000,
+    );
+    const state = JSON.parse(readFileSync(path.join(run, 'terraform.tfstate'), 'utf8')) as {
+      resources: Array<{ instances: Array<{ status?: string }> }>;
+    };
     expect(state.resources[0]?.instances[0]?.status).toBe('tainted');
   }, 120_000);
 });

@@ -56,7 +56,9 @@ describe('verification on the real service (real SQLite, real terraform)', () =>
   it('apply, then the alert resolves through POST /ops/webhook → effective with the time to resolve', async () => {
     h = await startWithDeployments({ web: poolDeployment() });
     const action = await alertAndApply(h);
-    const row = h.service.db.prepare('SELECT verify_until FROM actions WHERE id = ?').get(action.id) as { verify_until: string | null };
+    const row = h.service.db.prepare('SELECT verify_until FROM actions WHERE id = ?').get(action.id) as {
+      verify_until: string | null;
+    };
     expect(row.verify_until).not.toBeNull();
     expect(h.service.verifier.watching()).toEqual([action.id]);
 
@@ -73,8 +75,16 @@ describe('verification on the real service (real SQLite, real terraform)', () =>
     expect(h.service.verifier.watching()).toEqual([]);
     expect(h.service.actions.list({ status: 'effective', limit: 10, offset: 0 }).total).toBe(1);
     // Feedback: the agent's history of this resource now says what was tried and that it worked.
-    const history = new SqliteDecisionStore(h.service.db, h.service.ledger, h.service.alerts).history('web', 'terraform_data.pool', 5);
-    expect(history[0]).toMatchObject({ decisionId: action.decisionId, actionType: 'scale_up', actionStatus: 'effective' });
+    const history = new SqliteDecisionStore(h.service.db, h.service.ledger, h.service.alerts).history(
+      'web',
+      'terraform_data.pool',
+      5,
+    );
+    expect(history[0]).toMatchObject({
+      decisionId: action.decisionId,
+      actionType: 'scale_up',
+      actionStatus: 'effective',
+    });
     expect(history[0]!.timeToResolveSeconds).toBe(done.result.verification.time_to_resolve_seconds);
   });
 
@@ -88,15 +98,29 @@ describe('verification on the real service (real SQLite, real terraform)', () =>
 
     const done = await actionDetail(h, action.id);
     expect(done.status).toBe('ineffective');
-    expect(done.status_reason).toMatch(new RegExp(`^action ${action.id} was ineffective: alert still firing after \\d+ s$`));
+    expect(done.status_reason).toMatch(
+      new RegExp(`^action ${action.id} was ineffective: alert still firing after \\d+ s$`),
+    );
     const rollbackDecisionId = done.result.verification.rollback_decision_id as string;
     expect(rollbackDecisionId).toMatch(/^dec_/);
 
-    const decision = h.service.db.prepare('SELECT * FROM decisions WHERE id = ?').get(rollbackDecisionId) as Record<string, any>;
-    expect(decision).toMatchObject({ source: 'verification', action_type: 'rollback', status: 'proposed', run_id: 'web', incident_id: action.incidentId, confidence: 0.6 });
+    const decision = h.service.db.prepare('SELECT * FROM decisions WHERE id = ?').get(rollbackDecisionId) as Record<
+      string,
+      any
+    >;
+    expect(decision).toMatchObject({
+      source: 'verification',
+      action_type: 'rollback',
+      status: 'proposed',
+      run_id: 'web',
+      incident_id: action.incidentId,
+      confidence: 0.6,
+    });
     expect(decision.reason).toContain(`action ${action.id} was ineffective`);
 
-    const rollback = h.service.actions.list({ runId: 'web', limit: 10, offset: 0 }).items.find((a) => a.decisionId === rollbackDecisionId)!;
+    const rollback = h.service.actions
+      .list({ runId: 'web', limit: 10, offset: 0 })
+      .items.find((a) => a.decisionId === rollbackDecisionId)!;
     expect(rollback.actionType).toBe('rollback');
     expect(rollback.status, rollback.statusReason ?? '').toBe('awaiting_approval');
     expect(rollback.diff).toContain('-  count = 3');
@@ -120,7 +144,9 @@ describe('verification on the real service (real SQLite, real terraform)', () =>
     h = { ...h, service: again };
     await again.executor.idle();
     expect(again.actions.get(action.id)!.status).toBe('ineffective');
-    const rb = again.actions.list({ runId: 'web', limit: 10, offset: 0 }).items.find((a) => a.actionType === 'rollback');
+    const rb = again.actions
+      .list({ runId: 'web', limit: 10, offset: 0 })
+      .items.find((a) => a.actionType === 'rollback');
     expect(rb?.status, rb?.statusReason ?? '').toBe('awaiting_approval');
   });
 

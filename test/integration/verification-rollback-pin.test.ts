@@ -6,7 +6,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { approve, poolDeployment, prepareDecision, stateList, startWithDeployments, type Harness } from '../helpers/executor-harness.js';
+import {
+  approve,
+  poolDeployment,
+  prepareDecision,
+  stateList,
+  startWithDeployments,
+  type Harness,
+} from '../helpers/executor-harness.js';
 
 const EXTRA = 'resource "terraform_data" "extra" {\n  input = {\n    machine_type = "e2-small"\n  }\n}\n';
 
@@ -27,7 +34,7 @@ async function rollbackOf(h: Harness, actionId: string) {
   return h.service.actions.list({ runId: 'web', limit: 20, offset: 0 }).items.find((a) => a.actionType === 'rollback')!;
 }
 
-describe('verification rollback is pinned to the ineffective action\'s base revision', () => {
+describe("verification rollback is pinned to the ineffective action's base revision", () => {
   let h: Harness | undefined;
   afterEach(async () => {
     await h?.service.stop();
@@ -36,11 +43,21 @@ describe('verification rollback is pinned to the ineffective action\'s base revi
 
   it('undoes the ineffective scale-up and keeps a later, unrelated apply on the same deployment', async () => {
     h = await startWithDeployments({ web: { ...poolDeployment(), 'extra.tf': EXTRA } });
-    const scaled = await applied(h, { address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
-    await applied(h, { address: 'terraform_data.extra', actionType: 'modify_config', parameters: { machine_type: 'e2-medium' } });
+    const scaled = await applied(h, {
+      address: 'terraform_data.pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
+    await applied(h, {
+      address: 'terraform_data.extra',
+      actionType: 'modify_config',
+      parameters: { machine_type: 'e2-medium' },
+    });
 
     const rollback = await rollbackOf(h, scaled.id);
-    const decision = h.service.db.prepare('SELECT rollback_revision_id FROM decisions WHERE id = ?').get(rollback.decisionId);
+    const decision = h.service.db
+      .prepare('SELECT rollback_revision_id FROM decisions WHERE id = ?')
+      .get(rollback.decisionId);
     expect(decision).toEqual({ rollback_revision_id: scaled.baseRevisionId });
     expect(rollback.status, rollback.statusReason ?? '').toBe('awaiting_approval');
     expect(await approve(h, rollback.id, rollback.planSha256 ?? undefined)).toEqual({ ok: true, status: 'approved' });
@@ -49,18 +66,33 @@ describe('verification rollback is pinned to the ineffective action\'s base revi
     const dir = h.runDir('web');
     expect(readFileSync(path.join(dir, 'main.tf'), 'utf8')).toContain('count = 2 # scaled by InfraAI');
     expect(readFileSync(path.join(dir, 'extra.tf'), 'utf8')).toContain('machine_type = "e2-medium"');
-    expect(await stateList(dir)).toEqual(['terraform_data.extra', 'terraform_data.other', 'terraform_data.pool[0]', 'terraform_data.pool[1]']);
+    expect(await stateList(dir)).toEqual([
+      'terraform_data.extra',
+      'terraform_data.other',
+      'terraform_data.pool[0]',
+      'terraform_data.pool[1]',
+    ]);
   });
 
   it('refuses (prepare_failed, nothing applied) when a later apply changed the same file again', async () => {
     h = await startWithDeployments({ web: poolDeployment() });
-    const scaled = await applied(h, { address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
-    await applied(h, { address: 'terraform_data.pool', actionType: 'modify_config', parameters: { machine_type: 'e2-medium' } });
+    const scaled = await applied(h, {
+      address: 'terraform_data.pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
+    await applied(h, {
+      address: 'terraform_data.pool',
+      actionType: 'modify_config',
+      parameters: { machine_type: 'e2-medium' },
+    });
     const before = readFileSync(path.join(h.runDir('web'), 'main.tf'), 'utf8');
 
     const rollback = await rollbackOf(h, scaled.id);
     expect(rollback.status).toBe('prepare_failed');
-    expect(rollback.statusReason).toMatch(/main\.tf was changed again after revision rev_\S+; rolling back would undo that change too/);
+    expect(rollback.statusReason).toMatch(
+      /main\.tf was changed again after revision rev_\S+; rolling back would undo that change too/,
+    );
     expect(readFileSync(path.join(h.runDir('web'), 'main.tf'), 'utf8')).toBe(before);
   });
 });

@@ -44,9 +44,16 @@ describe('failed authentication is rate-limited per client address', () => {
     tg = new FakeTelegramServer();
     const apiRoot = await tg.start();
     const exec = await startWithPool({
-      API_TOKEN: API, READ_TOKEN: READ, WEBHOOK_TOKEN: HOOK, AUTH_FAIL_LIMIT: String(LIMIT), AUTH_FAIL_WINDOW_SECONDS: String(WINDOW_SECONDS),
-      TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: '-1001', TELEGRAM_API_ROOT: apiRoot,
-      TELEGRAM_WEBHOOK_URL: `https://infraai.invalid${TG_PATH}`, TELEGRAM_WEBHOOK_SECRET: TG_SECRET,
+      API_TOKEN: API,
+      READ_TOKEN: READ,
+      WEBHOOK_TOKEN: HOOK,
+      AUTH_FAIL_LIMIT: String(LIMIT),
+      AUTH_FAIL_WINDOW_SECONDS: String(WINDOW_SECONDS),
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_CHAT_ID: '-1001',
+      TELEGRAM_API_ROOT: apiRoot,
+      TELEGRAM_WEBHOOK_URL: `https://infraai.invalid${TG_PATH}`,
+      TELEGRAM_WEBHOOK_SECRET: TG_SECRET,
     });
     service = exec.service;
     live = new LiveAction(exec);
@@ -58,21 +65,79 @@ describe('failed authentication is rate-limited per client address', () => {
     tally.print();
   });
 
-  const send = (t: Pick<Target, 'method' | 'url' | 'payload'>, headers: Record<string, string>, remoteAddress: string) =>
+  const send = (
+    t: Pick<Target, 'method' | 'url' | 'payload'>,
+    headers: Record<string, string>,
+    remoteAddress: string,
+  ) =>
     service.app.inject({
-      method: t.method, url: t.url, remoteAddress,
+      method: t.method,
+      url: t.url,
+      remoteAddress,
       headers: t.method === 'POST' ? { ...json, ...headers } : headers,
       ...(t.method === 'POST' ? { payload: JSON.stringify(t.payload ?? {}) } : {}),
     });
 
   const targets = (): Target[] => [
-    { name: 'read: GET /ops/actions', method: 'GET', url: '/ops/actions?status=awaiting_approval', bad: { authorization: 'Bearer guess' }, good: { authorization: `Bearer ${READ}` }, refused: 401 },
-    { name: 'read: GET /ops/ledger (no token)', method: 'GET', url: '/ops/ledger', bad: {}, good: { authorization: `Bearer ${API}` }, refused: 401 },
-    { name: 'write: POST /ops/reject/:id', method: 'POST', url: `/ops/reject/${actionId}`, bad: { authorization: 'Bearer guess' }, good: { authorization: `Bearer ${API}` }, refused: 401, payload: { plan_sha256: 'cd'.repeat(32) } },
-    { name: 'write with READ_TOKEN: POST /ops/registry/sync', method: 'POST', url: '/ops/registry/sync', bad: { authorization: `Bearer ${READ}` }, good: { authorization: `Bearer ${API}` }, refused: 403 },
-    { name: 'write: POST /infra', method: 'POST', url: '/infra', bad: { authorization: `Bearer ${HOOK}` }, good: { authorization: `Bearer ${API}` }, refused: 401 },
-    { name: 'webhook: POST /ops/webhook', method: 'POST', url: '/ops/webhook', bad: { authorization: 'Basic YW06Z3Vlc3M=' }, good: { authorization: `Bearer ${HOOK}` }, refused: 401, payload: amFixture('group-firing') },
-    { name: 'telegram: POST webhook path', method: 'POST', url: TG_PATH, bad: { 'x-telegram-bot-api-secret-token': 'guess' }, good: { 'x-telegram-bot-api-secret-token': TG_SECRET }, refused: 403, payload: { update_id: 7 } },
+    {
+      name: 'read: GET /ops/actions',
+      method: 'GET',
+      url: '/ops/actions?status=awaiting_approval',
+      bad: { authorization: 'Bearer guess' },
+      good: { authorization: `Bearer ${READ}` },
+      refused: 401,
+    },
+    {
+      name: 'read: GET /ops/ledger (no token)',
+      method: 'GET',
+      url: '/ops/ledger',
+      bad: {},
+      good: { authorization: `Bearer ${API}` },
+      refused: 401,
+    },
+    {
+      name: 'write: POST /ops/reject/:id',
+      method: 'POST',
+      url: `/ops/reject/${actionId}`,
+      bad: { authorization: 'Bearer guess' },
+      good: { authorization: `Bearer ${API}` },
+      refused: 401,
+      payload: { plan_sha256: 'cd'.repeat(32) },
+    },
+    {
+      name: 'write with READ_TOKEN: POST /ops/registry/sync',
+      method: 'POST',
+      url: '/ops/registry/sync',
+      bad: { authorization: `Bearer ${READ}` },
+      good: { authorization: `Bearer ${API}` },
+      refused: 403,
+    },
+    {
+      name: 'write: POST /infra',
+      method: 'POST',
+      url: '/infra',
+      bad: { authorization: `Bearer ${HOOK}` },
+      good: { authorization: `Bearer ${API}` },
+      refused: 401,
+    },
+    {
+      name: 'webhook: POST /ops/webhook',
+      method: 'POST',
+      url: '/ops/webhook',
+      bad: { authorization: 'Basic YW06Z3Vlc3M=' },
+      good: { authorization: `Bearer ${HOOK}` },
+      refused: 401,
+      payload: amFixture('group-firing'),
+    },
+    {
+      name: 'telegram: POST webhook path',
+      method: 'POST',
+      url: TG_PATH,
+      bad: { 'x-telegram-bot-api-secret-token': 'guess' },
+      good: { 'x-telegram-bot-api-secret-token': TG_SECRET },
+      refused: 403,
+      payload: { update_id: 7 },
+    },
   ];
 
   it(`each protected route: ${LIMIT} refusals, then 429 with Retry-After; the right credential still works from that address`, async () => {
@@ -86,13 +151,25 @@ describe('failed authentication is rate-limited per client address', () => {
         if (res.statusCode === 429) {
           const retryAfter = Number(res.headers['retry-after']);
           const body = res.json() as { error: { code: string; message: string } };
-          const ok = body.error.code === 'ERR_RATE_LIMITED' && retryAfter >= 1 && retryAfter <= WINDOW_SECONDS && /retry in \d+ s/.test(body.error.message);
-          tally.record('429 carries Retry-After and the error shape', ok, `${t.name}: ${res.headers['retry-after']} ${res.body}`);
+          const ok =
+            body.error.code === 'ERR_RATE_LIMITED' &&
+            retryAfter >= 1 &&
+            retryAfter <= WINDOW_SECONDS &&
+            /retry in \d+ s/.test(body.error.message);
+          tally.record(
+            '429 carries Retry-After and the error shape',
+            ok,
+            `${t.name}: ${res.headers['retry-after']} ${res.body}`,
+          );
           expect(ok, `${t.name}: ${JSON.stringify(res.headers)} ${res.body}`).toBe(true);
         }
       }
       const expected = [...Array<number>(LIMIT).fill(t.refused), 429, 429, 429];
-      tally.record('refused until the limit, then 429', JSON.stringify(statuses) === JSON.stringify(expected), `${t.name}: ${statuses.join(',')}`);
+      tally.record(
+        'refused until the limit, then 429',
+        JSON.stringify(statuses) === JSON.stringify(expected),
+        `${t.name}: ${statuses.join(',')}`,
+      );
       expect(statuses, t.name).toEqual(expected);
       // The refusals wrote nothing.
       expect(tableCounts(service.db), t.name).toEqual(before);
@@ -103,7 +180,11 @@ describe('failed authentication is rate-limited per client address', () => {
       // Public routes are never limited.
       for (const url of ['/health', '/ops/ui-config', '/']) {
         const pub = await send({ method: 'GET', url }, {}, address);
-        tally.record('public routes answer a locked-out address', pub.statusCode < 400 || pub.statusCode === 503, `${url} → ${pub.statusCode}`);
+        tally.record(
+          'public routes answer a locked-out address',
+          pub.statusCode < 400 || pub.statusCode === 503,
+          `${url} → ${pub.statusCode}`,
+        );
         expect([429, 401, 403]).not.toContain(pub.statusCode);
       }
     }
@@ -115,7 +196,11 @@ describe('failed authentication is rate-limited per client address', () => {
     const hook: Target = targets().find((t) => t.url === '/ops/webhook')!;
     for (let i = 0; i < 150; i++) {
       const res = await send(hook, hook.good, address);
-      tally.record('authenticated webhook under load never throttled', res.statusCode < 300, `#${i} → ${res.statusCode}`);
+      tally.record(
+        'authenticated webhook under load never throttled',
+        res.statusCode < 300,
+        `#${i} → ${res.statusCode}`,
+      );
       expect(res.statusCode).toBeLessThan(300);
     }
     const statuses: number[] = [];
@@ -123,7 +208,11 @@ describe('failed authentication is rate-limited per client address', () => {
     expect(statuses).toEqual([...Array<number>(LIMIT).fill(401), 429]);
     for (let i = 0; i < 150; i++) {
       const res = await send(hook, hook.good, address);
-      tally.record('authenticated webhook under load never throttled', res.statusCode < 300, `locked-out #${i} → ${res.statusCode}`);
+      tally.record(
+        'authenticated webhook under load never throttled',
+        res.statusCode < 300,
+        `locked-out #${i} → ${res.statusCode}`,
+      );
       expect(res.statusCode).toBeLessThan(300);
     }
   });

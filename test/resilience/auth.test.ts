@@ -11,7 +11,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { assertSafeBinding, runServer, type Service } from '../../src/main.js';
 import {
-  ALICE, STRANGER, actionStatus, approvalRows, awaitingAction, startApprovalService, type ApprovalService,
+  ALICE,
+  STRANGER,
+  actionStatus,
+  approvalRows,
+  awaitingAction,
+  startApprovalService,
+  type ApprovalService,
 } from '../helpers/approval-service.js';
 import { startTestService, tempWorkspace, testConfig } from '../helpers/service.js';
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
@@ -36,24 +42,43 @@ describe('every mutating route requires its token', () => {
     tg = new FakeTelegramServer();
     const apiRoot = await tg.start();
     ws = tempWorkspace('infraai-auth-');
-    service = await startTestService(testConfig({
-      API_TOKEN: API, WEBHOOK_TOKEN: HOOK, TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: '-1001', TELEGRAM_ALLOWED_USER_IDS: String(ALICE),
-      TELEGRAM_API_ROOT: apiRoot, TELEGRAM_WEBHOOK_URL: `https://infraai.invalid${TG_PATH}`, TELEGRAM_WEBHOOK_SECRET: TG_SECRET,
-      // Every attempt below is a failed one: a limit above them keeps each answer 401 (rate limits: auth-rate-limit.test.ts).
-      AUTH_FAIL_LIMIT: '100000',
-    }, ws));
+    service = await startTestService(
+      testConfig(
+        {
+          API_TOKEN: API,
+          WEBHOOK_TOKEN: HOOK,
+          TELEGRAM_BOT_TOKEN: tg.token,
+          TELEGRAM_CHAT_ID: '-1001',
+          TELEGRAM_ALLOWED_USER_IDS: String(ALICE),
+          TELEGRAM_API_ROOT: apiRoot,
+          TELEGRAM_WEBHOOK_URL: `https://infraai.invalid${TG_PATH}`,
+          TELEGRAM_WEBHOOK_SECRET: TG_SECRET,
+          // Every attempt below is a failed one: a limit above them keeps each answer 401 (rate limits: auth-rate-limit.test.ts).
+          AUTH_FAIL_LIMIT: '100000',
+        },
+        ws,
+      ),
+    );
   });
   afterAll(async () => {
     await service.stop();
     await tg.close();
   });
 
-  const routes = () => routeTable(service.app.printRoutes({ commonPrefix: false })).filter((r) => MUTATING.has(r.method));
+  const routes = () =>
+    routeTable(service.app.printRoutes({ commonPrefix: false })).filter((r) => MUTATING.has(r.method));
   const state = () => ({ db: tableCounts(service.db), runs: readdirSync(ws.runsDir) });
 
   it('the route table is read, not hard-coded: it holds every known mutating route', () => {
     const all = routes().map((r) => `${r.method} ${r.url}`);
-    for (const known of ['POST /ops/webhook', 'POST /ops/approve/:id', 'POST /ops/reject/:id', 'POST /ops/registry/sync', 'POST /infra', `POST ${TG_PATH}`]) {
+    for (const known of [
+      'POST /ops/webhook',
+      'POST /ops/approve/:id',
+      'POST /ops/reject/:id',
+      'POST /ops/registry/sync',
+      'POST /infra',
+      `POST ${TG_PATH}`,
+    ]) {
       expect(all).toContain(known);
     }
   });
@@ -67,16 +92,38 @@ describe('every mutating route requires its token', () => {
       const isHook = r.url === '/ops/webhook';
       const right = isHook ? HOOK : API;
       const attempts: Array<[string, Record<string, string>]> = isTelegram
-        ? [['no secret', {}], ['empty secret', { 'x-telegram-bot-api-secret-token': '' }], ['wrong secret', { 'x-telegram-bot-api-secret-token': 'nope' }],
-          ['API token as secret', { 'x-telegram-bot-api-secret-token': API }], ['secret as bearer', { authorization: `Bearer ${TG_SECRET}` }]]
-        : [['none', {}], ['wrong bearer', { authorization: 'Bearer wrong-token' }], ['empty bearer', { authorization: 'Bearer ' }],
-          ['no scheme', { authorization: right }], ['Token scheme', { authorization: `Token ${right}` }],
-          ['other route\'s token', { authorization: `Bearer ${isHook ? API : HOOK}` }], ['token with a suffix', { authorization: `Bearer ${right}x` }],
-          ['token prefix', { authorization: `Bearer ${right.slice(0, -1)}` }],
-          ...(isHook ? [['basic, wrong password', { authorization: basic('am', 'nope') }] as [string, Record<string, string>]]
-            : [['basic with the right token (not accepted here)', { authorization: basic('api', right) }] as [string, Record<string, string>]])];
+        ? [
+            ['no secret', {}],
+            ['empty secret', { 'x-telegram-bot-api-secret-token': '' }],
+            ['wrong secret', { 'x-telegram-bot-api-secret-token': 'nope' }],
+            ['API token as secret', { 'x-telegram-bot-api-secret-token': API }],
+            ['secret as bearer', { authorization: `Bearer ${TG_SECRET}` }],
+          ]
+        : [
+            ['none', {}],
+            ['wrong bearer', { authorization: 'Bearer wrong-token' }],
+            ['empty bearer', { authorization: 'Bearer ' }],
+            ['no scheme', { authorization: right }],
+            ['Token scheme', { authorization: `Token ${right}` }],
+            ["other route's token", { authorization: `Bearer ${isHook ? API : HOOK}` }],
+            ['token with a suffix', { authorization: `Bearer ${right}x` }],
+            ['token prefix', { authorization: `Bearer ${right.slice(0, -1)}` }],
+            ...(isHook
+              ? [['basic, wrong password', { authorization: basic('am', 'nope') }] as [string, Record<string, string>]]
+              : [
+                  ['basic with the right token (not accepted here)', { authorization: basic('api', right) }] as [
+                    string,
+                    Record<string, string>,
+                  ],
+                ]),
+          ];
       for (const [name, headers] of attempts) {
-        const res = await service.app.inject({ method: r.method as 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: '{"__junk__":' });
+        const res = await service.app.inject({
+          method: r.method as 'POST',
+          url,
+          headers: { 'content-type': 'application/json', ...headers },
+          payload: '{"__junk__":',
+        });
         // Telegram's contract: 401 without the secret header, 403 with a wrong one.
         const expected = isTelegram && (headers['x-telegram-bot-api-secret-token'] ?? '') !== '' ? 403 : 401;
         const ok = res.statusCode === expected && typeof res.json().error?.code === 'string';
@@ -93,9 +140,17 @@ describe('every mutating route requires its token', () => {
     for (const r of routes()) {
       const url = r.url.replace(/:[A-Za-z_]+/g, 'act_does_not_exist');
       const variants: Array<[string, Record<string, string>, unknown]> =
-        r.url === TG_PATH ? [['secret header', { 'x-telegram-bot-api-secret-token': TG_SECRET }, { update_id: 1 }]]
-        : r.url === '/ops/webhook' ? [['bearer', { authorization: `Bearer ${HOOK}` }, amFixture('group-firing')], ['basic', { authorization: basic('alertmanager', HOOK) }, amFixture('group-partly-resolved')]]
-        : [['bearer', { authorization: `Bearer ${API}` }, {}], ['lower-case scheme', { authorization: `bearer ${API}` }, {}]];
+        r.url === TG_PATH
+          ? [['secret header', { 'x-telegram-bot-api-secret-token': TG_SECRET }, { update_id: 1 }]]
+          : r.url === '/ops/webhook'
+            ? [
+                ['bearer', { authorization: `Bearer ${HOOK}` }, amFixture('group-firing')],
+                ['basic', { authorization: basic('alertmanager', HOOK) }, amFixture('group-partly-resolved')],
+              ]
+            : [
+                ['bearer', { authorization: `Bearer ${API}` }, {}],
+                ['lower-case scheme', { authorization: `bearer ${API}` }, {}],
+              ];
       for (const [name, headers, payload] of variants) {
         const res = await service.app.inject({ method: r.method as 'POST', url, headers, payload: payload as object });
         const ok = res.statusCode !== 401 && res.statusCode !== 403;
@@ -112,7 +167,10 @@ describe('Telegram button presses', () => {
 
   async function press(fromId: number, data: string): Promise<string> {
     const id = h.tg.injectCallback({ fromId, data, username: fromId === ALICE ? 'alice' : 'mallory' });
-    await h.tg.waitFor(() => h.tg.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === id), `answer to ${id}`);
+    await h.tg.waitFor(
+      () => h.tg.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === id),
+      `answer to ${id}`,
+    );
     await h.settle();
     return String(h.tg.callsOf('answerCallbackQuery').find((c) => c.body['callback_query_id'] === id)!.body['text']);
   }
@@ -122,25 +180,40 @@ describe('Telegram button presses', () => {
     const { actionId } = await awaitingAction(h);
     const counts = () => tableCounts(h.db);
     const forged: Array<[string, string, RegExp]> = [
-      ['65 bytes', `a:${'x'.repeat(63)}`, /Unknown button/], ['oversized (4 KB)', `a:${'x'.repeat(4096)}`, /Unknown button/],
-      ['wrong verb', `approve:${actionId}`, /Unknown button/], ['wrong verb letter', `x:${actionId}`, /Unknown button/],
-      ['upper-case verb', `A:${actionId}`, /Unknown button/], ['empty', '', /Unknown button/], ['verb only', 'a:', /Unknown button/],
-      ['SQL-ish', "a:1' OR '1'='1", /Unknown button/], ['SQL-ish 2', `a:${actionId}';DROP TABLE actions;--`, /Unknown button/],
-      ['path', 'a:../../etc/passwd', /Unknown button/], ['unicode lookalike', `a:${actionId.replace('_', '\u2010')}`, /Unknown button/],
-      ['two ids', `a:${actionId} r:${actionId}`, /Unknown button/], ['unknown action id', 'a:act_does_not_exist', /Unknown action/],
+      ['65 bytes', `a:${'x'.repeat(63)}`, /Unknown button/],
+      ['oversized (4 KB)', `a:${'x'.repeat(4096)}`, /Unknown button/],
+      ['wrong verb', `approve:${actionId}`, /Unknown button/],
+      ['wrong verb letter', `x:${actionId}`, /Unknown button/],
+      ['upper-case verb', `A:${actionId}`, /Unknown button/],
+      ['empty', '', /Unknown button/],
+      ['verb only', 'a:', /Unknown button/],
+      ['SQL-ish', "a:1' OR '1'='1", /Unknown button/],
+      ['SQL-ish 2', `a:${actionId}';DROP TABLE actions;--`, /Unknown button/],
+      ['path', 'a:../../etc/passwd', /Unknown button/],
+      ['unicode lookalike', `a:${actionId.replace('_', '\u2010')}`, /Unknown button/],
+      ['two ids', `a:${actionId} r:${actionId}`, /Unknown button/],
+      ['unknown action id', 'a:act_does_not_exist', /Unknown action/],
       ['JSON', `{"verdict":"approve","actionId":"${actionId}"}`, /Unknown button/],
     ];
     for (const [name, data, answer] of forged) {
       const before = counts();
       const text = await press(ALICE, data);
-      const ledgerAfter = h.db.prepare("SELECT count(*) AS n FROM ledger WHERE kind IN ('telegram.callback_refused', 'approval.refused')").get() as { n: number };
-      const ok = answer.test(text) && actionStatus(h, actionId) === 'awaiting_approval' && ledgerAfter.n > 0 && counts().actions === before.actions;
+      const ledgerAfter = h.db
+        .prepare("SELECT count(*) AS n FROM ledger WHERE kind IN ('telegram.callback_refused', 'approval.refused')")
+        .get() as { n: number };
+      const ok =
+        answer.test(text) &&
+        actionStatus(h, actionId) === 'awaiting_approval' &&
+        ledgerAfter.n > 0 &&
+        counts().actions === before.actions;
       tally.record('telegram: forged callback data', ok, `${name} → ${text}`);
       expect(text, name).toMatch(answer);
       expect(actionStatus(h, actionId), name).toBe('awaiting_approval');
     }
     // Every forged press leaves a durable trace (not only a log line).
-    const refusedEvents = h.db.prepare("SELECT count(*) AS n FROM ledger WHERE kind = 'telegram.callback_refused'").get() as { n: number };
+    const refusedEvents = h.db
+      .prepare("SELECT count(*) AS n FROM ledger WHERE kind = 'telegram.callback_refused'")
+      .get() as { n: number };
     expect(refusedEvents.n).toBe(forged.filter(([, , a]) => a.source.includes('button')).length);
 
     for (const data of [`a:${actionId}`, `r:${actionId}`, 'a:act_does_not_exist', `a:${'x'.repeat(63)}`]) {
@@ -149,7 +222,11 @@ describe('Telegram button presses', () => {
       tally.record('telegram: user outside the allow-list', ok, `${data} → ${text}`);
       expect(text).toMatch(/not allowed|Unknown button/);
     }
-    expect(approvalRows(h, actionId).filter((r) => r.actor.startsWith('telegram:222')).map((r) => r.outcome)).toEqual(['refused', 'refused']);
+    expect(
+      approvalRows(h, actionId)
+        .filter((r) => r.actor.startsWith('telegram:222'))
+        .map((r) => r.outcome),
+    ).toEqual(['refused', 'refused']);
 
     expect(await press(ALICE, `a:${actionId}`)).toContain('Approved');
     await h.settle(); // the real apply runs to the end
@@ -164,7 +241,14 @@ describe('Telegram button presses', () => {
     tally.record('telegram: replay after completion', res.statusCode === 409, `REST → ${res.statusCode}`);
     expect(res.statusCode).toBe(409);
     expect(actionStatus(h, actionId)).toBe('applied');
-    expect(approvalRows(h, actionId).map((r) => r.outcome)).toEqual(['refused', 'refused', 'accepted', 'refused', 'refused', 'refused']);
+    expect(approvalRows(h, actionId).map((r) => r.outcome)).toEqual([
+      'refused',
+      'refused',
+      'accepted',
+      'refused',
+      'refused',
+      'refused',
+    ]);
   });
 });
 
@@ -187,7 +271,12 @@ describe('binding', () => {
   });
 
   it('starts checks pass on loopback without tokens, and off-loopback with both', () => {
-    for (const env of [{ HOST: '127.0.0.1' }, { HOST: 'localhost' }, { HOST: '::1' }, { HOST: '0.0.0.0', API_TOKEN: API, WEBHOOK_TOKEN: HOOK }]) {
+    for (const env of [
+      { HOST: '127.0.0.1' },
+      { HOST: 'localhost' },
+      { HOST: '::1' },
+      { HOST: '0.0.0.0', API_TOKEN: API, WEBHOOK_TOKEN: HOOK },
+    ]) {
       expect(() => assertSafeBinding(loadConfig({ ...env, DATABASE_PATH: ':memory:' }))).not.toThrow();
     }
   });

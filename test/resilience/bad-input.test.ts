@@ -21,7 +21,12 @@ const cases = hostileCases();
 function errorShapeOk(body: string): boolean {
   try {
     const e = (JSON.parse(body) as { error?: { code?: unknown; message?: unknown } }).error;
-    return typeof e?.code === 'string' && /^ERR_[A-Z_]+$/.test(e.code) && typeof e.message === 'string' && e.message.length > 0;
+    return (
+      typeof e?.code === 'string' &&
+      /^ERR_[A-Z_]+$/.test(e.code) &&
+      typeof e.message === 'string' &&
+      e.message.length > 0
+    );
   } catch {
     return false;
   }
@@ -31,7 +36,12 @@ async function send(service: Service, c: HostileCase, auth: string | undefined) 
   const headers: Record<string, string> = {};
   if (c.contentType !== null) headers['content-type'] = c.contentType;
   if (auth !== undefined) headers.authorization = auth;
-  return service.app.inject({ method: 'POST', url: '/ops/webhook', headers, ...(c.body !== undefined ? { payload: c.body } : {}) });
+  return service.app.inject({
+    method: 'POST',
+    url: '/ops/webhook',
+    headers,
+    ...(c.body !== undefined ? { payload: c.body } : {}),
+  });
 }
 
 describe.each([
@@ -81,13 +91,22 @@ describe.each([
   it('accepts every control (just under each limit, legal unicode) and keeps legal unicode exactly', async () => {
     for (const c of controlCases()) {
       const res = await service.app.inject({
-        method: 'POST', url: '/ops/webhook', payload: c.body as object, headers: token ? { authorization: `Bearer ${token}` } : {},
+        method: 'POST',
+        url: '/ops/webhook',
+        payload: c.body as object,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
       });
-      tally.record('controls (must be accepted)', res.statusCode === 202 || res.statusCode === 200, `${c.name} → ${res.statusCode}`);
+      tally.record(
+        'controls (must be accepted)',
+        res.statusCode === 202 || res.statusCode === 200,
+        `${c.name} → ${res.statusCode}`,
+      );
       expect([200, 202], `${c.name}: ${res.body.slice(0, 300)}`).toContain(res.statusCode);
     }
     for (const [i] of LEGAL_TEXT.entries()) {
-      const row = service.db.prepare('SELECT labels_json FROM alerts WHERE fingerprint = ?').get(`ctl${i}`) as { labels_json: string };
+      const row = service.db.prepare('SELECT labels_json FROM alerts WHERE fingerprint = ?').get(`ctl${i}`) as {
+        labels_json: string;
+      };
       expect((JSON.parse(row.labels_json) as Record<string, string>).cluster).toBe(LEGAL_TEXT[i]![1]);
     }
     expect(integrityOk(service.db)).toBe(true);
@@ -95,14 +114,29 @@ describe.each([
 });
 
 /** Raw HTTP over a real socket: what app.inject cannot produce (lying content-length, cut bodies). */
-function rawRequest(port: number, head: string, body: Buffer | string, o: { halfClose?: boolean } = {}): Promise<string> {
+function rawRequest(
+  port: number,
+  head: string,
+  body: Buffer | string,
+  o: { halfClose?: boolean } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
-    const timer = setTimeout(() => { s.destroy(); resolve(Buffer.concat(chunks).toString('utf8') || 'TIMEOUT'); }, 5000);
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(Buffer.concat(chunks).toString('utf8') || 'TIMEOUT');
+    }, 5000);
     s.on('data', (d: Buffer) => chunks.push(d));
-    s.on('error', (e) => { clearTimeout(timer); if (chunks.length > 0) resolve(Buffer.concat(chunks).toString('utf8')); else reject(e); });
-    s.on('close', () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString('utf8')); });
+    s.on('error', (e) => {
+      clearTimeout(timer);
+      if (chunks.length > 0) resolve(Buffer.concat(chunks).toString('utf8'));
+      else reject(e);
+    });
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     s.write(head);
     s.write(body);
     if (o.halfClose) s.end();
@@ -131,7 +165,11 @@ describe('hostile requests over a real socket (127.0.0.1)', () => {
     for (const c of sample) {
       const headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` };
       if (c.contentType !== null) headers['content-type'] = c.contentType;
-      const res = await fetch(`http://127.0.0.1:${port}/ops/webhook`, { method: 'POST', headers, ...(c.body !== undefined ? { body: c.body } : {}) });
+      const res = await fetch(`http://127.0.0.1:${port}/ops/webhook`, {
+        method: 'POST',
+        headers,
+        ...(c.body !== undefined ? { body: c.body } : {}),
+      });
       const text = await res.text();
       const ok = res.status === c.status && errorShapeOk(text);
       tally.record('network path (fetch sample)', ok, `${c.name} → ${res.status}`);
@@ -143,17 +181,60 @@ describe('hostile requests over a real socket (127.0.0.1)', () => {
   it('raw socket: lying content-length, cut bodies, bad framing → 4xx in the error shape (or the connection closed), service alive', async () => {
     const before = tableCounts(service.db);
     const am = JSON.stringify({ version: '4', status: 'firing', alerts: [], groupKey: 'g' });
-    const head = (extra: string) => `POST /ops/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\n${extra}\r\n`;
+    const head = (extra: string) =>
+      `POST /ops/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\n${extra}\r\n`;
     const raws: Array<[string, string, string, { halfClose?: boolean }, number[]]> = [
-      ['content-length larger than the body, then half-close', head(`Content-Length: ${am.length + 50}\r\n`), am, { halfClose: true }, [400, 0]],
-      ['content-length smaller than the body', head(`Content-Length: ${am.length - 10}\r\nConnection: close\r\n`), am, {}, [400]],
+      [
+        'content-length larger than the body, then half-close',
+        head(`Content-Length: ${am.length + 50}\r\n`),
+        am,
+        { halfClose: true },
+        [400, 0],
+      ],
+      [
+        'content-length smaller than the body',
+        head(`Content-Length: ${am.length - 10}\r\nConnection: close\r\n`),
+        am,
+        {},
+        [400],
+      ],
       ['content-length not a number', head('Content-Length: abc\r\nConnection: close\r\n'), am, {}, [400]],
-      ['two content-length headers that differ', head(`Content-Length: 5\r\nContent-Length: ${am.length}\r\nConnection: close\r\n`), am, {}, [400]],
-      ['content-length over the limit (no body sent)', head('Content-Length: 10485760\r\nConnection: close\r\n'), '', {}, [413]],
-      ['chunked body over the limit', head('Transfer-Encoding: chunked\r\nConnection: close\r\n'), `${(2 * 1024 * 1024).toString(16)}\r\n${'x'.repeat(2 * 1024 * 1024)}\r\n0\r\n\r\n`, {}, [413, 0]],
-      ['chunked, truncated JSON', head('Transfer-Encoding: chunked\r\nConnection: close\r\n'), `5\r\n{"ver\r\n0\r\n\r\n`, {}, [400]],
+      [
+        'two content-length headers that differ',
+        head(`Content-Length: 5\r\nContent-Length: ${am.length}\r\nConnection: close\r\n`),
+        am,
+        {},
+        [400],
+      ],
+      [
+        'content-length over the limit (no body sent)',
+        head('Content-Length: 10485760\r\nConnection: close\r\n'),
+        '',
+        {},
+        [413],
+      ],
+      [
+        'chunked body over the limit',
+        head('Transfer-Encoding: chunked\r\nConnection: close\r\n'),
+        `${(2 * 1024 * 1024).toString(16)}\r\n${'x'.repeat(2 * 1024 * 1024)}\r\n0\r\n\r\n`,
+        {},
+        [413, 0],
+      ],
+      [
+        'chunked, truncated JSON',
+        head('Transfer-Encoding: chunked\r\nConnection: close\r\n'),
+        `5\r\n{"ver\r\n0\r\n\r\n`,
+        {},
+        [400],
+      ],
       ['bad chunk framing', head('Transfer-Encoding: chunked\r\nConnection: close\r\n'), 'zz\r\nxx\r\n', {}, [400]],
-      ['content-length and chunked together', head(`Content-Length: 3\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n`), `5\r\n{"a":\r\n0\r\n\r\n`, {}, [400]],
+      [
+        'content-length and chunked together',
+        head(`Content-Length: 3\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n`),
+        `5\r\n{"a":\r\n0\r\n\r\n`,
+        {},
+        [400],
+      ],
     ];
     for (const [name, h, body, o, allowed] of raws) {
       const raw = await rawRequest(port, h, body, o);

@@ -8,7 +8,14 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
 import { approvalRows } from '../helpers/approval-service.js';
-import { poolDeployment, prepareDecision, seedDecision, startWithDeployments, stateList, type Harness } from '../helpers/executor-harness.js';
+import {
+  poolDeployment,
+  prepareDecision,
+  seedDecision,
+  startWithDeployments,
+  stateList,
+  type Harness,
+} from '../helpers/executor-harness.js';
 import { stormNotification } from '../helpers/webhook.js';
 import { waitUntil } from './poll.js';
 import { RecordingTerraform } from './recording-terraform.js';
@@ -33,11 +40,21 @@ describe('concurrency', () => {
     const apiRoot = await tg.start();
     h = await startWithDeployments(
       { web: poolDeployment() },
-      { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: '-1001', TELEGRAM_ALLOWED_USER_IDS: `${ALICE}`, TELEGRAM_API_ROOT: apiRoot },
+      {
+        TELEGRAM_BOT_TOKEN: tg.token,
+        TELEGRAM_CHAT_ID: '-1001',
+        TELEGRAM_ALLOWED_USER_IDS: `${ALICE}`,
+        TELEGRAM_API_ROOT: apiRoot,
+      },
       { terraform: tf, telegramRetry: { baseDelayMs: 10, retryAfterUnitMs: 10 } },
     );
     const s = h.service;
-    const { action } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
+    const { action } = await prepareDecision(h, {
+      runId: 'web',
+      address: 'terraform_data.pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
     expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
     await tg.waitFor(() => tg!.messages.size === 1, 'the approval request');
     const msg = [...tg.messages.values()][0]!;
@@ -46,12 +63,21 @@ describe('concurrency', () => {
     const appliesBefore = tf.calls.filter((c) => c.sub === 'apply').length;
 
     // 10 presses queued for the bot's next poll, then 40 REST calls fired in the same tick.
-    for (let i = 0; i < 10; i++) tg.injectCallback({ fromId: ALICE, data: `a:${action.id}`, messageId: msg.message_id, username: `alice${i}` });
+    for (let i = 0; i < 10; i++)
+      tg.injectCallback({ fromId: ALICE, data: `a:${action.id}`, messageId: msg.message_id, username: `alice${i}` });
     const rest = await Promise.all([
-      ...Array.from({ length: 20 }, (_, i) => s.app.inject({ method: 'POST', url: `/ops/approve/${action.id}`, payload: { actor: `inject${i}` } })
-        .then((r) => r.statusCode)),
-      ...Array.from({ length: 20 }, (_, i) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ actor: `http${i}` }) })
-        .then((r) => r.status)),
+      ...Array.from({ length: 20 }, (_, i) =>
+        s.app
+          .inject({ method: 'POST', url: `/ops/approve/${action.id}`, payload: { actor: `inject${i}` } })
+          .then((r) => r.statusCode),
+      ),
+      ...Array.from({ length: 20 }, (_, i) =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ actor: `http${i}` }),
+        }).then((r) => r.status),
+      ),
     ]);
     await waitUntil('50 recorded attempts', () => approvalRows(h!, action.id).length >= 50);
     await s.executor.idle();
@@ -77,13 +103,24 @@ describe('concurrency', () => {
     h = await startWithDeployments({ web: poolDeployment() }, {}, { terraform: tf });
     const s = h.service;
     const runDir = h.runDir('web');
-    const a = seedDecision(s.db, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
-    const b = seedDecision(s.db, { runId: 'web', address: 'terraform_data.other', actionType: 'restart', parameters: {} });
+    const a = seedDecision(s.db, {
+      runId: 'web',
+      address: 'terraform_data.pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
+    const b = seedDecision(s.db, {
+      runId: 'web',
+      address: 'terraform_data.other',
+      actionType: 'restart',
+      parameters: {},
+    });
     s.executor.prepare(a.decisionId);
     s.executor.prepare(b.decisionId);
     await s.executor.idle();
-    const rows = s.db.prepare("SELECT id, decision_id, status, status_reason FROM actions WHERE run_id = 'web'").all() as
-      Array<{ id: string; decision_id: string; status: string; status_reason: string | null }>;
+    const rows = s.db
+      .prepare("SELECT id, decision_id, status, status_reason FROM actions WHERE run_id = 'web'")
+      .all() as Array<{ id: string; decision_id: string; status: string; status_reason: string | null }>;
     const first = rows.find((r) => r.decision_id === a.decisionId)!;
     const second = rows.find((r) => r.decision_id === b.decisionId)!;
     expect(first.status, first.status_reason ?? '').toBe('awaiting_approval');
@@ -91,16 +128,27 @@ describe('concurrency', () => {
     expect(second.status_reason).toContain(first.id);
 
     // Approve the first while a registry sync and a third decision arrive: all of them queue on the lock.
-    const approved = s.executor.submitVerdict({ actionId: first.id, verdict: 'approve', channel: 'rest', actor: 'ann' });
+    const approved = s.executor.submitVerdict({
+      actionId: first.id,
+      verdict: 'approve',
+      channel: 'rest',
+      actor: 'ann',
+    });
     const sync = s.app.inject({ method: 'POST', url: '/ops/registry/sync', payload: {} });
-    const c = seedDecision(s.db, { runId: 'web', address: 'terraform_data.other', actionType: 'restart', parameters: {} });
+    const c = seedDecision(s.db, {
+      runId: 'web',
+      address: 'terraform_data.other',
+      actionType: 'restart',
+      parameters: {},
+    });
     s.executor.prepare(c.decisionId);
     await approved;
     await Promise.all([sync, s.executor.idle()]);
     expect(s.actions.get(first.id)!.status).toBe('applied');
     // The second was prepared once the first had applied; the third waits behind it.
     expect(s.actions.get(second.id)!.status).toBe('awaiting_approval');
-    const thirdId = (s.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(c.decisionId) as { id: string }).id;
+    const thirdId = (s.db.prepare('SELECT id FROM actions WHERE decision_id = ?').get(c.decisionId) as { id: string })
+      .id;
     expect(s.actions.get(thirdId)).toMatchObject({ status: 'queued', queuePosition: 1, queuedBehind: second.id });
     await s.executor.submitVerdict({ actionId: second.id, verdict: 'reject', channel: 'rest', actor: 'ann' });
     await s.executor.idle();
@@ -110,8 +158,14 @@ describe('concurrency', () => {
     // Work for different actions (their staging dirs) never overlaps either: the deployment lock.
     const staging = path.join(h.root, 'data', 'staging');
     const ownerOf = (cwd: string) => (cwd.startsWith(staging) ? cwd : 'run');
-    const acrossActions = tf.overlaps((x) => x.cwd.startsWith(staging), (x, y) => ownerOf(x.cwd) !== ownerOf(y.cwd));
-    tally.record('three actions on one deployment → queued in order, serialised', inRunDir.length === 0 && acrossActions.length === 0);
+    const acrossActions = tf.overlaps(
+      (x) => x.cwd.startsWith(staging),
+      (x, y) => ownerOf(x.cwd) !== ownerOf(y.cwd),
+    );
+    tally.record(
+      'three actions on one deployment → queued in order, serialised',
+      inRunDir.length === 0 && acrossActions.length === 0,
+    );
     expect(tf.calls.filter((x) => x.cwd === runDir).map((x) => x.sub)).toContain('apply');
     expect(inRunDir).toEqual([]);
     expect(acrossActions).toEqual([]);
@@ -132,15 +186,35 @@ ${Array.from({ length: 20 }, (_, i) => `resource "terraform_data" "svc${i}" {\n 
     };
     h = await startWithDeployments({ web: files }, { WEBHOOK_TOKEN: 'storm-token' }, { terraform: tf });
     const s = h.service;
-    const { action } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
+    const { action } = await prepareDecision(h, {
+      runId: 'web',
+      address: 'terraform_data.pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
     expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
-    const approved = s.executor.submitVerdict({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'ann' });
+    const approved = s.executor.submitVerdict({
+      actionId: action.id,
+      verdict: 'approve',
+      channel: 'rest',
+      actor: 'ann',
+    });
     await waitUntil('the apply running', () => tf.calls.some((c) => c.sub === 'apply' && c.end === Infinity));
     expect(s.actions.get(action.id)!.status).toBe('applying');
 
     const batches = Array.from({ length: 40 }, (_, b) => stormNotification(b, 50, 20));
-    const codes = await Promise.all(batches.map((body) =>
-      s.app.inject({ method: 'POST', url: '/ops/webhook', headers: { authorization: 'Bearer storm-token' }, payload: body }).then((r) => r.statusCode)));
+    const codes = await Promise.all(
+      batches.map((body) =>
+        s.app
+          .inject({
+            method: 'POST',
+            url: '/ops/webhook',
+            headers: { authorization: 'Bearer storm-token' },
+            payload: body,
+          })
+          .then((r) => r.statusCode),
+      ),
+    );
     const stormEndedDuringApply = tf.calls.some((c) => c.sub === 'apply' && c.end === Infinity);
     await approved;
     await s.executor.idle();
@@ -149,7 +223,10 @@ ${Array.from({ length: 20 }, (_, i) => `resource "terraform_data" "svc${i}" {\n 
 
     const accepted = codes.filter((c) => c >= 200 && c < 300).length;
     const alerts = (s.db.prepare('SELECT count(*) AS n FROM alerts').get() as { n: number }).n;
-    const incidents = s.db.prepare('SELECT i.id, (SELECT count(*) FROM decisions d WHERE d.incident_id = i.id) AS decisions FROM incidents i')
+    const incidents = s.db
+      .prepare(
+        'SELECT i.id, (SELECT count(*) FROM decisions d WHERE d.incident_id = i.id) AS decisions FROM incidents i',
+      )
       .all() as Array<{ id: string; decisions: number }>;
     const ok = codes.every((c) => c < 300) && alerts === 2000 && incidents.every((i) => i.decisions === 1);
     tally.record('2,000-alert storm during an apply', ok && s.actions.get(action.id)!.status === 'applied');

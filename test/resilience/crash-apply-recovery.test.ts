@@ -18,7 +18,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../e2e/stack.js';
 import { snapshot } from '../helpers/executor-harness.js';
 import {
-  alive, deployment, explain, lockIsFree, planExitCode, processesIn, services, stateAddresses, type ActionItem,
+  alive,
+  deployment,
+  explain,
+  lockIsFree,
+  planExitCode,
+  processesIn,
+  services,
+  stateAddresses,
+  type ActionItem,
 } from './crash-harness.js';
 import type { ServiceProcess } from './service-process.js';
 import { Tally } from './tally.js';
@@ -77,13 +85,13 @@ interface Variant {
 
 const VARIANTS: Variant[] = [
   {
-    name: 'killed during a create (scale-up 1 → 2; the new instance\'s provisioner runs)',
+    name: "killed during a create (scale-up 1 → 2; the new instance's provisioner runs)",
     alert: { alertname: 'NodePoolCPUHigh', pool: 'slow-pool', severity: 'warning' },
     holds: ['hold-slow-1'],
     left: [{ address: 'terraform_data.slow[1]', action: 'delete', tainted: true }],
   },
   {
-    name: 'killed during a replace (restart; the re-created instance\'s provisioner leaves a SIGINT-immune grandchild)',
+    name: "killed during a replace (restart; the re-created instance's provisioner leaves a SIGINT-immune grandchild)",
     alert: { alertname: 'WebInstanceDown', pool: 'web-pool', severity: 'critical' },
     holds: ['hold-web-0'],
     left: [{ address: 'terraform_data.web[0]', action: 'replace', tainted: true }],
@@ -107,7 +115,10 @@ interface Detail {
   plan_sha256: string | null;
   plan_summary: Array<{ address: string; action: string }> | null;
   interrupted_state: null | {
-    outcome: string; summary: string; revision_id: string | null; recovery_decision_id: string | null;
+    outcome: string;
+    summary: string;
+    revision_id: string | null;
+    recovery_decision_id: string | null;
     differences: Array<{ address: string; action: string; tainted: boolean }>;
   };
   ledger: Array<{ kind: string }>;
@@ -134,11 +145,26 @@ describe('resilience: the service SIGKILLed mid-apply, then restarted', () => {
     const before = (await stateAddresses(runDir)).sort();
     const first = await svc.start(ws, env);
     expect(await first.alert(v.alert)).toBe(202);
-    const pending = await waitFor('the action to await approval', async () => (await list(first)).find((a) => a.status === 'awaiting_approval'), 90_000).catch(explain(first));
+    const pending = await waitFor(
+      'the action to await approval',
+      async () => (await list(first)).find((a) => a.status === 'awaiting_approval'),
+      90_000,
+    ).catch(explain(first));
     for (const h of v.holds) writeFileSync(path.join(runDir, h), '');
-    expect((await first.api(`/ops/approve/${pending.id}`, { method: 'POST', body: { actor: 'crash-test' } })).status).toBe(200);
-    await waitFor('the held provisioner to run', () => (processesIn(runDir, 'sleep').length > 0 ? true : undefined), 90_000).catch(explain(first));
-    if (v.finished) await waitFor(`${v.finished}`, () => (existsSync(path.join(runDir, v.finished as string)) ? true : undefined), 60_000);
+    expect(
+      (await first.api(`/ops/approve/${pending.id}`, { method: 'POST', body: { actor: 'crash-test' } })).status,
+    ).toBe(200);
+    await waitFor(
+      'the held provisioner to run',
+      () => (processesIn(runDir, 'sleep').length > 0 ? true : undefined),
+      90_000,
+    ).catch(explain(first));
+    if (v.finished)
+      await waitFor(
+        `${v.finished}`,
+        () => (existsSync(path.join(runDir, v.finished as string)) ? true : undefined),
+        60_000,
+      );
     // Everything that must die with the service: terraform and the provisioners' processes.
     const doomed = [...processesIn(runDir, 'terraform'), ...processesIn(runDir, 'sleep'), ...processesIn(runDir, 'sh')];
     const grandchild = path.join(runDir, 'grandchild-web');
@@ -149,66 +175,103 @@ describe('resilience: the service SIGKILLed mid-apply, then restarted', () => {
   }
 
   for (const v of VARIANTS) {
-    it(v.name, async () => {
-      const { ws, runDir, env, files, before, pending, doomed } = await killMidApply(v);
+    it(
+      v.name,
+      async () => {
+        const { ws, runDir, env, files, before, pending, doomed } = await killMidApply(v);
 
-      const ended = await waitFor('terraform and every grandchild to end', () => (doomed.every((p) => !alive(p)) ? true : undefined), 90_000).catch(() => false);
-      tally.record('Terraform and its grandchildren end with the SIGKILLed service', ended, v.name);
-      expect(doomed.filter(alive)).toEqual([]);
-      // Terraform got one SIGINT and stopped gracefully: lock released, no lock info left.
-      expect(existsSync(path.join(runDir, '.terraform.tfstate.lock.info'))).toBe(false);
-      const lock = await lockIsFree(runDir);
-      expect(lock.free, lock.output).toBe(true);
-      expect(snapshot(runDir)).toEqual(files);
+        const ended = await waitFor(
+          'terraform and every grandchild to end',
+          () => (doomed.every((p) => !alive(p)) ? true : undefined),
+          90_000,
+        ).catch(() => false);
+        tally.record('Terraform and its grandchildren end with the SIGKILLed service', ended, v.name);
+        expect(doomed.filter(alive)).toEqual([]);
+        // Terraform got one SIGINT and stopped gracefully: lock released, no lock info left.
+        expect(existsSync(path.join(runDir, '.terraform.tfstate.lock.info'))).toBe(false);
+        const lock = await lockIsFree(runDir);
+        expect(lock.free, lock.output).toBe(true);
+        expect(snapshot(runDir)).toEqual(files);
 
-      const again = await svc.start(ws, env);
-      const detail = await waitFor('the interrupted state to be recorded', async () => {
-        const d = (await again.api<Detail>(`/ops/actions/${pending.id}`)).body;
-        return d.interrupted_state !== null ? d : undefined;
-      }, 90_000).catch(explain(again));
-      expect(detail.status).toBe('interrupted');
-      expect(again.log.text).toMatch(new RegExp(`"level":50[^\\n]*${pending.id}`));
-      const state = detail.interrupted_state!;
-      const left = state.differences.map((d) => ({ address: d.address, action: d.action, tainted: d.tainted })).sort((a, b) => a.address.localeCompare(b.address));
-      const inLedger = detail.ledger.some((e) => e.kind === 'action.interrupted_state');
-      tally.record('half-applied state recorded on the action and in the ledger',
-        state.outcome === 'differs' && JSON.stringify(left) === JSON.stringify(v.left) && inLedger, v.name);
-      expect(state.outcome).toBe('differs');
-      expect(left).toEqual(v.left);
-      for (const d of v.left) expect(state.summary).toContain(d.address);
-      expect(state.summary).toContain('tainted');
-      expect(inLedger).toBe(true);
+        const again = await svc.start(ws, env);
+        const detail = await waitFor(
+          'the interrupted state to be recorded',
+          async () => {
+            const d = (await again.api<Detail>(`/ops/actions/${pending.id}`)).body;
+            return d.interrupted_state !== null ? d : undefined;
+          },
+          90_000,
+        ).catch(explain(again));
+        expect(detail.status).toBe('interrupted');
+        expect(again.log.text).toMatch(new RegExp(`"level":50[^\\n]*${pending.id}`));
+        const state = detail.interrupted_state!;
+        const left = state.differences
+          .map((d) => ({ address: d.address, action: d.action, tainted: d.tainted }))
+          .sort((a, b) => a.address.localeCompare(b.address));
+        const inLedger = detail.ledger.some((e) => e.kind === 'action.interrupted_state');
+        tally.record(
+          'half-applied state recorded on the action and in the ledger',
+          state.outcome === 'differs' && JSON.stringify(left) === JSON.stringify(v.left) && inLedger,
+          v.name,
+        );
+        expect(state.outcome).toBe('differs');
+        expect(left).toEqual(v.left);
+        for (const d of v.left) expect(state.summary).toContain(d.address);
+        expect(state.summary).toContain('tainted');
+        expect(inLedger).toBe(true);
 
-      // The recovery: a rollback re-applying the last revision, waiting for a human.
-      const recovery = await waitFor('the recovery to await approval', async () => {
-        const a = (await list(again)).find((x) => x.decision_id === state.recovery_decision_id);
-        return a?.status === 'awaiting_approval' ? a : undefined;
-      }, 90_000).catch(explain(again));
-      const plan = (await again.api<Detail>(`/ops/actions/${recovery.id}`)).body;
-      const planned = plan.plan_summary?.map((i) => `${i.address} ${i.action}`).sort();
-      const wanted = v.left.map((l) => `${l.address} ${l.action}`);
-      tally.record('recovery proposed and waiting for approval', recovery.action_type === 'rollback' && JSON.stringify(planned) === JSON.stringify(wanted), v.name);
-      expect(recovery.action_type).toBe('rollback');
-      expect(planned).toEqual(wanted);
+        // The recovery: a rollback re-applying the last revision, waiting for a human.
+        const recovery = await waitFor(
+          'the recovery to await approval',
+          async () => {
+            const a = (await list(again)).find((x) => x.decision_id === state.recovery_decision_id);
+            return a?.status === 'awaiting_approval' ? a : undefined;
+          },
+          90_000,
+        ).catch(explain(again));
+        const plan = (await again.api<Detail>(`/ops/actions/${recovery.id}`)).body;
+        const planned = plan.plan_summary?.map((i) => `${i.address} ${i.action}`).sort();
+        const wanted = v.left.map((l) => `${l.address} ${l.action}`);
+        tally.record(
+          'recovery proposed and waiting for approval',
+          recovery.action_type === 'rollback' && JSON.stringify(planned) === JSON.stringify(wanted),
+          v.name,
+        );
+        expect(recovery.action_type).toBe('rollback');
+        expect(planned).toEqual(wanted);
 
-      for (const h of v.holds) rmSync(path.join(runDir, h));
-      const approved = await again.api(`/ops/approve/${recovery.id}`, { method: 'POST', body: { actor: 'crash-test', plan_sha256: plan.plan_sha256 } });
-      expect(approved.status).toBe(200);
-      await waitFor('the recovery to be applied', async () => {
-        const a = (await list(again)).find((x) => x.id === recovery.id);
-        return a && ['applied', 'effective', 'ineffective'].includes(a.status) ? a : undefined;
-      }, 90_000).catch(explain(again));
-      const final = await planExitCode(runDir);
-      const after = (await stateAddresses(runDir)).sort();
-      tally.record('approved recovery converges (final plan: no changes, files untouched)',
-        final.code === 0 && JSON.stringify(after) === JSON.stringify(before) && JSON.stringify(snapshot(runDir)) === JSON.stringify(files), v.name);
-      expect(final.code, final.output).toBe(0);
-      expect(after).toEqual(before);
-      expect(snapshot(runDir)).toEqual(files);
-      expect(processesIn(runDir, 'sleep')).toEqual([]);
-      // Never retried: the interrupted action stays interrupted.
-      expect((await again.api<Detail>(`/ops/actions/${pending.id}`)).body.status).toBe('interrupted');
-    }, 300_000);
+        for (const h of v.holds) rmSync(path.join(runDir, h));
+        const approved = await again.api(`/ops/approve/${recovery.id}`, {
+          method: 'POST',
+          body: { actor: 'crash-test', plan_sha256: plan.plan_sha256 },
+        });
+        expect(approved.status).toBe(200);
+        await waitFor(
+          'the recovery to be applied',
+          async () => {
+            const a = (await list(again)).find((x) => x.id === recovery.id);
+            return a && ['applied', 'effective', 'ineffective'].includes(a.status) ? a : undefined;
+          },
+          90_000,
+        ).catch(explain(again));
+        const final = await planExitCode(runDir);
+        const after = (await stateAddresses(runDir)).sort();
+        tally.record(
+          'approved recovery converges (final plan: no changes, files untouched)',
+          final.code === 0 &&
+            JSON.stringify(after) === JSON.stringify(before) &&
+            JSON.stringify(snapshot(runDir)) === JSON.stringify(files),
+          v.name,
+        );
+        expect(final.code, final.output).toBe(0);
+        expect(after).toEqual(before);
+        expect(snapshot(runDir)).toEqual(files);
+        expect(processesIn(runDir, 'sleep')).toEqual([]);
+        // Never retried: the interrupted action stays interrupted.
+        expect((await again.api<Detail>(`/ops/actions/${pending.id}`)).body.status).toBe('interrupted');
+      },
+      300_000,
+    );
   }
 
   it('prints the tally', () => {

@@ -11,7 +11,14 @@ import { startServiceProcess, type ServiceProcess } from './service-process.js';
 
 export const TF_ENV = { TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1' };
 
-export interface ActionItem { id: string; decision_id: string; status: string; status_reason: string | null; target_address: string; action_type: string }
+export interface ActionItem {
+  id: string;
+  decision_id: string;
+  status: string;
+  status_reason: string | null;
+  target_address: string;
+  action_type: string;
+}
 
 /** Pids of processes named `comm` (any name when omitted) whose working directory is `dir` (Linux /proc). */
 export function processesIn(dir: string, comm?: string): number[] {
@@ -39,13 +46,21 @@ export function alive(pid: number): boolean {
 
 /** True when another Terraform command can take the state lock right now. */
 export async function lockIsFree(dir: string): Promise<{ free: boolean; output: string }> {
-  const r = await execa('terraform', ['plan', '-lock-timeout=0s', '-input=false', '-no-color'], { cwd: dir, env: TF_ENV, reject: false });
+  const r = await execa('terraform', ['plan', '-lock-timeout=0s', '-input=false', '-no-color'], {
+    cwd: dir,
+    env: TF_ENV,
+    reject: false,
+  });
   return { free: r.exitCode === 0 || r.exitCode === 2, output: `${r.stdout}\n${r.stderr}` };
 }
 
 /** `terraform plan -detailed-exitcode` of the files against the state: 0 = nothing to change. */
 export async function planExitCode(dir: string): Promise<{ code: number | undefined; output: string }> {
-  const r = await execa('terraform', ['plan', '-detailed-exitcode', '-input=false', '-no-color'], { cwd: dir, env: TF_ENV, reject: false });
+  const r = await execa('terraform', ['plan', '-detailed-exitcode', '-input=false', '-no-color'], {
+    cwd: dir,
+    env: TF_ENV,
+    reject: false,
+  });
   return { code: r.exitCode, output: `${r.stdout}\n${r.stderr}` };
 }
 
@@ -56,11 +71,21 @@ export async function stateAddresses(dir: string): Promise<string[]> {
 }
 
 /** Some action on `address` (newest first) in one of `statuses`. */
-export async function actionOn(svc: ServiceProcess, runId: string, address: string, statuses: string[], ms = 90_000): Promise<ActionItem> {
-  return waitFor(`an action on ${address} in ${statuses.join('|')}`, async () => {
-    const { body } = await svc.api<{ items: ActionItem[] }>(`/ops/actions?run_id=${runId}&limit=50`);
-    return body.items.find((x) => x.target_address === address && statuses.includes(x.status));
-  }, ms);
+export async function actionOn(
+  svc: ServiceProcess,
+  runId: string,
+  address: string,
+  statuses: string[],
+  ms = 90_000,
+): Promise<ActionItem> {
+  return waitFor(
+    `an action on ${address} in ${statuses.join('|')}`,
+    async () => {
+      const { body } = await svc.api<{ items: ActionItem[] }>(`/ops/actions?run_id=${runId}&limit=50`);
+      return body.items.find((x) => x.target_address === address && statuses.includes(x.status));
+    },
+    ms,
+  );
 }
 
 /** The deployment `runId` written and applied with terraform itself, then the workspace to start services on. */

@@ -10,7 +10,16 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT, waitFor } from '../e2e/stack.js';
 import { snapshot } from '../helpers/executor-harness.js';
-import { actionOn, deployment, explain, lockIsFree, planExitCode, processesIn, services, type ActionItem } from './crash-harness.js';
+import {
+  actionOn,
+  deployment,
+  explain,
+  lockIsFree,
+  planExitCode,
+  processesIn,
+  services,
+  type ActionItem,
+} from './crash-harness.js';
 import type { ServiceProcess } from './service-process.js';
 
 const STALL = path.join(ROOT, 'test', 'fixtures', 'terraform-stall.sh');
@@ -53,17 +62,28 @@ describe('resilience: SIGKILL of the service, then restart', () => {
     // Applied by terraform here, not by the service's bootstrap, so the stall wrapper only sees the phase under test.
     const { ws, runDir } = await deployment('crash', FILES);
     const marker = path.join(ws.root, 'stall-marker');
-    const first = await svc.start(ws, { TERRAFORM_BIN: STALL, TF_STALL_PHASE: phase, TF_STALL_MARKER: marker, TF_STALL_SECONDS: String(stallSeconds) });
+    const first = await svc.start(ws, {
+      TERRAFORM_BIN: STALL,
+      TF_STALL_PHASE: phase,
+      TF_STALL_MARKER: marker,
+      TF_STALL_SECONDS: String(stallSeconds),
+    });
     return { ws, runDir, marker, first, restart: () => svc.start(ws) };
   }
 
   /** After the restart the deployment is not wedged: a new action prepares normally. */
   async function newActionPrepares(s: ServiceProcess): Promise<void> {
     expect(await s.alert({ alertname: 'NodePoolCPUHigh', pool: 'web-pool', severity: 'warning' })).toBe(202);
-    await waitFor('a new action on terraform_data.web awaiting approval', async () => {
-      const { body } = await s.api<{ items: ActionItem[] }>('/ops/actions?run_id=crash&status=awaiting_approval&limit=50');
-      return body.items.find((x) => x.target_address === 'terraform_data.web');
-    }, 90_000).catch(explain(s));
+    await waitFor(
+      'a new action on terraform_data.web awaiting approval',
+      async () => {
+        const { body } = await s.api<{ items: ActionItem[] }>(
+          '/ops/actions?run_id=crash&status=awaiting_approval&limit=50',
+        );
+        return body.items.find((x) => x.target_address === 'terraform_data.web');
+      },
+      90_000,
+    ).catch(explain(s));
   }
 
   it('killed during prepare (terraform plan): prepare_failed "interrupted", staging removed, run dir untouched, lock free', async () => {
@@ -77,7 +97,11 @@ describe('resilience: SIGKILL of the service, then restart', () => {
     expect(processesIn(staging).length).toBeGreaterThan(0);
     await first.kill();
     // The stalled plan (wrapper script and its sleep) ends with the service, not 30 s later.
-    await waitFor('the stalled plan\'s processes to end', () => (processesIn(staging).length === 0 ? true : undefined), 20_000);
+    await waitFor(
+      "the stalled plan's processes to end",
+      () => (processesIn(staging).length === 0 ? true : undefined),
+      20_000,
+    );
 
     const again = await restart();
     const a = await actionOn(again, 'crash', 'terraform_data.slow', ['prepare_failed']);
@@ -93,7 +117,9 @@ describe('resilience: SIGKILL of the service, then restart', () => {
     const files = snapshot(runDir);
     expect(await first.alert({ alertname: 'BatchQueueHigh', pool: 'batch-pool', severity: 'warning' })).toBe(202);
     const pending = await actionOn(first, 'crash', 'terraform_data.batch', ['awaiting_approval']);
-    expect((await first.api(`/ops/approve/${pending.id}`, { method: 'POST', body: { actor: 'crash-test' } })).status).toBe(200);
+    expect(
+      (await first.api(`/ops/approve/${pending.id}`, { method: 'POST', body: { actor: 'crash-test' } })).status,
+    ).toBe(200);
     await waitFor('the rollback re-apply to start', () => (existsSync(marker) ? true : undefined), 90_000);
     await actionOn(first, 'crash', 'terraform_data.batch', ['failed']);
     await first.kill();
@@ -108,14 +134,29 @@ describe('resilience: SIGKILL of the service, then restart', () => {
     expect((await lockIsFree(runDir)).free).toBe(true);
     // The failed apply's instance is still in the state (its provisioner failed: tainted); the
     // re-apply that would have removed it never ran. Recorded, and its recovery proposed.
-    const detail = await waitFor('the interrupted state to be recorded', async () => {
-      const d = (await again.api<{ interrupted_state: { recovery_decision_id: string | null; differences: Array<{ address: string; action: string; tainted: boolean }> } | null }>(`/ops/actions/${a.id}`)).body;
-      return d.interrupted_state ?? undefined;
-    }, 90_000).catch(explain(again));
-    expect(detail.differences).toEqual([expect.objectContaining({ address: 'terraform_data.batch[1]', action: 'delete', tainted: true })]);
+    const detail = await waitFor(
+      'the interrupted state to be recorded',
+      async () => {
+        const d = (
+          await again.api<{
+            interrupted_state: {
+              recovery_decision_id: string | null;
+              differences: Array<{ address: string; action: string; tainted: boolean }>;
+            } | null;
+          }>(`/ops/actions/${a.id}`)
+        ).body;
+        return d.interrupted_state ?? undefined;
+      },
+      90_000,
+    ).catch(explain(again));
+    expect(detail.differences).toEqual([
+      expect.objectContaining({ address: 'terraform_data.batch[1]', action: 'delete', tainted: true }),
+    ]);
     const recovery = await actionOn(again, 'crash', 'terraform_data.batch', ['awaiting_approval']);
     expect(recovery.decision_id).toBe(detail.recovery_decision_id);
-    expect((await again.api(`/ops/approve/${recovery.id}`, { method: 'POST', body: { actor: 'crash-test' } })).status).toBe(200);
+    expect(
+      (await again.api(`/ops/approve/${recovery.id}`, { method: 'POST', body: { actor: 'crash-test' } })).status,
+    ).toBe(200);
     await actionOn(again, 'crash', 'terraform_data.batch', ['applied', 'effective', 'ineffective']);
     expect((await planExitCode(runDir)).code).toBe(0);
     expect(snapshot(runDir)).toEqual(files);

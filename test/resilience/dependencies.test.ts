@@ -9,7 +9,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main.js';
 import { FakeGeminiServer } from '../fakes/fake-gemini-server.js';
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
-import { poolDeployment, prepareDecision, startWithDeployments, stateList, tf, type Harness } from '../helpers/executor-harness.js';
+import {
+  poolDeployment,
+  prepareDecision,
+  startWithDeployments,
+  stateList,
+  tf,
+  type Harness,
+} from '../helpers/executor-harness.js';
 import { startTestService, testConfig } from '../helpers/service.js';
 import { seedRegistry } from '../helpers/webhook.js';
 import { waitUntil } from './poll.js';
@@ -21,12 +28,26 @@ afterAll(() => tally.print());
 
 function notification(alertname: string, resource: string, fingerprint: string) {
   return {
-    version: '4', receiver: 'ops', status: 'firing', groupKey: `{}:{alertname="${alertname}"}`, truncatedAlerts: 0,
-    groupLabels: { alertname }, commonLabels: { alertname }, commonAnnotations: {}, externalURL: 'http://am:9093',
-    alerts: [{
-      status: 'firing', fingerprint, generatorURL: '', startsAt: '2026-11-23T09:00:00Z', endsAt: '0001-01-01T00:00:00Z',
-      labels: { alertname, resource_id: resource, severity: 'warning' }, annotations: { summary: `${alertname} on ${resource}` },
-    }],
+    version: '4',
+    receiver: 'ops',
+    status: 'firing',
+    groupKey: `{}:{alertname="${alertname}"}`,
+    truncatedAlerts: 0,
+    groupLabels: { alertname },
+    commonLabels: { alertname },
+    commonAnnotations: {},
+    externalURL: 'http://am:9093',
+    alerts: [
+      {
+        status: 'firing',
+        fingerprint,
+        generatorURL: '',
+        startsAt: '2026-11-23T09:00:00Z',
+        endsAt: '0001-01-01T00:00:00Z',
+        labels: { alertname, resource_id: resource, severity: 'warning' },
+        annotations: { summary: `${alertname} on ${resource}` },
+      },
+    ],
   };
 }
 
@@ -35,8 +56,13 @@ describe('Gemini failing, and Alertmanager redelivering', () => {
   let gemini: FakeGeminiServer;
   const prepared: string[] = [];
   const decisionsOf = (resource: string) =>
-    s.db.prepare('SELECT source, status, error FROM decisions WHERE resource_address = ?').all(resource) as Array<{ source: string; status: string; error: string | null }>;
-  const post = (body: unknown) => s.app.inject({ method: 'POST', url: '/ops/webhook', payload: body as Record<string, unknown> });
+    s.db.prepare('SELECT source, status, error FROM decisions WHERE resource_address = ?').all(resource) as Array<{
+      source: string;
+      status: string;
+      error: string | null;
+    }>;
+  const post = (body: unknown) =>
+    s.app.inject({ method: 'POST', url: '/ops/webhook', payload: body as Record<string, unknown> });
 
   beforeAll(async () => {
     gemini = await FakeGeminiServer.start();
@@ -44,10 +70,24 @@ describe('Gemini failing, and Alertmanager redelivering', () => {
       if (req.prompt.includes('CPUHighHang')) return { kind: 'hang' };
       if (req.prompt.includes('CPUHighThrottled')) return { kind: 'error', status: 429, retryDelay: '0.05s' };
       if (req.prompt.includes('CPUHighGarbage')) return { kind: 'text', text: 'Sure! I think you should {scale' };
-      return { kind: 'json', value: { action_type: 'scale_up', resource_id: 'terraform_data.d_pool', parameters: { node_count: 3 }, confidence: 0.9, reason: 'cpu' } };
+      return {
+        kind: 'json',
+        value: {
+          action_type: 'scale_up',
+          resource_id: 'terraform_data.d_pool',
+          parameters: { node_count: 3 },
+          confidence: 0.9,
+          reason: 'cpu',
+        },
+      };
     };
     s = await startTestService(
-      testConfig({ GEMINI_API_KEY: 'k-test', GEMINI_BASE_URL: gemini.baseUrl, GEMINI_TIMEOUT_MS: '300', GEMINI_MAX_RETRIES: '1' }),
+      testConfig({
+        GEMINI_API_KEY: 'k-test',
+        GEMINI_BASE_URL: gemini.baseUrl,
+        GEMINI_TIMEOUT_MS: '300',
+        GEMINI_MAX_RETRIES: '1',
+      }),
       { actionPreparer: { prepare: (id: string) => void prepared.push(id) } },
     );
     seedRegistry(s, 'web', ['a_pool', 'b_pool', 'c_pool', 'd_pool']);
@@ -90,7 +130,9 @@ describe('Gemini failing, and Alertmanager redelivering', () => {
     expect(d[0]).toMatchObject({ source: 'gemini', status: 'llm_rejected' });
     expect(d[0]!.error).toMatch(/not valid JSON/);
     expect(prepared.length).toBe(before);
-    const health = (await s.app.inject({ method: 'GET', url: '/health' })).json() as { checks: { database: { ok: boolean } } };
+    const health = (await s.app.inject({ method: 'GET', url: '/health' })).json() as {
+      checks: { database: { ok: boolean } };
+    };
     expect(health.checks.database.ok).toBe(true);
   });
 
@@ -105,7 +147,12 @@ describe('Gemini failing, and Alertmanager redelivering', () => {
     const alerts = s.db.prepare("SELECT fingerprint FROM alerts WHERE fingerprint = 'dddd000000000001'").all();
     const events = s.db.prepare("SELECT id FROM alert_events WHERE fingerprint = 'dddd000000000001'").all();
     const d = decisionsOf('terraform_data.d_pool');
-    const ok = codes.every((c) => c < 300) && alerts.length === 1 && events.length === 1 && d.length === 1 && count('notifications') === notifications + 1;
+    const ok =
+      codes.every((c) => c < 300) &&
+      alerts.length === 1 &&
+      events.length === 1 &&
+      d.length === 1 &&
+      count('notifications') === notifications + 1;
     tally.record('Alertmanager redelivery ×10 (5 serial, 5 concurrent) → once', ok);
     expect(codes.filter((c) => c >= 300)).toEqual([]);
     expect(count('notifications')).toBe(notifications + 1);
@@ -131,14 +178,29 @@ describe('Telegram and Terraform failing', () => {
     const apiRoot = await tg.start();
     h = await startWithDeployments(
       { web: poolDeployment() },
-      { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: '-1001', TELEGRAM_ALLOWED_USER_IDS: '111', TELEGRAM_API_ROOT: apiRoot },
+      {
+        TELEGRAM_BOT_TOKEN: tg.token,
+        TELEGRAM_CHAT_ID: '-1001',
+        TELEGRAM_ALLOWED_USER_IDS: '111',
+        TELEGRAM_API_ROOT: apiRoot,
+      },
       { telegramRetry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50, retryAfterUnitMs: 10 } },
     );
     const s = h.service;
-    const health = async () => ((await s.app.inject({ method: 'GET', url: '/health' })).json() as { checks: { telegram: { ok: boolean; detail: string } } }).checks.telegram;
+    const health = async () =>
+      (
+        (await s.app.inject({ method: 'GET', url: '/health' })).json() as {
+          checks: { telegram: { ok: boolean; detail: string } };
+        }
+      ).checks.telegram;
     await waitUntil('telegram connected', () => tg!.callsOf('getUpdates').length > 0);
     tg.failNext(1_000_000, '500');
-    const { action } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
+    const { action } = await prepareDecision(h, {
+      runId: 'web',
+      address: 'terraform_data.pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
     expect(action.status).toBe('awaiting_approval');
     await s.telegram!.idle();
     expect(tg.messages.size).toBe(0);
@@ -151,7 +213,12 @@ describe('Telegram and Terraform failing', () => {
     expect(await stateList(h.runDir('web'))).toContain('terraform_data.pool[2]');
 
     // A second request, still during the outage, waits for Telegram to come back.
-    const { action: second } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 4 } });
+    const { action: second } = await prepareDecision(h, {
+      runId: 'web',
+      address: 'terraform_data.pool',
+      actionType: 'scale_up',
+      parameters: { count: 4 },
+    });
     expect(second.status, second.statusReason ?? '').toBe('awaiting_approval');
     await s.telegram!.idle();
     expect(tg.messages.size).toBe(0);
@@ -160,7 +227,10 @@ describe('Telegram and Terraform failing', () => {
     const recovered = await pollAsync(async () => ((await health()).ok ? true : undefined), 15_000);
     await tg.waitFor(() => tg!.messages.size === 1, 'the waiting request delivered after the outage');
     const msg = [...tg.messages.values()][0]!;
-    expect(msg.reply_markup!.inline_keyboard.flat().map((b) => b.callback_data)).toEqual([`a:${second.id}`, `r:${second.id}`]);
+    expect(msg.reply_markup!.inline_keyboard.flat().map((b) => b.callback_data)).toEqual([
+      `a:${second.id}`,
+      `r:${second.id}`,
+    ]);
     tally.record('Telegram down → REST approve works, health degraded then recovers', recovered === true);
     expect(recovered).toBe(true);
   });
@@ -169,7 +239,12 @@ describe('Telegram and Terraform failing', () => {
     h = await startWithDeployments({ web: poolDeployment() }, { TERRAFORM_BIN: HANG_BIN, TF_APPLY_TIMEOUT: '2' });
     const s = h.service;
     const dir = h.runDir('web');
-    const { action } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
+    const { action } = await prepareDecision(h, {
+      runId: 'web',
+      address: 'terraform_data.pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
     expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
     await s.executor.submitVerdict({ actionId: action.id, verdict: 'approve', channel: 'rest', actor: 'ann' });
     await s.executor.idle();
@@ -177,7 +252,15 @@ describe('Telegram and Terraform failing', () => {
     const history = s.actions.statusHistory(action.id).map((x) => x.status);
     const rb = done.rollback as { reason: string; applyOutput: { timedOut: boolean; output: string } };
     expect(done.status, done.statusReason ?? '').toBe('rolled_back');
-    expect(history).toEqual(['proposed', 'preparing', 'awaiting_approval', 'approved', 'applying', 'failed', 'rolled_back']);
+    expect(history).toEqual([
+      'proposed',
+      'preparing',
+      'awaiting_approval',
+      'approved',
+      'applying',
+      'failed',
+      'rolled_back',
+    ]);
     expect(rb.reason).toMatch(/timed out after \d+ ms/);
     expect(rb.applyOutput.timedOut).toBe(true);
     expect(rb.applyOutput.output).toContain('Interrupt received');
@@ -186,8 +269,16 @@ describe('Telegram and Terraform failing', () => {
     const plan = await tf(dir, ['plan', '-lock-timeout=0s', '-input=false', '-no-color', '-detailed-exitcode']);
     expect(plan.exitCode, plan.stderr).toBe(0);
     expect(s.deploymentLocks.isLocked('web')).toBe(false);
-    const { action: next } = await prepareDecision(h, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: { count: 3 } });
-    tally.record('Terraform apply hangs → SIGINT, rolled back, locks free', next.status === 'awaiting_approval' && done.status === 'rolled_back');
+    const { action: next } = await prepareDecision(h, {
+      runId: 'web',
+      address: 'terraform_data.pool',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
+    tally.record(
+      'Terraform apply hangs → SIGINT, rolled back, locks free',
+      next.status === 'awaiting_approval' && done.status === 'rolled_back',
+    );
     expect(next.status, next.statusReason ?? '').toBe('awaiting_approval');
   });
 });

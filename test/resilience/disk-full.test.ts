@@ -16,12 +16,23 @@ const TOKEN = 'disk-full-token';
 
 function notification(seq: number, alerts = 20) {
   return {
-    version: '4', receiver: 'ops', status: 'firing', groupLabels: {}, commonLabels: {}, commonAnnotations: {},
-    externalURL: 'http://am.test', groupKey: `{}:{seq="${seq}"}`, truncatedAlerts: 0,
+    version: '4',
+    receiver: 'ops',
+    status: 'firing',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://am.test',
+    groupKey: `{}:{seq="${seq}"}`,
+    truncatedAlerts: 0,
     alerts: Array.from({ length: alerts }, (_, i) => ({
-      status: 'firing', fingerprint: `${seq.toString(16).padStart(8, '0')}${i.toString(16).padStart(8, '0')}`,
+      status: 'firing',
+      fingerprint: `${seq.toString(16).padStart(8, '0')}${i.toString(16).padStart(8, '0')}`,
       labels: { alertname: 'DiskFullTest', resource_id: `res-${seq}-${i}`, padding: 'x'.repeat(400) },
-      annotations: { summary: 'filling the database' }, startsAt: '2026-11-23T09:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '',
+      annotations: { summary: 'filling the database' },
+      startsAt: '2026-11-23T09:00:00Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: '',
     })),
   };
 }
@@ -44,11 +55,15 @@ function fillDisk(db: Db): void {
     }
   };
   pack((n) => `INSERT INTO test_filler VALUES (randomblob(${n}))`);
-  pack((n) => `INSERT INTO ledger (at, kind, data_json) VALUES ('2026-11-23T09:00:00Z', 'test.filler', printf('{"pad":"%s"}', hex(randomblob(${n}))))`);
+  pack(
+    (n) =>
+      `INSERT INTO ledger (at, kind, data_json) VALUES ('2026-11-23T09:00:00Z', 'test.filler', printf('{"pad":"%s"}', hex(randomblob(${n}))))`,
+  );
 }
 
 const decisionOf = (db: Db, incidentId: string) =>
-  db.prepare('SELECT id, status FROM decisions WHERE incident_id = ?').get(incidentId) as { id: string; status: string } | undefined;
+  db.prepare('SELECT id, status FROM decisions WHERE incident_id = ?').get(incidentId) as
+    { id: string; status: string } | undefined;
 
 /** A scheduler the test ticks by hand; tick() runs the storage retry. */
 function manualScheduler() {
@@ -57,7 +72,9 @@ function manualScheduler() {
     every(ms: number, fn: () => void) {
       const t = { ms, fn, live: true };
       timers.push(t);
-      return () => { t.live = false; };
+      return () => {
+        t.live = false;
+      };
     },
     retryArmed: () => timers.filter((t) => t.live && t.ms === STORAGE_RETRY_MS).length,
     tick() {
@@ -75,9 +92,13 @@ describe('resilience: the database runs out of space', () => {
     service = undefined;
   });
 
-  const post = (seq: number) => service!.app.inject({
-    method: 'POST', url: '/ops/webhook', headers: { authorization: `Bearer ${TOKEN}` }, payload: notification(seq),
-  });
+  const post = (seq: number) =>
+    service!.app.inject({
+      method: 'POST',
+      url: '/ops/webhook',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      payload: notification(seq),
+    });
 
   it('webhook → 503 ERR_STORE_UNAVAILABLE (never 2xx), reads and /health answer, no corruption, accepts again when space returns', async () => {
     service = await startTestService(testConfig({ WEBHOOK_TOKEN: TOKEN }));
@@ -115,7 +136,9 @@ describe('resilience: the database runs out of space', () => {
     expect((await post(100)).statusCode).toBe(202);
     const after = await service.app.inject({ method: 'GET', url: '/health' });
     expect(after.json().checks.database).toMatchObject({ ok: true });
-    expect((db.prepare('SELECT count(*) AS n FROM notifications').get() as { n: number }).n).toBe(before.notifications + 1);
+    expect((db.prepare('SELECT count(*) AS n FROM notifications').get() as { n: number }).n).toBe(
+      before.notifications + 1,
+    );
   });
 
   /*
@@ -133,7 +156,9 @@ describe('resilience: the database runs out of space', () => {
       every(ms: number, fn: () => void) {
         const t = { ms, fn, live: true };
         timers.push(t);
-        return () => { t.live = false; };
+        return () => {
+          t.live = false;
+        };
       },
     };
     const retryTick = async () => {
@@ -144,16 +169,27 @@ describe('resilience: the database runs out of space', () => {
     };
     // The trigger only records ids, so the test can fill the disk between "incident stored" and "decision stored".
     service = await startTestService(testConfig({ WEBHOOK_TOKEN: TOKEN }), {
-      logger, scheduler, decisionTrigger: { enqueue: (id) => triggered.push(id) },
+      logger,
+      scheduler,
+      decisionTrigger: { enqueue: (id) => triggered.push(id) },
     });
     const db = service.db;
-    expect((await service.app.inject({
-      method: 'POST', url: '/ops/webhook', headers: { authorization: `Bearer ${TOKEN}` }, payload: notification(7, 1),
-    })).statusCode).toBe(202);
+    expect(
+      (
+        await service.app.inject({
+          method: 'POST',
+          url: '/ops/webhook',
+          headers: { authorization: `Bearer ${TOKEN}` },
+          payload: notification(7, 1),
+        })
+      ).statusCode,
+    ).toBe(202);
     const incidentId = await waitUntil('incident stored', () => triggered[0]);
 
     fillDisk(db);
-    expect((await service.app.inject({ method: 'GET', url: '/health' })).json().checks.database).toMatchObject({ ok: true });
+    expect((await service.app.inject({ method: 'GET', url: '/health' })).json().checks.database).toMatchObject({
+      ok: true,
+    });
     service.decisions.enqueue(incidentId);
     await service.decisions.idle();
 
@@ -175,7 +211,9 @@ describe('resilience: the database runs out of space', () => {
     db.pragma('max_page_count = 1073741823');
     await retryTick();
     expect(decisionOf(db, incidentId)).toMatchObject({ status: 'needs_human' });
-    expect((await service.app.inject({ method: 'GET', url: '/health' })).json().checks.database).toMatchObject({ ok: true });
+    expect((await service.app.inject({ method: 'GET', url: '/health' })).json().checks.database).toMatchObject({
+      ok: true,
+    });
     expect(timers.filter((t) => t.ms === STORAGE_RETRY_MS && t.live)).toHaveLength(0);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
   });
@@ -187,8 +225,15 @@ describe('resilience: the database runs out of space', () => {
     const h = await startWithDeployments({ web: poolDeployment() }, {}, { logger, scheduler });
     service = h.service;
     const db = service.db;
-    const { decisionId } = seedDecision(db, { runId: 'web', address: 'terraform_data.pool[0]', actionType: 'scale_up', parameters: { count: 3 } });
-    const actionOf = () => db.prepare('SELECT id, status FROM actions WHERE decision_id = ?').get(decisionId) as { id: string; status: string } | undefined;
+    const { decisionId } = seedDecision(db, {
+      runId: 'web',
+      address: 'terraform_data.pool[0]',
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
+    const actionOf = () =>
+      db.prepare('SELECT id, status FROM actions WHERE decision_id = ?').get(decisionId) as
+        { id: string; status: string } | undefined;
 
     fillDisk(db);
     service.executor.prepare(decisionId);
@@ -197,13 +242,18 @@ describe('resilience: the database runs out of space', () => {
     scheduler.tick();
     await service.executor.idle();
     const errors = logger.lines.filter((l) => l.startsWith('error') && /database or disk is full/.test(l));
-    expect(errors.filter((l) => l.includes('creating the action failed')), logger.lines.join('\n')).toHaveLength(1);
+    expect(
+      errors.filter((l) => l.includes('creating the action failed')),
+      logger.lines.join('\n'),
+    ).toHaveLength(1);
 
     db.pragma('max_page_count = 1073741823');
     scheduler.tick();
     await service.executor.idle();
     expect(actionOf()).toMatchObject({ status: 'awaiting_approval' });
-    expect((await service.app.inject({ method: 'GET', url: '/health' })).json().checks.database).toMatchObject({ ok: true });
+    expect((await service.app.inject({ method: 'GET', url: '/health' })).json().checks.database).toMatchObject({
+      ok: true,
+    });
     expect(scheduler.retryArmed()).toBe(0);
     expect(service.executor.prepareUnprepared()).toBe(0);
   });

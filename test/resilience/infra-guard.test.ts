@@ -34,8 +34,20 @@ describe('POST /infra guard: hostile configurations through the real app', () =>
     const apiRoot = await tg.start();
     // Another deployment whose tfvars hold a secret: the file-read exploits aim at it.
     h = await startWithDeployments(
-      { other: { 'main.tf': 'variable "db_password" {\n  type = string\n}\nresource "terraform_data" "db" {\n  input = "db"\n}\n', 'terraform.tfvars': `db_password = "${OTHER_SECRET}"\n` } },
-      { API_TOKEN: TOKEN, TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: '-1001', TELEGRAM_ALLOWED_USER_IDS: '111', TELEGRAM_API_ROOT: apiRoot },
+      {
+        other: {
+          'main.tf':
+            'variable "db_password" {\n  type = string\n}\nresource "terraform_data" "db" {\n  input = "db"\n}\n',
+          'terraform.tfvars': `db_password = "${OTHER_SECRET}"\n`,
+        },
+      },
+      {
+        API_TOKEN: TOKEN,
+        TELEGRAM_BOT_TOKEN: tg.token,
+        TELEGRAM_CHAT_ID: '-1001',
+        TELEGRAM_ALLOWED_USER_IDS: '111',
+        TELEGRAM_API_ROOT: apiRoot,
+      },
       { telegramRetry: { baseDelayMs: 10, retryAfterUnitMs: 10 } },
     );
     stagingRoot = path.join(path.dirname(h.service.config.databasePath), 'staging');
@@ -48,7 +60,12 @@ describe('POST /infra guard: hostile configurations through the real app', () =>
 
   it.each(INFRA_PAYLOADS)('%s: %s → 400, nothing changes', async (cls, name, files, why) => {
     const before = snapshot();
-    const res = await h.service.app.inject({ method: 'POST', url: '/infra', headers: auth, payload: { run_id: `evil-${cls.length}`, files } });
+    const res = await h.service.app.inject({
+      method: 'POST',
+      url: '/infra',
+      headers: auth,
+      payload: { run_id: `evil-${cls.length}`, files },
+    });
     const body = res.json() as { error?: { code?: string; message?: string } };
     const good = res.statusCode === 400 && body.error?.code === 'ERR_VALIDATION' && why.test(body.error.message ?? '');
     const unchanged = JSON.stringify(snapshot()) === JSON.stringify(before);
@@ -58,7 +75,7 @@ describe('POST /infra guard: hostile configurations through the real app', () =>
     expect(snapshot()).toEqual(before);
   });
 
-  it('no marker file appeared and the other deployment\'s secret reached nothing', () => {
+  it("no marker file appeared and the other deployment's secret reached nothing", () => {
     const markers = readdirSync(tmpdir()).filter((n) => n.startsWith(path.basename(MARK_PREFIX)));
     tally.record('after the hostile payloads', markers.length === 0, markers.join(','));
     expect(markers).toEqual([]);
@@ -72,29 +89,50 @@ describe('POST /infra guard: hostile configurations through the real app', () =>
   it('a benign configuration is still accepted, shown without non-literal values (API, database, Telegram), applied end to end', async () => {
     const derived = 'label-from-tfvars-9137';
     const files = {
-      'main.tf': 'variable "label" {\n  type = string\n}\nresource "terraform_data" "web" {\n  count = 2\n  input = { size = "small", label = var.label }\n  triggers_replace = "v1"\n}\noutput "labels" {\n  value = terraform_data.web[*].input.label\n}\n',
+      'main.tf':
+        'variable "label" {\n  type = string\n}\nresource "terraform_data" "web" {\n  count = 2\n  input = { size = "small", label = var.label }\n  triggers_replace = "v1"\n}\noutput "labels" {\n  value = terraform_data.web[*].input.label\n}\n',
       'terraform.tfvars': `label = "${derived}"\n`,
     };
-    const res = await h.service.app.inject({ method: 'POST', url: '/infra', headers: auth, payload: { run_id: 'benign', files } });
+    const res = await h.service.app.inject({
+      method: 'POST',
+      url: '/infra',
+      headers: auth,
+      payload: { run_id: 'benign', files },
+    });
     expect(res.statusCode, res.body).toBe(202);
     const { action_id: id, plan_sha256: sha } = res.json() as { action_id: string; plan_sha256: string };
-    expect(res.json().plan_summary.map((p: { address: string }) => p.address)).toEqual(['terraform_data.web[0]', 'terraform_data.web[1]']);
+    expect(res.json().plan_summary.map((p: { address: string }) => p.address)).toEqual([
+      'terraform_data.web[0]',
+      'terraform_data.web[1]',
+    ]);
     await tg.waitFor(() => [...tg.messages.values()].some((m) => m.text.includes(id)), 'approval request');
     await h.service.telegram!.idle();
     const message = [...tg.messages.values()].find((m) => m.text.includes(id))!.text;
     expect(message).toContain('terraform_data.web[0]');
     expect(message).toContain('input: (none) → (hidden until approved)');
     expect(message).toContain('triggers_replace: (none) → &quot;v1&quot;');
-    const row = JSON.stringify(h.service.db.prepare('SELECT plan_summary_json, plan_json, tf_output FROM actions WHERE id = ?').get(id));
+    const row = JSON.stringify(
+      h.service.db.prepare('SELECT plan_summary_json, plan_json, tf_output FROM actions WHERE id = ?').get(id),
+    );
     for (const text of [message, res.body, row]) expect(text).not.toContain(derived);
     tally.record('benign configuration accepted and hidden before approval', true);
 
-    const ok = await h.service.app.inject({ method: 'POST', url: `/ops/approve/${id}`, headers: auth, payload: { plan_sha256: sha } });
+    const ok = await h.service.app.inject({
+      method: 'POST',
+      url: `/ops/approve/${id}`,
+      headers: auth,
+      payload: { plan_sha256: sha },
+    });
     expect(ok.statusCode, ok.body).toBe(200);
     await h.service.executor.idle();
     const a = h.service.actions.get(id)!;
     expect(a.status, a.statusReason ?? '').toBe('applied');
-    expect(h.service.registry.listByDeployment('benign', 10).map((r) => r.address).sort()).toEqual(['terraform_data.web[0]', 'terraform_data.web[1]']);
+    expect(
+      h.service.registry
+        .listByDeployment('benign', 10)
+        .map((r) => r.address)
+        .sort(),
+    ).toEqual(['terraform_data.web[0]', 'terraform_data.web[1]']);
     tally.record('benign configuration applied end to end', a.status === 'applied');
     expect(tally.failures()).toEqual([]);
   });

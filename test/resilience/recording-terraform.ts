@@ -18,7 +18,13 @@ export class RecordingTerraform implements TerraformRunner {
   readonly calls: RecordedTfCall[] = [];
   private seq = 0;
 
-  constructor(readonly inner: TerraformRunner = new CliTerraformRunner({ bin: 'terraform', lockTimeoutSeconds: 60, logger: silentLogger })) {}
+  constructor(
+    readonly inner: TerraformRunner = new CliTerraformRunner({
+      bin: 'terraform',
+      lockTimeoutSeconds: 60,
+      logger: silentLogger,
+    }),
+  ) {}
 
   get bin(): string {
     return this.inner.bin;
@@ -42,7 +48,10 @@ export class RecordingTerraform implements TerraformRunner {
   }
 
   /** Pairs of calls that ran at the same time, among those `pick` selects. */
-  overlaps(pick: (c: RecordedTfCall) => boolean, sameGroup: (a: RecordedTfCall, b: RecordedTfCall) => boolean = () => true): string[] {
+  overlaps(
+    pick: (c: RecordedTfCall) => boolean,
+    sameGroup: (a: RecordedTfCall, b: RecordedTfCall) => boolean = () => true,
+  ): string[] {
     const list = this.calls.filter(pick);
     const out: string[] = [];
     for (let i = 0; i < list.length; i++) {

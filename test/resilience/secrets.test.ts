@@ -76,14 +76,31 @@ dsn        = "${C.tfvarsSensitive}"
 
 function alertBody(status: 'firing' | 'resolved') {
   return {
-    version: '4', receiver: 'ops', status, groupKey: '{}:{alertname="AppCPUHigh"}', truncatedAlerts: 0,
-    groupLabels: { alertname: 'AppCPUHigh' }, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am:9093',
-    alerts: [{
-      status, fingerprint: 'c0ffee0000000001', generatorURL: '', startsAt: '2026-11-23T09:00:00Z',
-      endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-23T09:30:00Z',
-      labels: { alertname: 'AppCPUHigh', resource_id: 'terraform_data.app', severity: 'critical', password: C.labelPassword },
-      annotations: { summary: 'CPU 95% on app', api_key: C.annotApiKey, token: C.annotToken },
-    }],
+    version: '4',
+    receiver: 'ops',
+    status,
+    groupKey: '{}:{alertname="AppCPUHigh"}',
+    truncatedAlerts: 0,
+    groupLabels: { alertname: 'AppCPUHigh' },
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://am:9093',
+    alerts: [
+      {
+        status,
+        fingerprint: 'c0ffee0000000001',
+        generatorURL: '',
+        startsAt: '2026-11-23T09:00:00Z',
+        endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-23T09:30:00Z',
+        labels: {
+          alertname: 'AppCPUHigh',
+          resource_id: 'terraform_data.app',
+          severity: 'critical',
+          password: C.labelPassword,
+        },
+        annotations: { summary: 'CPU 95% on app', api_key: C.annotApiKey, token: C.annotToken },
+      },
+    ],
   };
 }
 
@@ -99,9 +116,20 @@ function filesUnder(dir: string): string[] {
 /** The canaries found in one scanned artifact; each artifact is one case of its sink's class. */
 function hits(haystack: Buffer | string, what: string): string[] {
   const buf = Buffer.isBuffer(haystack) ? haystack : Buffer.from(haystack);
-  const found = Object.entries(C).filter(([, v]) => buf.includes(Buffer.from(v))).map(([k]) => `${what}: ${k}`);
-  const sink = /^GET |^\/docs/.test(what) ? 'REST GET responses' : /^telegram/.test(what) ? 'Telegram call bodies'
-    : /^gemini/.test(what) ? 'Gemini request bodies' : /log/.test(what) ? 'pino debug log' : /sqlite/.test(what) ? 'SQLite db/-wal/-shm' : 'data dir files';
+  const found = Object.entries(C)
+    .filter(([, v]) => buf.includes(Buffer.from(v)))
+    .map(([k]) => `${what}: ${k}`);
+  const sink = /^GET |^\/docs/.test(what)
+    ? 'REST GET responses'
+    : /^telegram/.test(what)
+      ? 'Telegram call bodies'
+      : /^gemini/.test(what)
+        ? 'Gemini request bodies'
+        : /log/.test(what)
+          ? 'pino debug log'
+          : /sqlite/.test(what)
+            ? 'SQLite db/-wal/-shm'
+            : 'data dir files';
   tally.record(sink, found.length === 0, found.join(', '));
   return found;
 }
@@ -117,7 +145,13 @@ describe('secrets: canaries never reach the database, logs, Telegram, the API or
     gemini = await FakeGeminiServer.start();
     gemini.fallback = () => ({
       kind: 'json',
-      value: { action_type: 'scale_up', resource_id: 'terraform_data.app', parameters: { node_count: 3 }, confidence: 0.9, reason: 'CPU 95% with 2 nodes' },
+      value: {
+        action_type: 'scale_up',
+        resource_id: 'terraform_data.app',
+        parameters: { node_count: 3 },
+        confidence: 0.9,
+        reason: 'CPU 95% with 2 nodes',
+      },
     });
     tg = new FakeTelegramServer(C.telegram);
     const apiRoot = await tg.start();
@@ -126,8 +160,15 @@ describe('secrets: canaries never reach the database, logs, Telegram, the API or
     h = await startWithDeployments(
       { vault: { 'main.tf': MAIN_TF, 'terraform.tfvars': TFVARS } },
       {
-        LOG_LEVEL: 'debug', GEMINI_API_KEY: C.gemini, GEMINI_BASE_URL: gemini.baseUrl, API_TOKEN: C.api, WEBHOOK_TOKEN: C.webhook,
-        TELEGRAM_BOT_TOKEN: C.telegram, TELEGRAM_CHAT_ID: '-1001', TELEGRAM_ALLOWED_USER_IDS: `${ALICE}`, TELEGRAM_API_ROOT: apiRoot,
+        LOG_LEVEL: 'debug',
+        GEMINI_API_KEY: C.gemini,
+        GEMINI_BASE_URL: gemini.baseUrl,
+        API_TOKEN: C.api,
+        WEBHOOK_TOKEN: C.webhook,
+        TELEGRAM_BOT_TOKEN: C.telegram,
+        TELEGRAM_CHAT_ID: '-1001',
+        TELEGRAM_ALLOWED_USER_IDS: `${ALICE}`,
+        TELEGRAM_API_ROOT: apiRoot,
       },
       { logger: asLogger(createPinoLogger('debug', dest)), telegramRetry: { baseDelayMs: 10, retryAfterUnitMs: 10 } },
     );
@@ -142,12 +183,18 @@ describe('secrets: canaries never reach the database, logs, Telegram, the API or
 
   it('runs the full loop with canaries everywhere, then finds none of them outside the run dir', async () => {
     const s = h.service;
-    const fire = await s.app.inject({ method: 'POST', url: '/ops/webhook', headers: { authorization: `Bearer ${C.webhook}` }, payload: alertBody('firing') });
+    const fire = await s.app.inject({
+      method: 'POST',
+      url: '/ops/webhook',
+      headers: { authorization: `Bearer ${C.webhook}` },
+      payload: alertBody('firing'),
+    });
     expect(fire.statusCode, fire.body).toBeLessThan(300);
     const actionId = await waitUntil('an action awaiting approval', () => {
       const row = s.db.prepare("SELECT id, status, status_reason FROM actions WHERE run_id = 'vault'").get() as
         { id: string; status: string; status_reason: string | null } | undefined;
-      if (row && ['prepare_failed', 'blocked_by_policy', 'superseded'].includes(row.status)) throw new Error(`${row.status}: ${row.status_reason}`);
+      if (row && ['prepare_failed', 'blocked_by_policy', 'superseded'].includes(row.status))
+        throw new Error(`${row.status}: ${row.status_reason}`);
       return row?.status === 'awaiting_approval' ? row.id : undefined;
     });
     await tg.waitFor(() => tg.messages.size === 1, 'the approval request');
@@ -155,7 +202,12 @@ describe('secrets: canaries never reach the database, logs, Telegram, the API or
     tg.injectCallback({ fromId: ALICE, data: `a:${actionId}`, messageId: msg.message_id, username: 'alice' });
     await waitUntil('applied', () => ['applied', 'effective'].includes(s.actions.get(actionId)!.status) || undefined);
     await s.executor.idle();
-    const resolved = await s.app.inject({ method: 'POST', url: '/ops/webhook', headers: { authorization: `Bearer ${C.webhook}` }, payload: alertBody('resolved') });
+    const resolved = await s.app.inject({
+      method: 'POST',
+      url: '/ops/webhook',
+      headers: { authorization: `Bearer ${C.webhook}` },
+      payload: alertBody('resolved'),
+    });
     expect(resolved.statusCode).toBeLessThan(300);
     await waitUntil('effective', () => s.actions.get(actionId)!.status === 'effective' || undefined);
     await s.telegram!.idle();
@@ -178,10 +230,21 @@ describe('secrets: canaries never reach the database, logs, Telegram, the API or
     const doc = await s.app.inject({ method: 'GET', url: '/docs/json' });
     found.push(...hits(doc.body, '/docs/json'));
     const paths = Object.entries((doc.json() as { paths: Record<string, Record<string, unknown>> }).paths)
-      .filter(([p, ops]) => 'get' in ops && p !== '/ops/events').map(([p]) => p);
-    expect(paths).toEqual(expect.arrayContaining(['/ops/actions/{id}', '/ops/resources', '/metrics', '/health', '/ops/ledger']));
-    const urls = [...paths.map((p) => ids[p] ? p.replace(/\{[^}]+\}/, ids[p]!) : p), '/', '/ops/resources?q=app', '/ops/ledger?limit=500',
-      '/ops/actions?run_id=vault', ...readdirSync(path.resolve('dist', 'dashboard')).filter((f) => /^[a-z0-9-]+\.(js|css|svg)$/.test(f)).map((f) => `/assets/${f}`)];
+      .filter(([p, ops]) => 'get' in ops && p !== '/ops/events')
+      .map(([p]) => p);
+    expect(paths).toEqual(
+      expect.arrayContaining(['/ops/actions/{id}', '/ops/resources', '/metrics', '/health', '/ops/ledger']),
+    );
+    const urls = [
+      ...paths.map((p) => (ids[p] ? p.replace(/\{[^}]+\}/, ids[p]!) : p)),
+      '/',
+      '/ops/resources?q=app',
+      '/ops/ledger?limit=500',
+      '/ops/actions?run_id=vault',
+      ...readdirSync(path.resolve('dist', 'dashboard'))
+        .filter((f) => /^[a-z0-9-]+\.(js|css|svg)$/.test(f))
+        .map((f) => `/assets/${f}`),
+    ];
     for (const url of urls) {
       if (/\{/.test(url)) continue;
       const r = await s.app.inject({ method: 'GET', url, headers: auth });
@@ -200,12 +263,15 @@ describe('secrets: canaries never reach the database, logs, Telegram, the API or
     found.push(...hits(log, 'pino log'));
     // The database, with its WAL and shared-memory files, byte-wise (before and after a checkpoint).
     const dbPath = s.config.databasePath;
-    for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`].filter(existsSync)) found.push(...hits(readFileSync(f), path.basename(f)));
+    for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`].filter(existsSync))
+      found.push(...hits(readFileSync(f), path.basename(f)));
     s.db.pragma('wal_checkpoint(TRUNCATE)');
     found.push(...hits(readFileSync(dbPath), 'sqlite after checkpoint'));
     // Data dir: revisions hold config snapshots (tfvars: secrets on disk like the run dir); nothing else may.
     const dataDir = path.dirname(dbPath);
-    for (const f of filesUnder(dataDir).filter((f) => !f.startsWith(dbPath) && !/\.tf(vars)?(\.json)?$|\.tfplan$|backup\/state\.json$/.test(f))) {
+    for (const f of filesUnder(dataDir).filter(
+      (f) => !f.startsWith(dbPath) && !/\.tf(vars)?(\.json)?$|\.tfplan$|backup\/state\.json$/.test(f),
+    )) {
       found.push(...hits(readFileSync(f), path.relative(dataDir, f)));
     }
     expect(found).toEqual([]);
@@ -243,11 +309,25 @@ resource "terraform_data" "workers" {
     const fix = {
       async proposeFix(req: { fileContent: string }) {
         seen.push(req.fileContent);
-        return { content: seen.length === 1 ? `${req.fileContent}\n` : req.fileContent.replace('var.workers <= 3', 'var.workers <= 8') };
+        return {
+          content:
+            seen.length === 1
+              ? `${req.fileContent}\n`
+              : req.fileContent.replace('var.workers <= 3', 'var.workers <= 8'),
+        };
       },
     };
-    h = await startWithDeployments({ w: { 'main.tf': WORKERS(secret) } }, { FIX_MAX_ATTEMPTS: '1' }, { fixClient: fix });
-    const { action } = await prepareDecision(h, { runId: 'w', address: 'terraform_data.workers', actionType: 'scale_up', parameters: { count: 4 } });
+    h = await startWithDeployments(
+      { w: { 'main.tf': WORKERS(secret) } },
+      { FIX_MAX_ATTEMPTS: '1' },
+      { fixClient: fix },
+    );
+    const { action } = await prepareDecision(h, {
+      runId: 'w',
+      address: 'terraform_data.workers',
+      actionType: 'scale_up',
+      parameters: { count: 4 },
+    });
     expect(action.status, action.statusReason ?? '').toBe('prepare_failed');
     const fmt = (action.tfOutput as Array<{ step: string; output: string }>).filter((o) => o.step.startsWith('fmt'));
     expect(fmt.length).toBeGreaterThan(0);
@@ -260,7 +340,12 @@ resource "terraform_data" "workers" {
     expect(readFileSync(h.service.config.databasePath).includes(Buffer.from(secret))).toBe(false);
 
     // Same deployment, two rounds allowed: the accepted fix is planned with the real secret restored.
-    const { action: again } = await prepareDecision(h, { runId: 'w', address: 'terraform_data.workers', actionType: 'scale_up', parameters: { count: 4 } });
+    const { action: again } = await prepareDecision(h, {
+      runId: 'w',
+      address: 'terraform_data.workers',
+      actionType: 'scale_up',
+      parameters: { count: 4 },
+    });
     expect(again.status, again.statusReason ?? '').toBe('awaiting_approval');
     expect(seen).toHaveLength(2);
     expect(seen[1]).not.toContain(secret);

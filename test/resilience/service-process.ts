@@ -19,7 +19,10 @@ export interface ServiceProcess {
   child: ChildProcess;
   log: { text: string };
   /** Authenticated JSON call to the service. */
-  api<T = Record<string, unknown>>(p: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
+  api<T = Record<string, unknown>>(
+    p: string,
+    init?: { method?: string; body?: unknown },
+  ): Promise<{ status: number; body: T }>;
   /** POSTs a one-alert Alertmanager notification. */
   alert(labels: Record<string, string>, status?: 'firing' | 'resolved'): Promise<number>;
   /** SIGKILL: no shutdown hook runs, exactly like a crash or the OOM killer. */
@@ -29,7 +32,9 @@ export interface ServiceProcess {
 }
 
 export async function startServiceProcess(opts: {
-  dbPath: string; runsDir: string; env?: Record<string, string>;
+  dbPath: string;
+  runsDir: string;
+  env?: Record<string, string>;
 }): Promise<ServiceProcess> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
   const port = await freePort();
@@ -37,26 +42,46 @@ export async function startServiceProcess(opts: {
   const log = { text: '' };
   const child = spawn(process.execPath, [CLI, 'serve'], {
     env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, TF_CLI_CONFIG_FILE: '/dev/null',
-      PORT: String(port), HOST: '127.0.0.1', DATABASE_PATH: opts.dbPath, RUNS_DIR: opts.runsDir, LOG_LEVEL: 'info',
-      WEBHOOK_TOKEN, API_TOKEN, TF_LOCK_TIMEOUT_SECONDS: '0', ...opts.env,
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TF_CLI_CONFIG_FILE: '/dev/null',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_PATH: opts.dbPath,
+      RUNS_DIR: opts.runsDir,
+      LOG_LEVEL: 'info',
+      WEBHOOK_TOKEN,
+      API_TOKEN,
+      TF_LOCK_TIMEOUT_SECONDS: '0',
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout?.on('data', (d: Buffer) => { log.text += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { log.text += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    log.text += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    log.text += d.toString();
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  await waitFor('the service to answer /health', async () => {
-    if (child.exitCode !== null) throw new Error(`service exited ${child.exitCode}: ${log.text.slice(-3000)}`);
-    const r = await fetch(`${url}/health`).catch(() => undefined);
-    return r !== undefined ? true : undefined;
-  }, 90_000);
+  await waitFor(
+    'the service to answer /health',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`service exited ${child.exitCode}: ${log.text.slice(-3000)}`);
+      const r = await fetch(`${url}/health`).catch(() => undefined);
+      return r !== undefined ? true : undefined;
+    },
+    90_000,
+  );
 
   const api: ServiceProcess['api'] = async (p, init = {}) => {
     const r = await fetch(`${url}${p}`, {
       method: init.method ?? 'GET',
       // Every write says it is JSON, also without a body (the service refuses it otherwise).
-      headers: { authorization: `Bearer ${API_TOKEN}`, ...((init.method ?? 'GET') !== 'GET' ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${API_TOKEN}`,
+        ...((init.method ?? 'GET') !== 'GET' ? { 'content-type': 'application/json' } : {}),
+      },
       ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
     });
     return { status: r.status, body: (await r.json()) as never };
@@ -67,20 +92,37 @@ export async function startServiceProcess(opts: {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
       body: JSON.stringify({
-        version: '4', receiver: 'ops', status, groupLabels: {}, commonLabels: labels, commonAnnotations: {},
-        externalURL: 'http://am.test', groupKey: `{}:${fingerprint}`, truncatedAlerts: 0,
-        alerts: [{
-          status, labels, annotations: { summary: 'resilience test' }, fingerprint, generatorURL: '',
-          startsAt: new Date(Date.now() - 60_000).toISOString(),
-          endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : new Date().toISOString(),
-        }],
+        version: '4',
+        receiver: 'ops',
+        status,
+        groupLabels: {},
+        commonLabels: labels,
+        commonAnnotations: {},
+        externalURL: 'http://am.test',
+        groupKey: `{}:${fingerprint}`,
+        truncatedAlerts: 0,
+        alerts: [
+          {
+            status,
+            labels,
+            annotations: { summary: 'resilience test' },
+            fingerprint,
+            generatorURL: '',
+            startsAt: new Date(Date.now() - 60_000).toISOString(),
+            endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : new Date().toISOString(),
+          },
+        ],
       }),
     });
     await r.arrayBuffer();
     return r.status;
   };
   return {
-    url, child, log, api, alert,
+    url,
+    child,
+    log,
+    api,
+    alert,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;

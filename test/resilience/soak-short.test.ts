@@ -16,7 +16,12 @@ describe('resilience: short soak', () => {
     const { runSoak } = (await import(SOAK)) as typeof import('../../bench/soak.js');
     const r = await runSoak({ seconds: 6, rate: 300, readRate: 30, connections: 10, sampleMs: 2000 });
     expect(r.accepted).toBeGreaterThan(0);
-    expect({ errors: r.errors, non2xx: r.non2xx, lost: r.lost, readErrors: r.readErrors }).toEqual({ errors: 0, non2xx: 0, lost: 0, readErrors: 0 });
+    expect({ errors: r.errors, non2xx: r.non2xx, lost: r.lost, readErrors: r.readErrors }).toEqual({
+      errors: 0,
+      non2xx: 0,
+      lost: 0,
+      readErrors: 0,
+    });
     expect(r.decisions).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -39,8 +39,12 @@ export class Tally {
 
 /** Row count of every table: compare two snapshots to prove nothing was written. */
 export function tableCounts(db: Db): Record<string, number> {
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>;
-  return Object.fromEntries(tables.map(({ name }) => [name, (db.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n]));
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .all() as Array<{ name: string }>;
+  return Object.fromEntries(
+    tables.map(({ name }) => [name, (db.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n]),
+  );
 }
 
 export function integrityOk(db: Db): boolean {
@@ -50,5 +54,10 @@ export function integrityOk(db: Db): boolean {
 /** Own property names of Object.prototype plus a probe: any pollution shows as a difference. */
 export function prototypeFingerprint(): string {
   const probe = {} as Record<string, unknown>;
-  return JSON.stringify([Object.getOwnPropertyNames(Object.prototype).sort(), probe.polluted, probe.isAdmin, Object.keys(probe)]);
+  return JSON.stringify([
+    Object.getOwnPropertyNames(Object.prototype).sort(),
+    probe.polluted,
+    probe.isAdmin,
+    Object.keys(probe),
+  ]);
 }

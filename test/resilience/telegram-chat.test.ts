@@ -9,7 +9,15 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { Service } from '../../src/main.js';
 import {
-  ALICE, LiveAction, STRANGER, actionStatus, approvalRows, awaitingAction, startApprovalService, startWithPool, type ApprovalService,
+  ALICE,
+  LiveAction,
+  STRANGER,
+  actionStatus,
+  approvalRows,
+  awaitingAction,
+  startApprovalService,
+  startWithPool,
+  type ApprovalService,
 } from '../helpers/approval-service.js';
 import { FakeTelegramServer, type FakeChat, type PressedMessage } from '../fakes/fake-telegram-server.js';
 import { Tally, tableCounts } from './tally.js';
@@ -24,10 +32,19 @@ const strangerDm: FakeChat = { id: STRANGER, type: 'private' };
 const channel: FakeChat = { id: -1003003, type: 'channel', title: 'announcements', username: 'ops_news' };
 const lookalikes: FakeChat[] = [
   { id: 1001, type: 'private' }, // the ops id without its sign
-  { id: -10010, type: 'supergroup' }, { id: -100, type: 'group' }, { id: -1001001, type: 'supergroup' },
+  { id: -10010, type: 'supergroup' },
+  { id: -100, type: 'group' },
+  { id: -1001001, type: 'supergroup' },
 ];
 
-interface Press { name: string; fromId: number; verb: 'a' | 'r'; chat?: FakeChat; message?: PressedMessage; inlineMessageId?: string }
+interface Press {
+  name: string;
+  fromId: number;
+  verb: 'a' | 'r';
+  chat?: FakeChat;
+  message?: PressedMessage;
+  inlineMessageId?: string;
+}
 
 const PRESSES: Press[] = [
   { name: 'approve from another group', fromId: ALICE, verb: 'a', chat: group },
@@ -39,15 +56,32 @@ const PRESSES: Press[] = [
   { name: 'a stranger in another group', fromId: STRANGER, verb: 'a', chat: group },
   { name: 'approve in a channel', fromId: ALICE, verb: 'a', chat: channel },
   { name: 'reject in a channel', fromId: ALICE, verb: 'r', chat: channel },
-  ...lookalikes.map((chat): Press => ({ name: `approve from look-alike chat ${chat.id}`, fromId: ALICE, verb: 'a', chat })),
-  { name: 'inaccessible message in another group', fromId: ALICE, verb: 'a', chat: supergroup, message: 'inaccessible' },
+  ...lookalikes.map((chat): Press => ({
+    name: `approve from look-alike chat ${chat.id}`,
+    fromId: ALICE,
+    verb: 'a',
+    chat,
+  })),
+  {
+    name: 'inaccessible message in another group',
+    fromId: ALICE,
+    verb: 'a',
+    chat: supergroup,
+    message: 'inaccessible',
+  },
   { name: 'inaccessible message in a private chat', fromId: ALICE, verb: 'a', chat: aliceDm, message: 'inaccessible' },
 ];
 
 const CHATLESS: Press[] = [
   { name: 'message without a chat', fromId: ALICE, verb: 'a', message: 'no-chat' },
   { name: 'message without a chat (reject)', fromId: ALICE, verb: 'r', message: 'no-chat' },
-  { name: 'inline-mode press (inline_message_id, no message)', fromId: ALICE, verb: 'a', message: 'none', inlineMessageId: 'AgAAAInline0001' },
+  {
+    name: 'inline-mode press (inline_message_id, no message)',
+    fromId: ALICE,
+    verb: 'a',
+    message: 'none',
+    inlineMessageId: 'AgAAAInline0001',
+  },
   { name: 'inline-mode reject', fromId: ALICE, verb: 'r', message: 'none', inlineMessageId: 'AgAAAInline0002' },
   { name: 'neither message nor inline id', fromId: ALICE, verb: 'a', message: 'none' },
 ];
@@ -58,14 +92,21 @@ describe('presses outside the ops chat', () => {
 
   async function press(p: Omit<Press, 'name' | 'verb'> & { data: string }): Promise<string> {
     const id = h.tg.injectCallback({ ...p, username: p.fromId === ALICE ? 'alice' : 'mallory' });
-    await h.tg.waitFor(() => h.tg.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === id), `answer to ${id}`);
+    await h.tg.waitFor(
+      () => h.tg.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === id),
+      `answer to ${id}`,
+    );
     await h.settle();
     return String(h.tg.callsOf('answerCallbackQuery').find((c) => c.body['callback_query_id'] === id)!.body['text']);
   }
 
-  const refusedLedger = (actionId: string) => h.service.ledger.list({ actionId }).filter((e) => e.kind === 'approval.refused');
+  const refusedLedger = (actionId: string) =>
+    h.service.ledger.list({ actionId }).filter((e) => e.kind === 'approval.refused');
 
-  it.each([['from another chat', PRESSES], ['without a chat', CHATLESS]] as const)('each press %s is refused, recorded, and decides nothing', async (cls, cases) => {
+  it.each([
+    ['from another chat', PRESSES],
+    ['without a chat', CHATLESS],
+  ] as const)('each press %s is refused, recorded, and decides nothing', async (cls, cases) => {
     h = await startApprovalService();
     const { actionId } = await awaitingAction(h);
     for (const c of cases) {
@@ -74,16 +115,27 @@ describe('presses outside the ops chat', () => {
       const rows = approvalRows(h, actionId);
       const last = refusedLedger(actionId).at(-1);
       const where = c.chat ? `chat ${c.chat.id}` : 'no chat';
-      const ok = WRONG_CHAT.test(text) && actionStatus(h, actionId) === 'awaiting_approval'
-        && rows.length === before.rows + 1 && rows.at(-1)?.outcome === 'refused'
-        && refusedLedger(actionId).length === before.ledger + 1 && String(last?.data['reason']).includes(where);
+      const ok =
+        WRONG_CHAT.test(text) &&
+        actionStatus(h, actionId) === 'awaiting_approval' &&
+        rows.length === before.rows + 1 &&
+        rows.at(-1)?.outcome === 'refused' &&
+        refusedLedger(actionId).length === before.ledger + 1 &&
+        String(last?.data['reason']).includes(where);
       tally.record(`press ${cls}`, ok, `${c.name} → ${text}`);
       expect(text, c.name).toMatch(WRONG_CHAT);
       expect(actionStatus(h, actionId), c.name).toBe('awaiting_approval');
-      expect(rows.at(-1), c.name).toMatchObject({ verdict: c.verb === 'a' ? 'approve' : 'reject', outcome: 'refused', channel: 'telegram' });
+      expect(rows.at(-1), c.name).toMatchObject({
+        verdict: c.verb === 'a' ? 'approve' : 'reject',
+        outcome: 'refused',
+        channel: 'telegram',
+      });
       expect(String(last?.data['reason']), c.name).toContain(where);
     }
-    expect(approvalRows(h, actionId).filter((r) => r.outcome === 'accepted'), 'no verdict taken').toEqual([]);
+    expect(
+      approvalRows(h, actionId).filter((r) => r.outcome === 'accepted'),
+      'no verdict taken',
+    ).toEqual([]);
   });
 
   it('forged or unknown data from another chat is refused for the chat and recorded without touching any action', async () => {
@@ -99,15 +151,27 @@ describe('presses outside the ops chat', () => {
       const counts = tableCounts(h.db);
       const text = await press({ fromId: ALICE, data, message, ...(chat ? { chat } : {}) });
       const after = tableCounts(h.db);
-      const ok = WRONG_CHAT.test(text) && actionStatus(h, actionId) === 'awaiting_approval' && after.actions === counts.actions
-        && after.ledger === counts.ledger! + 1;
+      const ok =
+        WRONG_CHAT.test(text) &&
+        actionStatus(h, actionId) === 'awaiting_approval' &&
+        after.actions === counts.actions &&
+        after.ledger === counts.ledger! + 1;
       tally.record('press from another chat', ok, `${name} → ${text}`);
       expect(text, name).toMatch(WRONG_CHAT);
       expect(after.ledger, name).toBe(counts.ledger! + 1);
     }
-    const events = h.db.prepare("SELECT data_json FROM ledger WHERE kind IN ('telegram.callback_refused', 'approval.refused') ORDER BY id").all() as Array<{ data_json: string }>;
-    expect(events.map((e) => JSON.parse(e.data_json).reason as string).every((r) => /is not the ops chat/.test(r))).toBe(true);
-    expect(approvalRows(h, actionId).filter((r) => r.outcome === 'accepted'), 'no verdict taken').toEqual([]);
+    const events = h.db
+      .prepare(
+        "SELECT data_json FROM ledger WHERE kind IN ('telegram.callback_refused', 'approval.refused') ORDER BY id",
+      )
+      .all() as Array<{ data_json: string }>;
+    expect(
+      events.map((e) => JSON.parse(e.data_json).reason as string).every((r) => /is not the ops chat/.test(r)),
+    ).toBe(true);
+    expect(
+      approvalRows(h, actionId).filter((r) => r.outcome === 'accepted'),
+      'no verdict taken',
+    ).toEqual([]);
     expect(approvalRows(h, actionId)).toEqual([]);
   });
 
@@ -119,18 +183,27 @@ describe('presses outside the ops chat', () => {
     for (const [i, c] of cases.entries()) {
       const update = h.tg.callbackUpdate({ ...c, data: `${c.verb}:${actionId}` });
       const res = await h.service.app.inject({
-        method: 'POST', url: '/telegram/hook', payload: update, headers: { 'x-telegram-bot-api-secret-token': webhook.secret },
+        method: 'POST',
+        url: '/telegram/hook',
+        payload: update,
+        headers: { 'x-telegram-bot-api-secret-token': webhook.secret },
       });
       expect(res.statusCode).toBe(200);
       await h.tg.waitFor(() => h.tg.callsOf('answerCallbackQuery').length === i + 1, `answer ${i + 1}`);
       const text = String(h.tg.callsOf('answerCallbackQuery')[i]!.body['text']);
-      const ok = WRONG_CHAT.test(text) && actionStatus(h, actionId) === 'awaiting_approval' && approvalRows(h, actionId).length === i + 1;
+      const ok =
+        WRONG_CHAT.test(text) &&
+        actionStatus(h, actionId) === 'awaiting_approval' &&
+        approvalRows(h, actionId).length === i + 1;
       tally.record('press from another chat', ok, `webhook: ${c.name} → ${text}`);
       expect(text, c.name).toMatch(WRONG_CHAT);
       expect(approvalRows(h, actionId), c.name).toHaveLength(i + 1);
     }
     expect(actionStatus(h, actionId)).toBe('awaiting_approval');
-    expect(approvalRows(h, actionId).filter((r) => r.outcome === 'accepted'), 'no verdict taken').toEqual([]);
+    expect(
+      approvalRows(h, actionId).filter((r) => r.outcome === 'accepted'),
+      'no verdict taken',
+    ).toEqual([]);
   });
 
   it('in the ops chat a press still approves, also from an inaccessible (old) message there', async () => {
@@ -138,9 +211,17 @@ describe('presses outside the ops chat', () => {
     const first = await awaitingAction(h, { runId: 'web0' });
     const second = await awaitingAction(h, { runId: 'web1' });
     const approved = await press({ fromId: ALICE, data: `a:${first.actionId}` });
-    const old = await press({ fromId: ALICE, data: `r:${second.actionId}`, chat: h.tg.opsChat, message: 'inaccessible' });
-    const ok = /Approved/.test(approved) && /Rejected/.test(old) && actionStatus(h, first.actionId) === 'applied'
-      && actionStatus(h, second.actionId) === 'rejected';
+    const old = await press({
+      fromId: ALICE,
+      data: `r:${second.actionId}`,
+      chat: h.tg.opsChat,
+      message: 'inaccessible',
+    });
+    const ok =
+      /Approved/.test(approved) &&
+      /Rejected/.test(old) &&
+      actionStatus(h, first.actionId) === 'applied' &&
+      actionStatus(h, second.actionId) === 'rejected';
     tally.record('ops chat still works (controls)', ok, `${approved} / ${old}`);
     expect(approved).toContain('Approved');
     expect(actionStatus(h, first.actionId)).toBe('applied');
@@ -162,8 +243,12 @@ describe('commands outside the ops chat', () => {
     return { chatId: String(reply['chat_id']), text: String(reply['text']) };
   }
 
-  const refusedCommands = () => (h.db.prepare("SELECT data_json FROM ledger WHERE kind = 'telegram.command_refused' ORDER BY id").all() as Array<{ data_json: string }>)
-    .map((r) => JSON.parse(r.data_json) as Record<string, unknown>);
+  const refusedCommands = () =>
+    (
+      h.db.prepare("SELECT data_json FROM ledger WHERE kind = 'telegram.command_refused' ORDER BY id").all() as Array<{
+        data_json: string;
+      }>
+    ).map((r) => JSON.parse(r.data_json) as Record<string, unknown>);
 
   it('/pending and /status from any other chat get "only works in the ops chat", are recorded, and list nothing', async () => {
     h = await startApprovalService();
@@ -171,21 +256,31 @@ describe('commands outside the ops chat', () => {
     const cases: Array<[string, number, string, FakeChat]> = [
       ['/pending in another group', ALICE, '/pending', group],
       ['/status in another group', ALICE, '/status', group],
-      ['/pending in the allowed user\'s private chat', ALICE, '/pending', aliceDm],
-      ['/status in the allowed user\'s private chat', ALICE, '/status', aliceDm],
+      ["/pending in the allowed user's private chat", ALICE, '/pending', aliceDm],
+      ["/status in the allowed user's private chat", ALICE, '/status', aliceDm],
       ['/pending@bot in another supergroup', ALICE, '/pending@infraai_test_bot', supergroup],
       ['/status with arguments in another supergroup', ALICE, '/status all', supergroup],
       ['/pending by a stranger in another group', STRANGER, '/pending', group],
       ['/status by a stranger in a private chat', STRANGER, '/status', strangerDm],
-      ...lookalikes.map((chat): [string, number, string, FakeChat] => [`/pending from look-alike chat ${chat.id}`, ALICE, '/pending', chat]),
+      ...lookalikes.map((chat): [string, number, string, FakeChat] => [
+        `/pending from look-alike chat ${chat.id}`,
+        ALICE,
+        '/pending',
+        chat,
+      ]),
     ];
-    const toOpsChat = () => h.tg.callsOf('sendMessage').filter((c) => String(c.body['chat_id']) === String(h.tg.opsChat.id));
+    const toOpsChat = () =>
+      h.tg.callsOf('sendMessage').filter((c) => String(c.body['chat_id']) === String(h.tg.opsChat.id));
     const opsBefore = toOpsChat().length; // the approval request itself
     for (const [name, fromId, text, chat] of cases) {
       const reply = await command(fromId, text, chat);
       const last = refusedCommands().at(-1);
-      const ok = WRONG_CHAT.test(reply.text) && reply.chatId === String(chat.id) && !reply.text.includes(actionId)
-        && last?.chat_id === chat.id && /is not the ops chat/.test(String(last?.reason));
+      const ok =
+        WRONG_CHAT.test(reply.text) &&
+        reply.chatId === String(chat.id) &&
+        !reply.text.includes(actionId) &&
+        last?.chat_id === chat.id &&
+        /is not the ops chat/.test(String(last?.reason));
       tally.record('command from another chat', ok, `${name} → ${reply.text}`);
       expect(reply.text, name).toMatch(WRONG_CHAT);
       expect(reply.chatId, name).toBe(String(chat.id));
@@ -229,8 +324,11 @@ describe('TELEGRAM_ALLOWED_CHAT_IDS on the real service', () => {
     tg = new FakeTelegramServer();
     const apiRoot = await tg.start();
     const exec = await startWithPool({
-      TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: String(tg.opsChat.id), TELEGRAM_ALLOWED_USER_IDS: String(ALICE),
-      TELEGRAM_ALLOWED_CHAT_IDS: `${supergroup.id}, @oncall_room`, TELEGRAM_API_ROOT: apiRoot,
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_CHAT_ID: String(tg.opsChat.id),
+      TELEGRAM_ALLOWED_USER_IDS: String(ALICE),
+      TELEGRAM_ALLOWED_CHAT_IDS: `${supergroup.id}, @oncall_room`,
+      TELEGRAM_API_ROOT: apiRoot,
     });
     service = exec.service;
     const replyTo = async (chat: FakeChat) => {
@@ -249,13 +347,20 @@ describe('TELEGRAM_ALLOWED_CHAT_IDS on the real service', () => {
     expect(unlisted).toMatch(WRONG_CHAT);
 
     const actionId = await new LiveAction(exec).get();
-    await tg.waitFor(() => tg!.callsOf('sendMessage').some((c) => String(c.body['text']).includes(actionId)), 'approval request');
+    await tg.waitFor(
+      () => tg!.callsOf('sendMessage').some((c) => String(c.body['text']).includes(actionId)),
+      'approval request',
+    );
     const requests = tg.callsOf('sendMessage').filter((c) => String(c.body['text']).includes('Approval needed'));
     expect(requests.map((c) => String(c.body['chat_id']))).toEqual([String(tg.opsChat.id)]);
   });
 
   it.each([
-    ['a name', 'ops-room'], ['a short @name', '@abc'], ['a decimal', '-100.5'], ['a URL', 'https://t.me/ops'], ['one bad of two', '-1001,chat'],
+    ['a name', 'ops-room'],
+    ['a short @name', '@abc'],
+    ['a decimal', '-100.5'],
+    ['a URL', 'https://t.me/ops'],
+    ['one bad of two', '-1001,chat'],
   ])('refuses to start with %s in TELEGRAM_ALLOWED_CHAT_IDS, naming the variable', (_n, value) => {
     const load = () => loadConfig({ TELEGRAM_ALLOWED_CHAT_IDS: value, DATABASE_PATH: ':memory:' });
     expect(load).toThrow(/TELEGRAM_ALLOWED_CHAT_IDS/);

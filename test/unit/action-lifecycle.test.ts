@@ -27,16 +27,35 @@ function setup() {
   const clock = new FakeClock(START);
   const ledger = new SqliteLedger(db);
   const store = new SqliteActionStore(db, ledger, events, clock);
-  const { decisionId, incidentId } = seedDecision(db, { runId: 'web', address: 'terraform_data.pool', actionType: 'scale_up', parameters: {} });
-  const action = store.create({ decisionId, incidentId, runId: 'web', actionType: 'scale_up', targetAddress: 'terraform_data.pool', parameters: {} });
-  const statusEvents = () => seen.filter((e) => e.type === 'action.status').map((e) => (e as { status: string }).status);
-  const ledgerKinds = () => ledger.list({ actionId: action.id, limit: 100 }).map((r) => r.kind).filter((k) => k.startsWith('action.'));
+  const { decisionId, incidentId } = seedDecision(db, {
+    runId: 'web',
+    address: 'terraform_data.pool',
+    actionType: 'scale_up',
+    parameters: {},
+  });
+  const action = store.create({
+    decisionId,
+    incidentId,
+    runId: 'web',
+    actionType: 'scale_up',
+    targetAddress: 'terraform_data.pool',
+    parameters: {},
+  });
+  const statusEvents = () =>
+    seen.filter((e) => e.type === 'action.status').map((e) => (e as { status: string }).status);
+  const ledgerKinds = () =>
+    ledger
+      .list({ actionId: action.id, limit: 100 })
+      .map((r) => r.kind)
+      .filter((k) => k.startsWith('action.'));
   const history = () => store.statusHistory(action.id).map((h) => h.status);
   /** Walks the action to awaiting_approval, expiring `ttlMs` from now. */
   const toAwaiting = (ttlMs = 60_000) => {
     expect(store.transition(action.id, ['proposed'], 'preparing', null)).toBe(true);
     const expiresAt = new Date(clock.now() + ttlMs).toISOString();
-    expect(store.transition(action.id, ['preparing'], 'awaiting_approval', null, { planSha256: 'abc', expiresAt })).toBe(true);
+    expect(
+      store.transition(action.id, ['preparing'], 'awaiting_approval', null, { planSha256: 'abc', expiresAt }),
+    ).toBe(true);
   };
   return { db, store, clock, action, ledger, seen, statusEvents, ledgerKinds, history, toAwaiting };
 }
@@ -54,7 +73,9 @@ describe('ActionLifecycle: the one place a status changes', () => {
 
   it('a transition the lifecycle does not allow throws ERR_CONFLICT and writes and publishes nothing', () => {
     const t = setup();
-    expect(() => t.store.transition(t.action.id, ['proposed'], 'applied', 'skip ahead')).toThrow(/proposed → applied is not a valid transition/);
+    expect(() => t.store.transition(t.action.id, ['proposed'], 'applied', 'skip ahead')).toThrow(
+      /proposed → applied is not a valid transition/,
+    );
     expect(t.store.get(t.action.id)?.status).toBe('proposed');
     expect(t.history()).toEqual(['proposed']);
     expect(t.ledgerKinds()).toEqual(['action.proposed']);
@@ -73,13 +94,21 @@ describe('ActionLifecycle: the one place a status changes', () => {
       const t = setup();
       t.toAwaiting();
       const to = verdict === 'approve' ? 'approved' : 'rejected';
-      const r = t.store.submitVerdict({ actionId: t.action.id, verdict, channel: 'rest', actor: 'ann', planSha256: 'abc' });
+      const r = t.store.submitVerdict({
+        actionId: t.action.id,
+        verdict,
+        channel: 'rest',
+        actor: 'ann',
+        planSha256: 'abc',
+      });
       expect(r).toEqual({ ok: true, status: to });
       expect(t.statusEvents().at(-1)).toBe(to);
       expect(t.history().at(-1)).toBe(to);
       expect(t.ledgerKinds().at(-1)).toBe(`action.${to}`);
       expect(t.store.get(t.action.id)).toMatchObject({ status: to, decidedBy: 'ann', decidedVia: 'rest' });
-      expect(t.store.approvals(t.action.id)).toMatchObject([{ verdict, outcome: 'accepted', channel: 'rest', actor: 'ann' }]);
+      expect(t.store.approvals(t.action.id)).toMatchObject([
+        { verdict, outcome: 'accepted', channel: 'rest', actor: 'ann' },
+      ]);
       // Single use: the second verdict is refused, recorded, and moves nothing.
       const again = t.store.submitVerdict({ actionId: t.action.id, verdict: 'approve', channel: 'rest', actor: 'bob' });
       expect(again).toMatchObject({ ok: false, code: 'ERR_APPROVAL_ALREADY_DECIDED' });
@@ -91,7 +120,13 @@ describe('ActionLifecycle: the one place a status changes', () => {
   it('a verdict on a different plan hash is refused and changes no status', () => {
     const t = setup();
     t.toAwaiting();
-    const r = t.store.submitVerdict({ actionId: t.action.id, verdict: 'approve', channel: 'telegram', actor: 'ann', planSha256: 'other' });
+    const r = t.store.submitVerdict({
+      actionId: t.action.id,
+      verdict: 'approve',
+      channel: 'telegram',
+      actor: 'ann',
+      planSha256: 'other',
+    });
     expect(r).toMatchObject({ ok: false, code: 'ERR_CONFLICT' });
     expect(t.store.get(t.action.id)?.status).toBe('awaiting_approval');
     expect(t.statusEvents().at(-1)).toBe('awaiting_approval');
@@ -108,8 +143,9 @@ describe('ActionLifecycle: the one place a status changes', () => {
     const late = setup();
     late.toAwaiting(1000);
     late.clock.advance(2000);
-    expect(late.store.submitVerdict({ actionId: late.action.id, verdict: 'approve', channel: 'rest', actor: 'ann' }))
-      .toMatchObject({ ok: false, code: 'ERR_APPROVAL_EXPIRED' });
+    expect(
+      late.store.submitVerdict({ actionId: late.action.id, verdict: 'approve', channel: 'rest', actor: 'ann' }),
+    ).toMatchObject({ ok: false, code: 'ERR_APPROVAL_EXPIRED' });
     expect(late.statusEvents().at(-1)).toBe('expired');
     expect(late.history().filter((s) => s === 'expired')).toHaveLength(1);
     expect(late.store.expireDue()).toEqual([]);
@@ -124,10 +160,19 @@ describe('ActionLifecycle: the one place a status changes', () => {
     const verification = new SqliteVerificationStore(t.db, t.store, t.ledger);
     const watched = verification.watched(t.action.id);
     expect(watched).toBeDefined();
-    const done = verification.complete(watched!, {
-      outcome: 'effective', timeToResolveSeconds: 5, windowSeconds: 60, verifiedAt: new Date(t.clock.now()).toISOString(),
-      firing: [], linkedAlerts: [], rollbackDecisionId: null,
-    }, 'the alert resolved');
+    const done = verification.complete(
+      watched!,
+      {
+        outcome: 'effective',
+        timeToResolveSeconds: 5,
+        windowSeconds: 60,
+        verifiedAt: new Date(t.clock.now()).toISOString(),
+        firing: [],
+        linkedAlerts: [],
+        rollbackDecisionId: null,
+      },
+      'the alert resolved',
+    );
     expect(done).toBe(true);
     expect(t.store.get(t.action.id)?.status).toBe('effective');
     expect(t.history().at(-1)).toBe('effective');

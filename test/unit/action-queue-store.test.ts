@@ -24,10 +24,30 @@ function setup(file = tempDb()) {
   const seen: DomainEvent[] = [];
   events.subscribe((e) => seen.push(e));
   // A clock that never moves: every action shares one millisecond, so order cannot come from time.
-  const store = new SqliteActionStore(db, new SqliteLedger(db), events, new FakeClock(Date.parse('2026-01-01T00:00:00Z')));
+  const store = new SqliteActionStore(
+    db,
+    new SqliteLedger(db),
+    events,
+    new FakeClock(Date.parse('2026-01-01T00:00:00Z')),
+  );
   const create = (runId: string, address = 'terraform_data.pool') => {
-    const { decisionId, incidentId } = seedDecision(db, { runId, address, actionType: 'scale_up', parameters: { count: 3 } });
-    return { ...store.create({ decisionId, incidentId, runId, actionType: 'scale_up', targetAddress: address, parameters: { count: 3 } }), incidentId };
+    const { decisionId, incidentId } = seedDecision(db, {
+      runId,
+      address,
+      actionType: 'scale_up',
+      parameters: { count: 3 },
+    });
+    return {
+      ...store.create({
+        decisionId,
+        incidentId,
+        runId,
+        actionType: 'scale_up',
+        targetAddress: address,
+        parameters: { count: 3 },
+      }),
+      incidentId,
+    };
   };
   return { db, store, create, seen };
 }
@@ -45,7 +65,12 @@ describe('action queue (SQLite store)', () => {
     expect([b.status, b.queuePosition, b.queuedBehind]).toEqual(['queued', 1, a.id]);
     expect([c.status, c.queuePosition, c.queuedBehind]).toEqual(['queued', 2, b.id]);
     expect(b.statusReason).toContain(a.id);
-    expect(store.list({ status: 'queued', limit: 10, offset: 0 }).items.map((x) => x.queuePosition).sort()).toEqual([1, 2]);
+    expect(
+      store
+        .list({ status: 'queued', limit: 10, offset: 0 })
+        .items.map((x) => x.queuePosition)
+        .sort(),
+    ).toEqual([1, 2]);
     expect(store.queuedRuns()).toEqual(['web']);
   });
 
@@ -54,7 +79,10 @@ describe('action queue (SQLite store)', () => {
     const a = create('web');
     const b = create('web');
     const c = create('web');
-    for (const [from, to] of [['proposed', 'preparing'], ['preparing', 'awaiting_approval']] as const) {
+    for (const [from, to] of [
+      ['proposed', 'preparing'],
+      ['preparing', 'awaiting_approval'],
+    ] as const) {
       expect(store.promoteNext('web', never)).toEqual({ obsoleted: [] });
       store.transition(a.id, [from], to, null);
     }
@@ -84,7 +112,10 @@ describe('action queue (SQLite store)', () => {
     expect(store.get(b.id)).toMatchObject({ status: 'obsolete', statusReason: 'incident resolved while queued' });
     expect(store.statusHistory(b.id).map((x) => x.status)).toEqual(['queued', 'obsolete']);
     // Published after the commit, in order.
-    expect(seen.filter((e) => e.type === 'action.status').map((e) => (e as { status: string }).status)).toEqual(['obsolete', 'proposed']);
+    expect(seen.filter((e) => e.type === 'action.status').map((e) => (e as { status: string }).status)).toEqual([
+      'obsolete',
+      'proposed',
+    ]);
   });
 
   it('a new action never jumps the queue: queued too while others wait, even with no holder at that moment', () => {
@@ -128,16 +159,30 @@ describe('migration 6 (action queue and source fingerprints)', () => {
     const file = tempDb();
     const db = openDatabase(file);
     asVersion4(db);
-    const { decisionId, incidentId } = seedDecision(db, { runId: 'web', address: 'terraform_data.pool', actionType: 'restart', parameters: {} });
-    db.prepare(`INSERT INTO actions (id, decision_id, incident_id, run_id, action_type, target_address, parameters_json, status, status_reason, created_at, updated_at)
-      VALUES ('act_old', ?, ?, 'web', 'restart', 'terraform_data.pool', '{}', 'superseded', 'deployment "web" already has pending action act_x', 't', 't')`).run(decisionId, incidentId);
+    const { decisionId, incidentId } = seedDecision(db, {
+      runId: 'web',
+      address: 'terraform_data.pool',
+      actionType: 'restart',
+      parameters: {},
+    });
+    db.prepare(
+      `INSERT INTO actions (id, decision_id, incident_id, run_id, action_type, target_address, parameters_json, status, status_reason, created_at, updated_at)
+      VALUES ('act_old', ?, ?, 'web', 'restart', 'terraform_data.pool', '{}', 'superseded', 'deployment "web" already has pending action act_x', 't', 't')`,
+    ).run(decisionId, incidentId);
     db.close();
     const { db: again, store, create } = setup(file);
     expect(again.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const columns = (again.prepare('PRAGMA table_info(actions)').all() as Array<{ name: string }>).map((c) => c.name);
     expect(columns).toEqual(expect.arrayContaining(['queue_seq', 'sources_json', 'source_changes_json']));
-    expect((again.prepare("SELECT sql FROM sqlite_master WHERE name = 'actions_queue'").get() as { sql: string }).sql).toMatch(/run_id, status, queue_seq/);
-    expect(store.get('act_old')).toMatchObject({ status: 'superseded', sources: null, sourceChanges: [], queuePosition: null });
+    expect(
+      (again.prepare("SELECT sql FROM sqlite_master WHERE name = 'actions_queue'").get() as { sql: string }).sql,
+    ).toMatch(/run_id, status, queue_seq/);
+    expect(store.get('act_old')).toMatchObject({
+      status: 'superseded',
+      sources: null,
+      sourceChanges: [],
+      queuePosition: null,
+    });
     // And the queue works on the migrated database.
     const a = create('web');
     expect(create('web')).toMatchObject({ status: 'queued', queuedBehind: a.id });

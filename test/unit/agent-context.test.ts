@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { buildPrompt, MAX_PROMPT_CHARS } from '../../src/agent/context.js';
 import { alert, ctxFor } from '../fakes/agent-context.js';
-import { ANNOTATION_CANARY, canaryAlerts, COPIED_CANARY, GOOGLE_KEY_CANARY, registryWithSensitiveState, STATE_CANARY } from '../fakes/canary.js';
+import {
+  ANNOTATION_CANARY,
+  canaryAlerts,
+  COPIED_CANARY,
+  GOOGLE_KEY_CANARY,
+  registryWithSensitiveState,
+  STATE_CANARY,
+} from '../fakes/canary.js';
 import { demoResources, resource } from '../fakes/demo-registry.js';
 
 describe('agent context redaction (canary)', () => {
@@ -38,6 +45,8 @@ describe('agent context redaction (canary)', () => {
     const big = demoResources().concat(
       Array.from({ length: 100 }, (_, i) => resource(`terraform_data.n${i}`, { input: { blob: 'x'.repeat(5000) } })),
     );
-    expect(buildPrompt(ctxFor('terraform_data.vm', [alert('HighCPU')], undefined, big)).prompt.length).toBeLessThanOrEqual(MAX_PROMPT_CHARS + 20);
+    expect(
+      buildPrompt(ctxFor('terraform_data.vm', [alert('HighCPU')], undefined, big)).prompt.length,
+    ).toBeLessThanOrEqual(MAX_PROMPT_CHARS + 20);
   });
 });

@@ -7,12 +7,24 @@ import { resource } from '../fakes/demo-registry.js';
 
 describe('rules agent', () => {
   it.each([
-    ['HighCPUUsage', 'high'], ['cpu_usage', 'high'], ['NodeMemoryPressure', 'high'], ['PoolSaturated', 'high'],
-    ['HighRequestLatency', 'high'], ['QueueBacklog', 'high'], ['HostHighLoad', 'high'],
-    ['CPULow', 'low'], ['NodeUnderutilised', 'low'], ['PoolIdle', 'low'],
-    ['KubePodCrashLooping', 'restart'], ['InstanceDown', 'restart'], ['ContainerOOMKilled', 'restart'],
-    ['NodeNotReady', 'restart'], ['ServiceUnhealthy', 'restart'],
-    ['SlowQueries', 'none'], ['CertificateExpiry', 'none'], ['DiskSlowdown', 'none'],
+    ['HighCPUUsage', 'high'],
+    ['cpu_usage', 'high'],
+    ['NodeMemoryPressure', 'high'],
+    ['PoolSaturated', 'high'],
+    ['HighRequestLatency', 'high'],
+    ['QueueBacklog', 'high'],
+    ['HostHighLoad', 'high'],
+    ['CPULow', 'low'],
+    ['NodeUnderutilised', 'low'],
+    ['PoolIdle', 'low'],
+    ['KubePodCrashLooping', 'restart'],
+    ['InstanceDown', 'restart'],
+    ['ContainerOOMKilled', 'restart'],
+    ['NodeNotReady', 'restart'],
+    ['ServiceUnhealthy', 'restart'],
+    ['SlowQueries', 'none'],
+    ['CertificateExpiry', 'none'],
+    ['DiskSlowdown', 'none'],
   ])('classifies %s as %s', (name, want) => {
     expect(classifyAlert(alert(name))).toBe(want);
   });
@@ -22,14 +34,25 @@ describe('rules agent', () => {
   });
 
   it('reads the metric label of the simple form and honours a known value below threshold', () => {
-    expect(classifyAlert(alert('simple', { labels: { metric: 'cpu_usage', threshold: '80' }, value: 85 }))).toBe('high');
-    expect(classifyAlert(alert('simple', { labels: { metric: 'cpu_usage', threshold: '80' }, value: 70 }))).toBe('none');
+    expect(classifyAlert(alert('simple', { labels: { metric: 'cpu_usage', threshold: '80' }, value: 85 }))).toBe(
+      'high',
+    );
+    expect(classifyAlert(alert('simple', { labels: { metric: 'cpu_usage', threshold: '80' }, value: 70 }))).toBe(
+      'none',
+    );
     expect(classifyAlert(alert('HighCPU', { status: 'resolved' }))).toBe('none');
   });
 
   it('vm-1 cpu 85 > 80 → scale_up node_count 2→3 on terraform_data.vm', () => {
-    const d = decideByRules(ctxFor('terraform_data.vm', [alert('cpu_usage', { value: 85, labels: { threshold: '80' } })]));
-    expect(d).toMatchObject({ action_type: 'scale_up', resource_id: 'terraform_data.vm', parameters: { node_count: 3 }, confidence: 0.8 });
+    const d = decideByRules(
+      ctxFor('terraform_data.vm', [alert('cpu_usage', { value: 85, labels: { threshold: '80' } })]),
+    );
+    expect(d).toMatchObject({
+      action_type: 'scale_up',
+      resource_id: 'terraform_data.vm',
+      parameters: { node_count: 3 },
+      confidence: 0.8,
+    });
     expect(DecisionOutputSchema.parse(d)).toEqual(d);
   });
 
@@ -49,8 +72,14 @@ describe('rules agent', () => {
   });
 
   it('respects the policy max, and answers no_action when already at it', () => {
-    const policy = PolicySchema.parse({ ...DEFAULT_POLICY, default_step: 5, attributes: { node_count: { max: 4, max_step: 2 } } });
-    expect(decideByRules(ctxFor('terraform_data.vm', [alert('HighCPU')], policy)).parameters).toEqual({ node_count: 4 });
+    const policy = PolicySchema.parse({
+      ...DEFAULT_POLICY,
+      default_step: 5,
+      attributes: { node_count: { max: 4, max_step: 2 } },
+    });
+    expect(decideByRules(ctxFor('terraform_data.vm', [alert('HighCPU')], policy)).parameters).toEqual({
+      node_count: 4,
+    });
     const atMax = PolicySchema.parse({ ...DEFAULT_POLICY, attributes: { node_count: { max: 2 } } });
     const d = decideByRules(ctxFor('terraform_data.vm', [alert('HighCPU')], atMax));
     expect(d.action_type).toBe('no_action');
@@ -59,12 +88,19 @@ describe('rules agent', () => {
 
   it('no scalable attribute or no matching rule → no_action', () => {
     const bare = [resource('terraform_data.thing', { id: 't', input: { name: 'thing' } })];
-    expect(decideByRules(ctxFor('terraform_data.thing', [alert('HighCPU')], DEFAULT_POLICY, bare)).action_type).toBe('no_action');
-    expect(decideByRules(ctxFor('terraform_data.vm', [alert('CertificateExpiry')]))).toMatchObject({ action_type: 'no_action', confidence: 0.5 });
+    expect(decideByRules(ctxFor('terraform_data.thing', [alert('HighCPU')], DEFAULT_POLICY, bare)).action_type).toBe(
+      'no_action',
+    );
+    expect(decideByRules(ctxFor('terraform_data.vm', [alert('CertificateExpiry')]))).toMatchObject({
+      action_type: 'no_action',
+      confidence: 0.5,
+    });
   });
 
   it('scales autoscaling.max_node_count when nested in a one-element list (google node pool shape)', () => {
-    const pool = [resource('google_container_node_pool.p', { autoscaling: [{ min_node_count: 1, max_node_count: 3 }] })];
+    const pool = [
+      resource('google_container_node_pool.p', { autoscaling: [{ min_node_count: 1, max_node_count: 3 }] }),
+    ];
     const d = decideByRules(ctxFor('google_container_node_pool.p', [alert('HighCPU')], DEFAULT_POLICY, pool));
     expect(d.parameters).toEqual({ 'autoscaling.max_node_count': 4 });
   });

@@ -19,16 +19,27 @@ function setup(registry = new FakeRegistry()) {
   const clock = new FakeClock();
   let seq = 0;
   const intake = new AlertIntake({
-    store, ledger, registry, trigger, events, clock, logger: silentLogger,
-    resourceLabels: ['resource_id', 'instance'], newId: (p) => `${p}_${++seq}`,
+    store,
+    ledger,
+    registry,
+    trigger,
+    events,
+    clock,
+    logger: silentLogger,
+    resourceLabels: ['resource_id', 'instance'],
+    newId: (p) => `${p}_${++seq}`,
   });
   return { store, ledger, published, enqueued, clock, intake, registry };
 }
 
 function amAlert(fp: string, resource: string, status: 'firing' | 'resolved' = 'firing', alertname = 'CPUHigh') {
   return {
-    status, labels: { alertname, resource_id: resource, pod: fp }, annotations: { summary: 's' },
-    startsAt: '2026-11-23T09:00:00Z', endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-23T09:30:00Z', fingerprint: fp,
+    status,
+    labels: { alertname, resource_id: resource, pod: fp },
+    annotations: { summary: 's' },
+    startsAt: '2026-11-23T09:00:00Z',
+    endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-23T09:30:00Z',
+    fingerprint: fp,
   };
 }
 
@@ -44,11 +55,17 @@ function simple(body: Record<string, unknown>): NormalisedNotification {
   return normalise(r.value);
 }
 
-const matched = (runId: string, block: string) => ({ status: 'matched' as const, resource: fakeResource(runId, block, 0), matchedBy: 'name' });
+const matched = (runId: string, block: string) => ({
+  status: 'matched' as const,
+  resource: fakeResource(runId, block, 0),
+  matchedBy: 'name',
+});
 
 describe('alert intake: storm collapse', () => {
   it('collapses 2,000 alerts over 20 resources into 20 incidents and 20 enqueues, saying who joined what', () => {
-    const answers = Object.fromEntries(Array.from({ length: 20 }, (_, r) => [`pool${r}`, matched('web', `terraform_data.pool${r}`)]));
+    const answers = Object.fromEntries(
+      Array.from({ length: 20 }, (_, r) => [`pool${r}`, matched('web', `terraform_data.pool${r}`)]),
+    );
     const t = setup(new FakeRegistry(answers));
     for (let batch = 0; batch < 10; batch++) {
       const alerts = Array.from({ length: 200 }, (_, i) => amAlert(`fp${batch}-${i}`, `pool${i % 20}`));
@@ -63,9 +80,13 @@ describe('alert intake: storm collapse', () => {
     const joined = t.ledger.entries.filter((e) => e.kind === 'incident.alert_joined');
     expect(opened).toHaveLength(20);
     expect(joined).toHaveLength(180);
-    const listed = [...opened, ...joined].flatMap((e) => (e.data?.fingerprints as string[]).map((fp) => `${e.incidentId}/${fp}`));
+    const listed = [...opened, ...joined].flatMap((e) =>
+      (e.data?.fingerprints as string[]).map((fp) => `${e.incidentId}/${fp}`),
+    );
     expect(listed).toHaveLength(2000);
-    expect(new Set(listed)).toEqual(new Set([...t.store.alerts.values()].map((a) => `${a.incidentId}/${a.fingerprint}`)));
+    expect(new Set(listed)).toEqual(
+      new Set([...t.store.alerts.values()].map((a) => `${a.incidentId}/${a.fingerprint}`)),
+    );
     const inc = [...t.store.incidents.values()].find((i) => i.resourceAddress === 'terraform_data.pool3')!;
     expect(inc.incidentKey).toBe('web|terraform_data.pool3|CPUHigh');
     // One registry lookup per resource key per notification, not per alert.
@@ -73,7 +94,12 @@ describe('alert intake: storm collapse', () => {
   });
 
   it('reuses registry lookups across batches while the registry generation is unchanged, and re-asks after it moves', () => {
-    const registry = Object.assign(new FakeRegistry({ pool1: matched('web', 'terraform_data.pool1') }), { gen: 'a', generation() { return this.gen; } });
+    const registry = Object.assign(new FakeRegistry({ pool1: matched('web', 'terraform_data.pool1') }), {
+      gen: 'a',
+      generation() {
+        return this.gen;
+      },
+    });
     const t = setup(registry);
     t.intake.receive(notification([amAlert('1', 'pool1')], 'g1'));
     t.intake.receive(notification([amAlert('2', 'pool1')], 'g2'));
@@ -86,18 +112,31 @@ describe('alert intake: storm collapse', () => {
   it('keeps different alertnames on the same resource apart', () => {
     const t = setup(new FakeRegistry({ a: matched('web', 'terraform_data.a') }));
     t.intake.receive(notification([amAlert('1', 'a'), amAlert('2', 'a', 'firing', 'MemHigh')]));
-    expect([...t.store.incidents.values()].map((i) => i.incidentKey).sort()).toEqual(['web|terraform_data.a|CPUHigh', 'web|terraform_data.a|MemHigh']);
+    expect([...t.store.incidents.values()].map((i) => i.incidentKey).sort()).toEqual([
+      'web|terraform_data.a|CPUHigh',
+      'web|terraform_data.a|MemHigh',
+    ]);
   });
 
   it('opens an unmatched incident for unknown, ambiguous and label-less alerts, enqueues it and notes why', () => {
-    const t = setup(new FakeRegistry({ twin: { status: 'ambiguous', candidates: [], reason: 'matches 2 deployments' } }));
+    const t = setup(
+      new FakeRegistry({ twin: { status: 'ambiguous', candidates: [], reason: 'matches 2 deployments' } }),
+    );
     const noLabel = { ...amAlert('3', 'x'), labels: { alertname: 'CPUHigh' } };
     t.intake.receive(notification([amAlert('1', 'ghost'), amAlert('2', 'twin'), noLabel]));
     const byKey = Object.fromEntries([...t.store.incidents.values()].map((i) => [i.incidentKey, i]));
-    expect(Object.keys(byKey).sort()).toEqual(['unmatched||CPUHigh', 'unmatched|ghost|CPUHigh', 'unmatched|twin|CPUHigh'].sort());
-    expect(byKey['unmatched|twin|CPUHigh']).toMatchObject({ lookupStatus: 'ambiguous', lookupReason: 'matches 2 deployments' });
+    expect(Object.keys(byKey).sort()).toEqual(
+      ['unmatched||CPUHigh', 'unmatched|ghost|CPUHigh', 'unmatched|twin|CPUHigh'].sort(),
+    );
+    expect(byKey['unmatched|twin|CPUHigh']).toMatchObject({
+      lookupStatus: 'ambiguous',
+      lookupReason: 'matches 2 deployments',
+    });
     expect(byKey['unmatched||CPUHigh']?.lookupStatus).toBe('missing');
-    expect(t.store.alerts.get('1')).toMatchObject({ lookupStatus: 'unknown', lookupReason: 'no resource matches "ghost"' });
+    expect(t.store.alerts.get('1')).toMatchObject({
+      lookupStatus: 'unknown',
+      lookupReason: 'no resource matches "ghost"',
+    });
     expect(t.enqueued).toHaveLength(3);
     const opened = t.ledger.entries.filter((e) => e.kind === 'incident.opened');
     expect(opened.every((e) => e.data?.needs_human === true && typeof e.data?.lookup_reason === 'string')).toBe(true);
@@ -107,7 +146,11 @@ describe('alert intake: storm collapse', () => {
     const t = setup(new FakeRegistry({ 'db-1': matched('db', 'terraform_data.db') }));
     const a = { ...amAlert('1', 'x'), labels: { alertname: 'DiskFull', instance: 'db-1:9100' } };
     t.intake.receive(notification([a]));
-    expect(t.store.alerts.get('1')).toMatchObject({ lookupStatus: 'matched', runId: 'db', resourceAddress: 'terraform_data.db' });
+    expect(t.store.alerts.get('1')).toMatchObject({
+      lookupStatus: 'matched',
+      runId: 'db',
+      resourceAddress: 'terraform_data.db',
+    });
   });
 });
 
@@ -124,7 +167,12 @@ describe('alert intake: lifecycle', () => {
     expect(t.store.incidents.get(incidentId!)?.status).toBe('resolved');
     expect(t.published).toContainEqual({ type: 'incident.resolved', incidentId });
     expect(t.ledger.entries.filter((e) => e.kind === 'incident.resolved')).toHaveLength(1);
-    expect(t.store.events.map((e) => `${e.fingerprint}:${e.status}`)).toEqual(['1:firing', '2:firing', '1:resolved', '2:resolved']);
+    expect(t.store.events.map((e) => `${e.fingerprint}:${e.status}`)).toEqual([
+      '1:firing',
+      '2:firing',
+      '1:resolved',
+      '2:resolved',
+    ]);
   });
 
   it('treats a redelivery as a duplicate that changes nothing', () => {
@@ -191,7 +239,11 @@ describe('alert intake: group commit', () => {
       if (row.groupKey === 'bad') throw new Error('constraint failed');
       return original(row);
     };
-    const out = t.intake.receiveMany([notification([amAlert('1', 'a')], 'g1'), notification([amAlert('2', 'b')], 'bad'), notification([amAlert('3', 'c')], 'g3')]);
+    const out = t.intake.receiveMany([
+      notification([amAlert('1', 'a')], 'g1'),
+      notification([amAlert('2', 'b')], 'bad'),
+      notification([amAlert('3', 'c')], 'g3'),
+    ]);
     expect(out[1]).toBeInstanceOf(Error);
     expect(out.filter((o) => !(o instanceof Error))).toHaveLength(2);
     expect([...t.store.alerts.keys()].sort()).toEqual(['1', '3']);
@@ -202,9 +254,20 @@ describe('alert intake: group commit', () => {
     const { IntakeBatcher } = await import('../../src/alerts/intake-batcher.js');
     const t = setup();
     const calls: number[] = [];
-    const intake = { receiveMany: (b: readonly NormalisedNotification[]) => { calls.push(b.length); return t.intake.receiveMany(b); } };
+    const intake = {
+      receiveMany: (b: readonly NormalisedNotification[]) => {
+        calls.push(b.length);
+        return t.intake.receiveMany(b);
+      },
+    };
     let flush: (() => void) | undefined;
-    const batcher = new IntakeBatcher(intake, (fn) => { flush = fn; }, 2);
+    const batcher = new IntakeBatcher(
+      intake,
+      (fn) => {
+        flush = fn;
+      },
+      2,
+    );
     const promises = [1, 2, 3].map((i) => batcher.submit(notification([amAlert(String(i), 'a')], `g${i}`)));
     expect(batcher.pending).toBe(3);
     flush?.();
@@ -212,7 +275,14 @@ describe('alert intake: group commit', () => {
     const results = await Promise.all(promises);
     expect(calls).toEqual([2, 1]);
     expect(results.map((r) => r.duplicate)).toEqual([false, false, false]);
-    const failing = new IntakeBatcher({ receiveMany: () => { throw new Error('disk full'); } }, (fn) => fn());
+    const failing = new IntakeBatcher(
+      {
+        receiveMany: () => {
+          throw new Error('disk full');
+        },
+      },
+      (fn) => fn(),
+    );
     await expect(failing.submit(notification([amAlert('9', 'a')]))).rejects.toThrow('disk full');
   });
 });

@@ -5,7 +5,11 @@ import { dedupKey } from '../../src/alerts/collapse.js';
 import { maskSecretParams, normalise, toIso } from '../../src/alerts/normalise.js';
 
 const fixture = (name: string): unknown =>
-  (JSON.parse(readFileSync(new URL(`../fixtures/alertmanager/${name}.json`, import.meta.url), 'utf8')) as { body: unknown }).body;
+  (
+    JSON.parse(readFileSync(new URL(`../fixtures/alertmanager/${name}.json`, import.meta.url), 'utf8')) as {
+      body: unknown;
+    }
+  ).body;
 
 function parsed(body: unknown): WebhookPayload {
   const r = parseWebhookBody(body);
@@ -48,7 +52,9 @@ describe('normalise: Alertmanager v4', () => {
   });
 
   it('redacts secret-looking annotation and label values before storage', () => {
-    const body = fixture('group-firing') as { alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string> }> };
+    const body = fixture('group-firing') as {
+      alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string> }>;
+    };
     body.alerts[0]!.annotations.api_token = 'abc123-very-secret';
     body.alerts[0]!.annotations.runbook = 'https://runbooks.test/x?token=s3cr3tvalue&page=2';
     body.alerts[0]!.annotations.note = 'key AKIAABCDEFGHIJKLMNOP leaked';
@@ -76,7 +82,13 @@ describe('normalise: simple form', () => {
     const b = normalise(parsed({ ...simple, value: 97, severity: 'critical' })).alerts[0]!;
     expect(a.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(b.fingerprint).toBe(a.fingerprint);
-    expect(a).toMatchObject({ alertname: 'cpu_usage_high', status: 'firing', resourceKey: 'vm-1', value: 85, startsAt: null });
+    expect(a).toMatchObject({
+      alertname: 'cpu_usage_high',
+      status: 'firing',
+      resourceKey: 'vm-1',
+      value: 85,
+      startsAt: null,
+    });
     expect(a.labels).toMatchObject({ alertname: 'cpu_usage_high', resource_id: 'vm-1', metric: 'cpu_usage' });
   });
 
@@ -99,7 +111,10 @@ describe('normalise: simple form', () => {
 });
 
 describe('webhook schema bounds', () => {
-  const am = () => fixture('group-firing') as { alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string> }> };
+  const am = () =>
+    fixture('group-firing') as {
+      alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string> }>;
+    };
 
   it('rejects prototype-pollution keys in labels and annotations', () => {
     for (const key of ['__proto__', 'constructor', 'prototype']) {
@@ -107,8 +122,15 @@ describe('webhook schema bounds', () => {
       Object.defineProperty(body.alerts[0]!.labels, key, { value: 'x', enumerable: true });
       expect(issues(body)[0]).toBe(`body.alerts.0.labels.${key}: labels key "${key}" is not allowed`);
     }
-    expect(issues({ resource_id: 'a', metric: 'm', value: 1, threshold: 1, annotations: JSON.parse('{"prototype":"x"}') })[0])
-      .toMatch(/^body\.annotations\.prototype: /);
+    expect(
+      issues({
+        resource_id: 'a',
+        metric: 'm',
+        value: 1,
+        threshold: 1,
+        annotations: JSON.parse('{"prototype":"x"}'),
+      })[0],
+    ).toMatch(/^body\.annotations\.prototype: /);
   });
 
   it('bounds label count, value length and alerts per notification', () => {

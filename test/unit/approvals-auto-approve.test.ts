@@ -7,18 +7,26 @@ import { InProcessEventBus } from '../../src/shared/events.js';
 import { silentLogger } from '../../src/shared/logger.js';
 
 const base = {
-  actionId: 'act_1', status: 'awaiting_approval', actionType: 'scale_up', planSha256: 'a'.repeat(64),
+  actionId: 'act_1',
+  status: 'awaiting_approval',
+  actionType: 'scale_up',
+  planSha256: 'a'.repeat(64),
   decision: { confidence: 0.97 },
 } as unknown as ApprovalRequestView;
 const on = { enabled: true, min_confidence: 0.95, action_types: ['scale_up'] };
 
 describe('evaluateAutoApprove', () => {
   it('is off by default (the shipped policy)', () => {
-    expect(evaluateAutoApprove(DEFAULT_POLICY.auto_approve, base)).toEqual({ approve: false, reason: 'auto-approve is disabled' });
+    expect(evaluateAutoApprove(DEFAULT_POLICY.auto_approve, base)).toEqual({
+      approve: false,
+      reason: 'auto-approve is disabled',
+    });
   });
   it('approves only when enabled, confident, allowed type and gated plan', () => {
     expect(evaluateAutoApprove(on, base).approve).toBe(true);
-    expect(evaluateAutoApprove(on, { ...base, decision: { ...base.decision, confidence: 0.9 } }).reason).toContain('below');
+    expect(evaluateAutoApprove(on, { ...base, decision: { ...base.decision, confidence: 0.9 } }).reason).toContain(
+      'below',
+    );
     expect(evaluateAutoApprove({ ...on, min_confidence: 0.97 }, base).approve).toBe(true);
     expect(evaluateAutoApprove(on, { ...base, actionType: 'restart' }).reason).toContain('not in');
     expect(evaluateAutoApprove(on, { ...base, planSha256: null }).approve).toBe(false);
@@ -30,13 +38,27 @@ describe('auto-approver wiring', () => {
   function deps(policy = on) {
     const calls: VerdictRequest[] = [];
     const view = { getRequest: async (id: string) => (id === 'act_1' ? base : undefined) } as unknown as ApprovalView;
-    const approvals = { submitVerdict: async (r: VerdictRequest) => { calls.push(r); return { ok: true as const, status: 'approved' }; } };
+    const approvals = {
+      submitVerdict: async (r: VerdictRequest) => {
+        calls.push(r);
+        return { ok: true as const, status: 'approved' };
+      },
+    };
     return { calls, d: { policy, view, approvals, logger: silentLogger } };
   }
   it('decides through the policy channel, bound to the plan hash', async () => {
     const { calls, d } = deps();
     expect((await autoApprove(d, 'act_1')).approve).toBe(true);
-    expect(calls).toEqual([{ actionId: 'act_1', verdict: 'approve', channel: 'policy', actor: 'policy', planSha256: 'a'.repeat(64), reason: expect.stringContaining('auto-approved') }]);
+    expect(calls).toEqual([
+      {
+        actionId: 'act_1',
+        verdict: 'approve',
+        channel: 'policy',
+        actor: 'policy',
+        planSha256: 'a'.repeat(64),
+        reason: expect.stringContaining('auto-approved'),
+      },
+    ]);
   });
   it('does nothing when disabled, even on awaiting_approval', async () => {
     const events = new InProcessEventBus();

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CallbackDataSchema, encodeCallbackData, keyboardFor, renderActionMessage, renderBlockedNotice, statusLine,
+  CallbackDataSchema,
+  encodeCallbackData,
+  keyboardFor,
+  renderActionMessage,
+  renderBlockedNotice,
+  statusLine,
 } from '../../src/approvals/message.js';
 import type { ApprovalRequestView } from '../../src/approvals/ports.js';
 import { retryDelay, withRetry, DEFAULT_RETRY } from '../../src/approvals/telegram-retry.js';
@@ -9,14 +14,45 @@ const TOKEN = '123456789:AAAbbbCCCdddEEEfffGGGhhhIIIjjjKKKlll';
 
 function view(over: Partial<ApprovalRequestView> = {}): ApprovalRequestView {
   return {
-    actionId: 'act_0abc123def456', status: 'awaiting_approval', statusReason: null, runId: 'web',
-    actionType: 'scale_up', targetAddress: 'terraform_data.pool', parameters: { 'input.node_count': 4 },
-    planSha256: 'f'.repeat(64), expiresAt: '2026-01-01T00:15:00.000Z',
-    planChanges: [{ address: 'terraform_data.pool', action: 'update', attributes: [{ path: 'input.node_count', before: '2', after: '4' }] }],
-    decidedBy: null, decidedVia: null, decidedAt: null, revisionId: null,
-    createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
-    decision: { id: 'dec_1', actionType: 'scale_up', parameters: { 'input.node_count': 4 }, confidence: 0.87, reason: 'CPU > 90%', source: 'gemini', status: 'proposed' },
-    alert: { name: 'HighCPU', fingerprint: 'fp', status: 'firing', resource: 'terraform_data.pool', value: 0.97, since: '2025-12-31T23:40:00Z' },
+    actionId: 'act_0abc123def456',
+    status: 'awaiting_approval',
+    statusReason: null,
+    runId: 'web',
+    actionType: 'scale_up',
+    targetAddress: 'terraform_data.pool',
+    parameters: { 'input.node_count': 4 },
+    planSha256: 'f'.repeat(64),
+    expiresAt: '2026-01-01T00:15:00.000Z',
+    planChanges: [
+      {
+        address: 'terraform_data.pool',
+        action: 'update',
+        attributes: [{ path: 'input.node_count', before: '2', after: '4' }],
+      },
+    ],
+    decidedBy: null,
+    decidedVia: null,
+    decidedAt: null,
+    revisionId: null,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    decision: {
+      id: 'dec_1',
+      actionType: 'scale_up',
+      parameters: { 'input.node_count': 4 },
+      confidence: 0.87,
+      reason: 'CPU > 90%',
+      source: 'gemini',
+      status: 'proposed',
+    },
+    alert: {
+      name: 'HighCPU',
+      fingerprint: 'fp',
+      status: 'firing',
+      resource: 'terraform_data.pool',
+      value: 0.97,
+      since: '2025-12-31T23:40:00Z',
+    },
     ...over,
   };
 }
@@ -45,7 +81,9 @@ describe('request message', () => {
   it('says what, why, which plan, where and until when', () => {
     const t = renderActionMessage(view(), Date.parse('2026-01-01T00:00:00Z'), [TOKEN]);
     expect(t).toContain('Approval needed');
-    expect(t).toContain('HighCPU (firing) on <code>terraform_data.pool</code> · value <b>0.97</b> · since 2025-12-31 23:40 UTC');
+    expect(t).toContain(
+      'HighCPU (firing) on <code>terraform_data.pool</code> · value <b>0.97</b> · since 2025-12-31 23:40 UTC',
+    );
     expect(t).toContain('scale_up (input.node_count = 4)');
     expect(t).toContain('confidence 87% · source gemini');
     expect(t).toContain('input.node_count: 2 → 4');
@@ -55,8 +93,12 @@ describe('request message', () => {
 
   it('escapes user-controlled text and scrubs secrets', () => {
     const t = renderActionMessage(
-      view({ alert: { ...view().alert!, name: '<a href="x">&' }, decision: { ...view().decision, reason: `bot ${TOKEN} and secret-ish` } }),
-      0, ['secret-ish'],
+      view({
+        alert: { ...view().alert!, name: '<a href="x">&' },
+        decision: { ...view().decision, reason: `bot ${TOKEN} and secret-ish` },
+      }),
+      0,
+      ['secret-ish'],
     );
     expect(t).toContain('&lt;a href=&quot;x&quot;&gt;&amp;');
     expect(t).not.toContain(TOKEN);
@@ -66,8 +108,12 @@ describe('request message', () => {
   it('status lines after the request', () => {
     const by = { decidedBy: 'telegram:1 @alice', decidedVia: 'telegram' };
     expect(statusLine(view({ status: 'approved', ...by }))).toContain('Approved</b> by telegram:1 @alice via telegram');
-    expect(statusLine(view({ status: 'applied', revisionId: 'rev_1', ...by }))).toContain('revision <code>rev_1</code>');
-    expect(statusLine(view({ status: 'rolled_back', statusReason: '\nError: boom\nmore' }))).toContain('rolled back</b>: Error: boom');
+    expect(statusLine(view({ status: 'applied', revisionId: 'rev_1', ...by }))).toContain(
+      'revision <code>rev_1</code>',
+    );
+    expect(statusLine(view({ status: 'rolled_back', statusReason: '\nError: boom\nmore' }))).toContain(
+      'rolled back</b>: Error: boom',
+    );
     expect(statusLine(view({ status: 'rolled_back', statusReason: 'Error: boom\nmore' }))).not.toContain('more');
     expect(statusLine(view({ status: 'expired' }))).toContain('Expired');
     expect(statusLine(view({ status: 'obsolete' }))).toContain('resolved on its own');
@@ -75,7 +121,10 @@ describe('request message', () => {
 
   it('blocked-by-policy notice', () => {
     const v = view();
-    const t = renderBlockedNotice({ decision: v.decision, runId: 'web', resourceAddress: null, policyReason: 'max 10 <nodes>', alert: v.alert }, []);
+    const t = renderBlockedNotice(
+      { decision: v.decision, runId: 'web', resourceAddress: null, policyReason: 'max 10 <nodes>', alert: v.alert },
+      [],
+    );
     expect(t).toContain('Blocked by policy');
     expect(t).toContain('max 10 &lt;nodes&gt;');
   });
@@ -94,7 +143,10 @@ describe('telegram retry', () => {
 
   it('gives up after the configured attempts', async () => {
     let calls = 0;
-    const fail = async () => { calls++; throw Object.assign(new Error('down'), { response: { error_code: 500 } }); };
+    const fail = async () => {
+      calls++;
+      throw Object.assign(new Error('down'), { response: { error_code: 500 } });
+    };
     await expect(withRetry(fail, { ...opts, attempts: 3, sleep: async () => {} })).rejects.toThrow('down');
     expect(calls).toBe(3);
   });

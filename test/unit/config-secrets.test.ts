@@ -25,11 +25,14 @@ variable "region" {
       'prod.auto.tfvars.json': '{"dsn": "json-dsn-value", "region": "asia"}',
     };
     expect([...configSecrets(files)].sort()).toEqual(
-      ['json-dsn-value', 'key-from-tfvars', 'literal-pass-1', 'plain-looking-default', 'postgres://u:p@db/x'].sort());
+      ['json-dsn-value', 'key-from-tfvars', 'literal-pass-1', 'plain-looking-default', 'postgres://u:p@db/x'].sort(),
+    );
   });
 
   it('never throws on files that do not parse', () => {
-    expect(() => configSecrets({ 'main.tf': 'variable "x" {\n sensitive = true\n default = "unterminated', 'a.tfvars.json': '{' })).not.toThrow();
+    expect(() =>
+      configSecrets({ 'main.tf': 'variable "x" {\n sensitive = true\n default = "unterminated', 'a.tfvars.json': '{' }),
+    ).not.toThrow();
   });
 
   it('maskSecrets swaps secrets for numbered placeholders and restores them in an answer', () => {

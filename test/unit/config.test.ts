@@ -36,7 +36,9 @@ describe('configuration', () => {
   it('refuses a public HOST without API_TOKEN and says why', () => {
     expect(() => assertSafeBinding(loadConfig({ HOST: '0.0.0.0' }))).toThrow(/API_TOKEN/);
     // An open webhook off-loopback is refused too (anyone could open incidents → auto-approved changes).
-    expect(() => assertSafeBinding(loadConfig({ HOST: '0.0.0.0', API_TOKEN: 'x' }))).toThrow(/WEBHOOK_TOKEN is not set/);
+    expect(() => assertSafeBinding(loadConfig({ HOST: '0.0.0.0', API_TOKEN: 'x' }))).toThrow(
+      /WEBHOOK_TOKEN is not set/,
+    );
     expect(() => assertSafeBinding(loadConfig({ HOST: '0.0.0.0', API_TOKEN: 'x', WEBHOOK_TOKEN: 'y' }))).not.toThrow();
     expect(() => assertSafeBinding(loadConfig({ HOST: '127.0.0.1' }))).not.toThrow();
   });

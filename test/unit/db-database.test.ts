@@ -19,13 +19,22 @@ function holdWriteLock(file: string, ms: number): Promise<Worker> {
     parentPort.postMessage('locked');
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, workerData.ms);
     db.exec('COMMIT'); db.close();`;
-  const w = new Worker(code, { eval: true, workerData: { file, ms, module: createRequire(import.meta.url).resolve('better-sqlite3') } });
+  const w = new Worker(code, {
+    eval: true,
+    workerData: { file, ms, module: createRequire(import.meta.url).resolve('better-sqlite3') },
+  });
   return new Promise((resolve) => w.once('message', () => resolve(w)));
 }
 
 const indexes = (db: ReturnType<typeof openDatabase>) =>
-  Object.fromEntries((db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all() as Array<{ name: string; sql: string }>)
-    .map((r) => [r.name, r.sql]));
+  Object.fromEntries(
+    (
+      db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all() as Array<{
+        name: string;
+        sql: string;
+      }>
+    ).map((r) => [r.name, r.sql]),
+  );
 
 describe('database migrations', () => {
   it('a version-2 database loses the intake indexes nothing reads and gets the partial ledger index', () => {
@@ -49,7 +58,7 @@ describe('database migrations', () => {
 });
 
 describe('transactions and the background checkpointer', () => {
-  it('a read-then-write transaction waits for another connection\'s write lock instead of failing SQLITE_BUSY', async () => {
+  it("a read-then-write transaction waits for another connection's write lock instead of failing SQLITE_BUSY", async () => {
     const file = tempDb();
     const db = openDatabase(file);
     const other = await holdWriteLock(file, 300);
@@ -60,7 +69,10 @@ describe('transactions and the background checkpointer', () => {
       return before;
     })();
     expect(n).toBe(1);
-    expect(db.prepare('SELECT kind FROM ledger ORDER BY id').all()).toEqual([{ kind: 'other.connection' }, { kind: 'this.connection' }]);
+    expect(db.prepare('SELECT kind FROM ledger ORDER BY id').all()).toEqual([
+      { kind: 'other.connection' },
+      { kind: 'this.connection' },
+    ]);
     await other.terminate();
     db.close();
   });
@@ -72,7 +84,10 @@ describe('transactions and the background checkpointer', () => {
     cp.start();
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(50_000);
     const insert = db.prepare("INSERT INTO ledger (at, kind, data_json) VALUES ('t', 'k', ?)");
-    for (let i = 0; i < 20; i++) db.transaction(() => { for (let j = 0; j < 50; j++) insert.run('x'.repeat(2000)); })();
+    for (let i = 0; i < 20; i++)
+      db.transaction(() => {
+        for (let j = 0; j < 50; j++) insert.run('x'.repeat(2000));
+      })();
     await new Promise((r) => setTimeout(r, 300));
     // Everything committed is in the main file: a fresh reader of the file alone (WAL ignored) would see it.
     const [status] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;

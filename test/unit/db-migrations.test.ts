@@ -10,19 +10,26 @@ const tempDb = () => path.join(mkdtempSync(path.join(tmpdir(), 'infraai-mig4-'))
 
 /** The same upsert shape intake uses (INSERT ... ON CONFLICT DO UPDATE SET status, severity). */
 function upsertAlert(db: Db, fp: string, status: 'firing' | 'resolved', severity: string | null): void {
-  db.prepare(`INSERT INTO alerts (fingerprint, alertname, status, severity, labels_json, annotations_json, first_seen_at, last_seen_at)
+  db.prepare(
+    `INSERT INTO alerts (fingerprint, alertname, status, severity, labels_json, annotations_json, first_seen_at, last_seen_at)
     VALUES (?, 'A', ?, ?, '{}', '{}', 't', 't')
-    ON CONFLICT (fingerprint) DO UPDATE SET status = excluded.status, severity = excluded.severity, last_seen_at = excluded.last_seen_at`)
-    .run(fp, status, severity);
+    ON CONFLICT (fingerprint) DO UPDATE SET status = excluded.status, severity = excluded.severity, last_seen_at = excluded.last_seen_at`,
+  ).run(fp, status, severity);
 }
 
 /** alert_counts as a map, zero rows dropped, and the same figures recounted from alerts. */
 function kept(db: Db): Record<string, number> {
-  const rows = db.prepare('SELECT status, severity, n FROM alert_counts WHERE n <> 0').all() as Array<{ status: string; severity: string; n: number }>;
+  const rows = db.prepare('SELECT status, severity, n FROM alert_counts WHERE n <> 0').all() as Array<{
+    status: string;
+    severity: string;
+    n: number;
+  }>;
   return Object.fromEntries(rows.map((r) => [`${r.status}/${r.severity}`, r.n]));
 }
 function recounted(db: Db): Record<string, number> {
-  const rows = db.prepare("SELECT status, COALESCE(severity, '') AS severity, COUNT(*) AS n FROM alerts GROUP BY 1, 2").all() as Array<{ status: string; severity: string; n: number }>;
+  const rows = db
+    .prepare("SELECT status, COALESCE(severity, '') AS severity, COUNT(*) AS n FROM alerts GROUP BY 1, 2")
+    .all() as Array<{ status: string; severity: string; n: number }>;
   return Object.fromEntries(rows.map((r) => [`${r.status}/${r.severity}`, r.n]));
 }
 
@@ -49,7 +56,9 @@ describe('migration 4: trigger-kept alert counts and newest-first indexes', () =
     // The triggers are in place after the migration, not only in fresh databases.
     upsertAlert(again, 'e', 'firing', 'critical');
     expect(kept(again)).toEqual(recounted(again));
-    const indexNames = (again.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all() as Array<{ name: string }>).map((r) => r.name);
+    const indexNames = (
+      again.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all() as Array<{ name: string }>
+    ).map((r) => r.name);
     expect(indexNames).toEqual(expect.arrayContaining(['decisions_created', 'actions_created']));
     again.close();
   });
@@ -67,7 +76,10 @@ describe('migration 4: trigger-kept alert counts and newest-first indexes', () =
     db.prepare("DELETE FROM alerts WHERE fingerprint = 'a'").run();
     expect(kept(db)).toEqual(recounted(db));
     expect(kept(db)).toEqual({ 'firing/critical': 1, 'firing/warning': 1 });
-    expect(new SqliteOpsQueries(db).firingAlerts()).toEqual([{ severity: 'critical', n: 1 }, { severity: 'warning', n: 1 }]);
+    expect(new SqliteOpsQueries(db).firingAlerts()).toEqual([
+      { severity: 'critical', n: 1 },
+      { severity: 'warning', n: 1 },
+    ]);
     expect(new SqliteOpsQueries(db).dayStats('1970-01-01T00:00:00Z').active_alerts).toBe(2);
     db.close();
   });

@@ -24,8 +24,20 @@ const realPrepare = proto.prepare;
 
 /** Tables that grow with traffic; a SCAN of one of them is the bug this file guards against. */
 const BIG = new Set([
-  'alerts', 'alert_events', 'notifications', 'incidents', 'incident_alerts', 'decisions', 'actions', 'action_status_history',
-  'approvals', 'revisions', 'telegram_messages', 'ledger', 'resources', 'resource_keys',
+  'alerts',
+  'alert_events',
+  'notifications',
+  'incidents',
+  'incident_alerts',
+  'decisions',
+  'actions',
+  'action_status_history',
+  'approvals',
+  'revisions',
+  'telegram_messages',
+  'ledger',
+  'resources',
+  'resource_keys',
 ]);
 
 /**
@@ -34,27 +46,99 @@ const BIG = new Set([
  */
 const ALLOWED: Array<{ sql: RegExp; table: string; why: string }> = [
   ...['incident_alerts', 'alert_events'].map((table) => ({
-    sql: /^INSERT INTO alerts \(/, table,
+    sql: /^INSERT INTO alerts \(/,
+    table,
     why: 'foreign-key child check compiled into the upsert; SQLite runs it only while a deferred FK violation is pending (measured: 1,000 upserts over 200k alert_events rows in 8 ms)',
   })),
-  { sql: /^SELECT COUNT\(\*\) AS (n|total) FROM (actions|decisions|incidents)( |$)/i, table: 'actions', why: 'a list total: counts the filtered set' },
-  { sql: /^SELECT COUNT\(\*\) AS (n|total) FROM (actions|decisions|incidents)( |$)/i, table: 'decisions', why: 'a list total: counts the filtered set' },
-  { sql: /^SELECT COUNT\(\*\) AS (n|total) FROM (actions|decisions|incidents)( |$)/i, table: 'incidents', why: 'a list total: counts the filtered set' },
-  { sql: /^SELECT \* FROM actions ORDER BY created_at DESC, id DESC LIMIT/, table: 'actions', why: 'newest-first page: walks actions_created and stops at LIMIT' },
-  { sql: /^SELECT \* FROM actions ORDER BY updated_at DESC, id DESC LIMIT \?$/, table: 'actions', why: "Telegram /status: the 10 most recently updated actions, a scan with a top-N sort (an index on updated_at would be one more write per status change); only now collected, since the statement is prepared in the view's constructor" },
-  { sql: /^SELECT id, incident_id, .* FROM decisions ORDER BY created_at DESC, id DESC LIMIT/, table: 'decisions', why: 'newest-first page: walks decisions_created and stops at LIMIT' },
-  { sql: /^SELECT \* FROM incidents ORDER BY opened_at DESC, id DESC LIMIT/, table: 'incidents', why: 'newest-first page: walks incidents_opened and stops at LIMIT' },
-  { sql: /^SELECT \* FROM ledger (WHERE kind = @kind )?ORDER BY id LIMIT/, table: 'ledger', why: 'GET /ops/ledger without an id: oldest first by rowid, stops at LIMIT' },
-  { sql: /FROM resources r( WHERE \(r\.address LIKE| WHERE r\.status = @status| ORDER BY|$)/, table: 'resources', why: 'GET /ops/resources search and listing (substring match; the registry, not traffic)' },
-  { sql: /^SELECT COUNT\(DISTINCT fingerprint\) AS n FROM alert_events WHERE status = 'firing' AND at >= @since/, table: 'alert_events', why: "/ops/stats' alerts received today; README lists it under Limits (an index on alert_events is one more write per stored alert)" },
+  {
+    sql: /^SELECT COUNT\(\*\) AS (n|total) FROM (actions|decisions|incidents)( |$)/i,
+    table: 'actions',
+    why: 'a list total: counts the filtered set',
+  },
+  {
+    sql: /^SELECT COUNT\(\*\) AS (n|total) FROM (actions|decisions|incidents)( |$)/i,
+    table: 'decisions',
+    why: 'a list total: counts the filtered set',
+  },
+  {
+    sql: /^SELECT COUNT\(\*\) AS (n|total) FROM (actions|decisions|incidents)( |$)/i,
+    table: 'incidents',
+    why: 'a list total: counts the filtered set',
+  },
+  {
+    sql: /^SELECT \* FROM actions ORDER BY created_at DESC, id DESC LIMIT/,
+    table: 'actions',
+    why: 'newest-first page: walks actions_created and stops at LIMIT',
+  },
+  {
+    sql: /^SELECT \* FROM actions ORDER BY updated_at DESC, id DESC LIMIT \?$/,
+    table: 'actions',
+    why: "Telegram /status: the 10 most recently updated actions, a scan with a top-N sort (an index on updated_at would be one more write per status change); only now collected, since the statement is prepared in the view's constructor",
+  },
+  {
+    sql: /^SELECT id, incident_id, .* FROM decisions ORDER BY created_at DESC, id DESC LIMIT/,
+    table: 'decisions',
+    why: 'newest-first page: walks decisions_created and stops at LIMIT',
+  },
+  {
+    sql: /^SELECT \* FROM incidents ORDER BY opened_at DESC, id DESC LIMIT/,
+    table: 'incidents',
+    why: 'newest-first page: walks incidents_opened and stops at LIMIT',
+  },
+  {
+    sql: /^SELECT \* FROM ledger (WHERE kind = @kind )?ORDER BY id LIMIT/,
+    table: 'ledger',
+    why: 'GET /ops/ledger without an id: oldest first by rowid, stops at LIMIT',
+  },
+  {
+    sql: /FROM resources r( WHERE \(r\.address LIKE| WHERE r\.status = @status| ORDER BY|$)/,
+    table: 'resources',
+    why: 'GET /ops/resources search and listing (substring match; the registry, not traffic)',
+  },
+  {
+    sql: /^SELECT COUNT\(DISTINCT fingerprint\) AS n FROM alert_events WHERE status = 'firing' AND at >= @since/,
+    table: 'alert_events',
+    why: "/ops/stats' alerts received today; README lists it under Limits (an index on alert_events is one more write per stored alert)",
+  },
 ];
 
 /** Columns that name one row or one owner: an equality on one of them must be an index lookup. */
-const KEY_COLUMNS = ['id', 'incident_id', 'action_id', 'decision_id', 'fingerprint', 'run_id', 'dedup_key', 'incident_key', 'resource_id', 'key'];
+const KEY_COLUMNS = [
+  'id',
+  'incident_id',
+  'action_id',
+  'decision_id',
+  'fingerprint',
+  'run_id',
+  'dedup_key',
+  'incident_key',
+  'resource_id',
+  'key',
+];
 
-interface Finding { sql: string; table: string; detail: string }
+interface Finding {
+  sql: string;
+  table: string;
+  detail: string;
+}
 
-const SQL_WORDS = new Set(['where', 'join', 'left', 'inner', 'cross', 'on', 'order', 'group', 'limit', 'using', 'set', 'as', 'natural', 'values', 'default']);
+const SQL_WORDS = new Set([
+  'where',
+  'join',
+  'left',
+  'inner',
+  'cross',
+  'on',
+  'order',
+  'group',
+  'limit',
+  'using',
+  'set',
+  'as',
+  'natural',
+  'values',
+  'default',
+]);
 
 /** alias → table for every FROM/JOIN/UPDATE/INTO in the statement (EQP names aliases, not tables). */
 function aliases(sql: string): Map<string, string> {
@@ -91,7 +175,9 @@ function keyLookups(sql: string, names: Map<string, string>): Array<[string, str
 }
 
 function plan(db: Db, sql: string): string[] {
-  return (realPrepare.call(db, `EXPLAIN QUERY PLAN ${sql}`).all(...nullParams(sql)) as Array<{ detail: string }>).map((r) => r.detail);
+  return (realPrepare.call(db, `EXPLAIN QUERY PLAN ${sql}`).all(...nullParams(sql)) as Array<{ detail: string }>).map(
+    (r) => r.detail,
+  );
 }
 
 /**
@@ -113,15 +199,24 @@ function findings(db: Db, statements: Iterable<string>): Finding[] {
     }
     for (const [owner, column] of keyLookups(sql, names)) {
       // Either through an index on that column, or the row is reached by its primary key anyway.
-      const used = details.some((d) => new RegExp(`^SEARCH ${owner} .*[( ](${column}|rowid)=`).test(d)
-        || new RegExp(`^SEARCH ${owner} USING (INDEX sqlite_autoindex_\\w+|PRIMARY KEY) \\(id=`).test(d));
-      if (!used) out.push({ sql, table: names.get(owner)!, detail: `${owner}.${column} = ? is not an index lookup: ${details.join(' | ')}` });
+      const used = details.some(
+        (d) =>
+          new RegExp(`^SEARCH ${owner} .*[( ](${column}|rowid)=`).test(d) ||
+          new RegExp(`^SEARCH ${owner} USING (INDEX sqlite_autoindex_\\w+|PRIMARY KEY) \\(id=`).test(d),
+      );
+      if (!used)
+        out.push({
+          sql,
+          table: names.get(owner)!,
+          detail: `${owner}.${column} = ? is not an index lookup: ${details.join(' | ')}`,
+        });
     }
   }
   return out;
 }
 
-const allowedFor = (f: Finding) => ALLOWED.find((a) => a.table === f.table && f.detail.startsWith('SCAN') && a.sql.test(f.sql));
+const allowedFor = (f: Finding) =>
+  ALLOWED.find((a) => a.table === f.table && f.detail.startsWith('SCAN') && a.sql.test(f.sql));
 const describeFinding = (f: Finding) => `${f.table}: ${f.detail}\n    ${f.sql.slice(0, 240)}`;
 
 let h: Harness;
@@ -135,9 +230,15 @@ beforeAll(async () => {
   };
   tg = new FakeTelegramServer();
   const apiRoot = await tg.start();
-  h = await startWithDeployments({ web: poolDeployment() }, {
-    TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_CHAT_ID: '-1001', TELEGRAM_ALLOWED_USER_IDS: '111', TELEGRAM_API_ROOT: apiRoot,
-  });
+  h = await startWithDeployments(
+    { web: poolDeployment() },
+    {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_CHAT_ID: '-1001',
+      TELEGRAM_ALLOWED_USER_IDS: '111',
+      TELEGRAM_API_ROOT: apiRoot,
+    },
+  );
   db = h.service.db;
   await driveTheLoop();
 }, 180_000);
@@ -170,7 +271,10 @@ async function driveTheLoop(): Promise<void> {
   await tg.waitFor(() => [...tg.messages.values()].some((m) => m.text.includes(first.id)), 'approval request');
   const msg = [...tg.messages.values()].find((m) => m.text.includes(first.id))!;
   const cb = tg.injectCallback({ fromId: 111, data: `a:${first.id}`, messageId: msg.message_id });
-  await tg.waitFor(() => tg.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === cb), 'press answered');
+  await tg.waitFor(
+    () => tg.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === cb),
+    'press answered',
+  );
   await h.service.executor.idle();
   expect(h.service.actions.get(first.id)?.status).toBe('applied');
   await post(ALERT); // a repeat of a firing alert
@@ -180,8 +284,15 @@ async function driveTheLoop(): Promise<void> {
   await post({ ...ALERT, alertname: 'MemoryHigh' });
   const second = waiting();
   const stranger = tg.injectCallback({ fromId: 222, data: `a:${second.id}` }); // refused: recorded, not decided
-  await tg.waitFor(() => tg.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === stranger), 'refusal answered');
-  const rejected = await h.service.app.inject({ method: 'POST', url: `/ops/reject/${second.id}`, payload: { actor: 'qa' } });
+  await tg.waitFor(
+    () => tg.callsOf('answerCallbackQuery').some((c) => c.body['callback_query_id'] === stranger),
+    'refusal answered',
+  );
+  const rejected = await h.service.app.inject({
+    method: 'POST',
+    url: `/ops/reject/${second.id}`,
+    payload: { actor: 'qa' },
+  });
   expect(rejected.statusCode, rejected.body).toBe(200);
 
   await post({ ...ALERT, alertname: 'DiskHigh' });
@@ -216,17 +327,33 @@ function routeTable(printed: string): Array<{ method: string; url: string }> {
 async function readEveryRoute(actionId: string): Promise<void> {
   const action = h.service.actions.get(actionId)!;
   const ids: Record<string, string> = { id: actionId, run_id: 'web', file: 'main.js' };
-  const byPrefix: Record<string, string> = { '/ops/decisions/': action.decisionId, '/ops/incidents/': action.incidentId ?? '' };
+  const byPrefix: Record<string, string> = {
+    '/ops/decisions/': action.decisionId,
+    '/ops/incidents/': action.incidentId ?? '',
+  };
   const queries: Record<string, string[]> = {
-    '/ops/actions': ['', '?status=applied', '?run_id=web', '?status=applied&run_id=web&since=2020-01-01T00:00:00Z&until=2999-01-01T00:00:00Z'],
+    '/ops/actions': [
+      '',
+      '?status=applied',
+      '?run_id=web',
+      '?status=applied&run_id=web&since=2020-01-01T00:00:00Z&until=2999-01-01T00:00:00Z',
+    ],
     '/ops/decisions': ['', '?status=proposed', '?since=2020-01-01T00:00:00Z&until=2999-01-01T00:00:00Z'],
     '/ops/incidents': ['', '?status=open', '?status=resolved'],
-    '/ops/ledger': ['', `?action_id=${actionId}`, `?incident_id=${action.incidentId}`, `?decision_id=${action.decisionId}`,
-      `?action_id=${actionId}&incident_id=${action.incidentId}&decision_id=${action.decisionId}&kind=action.applied`, '?kind=action.applied'],
+    '/ops/ledger': [
+      '',
+      `?action_id=${actionId}`,
+      `?incident_id=${action.incidentId}`,
+      `?decision_id=${action.decisionId}`,
+      `?action_id=${actionId}&incident_id=${action.incidentId}&decision_id=${action.decisionId}&kind=action.applied`,
+      '?kind=action.applied',
+    ],
     '/ops/resources': ['', '?q=pool', '?run_id=web', '?status=present', '?q=pool&run_id=web&status=present'],
     '/ops/stats': ['', '?since=2020-01-01T00:00:00Z'],
   };
-  const gets = routeTable(h.service.app.printRoutes({ commonPrefix: false })).filter((r) => r.method === 'GET').map((r) => r.url);
+  const gets = routeTable(h.service.app.printRoutes({ commonPrefix: false }))
+    .filter((r) => r.method === 'GET')
+    .map((r) => r.url);
   expect(gets.length).toBeGreaterThan(15);
   for (const route of gets) {
     if (route === '/ops/events') continue; // SSE: streams forever; its reads are the same views
@@ -250,7 +377,9 @@ describe('query plans of every prepared statement', () => {
     expect(all).toContain('FROM decisions WHERE incident_id = ?');
     expect(all).toContain('NOT EXISTS (SELECT 1 FROM decisions d WHERE d.incident_id = i.id)');
     expect(all).toContain('FROM actions WHERE incident_id = ? AND status IN (');
-    expect(all).toContain('INSERT INTO approvals (action_id, verdict, outcome, channel, actor, reason, plan_sha256, at)');
+    expect(all).toContain(
+      'INSERT INTO approvals (action_id, verdict, outcome, channel, actor, reason, plan_sha256, at)',
+    );
     expect(collected.size).toBeGreaterThan(80);
   });
 
@@ -268,7 +397,10 @@ describe('query plans of every prepared statement', () => {
   it('the check sees a missing index: without the v5 indexes the per-incident lookups are reported', () => {
     const scratch = openDatabase(path.join(mkdtempSync(path.join(tmpdir(), 'infraai-plans-')), 'db.sqlite'));
     for (const name of indexNames(PER_KEY_INDEXES)) scratch.exec(`DROP INDEX ${name}`);
-    const bad = findings(scratch, collected).filter((f) => allowedFor(f) === undefined).map(describeFinding).join('\n');
+    const bad = findings(scratch, collected)
+      .filter((f) => allowedFor(f) === undefined)
+      .map(describeFinding)
+      .join('\n');
     scratch.close();
     expect(bad).toMatch(/decisions: SCAN decisions\n {4}SELECT id FROM decisions WHERE incident_id = \?/);
     expect(bad).toMatch(/decisions: SCAN d\n {4}SELECT i\.id FROM incidents i/);
@@ -282,8 +414,15 @@ function indexNames(ddl: string): string[] {
 }
 
 describe('migration 5', () => {
-  const indexes = (d: Db) => Object.fromEntries((d.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
-    .all() as Array<{ name: string; sql: string }>).map((r) => [r.name, r.sql.replace(/\s+/g, ' ')]));
+  const indexes = (d: Db) =>
+    Object.fromEntries(
+      (
+        d.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all() as Array<{
+          name: string;
+          sql: string;
+        }>
+      ).map((r) => [r.name, r.sql.replace(/\s+/g, ' ')]),
+    );
 
   it('a version-4 database gets the per-key indexes, the same ones schema.sql gives a new database', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'infraai-mig5-'));
@@ -292,7 +431,9 @@ describe('migration 5', () => {
     fresh.close();
     const file = path.join(dir, 'old.sqlite');
     const old = openDatabase(file);
-    old.exec("INSERT INTO incidents (id, incident_key, alertname, status, opened_at, updated_at) VALUES ('inc_1', 'k', 'A', 'open', 't', 't')");
+    old.exec(
+      "INSERT INTO incidents (id, incident_key, alertname, status, opened_at, updated_at) VALUES ('inc_1', 'k', 'A', 'open', 't', 't')",
+    );
     for (const name of indexNames(PER_KEY_INDEXES)) old.exec(`DROP INDEX ${name}`);
     old.pragma('user_version = 4');
     old.close();
@@ -304,4 +445,3 @@ describe('migration 5', () => {
     again.close();
   });
 });
-

@@ -29,7 +29,11 @@ describe('write outcomes: one report per write, whoever writes', () => {
   function fill(d: Db) {
     d.pragma(`max_page_count = ${d.pragma('page_count', { simple: true }) as number}`);
     for (const n of [4000, 500, 50, 1]) {
-      try { for (;;) d.exec(`INSERT INTO t VALUES (randomblob(${n}))`); } catch { /* full at this size */ }
+      try {
+        for (;;) d.exec(`INSERT INTO t VALUES (randomblob(${n}))`);
+      } catch {
+        /* full at this size */
+      }
     }
   }
 
@@ -54,9 +58,15 @@ describe('write outcomes: one report per write, whoever writes', () => {
     expect(() => db.transaction(() => big.run())()).toThrow(/full/);
     // A per-item savepoint gives up and the caller swallows it: SQLite has rolled the whole
     // transaction back, so the commit fails with another error; the report is still SQLITE_FULL.
-    expect(() => db.transaction(() => {
-      try { db.transaction(() => big.run())(); } catch { /* swallowed */ }
-    })()).toThrow();
+    expect(() =>
+      db.transaction(() => {
+        try {
+          db.transaction(() => big.run())();
+        } catch {
+          /* swallowed */
+        }
+      })(),
+    ).toThrow();
     expect(seen).toEqual(['SQLITE_FULL', 'SQLITE_FULL', 'SQLITE_FULL']);
   });
 

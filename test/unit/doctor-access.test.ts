@@ -12,7 +12,14 @@ describe('doctor: http access', () => {
   });
 
   it('passes with PUBLIC_URL or ALLOWED_HOSTS, naming the hosts and the token rule', () => {
-    const f = finding({ HOST: '0.0.0.0', API_TOKEN: 'a', WEBHOOK_TOKEN: 'b', READ_TOKEN: 'c', PUBLIC_URL: 'https://ops.example.com', ALLOWED_HOSTS: 'infraai' });
+    const f = finding({
+      HOST: '0.0.0.0',
+      API_TOKEN: 'a',
+      WEBHOOK_TOKEN: 'b',
+      READ_TOKEN: 'c',
+      PUBLIC_URL: 'https://ops.example.com',
+      ALLOWED_HOSTS: 'infraai',
+    });
     expect(f.ok).toBe(true);
     expect(f.detail).toContain('ops.example.com');
     expect(f.detail).toContain('infraai');

@@ -53,7 +53,12 @@ variable "env" {
 }
 `;
 
-async function edit(files: FileSet, address: string, attributePath: string[], value: number | string | boolean): Promise<EditResult> {
+async function edit(
+  files: FileSet,
+  address: string,
+  attributePath: string[],
+  value: number | string | boolean,
+): Promise<EditResult> {
   return editHcl(files, { address, attributePath, value }, parser);
 }
 
@@ -100,7 +105,12 @@ describe('editHcl on literals in the resource block', () => {
 
   it('edits an attribute inside a nested block', async () => {
     const r = ok(await edit({ 'main.tf': MAIN }, 'terraform_data.vm', ['autoscaling', 'max_node_count'], 10));
-    expectOnlySplice(MAIN, r.files['main.tf'] ?? '', 'max_node_count = 5   # upper bound', 'max_node_count = 10   # upper bound');
+    expectOnlySplice(
+      MAIN,
+      r.files['main.tf'] ?? '',
+      'max_node_count = 5   # upper bound',
+      'max_node_count = 10   # upper bound',
+    );
     const b = ok(await edit({ 'main.tf': MAIN }, 'terraform_data.vm', ['autoscaling', 'enabled'], false));
     expect(b.files['main.tf']).toContain('enabled        = false');
   });
@@ -126,14 +136,19 @@ describe('editHcl on literals in the resource block', () => {
     const r = ok(await edit({ 'main.tf': MAIN }, 'terraform_data.vm', ['input', 'node_count'], 2.5));
     expect(r.changes[0]?.after).toBe('2.5');
     const r2 = ok(await edit(r.files, 'terraform_data.vm', ['input', 'node_count'], -1));
-    expect(await readHclValue(r2.files, 'terraform_data.vm', ['input', 'node_count'], parser)).toMatchObject({ ok: true, value: -1 });
+    expect(await readHclValue(r2.files, 'terraform_data.vm', ['input', 'node_count'], parser)).toMatchObject({
+      ok: true,
+      value: -1,
+    });
   });
 });
 
 describe('editHcl through variables', () => {
   it('edits terraform.tfvars when it sets the variable, keeping its comments', async () => {
     const tfvars = '# sizing\nworkers   = 3 # three\npool_size = 4\n';
-    const r = ok(await edit({ 'main.tf': MAIN, 'terraform.tfvars': tfvars }, 'terraform_data.vm', ['input', 'from_var'], 5));
+    const r = ok(
+      await edit({ 'main.tf': MAIN, 'terraform.tfvars': tfvars }, 'terraform_data.vm', ['input', 'from_var'], 5),
+    );
     expect(Object.keys(r.files)).toEqual(['terraform.tfvars']);
     expect(r.files['terraform.tfvars']).toBe('# sizing\nworkers   = 5 # three\npool_size = 4\n');
     expect(r.source).toBe('variable');
@@ -141,7 +156,9 @@ describe('editHcl through variables', () => {
   });
 
   it('edits a *.auto.tfvars file', async () => {
-    const r = ok(await edit({ 'main.tf': MAIN, 'b.auto.tfvars': 'pool_size = 2\n' }, 'terraform_data.pool', ['input'], 3));
+    const r = ok(
+      await edit({ 'main.tf': MAIN, 'b.auto.tfvars': 'pool_size = 2\n' }, 'terraform_data.pool', ['input'], 3),
+    );
     expect(r.files).toEqual({ 'b.auto.tfvars': 'pool_size = 3\n' });
   });
 
@@ -152,13 +169,25 @@ describe('editHcl through variables', () => {
   });
 
   it("falls back to the variable's default when no tfvars sets it", async () => {
-    const r = ok(await edit({ 'main.tf': MAIN, 'terraform.tfvars': 'pool_size = 1\n' }, 'terraform_data.vm', ['input', 'from_var'], 8));
+    const r = ok(
+      await edit(
+        { 'main.tf': MAIN, 'terraform.tfvars': 'pool_size = 1\n' },
+        'terraform_data.vm',
+        ['input', 'from_var'],
+        8,
+      ),
+    );
     expectOnlySplice(MAIN, r.files['main.tf'] ?? '', 'default = 3 # fallback', 'default = 8 # fallback');
     expect(r.changes[0]?.path).toBe('variable.workers.default');
   });
 
   it('refuses a variable set in two tfvars files (Terraform would use the last one)', async () => {
-    const r = await edit({ 'main.tf': MAIN, 'terraform.tfvars': 'workers = 1\n', 'z.auto.tfvars': 'workers = 2\n' }, 'terraform_data.vm', ['input', 'from_var'], 5);
+    const r = await edit(
+      { 'main.tf': MAIN, 'terraform.tfvars': 'workers = 1\n', 'z.auto.tfvars': 'workers = 2\n' },
+      'terraform_data.vm',
+      ['input', 'from_var'],
+      5,
+    );
     expect(r).toMatchObject({ ok: false, code: 'AMBIGUOUS' });
   });
 
@@ -169,10 +198,20 @@ describe('editHcl through variables', () => {
   });
 
   it('readHclValue reports the value and where it comes from', async () => {
-    expect(await readHclValue({ 'main.tf': MAIN, 'terraform.tfvars': 'workers = 4\n' }, 'terraform_data.vm', ['input', 'from_var'], parser))
-      .toEqual({ ok: true, value: 4, source: 'variable', file: 'terraform.tfvars' });
-    expect(await readHclValue({ 'main.tf': MAIN }, 'terraform_data.vm', ['autoscaling', 'enabled'], parser))
-      .toEqual({ ok: true, value: true, source: 'literal', file: 'main.tf' });
+    expect(
+      await readHclValue(
+        { 'main.tf': MAIN, 'terraform.tfvars': 'workers = 4\n' },
+        'terraform_data.vm',
+        ['input', 'from_var'],
+        parser,
+      ),
+    ).toEqual({ ok: true, value: 4, source: 'variable', file: 'terraform.tfvars' });
+    expect(await readHclValue({ 'main.tf': MAIN }, 'terraform_data.vm', ['autoscaling', 'enabled'], parser)).toEqual({
+      ok: true,
+      value: true,
+      source: 'literal',
+      file: 'main.tf',
+    });
   });
 });
 
@@ -197,20 +236,31 @@ describe('editHcl refusals', () => {
   }
 
   it('refuses a type change (string into a number attribute)', async () => {
-    expect(await edit({ 'main.tf': MAIN }, 'terraform_data.vm', ['count'], '4')).toMatchObject({ ok: false, code: 'INVALID_REQUEST' });
+    expect(await edit({ 'main.tf': MAIN }, 'terraform_data.vm', ['count'], '4')).toMatchObject({
+      ok: false,
+      code: 'INVALID_REQUEST',
+    });
   });
 
   it('refuses values that cannot be a literal', async () => {
-    expect(await edit({ 'main.tf': MAIN }, 'terraform_data.vm', ['count'], Number.NaN)).toMatchObject({ ok: false, code: 'INVALID_REQUEST' });
+    expect(await edit({ 'main.tf': MAIN }, 'terraform_data.vm', ['count'], Number.NaN)).toMatchObject({
+      ok: false,
+      code: 'INVALID_REQUEST',
+    });
   });
 
   it('refuses a resource declared twice', async () => {
     const dup = 'resource "terraform_data" "vm" {\n  count = 1\n}\n';
-    expect(await edit({ 'main.tf': MAIN, 'extra.tf': dup }, 'terraform_data.vm', ['count'], 3)).toMatchObject({ ok: false, code: 'AMBIGUOUS' });
+    expect(await edit({ 'main.tf': MAIN, 'extra.tf': dup }, 'terraform_data.vm', ['count'], 3)).toMatchObject({
+      ok: false,
+      code: 'AMBIGUOUS',
+    });
   });
 
   it('reports a syntax error as PARSE_ERROR', async () => {
-    expect(await edit({ 'main.tf': MAIN, 'bad.tf': 'resource "x" {\n' }, 'terraform_data.vm', ['count'], 3)).toMatchObject({ ok: false, code: 'PARSE_ERROR' });
+    expect(
+      await edit({ 'main.tf': MAIN, 'bad.tf': 'resource "x" {\n' }, 'terraform_data.vm', ['count'], 3),
+    ).toMatchObject({ ok: false, code: 'PARSE_ERROR' });
   });
 });
 
@@ -222,23 +272,37 @@ describe('verification with hcl2-parser', () => {
 
   it('catches a splice that also changed something else', () => {
     const wrong = MAIN.replace('count = 2', 'count = 4').replace('max_node_count = 5', 'max_node_count = 6');
-    expect(verifyEdit('hcl', MAIN, wrong, ['resource', 'terraform_data', 'vm', 0, 'count'], 4)).toMatch(/more than the intended value/);
+    expect(verifyEdit('hcl', MAIN, wrong, ['resource', 'terraform_data', 'vm', 0, 'count'], 4)).toMatch(
+      /more than the intended value/,
+    );
   });
 
   it('catches a splice at the wrong place and a broken file', () => {
     const misplaced = MAIN.replace('max_node_count = 5', 'max_node_count = 4');
     expect(verifyEdit('hcl', MAIN, misplaced, ['resource', 'terraform_data', 'vm', 0, 'count'], 4)).toBeDefined();
-    expect(verifyEdit('hcl', MAIN, MAIN.replace('count = 2', 'count = '), ['resource', 'terraform_data', 'vm', 0, 'count'], 4)).toMatch(/does not parse/);
+    expect(
+      verifyEdit(
+        'hcl',
+        MAIN,
+        MAIN.replace('count = 2', 'count = '),
+        ['resource', 'terraform_data', 'vm', 0, 'count'],
+        4,
+      ),
+    ).toMatch(/does not parse/);
   });
 });
 
 describe('attribute paths travel as segment arrays (HclEditor port, planEdit)', () => {
-  const DOTTED = 'resource "terraform_data" "vm" {\n  input = {\n    "team.size" = 2\n    team        = { size = 9 }\n  }\n}\n';
+  const DOTTED =
+    'resource "terraform_data" "vm" {\n  input = {\n    "team.size" = 2\n    team        = { size = 9 }\n  }\n}\n';
 
   it('a key containing a dot is addressed as one segment, not split again', async () => {
     const hcl = treeSitterHclEditor();
     expect(await hcl.read({ 'main.tf': DOTTED }, 'terraform_data.vm', ['input', 'team.size'])).toBe(2);
-    const r = await hcl.edit({ 'main.tf': DOTTED }, { address: 'terraform_data.vm', attributePath: ['input', 'team.size'], value: 3 });
+    const r = await hcl.edit(
+      { 'main.tf': DOTTED },
+      { address: 'terraform_data.vm', attributePath: ['input', 'team.size'], value: 3 },
+    );
     expect(r).toEqual({ ok: true, files: { 'main.tf': DOTTED.replace('"team.size" = 2', '"team.size" = 3') } });
   });
 
@@ -250,12 +314,23 @@ describe('attribute paths travel as segment arrays (HclEditor port, planEdit)', 
     };
     const policy = { maxChangedResources: () => 5, check: () => ({ ok: true as const }) };
     const plan = await planEdit(
-      { actionType: 'modify_config', targetAddress: 'terraform_data.vm', parameters: { 'autoscaling.max_node_count': 6 }, instances: [], files: {} },
-      read, policy,
+      {
+        actionType: 'modify_config',
+        targetAddress: 'terraform_data.vm',
+        parameters: { 'autoscaling.max_node_count': 6 },
+        instances: [],
+        files: {},
+      },
+      read,
+      policy,
     );
-    expect(seen).toEqual([['autoscaling', 'max_node_count'], ['input', 'autoscaling', 'max_node_count']]);
+    expect(seen).toEqual([
+      ['autoscaling', 'max_node_count'],
+      ['input', 'autoscaling', 'max_node_count'],
+    ]);
     expect(plan).toMatchObject({
-      kind: 'edit', edit: { attributePath: ['input', 'autoscaling', 'max_node_count'], value: 6, from: 5 },
+      kind: 'edit',
+      edit: { attributePath: ['input', 'autoscaling', 'max_node_count'], value: 6, from: 5 },
       expectation: { attributePath: ['input', 'autoscaling', 'max_node_count'] },
     });
   });

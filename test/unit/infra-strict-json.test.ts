@@ -9,9 +9,21 @@ const refused = (text: string): string => {
 
 describe('strict JSON reader for *.tf.json / *.tfvars.json', () => {
   it.each([
-    '{}', '[]', '{"a":1}', '{"resource":{"terraform_data":{"a":{"input":"x"}}}}', ' \t\r\n{ "a" : [ 1 , -2.5e+3 , true , false , null ] } \n',
-    '"just a string"', '0', '-0', '1E5', '{"a":"\\u00e9\\n\\t\\"\\\\\\/\\b\\f\\r"}', '{"emoji":"\\ud83d\\ude00 😀"}', '{"":1,"a":{"":2}}',
-    '[[[[[[[[[[1]]]]]]]]]]', '{"a":[{"k":1},{"k":2}]}', '{"k":"line\\u2028sep"}',
+    '{}',
+    '[]',
+    '{"a":1}',
+    '{"resource":{"terraform_data":{"a":{"input":"x"}}}}',
+    ' \t\r\n{ "a" : [ 1 , -2.5e+3 , true , false , null ] } \n',
+    '"just a string"',
+    '0',
+    '-0',
+    '1E5',
+    '{"a":"\\u00e9\\n\\t\\"\\\\\\/\\b\\f\\r"}',
+    '{"emoji":"\\ud83d\\ude00 😀"}',
+    '{"":1,"a":{"":2}}',
+    '[[[[[[[[[[1]]]]]]]]]]',
+    '{"a":[{"k":1},{"k":2}]}',
+    '{"k":"line\\u2028sep"}',
   ])('reads %s exactly like JSON.parse', (text) => {
     const r = parseStrictJson(text);
     expect(r.ok, r.ok ? '' : r.reason).toBe(true);
@@ -19,14 +31,23 @@ describe('strict JSON reader for *.tf.json / *.tfvars.json', () => {
   });
 
   const duplicates: Array<[string, string]> = [
-    ['top-level "resource" twice (the exploit)', '{"resource":{"terraform_data":{"evil":{"provisioner":{"local-exec":{"command":"id"}}}}},"resource":{"terraform_data":{"good":{}}}}'],
-    ['"provisioner" twice inside a resource', '{"resource":{"terraform_data":{"a":{"provisioner":{},"input":"x","provisioner":{"local-exec":{}}}}}}'],
+    [
+      'top-level "resource" twice (the exploit)',
+      '{"resource":{"terraform_data":{"evil":{"provisioner":{"local-exec":{"command":"id"}}}}},"resource":{"terraform_data":{"good":{}}}}',
+    ],
+    [
+      '"provisioner" twice inside a resource',
+      '{"resource":{"terraform_data":{"a":{"provisioner":{},"input":"x","provisioner":{"local-exec":{}}}}}}',
+    ],
     ['"resource" and its \\u escape', '{"resource":{},"\\u0072esource":{}}'],
     ['two fully escaped spellings', '{"\\u0072\\u0065source":{},"re\\u0073ource":{}}'],
     ['escaped solidus', '{"a/b":1,"a\\/b":2}'],
     ['whitespace around the colon', '{"resource" :{},\n  "resource"\t:\r\n{}}'],
     ['duplicate three levels down', '{"resource":{"terraform_data":{"a":{"input":{"k":1,"k":2}}}}}'],
-    ['duplicate inside an array element', '{"resource":[{"terraform_data":{"a":{}}},{"terraform_data":{"b":{},"b":{}}}]}'],
+    [
+      'duplicate inside an array element',
+      '{"resource":[{"terraform_data":{"a":{}}},{"terraform_data":{"b":{},"b":{}}}]}',
+    ],
     ['duplicate 60 levels deep', `${'{"x":'.repeat(60)}{"d":1,"d":2}${'}'.repeat(60)}`],
     ['duplicate empty key', '{"":1,"":2}'],
     ['keys differing only in case', '{"Resource":{},"resource":{}}'],
@@ -35,7 +56,9 @@ describe('strict JSON reader for *.tf.json / *.tfvars.json', () => {
     ['"__proto__" twice', '{"__proto__":{},"__proto__":{"polluted":true}}'],
   ];
   it.each(duplicates)('refuses %s, naming the key and both places', (_name, text) => {
-    expect(refused(text)).toMatch(/^line \d+, column \d+: key ".*" in ".*" (repeats|is the same key as).*first at line \d+, column \d+$/);
+    expect(refused(text)).toMatch(
+      /^line \d+, column \d+: key ".*" in ".*" (repeats|is the same key as).*first at line \d+, column \d+$/,
+    );
   });
 
   it('names where the duplicate is', () => {
@@ -88,7 +111,9 @@ describe('strict JSON reader for *.tf.json / *.tfvars.json', () => {
   });
 
   it('reads a 400 KiB document with thousands of keys', () => {
-    const big = JSON.stringify({ locals: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, `value ${i}`])) });
+    const big = JSON.stringify({
+      locals: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, `value ${i}`])),
+    });
     expect(big.length).toBeGreaterThan(300_000);
     const r = parseStrictJson(big);
     expect(r.ok).toBe(true);

@@ -7,11 +7,21 @@ import { FakeClock } from '../../src/shared/clock.js';
 
 const FILE = new URL('../../deploy/infraai-rules.yml', import.meta.url).pathname;
 
-interface Rule { alert: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> }
+interface Rule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
 
 const lookups: MetricsLookups = {
-  pendingApprovals: () => 0, oldestPendingAgeSeconds: () => 0, queuedActions: () => 0, firingAlerts: () => [],
-  decisionLabels: () => undefined, actionType: () => undefined,
+  pendingApprovals: () => 0,
+  oldestPendingAgeSeconds: () => 0,
+  queuedActions: () => 0,
+  firingAlerts: () => [],
+  decisionLabels: () => undefined,
+  actionType: () => undefined,
 };
 
 /** Sample names the service can expose (histograms add _bucket/_sum/_count). */
@@ -32,9 +42,15 @@ describe('deploy/infraai-rules.yml', () => {
   const rules = doc.groups.flatMap((g) => g.rules);
 
   it('is a Prometheus rule file whose alerts are complete', () => {
-    expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining([
-      'InfraAIDown', 'InfraAIApprovalWaitingTooLong', 'InfraAIRollbackFailed', 'InfraAIWebhookErrors', 'InfraAITerraformSlow',
-    ]));
+    expect(rules.map((r) => r.alert)).toEqual(
+      expect.arrayContaining([
+        'InfraAIDown',
+        'InfraAIApprovalWaitingTooLong',
+        'InfraAIRollbackFailed',
+        'InfraAIWebhookErrors',
+        'InfraAITerraformSlow',
+      ]),
+    );
     for (const r of rules) {
       expect(r.expr.trim(), r.alert).not.toBe('');
       expect(['critical', 'warning', 'info'], r.alert).toContain(r.labels.severity);
@@ -55,7 +71,10 @@ describe('deploy/infraai-rules.yml', () => {
 
   // CI installs promtool (.ci/run); elsewhere a missing promtool shows up as a named skip, never a pass.
   const promtool = execaSync('promtool', ['--version'], { reject: false }).exitCode === 0;
-  if (!promtool) console.warn('infraai-rules: promtool is not installed; skipping `promtool check rules` (apt-get install prometheus)');
+  if (!promtool)
+    console.warn(
+      'infraai-rules: promtool is not installed; skipping `promtool check rules` (apt-get install prometheus)',
+    );
   it.skipIf(!promtool)('passes promtool check rules (skipped when promtool is not installed)', async () => {
     const r = await execa('promtool', ['check', 'rules', FILE], { reject: false });
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);

@@ -8,7 +8,10 @@ describe('inspectJson (the JSON guard every route shares)', () => {
     expect(inspectJson(deep)?.message).toMatch(/deeper than 32/);
   });
   it('refuses forbidden keys anywhere, lone surrogates and NUL; accepts legal odd unicode', () => {
-    expect(inspectJson(JSON.parse('{"a":[{"constructor":1}]}'))).toEqual({ field: 'body.a.0.constructor', message: '0 key "constructor" is not allowed' });
+    expect(inspectJson(JSON.parse('{"a":[{"constructor":1}]}'))).toEqual({
+      field: 'body.a.0.constructor',
+      message: '0 key "constructor" is not allowed',
+    });
     expect(inspectJson({ prototype: 'x' })?.field).toBe('body.prototype');
     expect(inspectJson({ a: 'x\ud800' })?.message).toMatch(/surrogate/);
     expect(inspectJson({ ['k\udc00']: 'x' })?.message).toMatch(/key contains a lone/);
@@ -18,11 +21,26 @@ describe('inspectJson (the JSON guard every route shares)', () => {
 });
 
 describe('isRfc3339 (alert timestamps)', () => {
-  it.each(['2026-11-23T09:14:28.263399883Z', '2026-11-23T09:14:28+05:30', '2024-02-29T00:00:00Z', '9999-12-31T23:59:59Z'])('accepts %s', (s) => {
+  it.each([
+    '2026-11-23T09:14:28.263399883Z',
+    '2026-11-23T09:14:28+05:30',
+    '2024-02-29T00:00:00Z',
+    '9999-12-31T23:59:59Z',
+  ])('accepts %s', (s) => {
     expect(isRfc3339(s)).toBe(true);
   });
-  it.each(['1', 'March 7', '2026-11-23', '2026-02-30T00:00:00Z', '2025-02-29T00:00:00Z', '2026-11-23T24:00:00Z', '1969-12-31T23:59:59Z',
-    '+275760-09-13T00:00:00Z', '2026-11-23T09:14:28', '2026-11-23T09:14:28+25:00'])('refuses %s', (s) => {
+  it.each([
+    '1',
+    'March 7',
+    '2026-11-23',
+    '2026-02-30T00:00:00Z',
+    '2025-02-29T00:00:00Z',
+    '2026-11-23T24:00:00Z',
+    '1969-12-31T23:59:59Z',
+    '+275760-09-13T00:00:00Z',
+    '2026-11-23T09:14:28',
+    '2026-11-23T09:14:28+25:00',
+  ])('refuses %s', (s) => {
     expect(isRfc3339(s)).toBe(false);
   });
 });

@@ -30,7 +30,9 @@ describe('MetricsRegistry (hand-written exposition)', () => {
   it('escapes label values and survives a failing collector', () => {
     const r = new MetricsRegistry();
     r.counter('y', 'Quote " and \\ backslash\nnewline.', ['v']).inc({ v: 'a"b\\c\nd' });
-    r.gauge('broken', 'Throws.', [], () => { throw new Error('db closed'); });
+    r.gauge('broken', 'Throws.', [], () => {
+      throw new Error('db closed');
+    });
     const failed: string[] = [];
     const text = r.render((name) => failed.push(name));
     expect(text).toContain('y_total{v="a\\"b\\\\c\\nd"} 1');
@@ -66,7 +68,13 @@ describe('ServiceMetrics', () => {
     bus.publish({ type: 'alert.received', fingerprint: 'f', status: 'firing', incidentId: null });
     bus.publish({ type: 'decision.created', decisionId: 'dec-1', incidentId: 'i', status: 'proposed' });
     bus.publish({ type: 'decision.created', decisionId: 'dec-x', incidentId: 'i', status: 'proposed' });
-    bus.publish({ type: 'approval.recorded', actionId: 'act-1', verdict: 'approve', outcome: 'accepted', channel: 'dashboard' });
+    bus.publish({
+      type: 'approval.recorded',
+      actionId: 'act-1',
+      verdict: 'approve',
+      outcome: 'accepted',
+      channel: 'dashboard',
+    });
     bus.publish({ type: 'action.status', actionId: 'act-1', status: 'applying', runId: 'demo' });
     bus.publish({ type: 'action.status', actionId: 'act-1', status: 'rollback_failed', runId: 'demo' });
     off();
@@ -75,7 +83,9 @@ describe('ServiceMetrics', () => {
     expect(sampleValue(e, 'infraai_alerts_received_total', { status: 'firing' })).toBe(1);
     expect(sampleValue(e, 'infraai_decisions_total', { action: 'scale_up', source: 'rules' })).toBe(1);
     expect(sampleValue(e, 'infraai_decisions_total', { action: 'unknown', source: 'unknown' })).toBe(1);
-    expect(sampleValue(e, 'infraai_approvals_total', { verdict: 'approve', outcome: 'accepted', channel: 'dashboard' })).toBe(1);
+    expect(
+      sampleValue(e, 'infraai_approvals_total', { verdict: 'approve', outcome: 'accepted', channel: 'dashboard' }),
+    ).toBe(1);
     expect(sampleValue(e, 'infraai_actions_total', { type: 'scale_up', outcome: 'rollback_failed' })).toBe(1);
     expect(sampleValue(e, 'infraai_actions_total', { outcome: 'applying' })).toBeUndefined();
     expect(sampleValue(e, 'infraai_action_status_changes_total', { status: 'applying' })).toBe(1);
@@ -89,14 +99,33 @@ describe('ServiceMetrics', () => {
   it('records Terraform commands and LLM calls through their ports', () => {
     const m = new ServiceMetrics(lookups, new FakeClock(), 't');
     m.terraformObserver({ subcommand: 'plan', durationMs: 1500, exitCode: 2, timedOut: false, canceled: false });
-    m.terraformObserver({ subcommand: 'apply', durationMs: 700_000, exitCode: undefined, timedOut: true, canceled: false });
-    m.record({ model: 'gemini-2.5-flash', purpose: 'decision', outcome: 'ok', latencyMs: 800, promptTokens: 1200, outputTokens: 90 });
+    m.terraformObserver({
+      subcommand: 'apply',
+      durationMs: 700_000,
+      exitCode: undefined,
+      timedOut: true,
+      canceled: false,
+    });
+    m.record({
+      model: 'gemini-2.5-flash',
+      purpose: 'decision',
+      outcome: 'ok',
+      latencyMs: 800,
+      promptTokens: 1200,
+      outputTokens: 90,
+    });
     const e = parseExposition(m.registry.render());
-    expect(sampleValue(e, 'infraai_terraform_command_duration_seconds_bucket', { subcommand: 'plan', le: '2.5' })).toBe(1);
-    expect(sampleValue(e, 'infraai_terraform_command_duration_seconds_bucket', { subcommand: 'apply', le: '600' })).toBe(0);
+    expect(sampleValue(e, 'infraai_terraform_command_duration_seconds_bucket', { subcommand: 'plan', le: '2.5' })).toBe(
+      1,
+    );
+    expect(
+      sampleValue(e, 'infraai_terraform_command_duration_seconds_bucket', { subcommand: 'apply', le: '600' }),
+    ).toBe(0);
     expect(sampleValue(e, 'infraai_terraform_commands_total', { subcommand: 'plan', result: 'error' })).toBe(1);
     expect(sampleValue(e, 'infraai_terraform_commands_total', { subcommand: 'apply', result: 'timeout' })).toBe(1);
-    expect(sampleValue(e, 'infraai_llm_requests_total', { model: 'gemini-2.5-flash', purpose: 'decision', outcome: 'ok' })).toBe(1);
+    expect(
+      sampleValue(e, 'infraai_llm_requests_total', { model: 'gemini-2.5-flash', purpose: 'decision', outcome: 'ok' }),
+    ).toBe(1);
     expect(sampleValue(e, 'infraai_llm_tokens_total', { kind: 'prompt' })).toBe(1200);
     expect(sampleValue(e, 'infraai_llm_request_duration_seconds_sum', {})).toBe(0.8);
   });

@@ -22,32 +22,62 @@ function refusedWith(result: ReturnType<typeof gatePlan>, pattern: RegExp): void
 
 describe('gatePlan allows what the action implies', () => {
   it('count 2 → 4: two creates of the target', () => {
-    const r = gate('count-scale-up', { actionType: 'scale_up', targetAddress: 'terraform_data.vm', countFrom: 2, countTo: 4 });
+    const r = gate('count-scale-up', {
+      actionType: 'scale_up',
+      targetAddress: 'terraform_data.vm',
+      countFrom: 2,
+      countTo: 4,
+    });
     expect(r).toMatchObject({ ok: true });
-    expect(r.summary.map((s) => `${s.address} ${s.action}`)).toEqual(['terraform_data.vm[2] create', 'terraform_data.vm[3] create']);
+    expect(r.summary.map((s) => `${s.address} ${s.action}`)).toEqual([
+      'terraform_data.vm[2] create',
+      'terraform_data.vm[3] create',
+    ]);
     expect(r.summary[0]?.changes).toContainEqual({ path: 'input', before: '(none)', after: '"vm-2"' });
     expect(r.summary[0]?.changes.map((c) => c.path)).not.toContain('triggers_replace');
   });
 
   it('count 2 → 1: one delete of the highest index', () => {
-    expect(gate('count-scale-down', { actionType: 'scale_down', targetAddress: 'terraform_data.vm', countFrom: 2, countTo: 1 })).toMatchObject({ ok: true });
+    expect(
+      gate('count-scale-down', {
+        actionType: 'scale_down',
+        targetAddress: 'terraform_data.vm',
+        countFrom: 2,
+        countTo: 1,
+      }),
+    ).toMatchObject({ ok: true });
   });
 
   it('input.node_count 2 → 3: in-place update of exactly that attribute', () => {
-    const r = gate('input-update', { actionType: 'scale_up', targetAddress: 'terraform_data.pool', attributePath: ['input', 'node_count'], expectedValue: 3 });
+    const r = gate('input-update', {
+      actionType: 'scale_up',
+      targetAddress: 'terraform_data.pool',
+      attributePath: ['input', 'node_count'],
+      expectedValue: 3,
+    });
     expect(r).toMatchObject({ ok: true });
     expect(r.summary[0]?.changes).toContainEqual({ path: 'input.node_count', before: '2', after: '3' });
   });
 
   it('a tfvars variable change shows up as an update of the resource reading it', () => {
-    expect(gate('tfvars-update', { actionType: 'scale_up', targetAddress: 'terraform_data.workers', attributePath: ['input', 'node_count'], expectedValue: 5 }))
-      .toMatchObject({ ok: true });
+    expect(
+      gate('tfvars-update', {
+        actionType: 'scale_up',
+        targetAddress: 'terraform_data.workers',
+        attributePath: ['input', 'node_count'],
+        expectedValue: 5,
+      }),
+    ).toMatchObject({ ok: true });
   });
 
   it('restart: replace by request of the target', () => {
     const r = gate('replace', { actionType: 'restart', targetAddress: 'terraform_data.pool' });
     expect(r).toMatchObject({ ok: true });
-    expect(r.summary[0]).toMatchObject({ address: 'terraform_data.pool', action: 'replace', reason: 'replace_by_request' });
+    expect(r.summary[0]).toMatchObject({
+      address: 'terraform_data.pool',
+      action: 'replace',
+      reason: 'replace_by_request',
+    });
   });
 
   it('rollback: any known change kinds within the limit', () => {
@@ -57,47 +87,100 @@ describe('gatePlan allows what the action implies', () => {
 
 describe('gatePlan refuses everything else', () => {
   it('drift on another resource, naming it', () => {
-    const r = gate('drift', { actionType: 'scale_up', targetAddress: 'terraform_data.pool', attributePath: ['input', 'node_count'], expectedValue: 3 });
+    const r = gate('drift', {
+      actionType: 'scale_up',
+      targetAddress: 'terraform_data.pool',
+      attributePath: ['input', 'node_count'],
+      expectedValue: 3,
+    });
     refusedWith(r, /terraform_data\.db: unexpected update outside the target/);
     expect(r.summary.map((s) => s.address).sort()).toEqual(['terraform_data.db', 'terraform_data.pool']);
   });
 
   it('an unexpected delete (scale_up that deletes)', () => {
-    refusedWith(gate('count-scale-down', { actionType: 'scale_up', targetAddress: 'terraform_data.vm', countFrom: 2, countTo: 3 }), /terraform_data\.vm\[1\]: delete/);
+    refusedWith(
+      gate('count-scale-down', {
+        actionType: 'scale_up',
+        targetAddress: 'terraform_data.vm',
+        countFrom: 2,
+        countTo: 3,
+      }),
+      /terraform_data\.vm\[1\]: delete/,
+    );
   });
 
   it('a delete of another resource', () => {
-    refusedWith(gate('count-scale-down', { actionType: 'modify_config', targetAddress: 'terraform_data.pool', attributePath: ['input', 'node_count'] }),
-      /terraform_data\.vm\[1\]: unexpected delete outside the target/);
+    refusedWith(
+      gate('count-scale-down', {
+        actionType: 'modify_config',
+        targetAddress: 'terraform_data.pool',
+        attributePath: ['input', 'node_count'],
+      }),
+      /terraform_data\.vm\[1\]: unexpected delete outside the target/,
+    );
   });
 
   it('the wrong number of creates', () => {
-    refusedWith(gate('count-scale-up', { actionType: 'scale_up', targetAddress: 'terraform_data.vm', countFrom: 2, countTo: 3 }), /create 2 instance\(s\).*expected 1/);
+    refusedWith(
+      gate('count-scale-up', { actionType: 'scale_up', targetAddress: 'terraform_data.vm', countFrom: 2, countTo: 3 }),
+      /create 2 instance\(s\).*expected 1/,
+    );
   });
 
   it('a change of another attribute than the expected one', () => {
-    refusedWith(gate('input-update', { actionType: 'modify_config', targetAddress: 'terraform_data.pool', attributePath: ['input', 'machine_type'] }),
-      /changes input\.node_count, expected only input\.machine_type/);
+    refusedWith(
+      gate('input-update', {
+        actionType: 'modify_config',
+        targetAddress: 'terraform_data.pool',
+        attributePath: ['input', 'machine_type'],
+      }),
+      /changes input\.node_count, expected only input\.machine_type/,
+    );
   });
 
   it('a different value than expected', () => {
-    refusedWith(gate('input-update', { actionType: 'scale_up', targetAddress: 'terraform_data.pool', attributePath: ['input', 'node_count'], expectedValue: 4 }),
-      /would become 3, expected 4/);
+    refusedWith(
+      gate('input-update', {
+        actionType: 'scale_up',
+        targetAddress: 'terraform_data.pool',
+        attributePath: ['input', 'node_count'],
+        expectedValue: 4,
+      }),
+      /would become 3, expected 4/,
+    );
   });
 
   it('a replace when an update was expected (triggers_replace)', () => {
-    refusedWith(gate('triggers-replace', { actionType: 'modify_config', targetAddress: 'terraform_data.versioned', attributePath: ['triggers_replace'] }),
-      /would be replaced \(replace_because_cannot_update\)/);
-    expect(gate('triggers-replace', { actionType: 'modify_config', targetAddress: 'terraform_data.versioned', attributePath: ['triggers_replace'], allowReplace: true }))
-      .toMatchObject({ ok: true });
+    refusedWith(
+      gate('triggers-replace', {
+        actionType: 'modify_config',
+        targetAddress: 'terraform_data.versioned',
+        attributePath: ['triggers_replace'],
+      }),
+      /would be replaced \(replace_because_cannot_update\)/,
+    );
+    expect(
+      gate('triggers-replace', {
+        actionType: 'modify_config',
+        targetAddress: 'terraform_data.versioned',
+        attributePath: ['triggers_replace'],
+        allowReplace: true,
+      }),
+    ).toMatchObject({ ok: true });
   });
 
   it('a plan that does not touch the target (no changes)', () => {
-    refusedWith(gate('no-changes', { actionType: 'restart', targetAddress: 'terraform_data.pool' }), /does not change the target/);
+    refusedWith(
+      gate('no-changes', { actionType: 'restart', targetAddress: 'terraform_data.pool' }),
+      /does not change the target/,
+    );
   });
 
   it('too many changed resources', () => {
-    refusedWith(gate('drift', { actionType: 'rollback', targetAddress: 'terraform_data.pool' }, { maxChangedResources: 1 }), /changes 2 resources; the policy allows at most 1/);
+    refusedWith(
+      gate('drift', { actionType: 'rollback', targetAddress: 'terraform_data.pool' }, { maxChangedResources: 1 }),
+      /changes 2 resources; the policy allows at most 1/,
+    );
   });
 
   it('an unknown action kind, and forget', () => {
@@ -106,13 +189,22 @@ describe('gatePlan refuses everything else', () => {
     const pool = strange.resource_changes?.find((rc) => rc.address === 'terraform_data.pool');
     if (pool === undefined) throw new Error('fixture changed');
     pool.change.actions = ['teleport'];
-    refusedWith(gatePlan(strange, { actionType: 'rollback', targetAddress: 'terraform_data.pool' }, limits), /terraform_data\.pool: unknown action "teleport"/);
+    refusedWith(
+      gatePlan(strange, { actionType: 'rollback', targetAddress: 'terraform_data.pool' }, limits),
+      /terraform_data\.pool: unknown action "teleport"/,
+    );
     pool.change.actions = ['forget'];
-    refusedWith(gatePlan(strange, { actionType: 'rollback', targetAddress: 'terraform_data.pool' }, limits), /terraform_data\.pool: "forget"/);
+    refusedWith(
+      gatePlan(strange, { actionType: 'rollback', targetAddress: 'terraform_data.pool' }, limits),
+      /terraform_data\.pool: "forget"/,
+    );
   });
 
   it('restart of the wrong resource', () => {
-    refusedWith(gate('replace', { actionType: 'restart', targetAddress: 'terraform_data.db' }), /terraform_data\.pool: unexpected replace outside the target/);
+    refusedWith(
+      gate('replace', { actionType: 'restart', targetAddress: 'terraform_data.db' }),
+      /terraform_data\.pool: unexpected replace outside the target/,
+    );
   });
 });
 
@@ -122,15 +214,17 @@ describe('summary and stored plan never contain the sensitive value', () => {
     expect(raw).toContain(CANARY);
     const summary = summarisePlan(fixture('sensitive-update'));
     expect(JSON.stringify(summary)).not.toContain(CANARY);
-    expect(summary).toEqual([{
-      address: 'terraform_data.secret_holder',
-      action: 'update',
-      changes: [
-        { path: 'input.replicas', before: '1', after: '2' },
-        // before_sensitive does not mark output.payload; only scrubbing the collected secrets hides it.
-        { path: 'output', before: '{"payload":"[REDACTED]","replicas":1}', after: '(known after apply)' },
-      ],
-    }]);
+    expect(summary).toEqual([
+      {
+        address: 'terraform_data.secret_holder',
+        action: 'update',
+        changes: [
+          { path: 'input.replicas', before: '1', after: '2' },
+          // before_sensitive does not mark output.payload; only scrubbing the collected secrets hides it.
+          { path: 'output', before: '{"payload":"[REDACTED]","replicas":1}', after: '(known after apply)' },
+        ],
+      },
+    ]);
     expect(formatSummary(summary)).toContain('input.replicas: 1 → 2');
   });
 
@@ -144,7 +238,10 @@ describe('summary and stored plan never contain the sensitive value', () => {
   });
 
   it('parsePlanJson names the field that is wrong', () => {
-    expect(parsePlanJson('{"format_version":"2.0"}')).toMatchObject({ ok: false, reason: expect.stringContaining('format_version') as unknown as string });
+    expect(parsePlanJson('{"format_version":"2.0"}')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('format_version') as unknown as string,
+    });
     expect(parsePlanJson('{"format_version":"1.2","resource_changes":[{"address":"x"}]}')).toMatchObject({ ok: false });
     expect(parsePlanJson('nope')).toMatchObject({ ok: false });
   });

@@ -11,7 +11,12 @@ import { AppError } from '../../src/shared/errors.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const d = (o: Partial<DecisionOutput>): DecisionOutput => ({
-  action_type: 'scale_up', resource_id: 'terraform_data.vm', parameters: { node_count: 3 }, confidence: 0.8, reason: 'cpu', ...o,
+  action_type: 'scale_up',
+  resource_id: 'terraform_data.vm',
+  parameters: { node_count: 3 },
+  confidence: 0.8,
+  reason: 'cpu',
+  ...o,
 });
 
 describe('policy file', () => {
@@ -45,8 +50,18 @@ describe('policy file', () => {
     }
     expect(err?.code).toBe('ERR_CONFIG');
     const lines = err?.details as string[];
-    for (const p of ['allowed_action_types.1', 'min_confidence', 'changeable_attributes.0', 'attributes.node_count', 'cooldown_seconds', '(root)']) {
-      expect(lines.some((l) => l.startsWith(`${p}:`)), `${p} in ${lines.join(' | ')}`).toBe(true);
+    for (const p of [
+      'allowed_action_types.1',
+      'min_confidence',
+      'changeable_attributes.0',
+      'attributes.node_count',
+      'cooldown_seconds',
+      '(root)',
+    ]) {
+      expect(
+        lines.some((l) => l.startsWith(`${p}:`)),
+        `${p} in ${lines.join(' | ')}`,
+      ).toBe(true);
     }
     expect(err?.message).toMatch(/^POLICY_FILE=x.yaml is invalid/);
   });
@@ -61,7 +76,9 @@ describe('evaluateDecision', () => {
   const cur = { node_count: 2 };
   it('allows a decision within bounds, and no_action always', () => {
     expect(evaluateDecision(d({}), cur, DEFAULT_POLICY)).toEqual({ allowed: true, autoApprove: false });
-    expect(evaluateDecision(d({ action_type: 'no_action', parameters: {}, confidence: 0 }), {}, DEFAULT_POLICY).allowed).toBe(true);
+    expect(
+      evaluateDecision(d({ action_type: 'no_action', parameters: {}, confidence: 0 }), {}, DEFAULT_POLICY).allowed,
+    ).toBe(true);
   });
 
   it.each([
@@ -81,7 +98,10 @@ describe('evaluateDecision', () => {
     [d({ action_type: 'modify_config', parameters: { machine_type: 'n2-highmem-96' } }), {}, 'allowed_values'],
   ] as const)('refuses %j (rule %s)', (decision, current, rule) => {
     // A policy that switches rollback off, to exercise the allowed_action_types rule.
-    const policy = PolicySchema.parse({ ...DEFAULT_POLICY, allowed_action_types: DEFAULT_POLICY.allowed_action_types.filter((a) => a !== 'rollback') });
+    const policy = PolicySchema.parse({
+      ...DEFAULT_POLICY,
+      allowed_action_types: DEFAULT_POLICY.allowed_action_types.filter((a) => a !== 'rollback'),
+    });
     const v = evaluateDecision(decision, current, policy);
     expect(v).toMatchObject({ allowed: false, rule: rule === 'allowed_action_types' ? rule : rule });
     if (!v.allowed) expect(v.message.length).toBeGreaterThan(5);
@@ -94,11 +114,13 @@ describe('evaluateDecision', () => {
 
   it('allowed machine type change passes; auto-approve only when enabled and confident', () => {
     const policy = PolicySchema.parse({
-      ...DEFAULT_POLICY, allowed_action_types: ['modify_config', 'scale_up'],
+      ...DEFAULT_POLICY,
+      allowed_action_types: ['modify_config', 'scale_up'],
       auto_approve: { enabled: true, min_confidence: 0.9, action_types: ['scale_up'] },
     });
-    expect(evaluateDecision(d({ action_type: 'modify_config', parameters: { machine_type: 'e2-medium' } }), {}, policy))
-      .toEqual({ allowed: true, autoApprove: false });
+    expect(
+      evaluateDecision(d({ action_type: 'modify_config', parameters: { machine_type: 'e2-medium' } }), {}, policy),
+    ).toEqual({ allowed: true, autoApprove: false });
     expect(evaluateDecision(d({ confidence: 0.95 }), cur, policy)).toEqual({ allowed: true, autoApprove: true });
     expect(evaluateDecision(d({ confidence: 0.8 }), cur, policy)).toEqual({ allowed: true, autoApprove: false });
   });

@@ -1,8 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { blockAddressOf, parseShowJson, parseStatePullMeta, type ParsedInstance } from '../../src/registry/state-parser.js';
+import {
+  blockAddressOf,
+  parseShowJson,
+  parseStatePullMeta,
+  type ParsedInstance,
+} from '../../src/registry/state-parser.js';
 
-const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../fixtures/states/${name}`, import.meta.url), 'utf8'));
+const fixture = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`../fixtures/states/${name}`, import.meta.url), 'utf8'));
 const CANARY = 'canary-Zq9xV7pL3mK2';
 const byAddress = (list: ParsedInstance[], address: string): ParsedInstance => {
   const found = list.find((i) => i.address === address);
@@ -61,9 +67,16 @@ describe('parseShowJson on real terraform show -json output', () => {
   it('derives lookup keys from label, address, cloud id and input name/pool/labels/tags', () => {
     const keys = (a: string) => byAddress(state.managed, a).keys.map((k) => `${k.kind}:${k.key}`);
     expect(keys('terraform_data.pool[0]')).toEqual(
-      expect.arrayContaining(['address:terraform_data.pool[0]', 'block:terraform_data.pool', 'label_name:pool', 'pool:web-pool']),
+      expect.arrayContaining([
+        'address:terraform_data.pool[0]',
+        'block:terraform_data.pool',
+        'label_name:pool',
+        'pool:web-pool',
+      ]),
     );
-    expect(keys('terraform_data.svc["api"]')).toEqual(expect.arrayContaining(['name:svc-api', 'label:team=sre', 'label:sre', 'label:api']));
+    expect(keys('terraform_data.svc["api"]')).toEqual(
+      expect.arrayContaining(['name:svc-api', 'label:team=sre', 'label:sre', 'label:api']),
+    );
     expect(keys('terraform_data.db')).toEqual(expect.arrayContaining(['name:db-1', 'tag:env=prod', 'tag:prod']));
     const cloudId = byAddress(state.managed, 'terraform_data.db').cloudId;
     expect(keys('terraform_data.db')).toContain(`cloud_id:${String(cloudId)}`);

@@ -16,7 +16,13 @@ describe('SqliteRegistryStore lookups and history', () => {
   let store: SqliteRegistryStore;
   const clock = new FakeClock();
   const sync = (runId: string, name = 'full.show.json', serial = 1) =>
-    store.applyState({ runId, dir: `/runs/${runId}`, serial, lineage: 'l-1', state: parseShowJson(runId, fixture(name)) });
+    store.applyState({
+      runId,
+      dir: `/runs/${runId}`,
+      serial,
+      lineage: 'l-1',
+      state: parseShowJson(runId, fixture(name)),
+    });
 
   beforeEach(() => {
     const dir = mkdtempSync(path.join(tmpdir(), 'infraai-regstore-'));
@@ -37,7 +43,10 @@ describe('SqliteRegistryStore lookups and history', () => {
   it('says ambiguous, naming both, when two blocks share a key', () => {
     sync('a');
     // team=sre is on both for_each instances of svc (one block): matched. "inner-a" is in two module instances: ambiguous.
-    expect(store.lookup('team=sre')).toMatchObject({ status: 'matched', resource: { address: 'terraform_data.svc["api"]' } });
+    expect(store.lookup('team=sre')).toMatchObject({
+      status: 'matched',
+      resource: { address: 'terraform_data.svc["api"]' },
+    });
     const r = store.lookup('inner-a');
     expect(r.status).toBe('ambiguous');
     if (r.status === 'ambiguous') {
@@ -60,7 +69,10 @@ describe('SqliteRegistryStore lookups and history', () => {
   it('prefers a strong key (cloud id, self_link) over weak ones and never matches data sources', () => {
     sync('m', 'multi-provider.show.json');
     const vm = store.get('m', 'google_compute_instance.vm');
-    expect(store.lookup(String(vm?.attributes['self_link']))).toMatchObject({ status: 'matched', matchedBy: 'self_link' });
+    expect(store.lookup(String(vm?.attributes['self_link']))).toMatchObject({
+      status: 'matched',
+      matchedBy: 'self_link',
+    });
     expect(store.lookup('i-0abc123def4567890')).toMatchObject({ status: 'matched', matchedBy: 'cloud_id' });
     expect(store.lookup('current').status).toBe('unknown');
     expect(store.listByDeployment('m').map((r) => r.mode)).toEqual(['managed', 'managed', 'managed']);
@@ -85,7 +97,13 @@ describe('SqliteRegistryStore lookups and history', () => {
     const g1 = store.generation();
     expect(g1).not.toBe(g0);
     const other = openDatabase(db.name);
-    new SqliteRegistryStore(other, clock).applyState({ runId: 'b', dir: '/runs/b', serial: 1, lineage: 'l-1', state: parseShowJson('b', fixture('full.show.json')) });
+    new SqliteRegistryStore(other, clock).applyState({
+      runId: 'b',
+      dir: '/runs/b',
+      serial: 1,
+      lineage: 'l-1',
+      state: parseShowJson('b', fixture('full.show.json')),
+    });
     other.close();
     expect(store.generation()).not.toBe(g1);
   });
@@ -103,7 +121,13 @@ describe('SqliteRegistryStore lookups and history', () => {
 
   it('marks resources gone when the state empties, and the deployment destroyed', () => {
     sync('a');
-    const out = store.applyState({ runId: 'a', dir: '/runs/a', serial: 3, lineage: 'l-1', state: parseShowJson('a', { format_version: '1.0', values: { root_module: {} } }) });
+    const out = store.applyState({
+      runId: 'a',
+      dir: '/runs/a',
+      serial: 3,
+      lineage: 'l-1',
+      state: parseShowJson('a', { format_version: '1.0', values: { root_module: {} } }),
+    });
     expect(out).toMatchObject({ status: 'destroyed', gone: 13 });
     expect(store.searchResources({ runId: 'a', status: 'present', limit: 50, offset: 0 }).total).toBe(0);
     expect(store.searchResources({ runId: 'a', status: 'gone', limit: 50, offset: 0 }).total).toBe(13);

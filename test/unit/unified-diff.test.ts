@@ -26,7 +26,8 @@ function applyPatch(before: string, patch: string): string {
     }
     const text = line.slice(1);
     if (line[0] === ' ' || line[0] === '-') {
-      if (src[pos] !== text) throw new Error(`context mismatch at ${pos}: ${JSON.stringify(src[pos])} vs ${JSON.stringify(text)}`);
+      if (src[pos] !== text)
+        throw new Error(`context mismatch at ${pos}: ${JSON.stringify(src[pos])} vs ${JSON.stringify(text)}`);
       pos++;
       if (line[0] === ' ') out.push(text);
     } else out.push(text);
@@ -47,11 +48,15 @@ function gnuDiff(before: string, after: string): string {
     execFileSync('diff', ['-u', join(dir, 'a'), join(dir, 'b')], { encoding: 'utf8' });
     return '';
   } catch (err) {
-    return String((err as { stdout: string }).stdout).split('\n').slice(2).join('\n');
+    return String((err as { stdout: string }).stdout)
+      .split('\n')
+      .slice(2)
+      .join('\n');
   }
 }
 
-const lines = (n: number, f = (i: number) => `line ${i}`): string => Array.from({ length: n }, (_, i) => `${f(i + 1)}\n`).join('');
+const lines = (n: number, f = (i: number) => `line ${i}`): string =>
+  Array.from({ length: n }, (_, i) => `${f(i + 1)}\n`).join('');
 
 describe('unifiedDiff', () => {
   it('is empty for equal texts', () => {
@@ -69,7 +74,11 @@ describe('unifiedDiff', () => {
   const cases: Array<[string, string, string]> = [
     ['two distant changes make two hunks', lines(30), lines(30).replace('line 3\n', 'x\n').replace('line 27\n', 'y\n')],
     ['near changes merge into one hunk', lines(20), lines(20).replace('line 5\n', 'x\n').replace('line 10\n', 'y\n')],
-    ['insertions and deletions', lines(12), lines(12).replace('line 4\n', '').replace('line 9\n', 'line 9\nnew a\nnew b\n')],
+    [
+      'insertions and deletions',
+      lines(12),
+      lines(12).replace('line 4\n', '').replace('line 9\n', 'line 9\nnew a\nnew b\n'),
+    ],
     ['a change on the first line', lines(5), lines(5).replace('line 1\n', 'first\n')],
     ['a change on the last line', lines(5), lines(5).replace('line 5\n', 'last\n')],
     ['from empty', '', lines(3)],

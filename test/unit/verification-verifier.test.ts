@@ -22,8 +22,16 @@ function setup(policy: Policy = DEFAULT_POLICY) {
   const prepared: string[] = [];
   let n = 0;
   const deps = {
-    store, decisions: store, preparer: { prepare: (id: string) => prepared.push(id) }, timers, clock, events,
-    policy: () => policy, windowSeconds: WINDOW, newId: (p: string) => `${p}_${++n}`, logger: silentLogger,
+    store,
+    decisions: store,
+    preparer: { prepare: (id: string) => prepared.push(id) },
+    timers,
+    clock,
+    events,
+    policy: () => policy,
+    windowSeconds: WINDOW,
+    newId: (p: string) => `${p}_${++n}`,
+    logger: silentLogger,
   };
   const verifier = new Verifier(deps);
   return { clock, timers, store, events, seen, prepared, verifier, deps };
@@ -32,7 +40,12 @@ function setup(policy: Policy = DEFAULT_POLICY) {
 function applied(store: MemoryVerificationStore, id = 'act_1', actionType = 'scale_up') {
   store.addAlert('fp1', 'inc_1', 'web');
   store.addApplied({
-    id, decisionId: `dec_${id}`, incidentId: 'inc_1', runId: 'web', actionType, targetAddress: 'terraform_data.pool',
+    id,
+    decisionId: `dec_${id}`,
+    incidentId: 'inc_1',
+    runId: 'web',
+    actionType,
+    targetAddress: 'terraform_data.pool',
     appliedAt: new Date(T0).toISOString(),
   });
 }
@@ -75,15 +88,27 @@ describe('verification', () => {
     expect(s.store.decisions).toHaveLength(1);
     const d = s.store.decisions[0]!;
     expect(d).toMatchObject({
-      actionType: 'rollback', source: 'verification', status: 'proposed', incidentId: 'inc_1', runId: 'web',
-      resourceAddress: 'terraform_data.pool', confidence: 0.6, ofActionId: 'act_1', parameters: {},
+      actionType: 'rollback',
+      source: 'verification',
+      status: 'proposed',
+      incidentId: 'inc_1',
+      runId: 'web',
+      resourceAddress: 'terraform_data.pool',
+      confidence: 0.6,
+      ofActionId: 'act_1',
+      parameters: {},
     });
     expect(d.reason).toContain('action act_1 was ineffective: alert still firing after 900 s');
     // The default policy allows rollback; auto-approval is off, so a human decides.
     expect(d.policyVerdict).toMatchObject({ allowed: true, autoApprove: false });
     expect(a.result!.rollbackDecisionId).toBe(d.id);
     expect(s.prepared).toEqual([d.id]);
-    expect(s.seen).toContainEqual({ type: 'decision.created', decisionId: d.id, incidentId: 'inc_1', status: 'proposed' });
+    expect(s.seen).toContainEqual({
+      type: 'decision.created',
+      decisionId: d.id,
+      incidentId: 'inc_1',
+      status: 'proposed',
+    });
   });
 
   it('a rollback that was itself ineffective is not rolled back again', () => {
@@ -101,7 +126,10 @@ describe('verification', () => {
     applied(strict.store);
     strict.verifier.onApplied('act_1');
     strict.timers.advance(WINDOW * 1000);
-    expect(strict.store.decisions[0]).toMatchObject({ status: 'blocked_by_policy', policyVerdict: { rule: 'min_confidence' } });
+    expect(strict.store.decisions[0]).toMatchObject({
+      status: 'blocked_by_policy',
+      policyVerdict: { rule: 'min_confidence' },
+    });
     expect(strict.prepared).toEqual([]);
   });
 
@@ -111,7 +139,10 @@ describe('verification', () => {
     applied(off.store);
     off.verifier.onApplied('act_1');
     off.timers.advance(WINDOW * 1000);
-    expect(off.store.decisions[0]).toMatchObject({ status: 'blocked_by_policy', policyVerdict: { rule: 'allowed_action_types' } });
+    expect(off.store.decisions[0]).toMatchObject({
+      status: 'blocked_by_policy',
+      policyVerdict: { rule: 'allowed_action_types' },
+    });
     expect(off.prepared).toEqual([]);
   });
 
@@ -142,8 +173,14 @@ describe('verification', () => {
   it('restart: a stored deadline inside the window is re-armed; one already past is evaluated at once', () => {
     applied(s.store, 'act_live');
     s.store.addApplied({
-      id: 'act_past', decisionId: 'dec_p', incidentId: 'inc_1', runId: 'web', actionType: 'scale_up', targetAddress: 'terraform_data.pool',
-      appliedAt: new Date(T0 - 2000 * 1000).toISOString(), verifyUntil: new Date(T0 - 1100 * 1000).toISOString(),
+      id: 'act_past',
+      decisionId: 'dec_p',
+      incidentId: 'inc_1',
+      runId: 'web',
+      actionType: 'scale_up',
+      targetAddress: 'terraform_data.pool',
+      appliedAt: new Date(T0 - 2000 * 1000).toISOString(),
+      verifyUntil: new Date(T0 - 1100 * 1000).toISOString(),
     });
     s.store.actions.get('act_live')!.verifyUntil = new Date(T0 + 100_000).toISOString();
     s.verifier.stop();

@@ -17,10 +17,16 @@ export class SqliteActionQueue {
   constructor(db: Db) {
     this.s = {
       holder: db.prepare(`SELECT id, status FROM actions WHERE run_id = ? AND status IN (${HOLDING_MARKS}) LIMIT 1`),
-      last: db.prepare("SELECT id, status, queue_seq FROM actions WHERE run_id = ? AND status = 'queued' ORDER BY queue_seq DESC LIMIT 1"),
+      last: db.prepare(
+        "SELECT id, status, queue_seq FROM actions WHERE run_id = ? AND status = 'queued' ORDER BY queue_seq DESC LIMIT 1",
+      ),
       first: db.prepare("SELECT * FROM actions WHERE run_id = ? AND status = 'queued' ORDER BY queue_seq LIMIT 1"),
       ahead: db.prepare("SELECT COUNT(*) AS n FROM actions WHERE run_id = ? AND status = 'queued' AND queue_seq < ?"),
-      behind: db.prepare("SELECT id FROM actions WHERE run_id = ? AND status = 'queued' AND queue_seq < ? ORDER BY queue_seq DESC LIMIT 1").pluck(),
+      behind: db
+        .prepare(
+          "SELECT id FROM actions WHERE run_id = ? AND status = 'queued' AND queue_seq < ? ORDER BY queue_seq DESC LIMIT 1",
+        )
+        .pluck(),
       runs: db.prepare("SELECT DISTINCT run_id FROM actions WHERE status = 'queued' ORDER BY run_id").pluck(),
     };
   }

@@ -9,8 +9,13 @@ import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import type { ActionStatus } from '../../actions/status.js';
 import type {
-  ActionListFilter, ActionPatch, ActionRecord, ActionStore, ApprovalRow,
-  NewAction, RevisionRow,
+  ActionListFilter,
+  ActionPatch,
+  ActionRecord,
+  ActionStore,
+  ApprovalRow,
+  NewAction,
+  RevisionRow,
 } from '../../actions/action-store.js';
 import { ActionLifecycle } from '../../actions/lifecycle.js';
 import type { VerdictRequest, VerdictResult } from '../../actions/verdict.js';
@@ -30,7 +35,10 @@ export class SqliteActionStore implements ActionStore {
   /** The one place a status changes (every method below that moves a status goes through it). */
   readonly lifecycle: ActionLifecycle;
   private readonly verdicts: SqliteVerdicts;
-  private readonly s: Record<'byDecision' | 'get' | 'due' | 'history' | 'approvals' | 'latestRevision' | 'revision' | 'insertRevision', Statement>;
+  private readonly s: Record<
+    'byDecision' | 'get' | 'due' | 'history' | 'approvals' | 'latestRevision' | 'revision' | 'insertRevision',
+    Statement
+  >;
 
   constructor(
     private readonly db: Db,
@@ -47,7 +55,9 @@ export class SqliteActionStore implements ActionStore {
       get: db.prepare('SELECT * FROM actions WHERE id = ?'),
       due: db.prepare("SELECT id FROM actions WHERE status = 'awaiting_approval' AND expires_at <= ?"),
       history: db.prepare('SELECT status, detail, at FROM action_status_history WHERE action_id = ? ORDER BY id'),
-      approvals: db.prepare('SELECT verdict, outcome, channel, actor, reason, plan_sha256 AS planSha256, at FROM approvals WHERE action_id = ? ORDER BY id'),
+      approvals: db.prepare(
+        'SELECT verdict, outcome, channel, actor, reason, plan_sha256 AS planSha256, at FROM approvals WHERE action_id = ? ORDER BY id',
+      ),
       latestRevision: db.prepare(`${REVISION_SELECT} WHERE run_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`),
       revision: db.prepare(`${REVISION_SELECT} WHERE id = ?`),
       insertRevision: db.prepare(
@@ -73,7 +83,10 @@ export class SqliteActionStore implements ActionStore {
     return this.mustGet(id);
   }
 
-  promoteNext(runId: string, irrelevant: (a: ActionRecord) => string | null): { promoted?: ActionRecord; obsoleted: ActionRecord[] } {
+  promoteNext(
+    runId: string,
+    irrelevant: (a: ActionRecord) => string | null,
+  ): { promoted?: ActionRecord; obsoleted: ActionRecord[] } {
     const moved: Array<{ id: string; status: ActionStatus }> = [];
     this.lifecycle.run((tx) => {
       if (this.queue.holder(runId)) return;
@@ -119,24 +132,40 @@ export class SqliteActionStore implements ActionStore {
   list(filter: ActionListFilter): { items: ActionRecord[]; total: number } {
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: filter.limit, offset: filter.offset };
-    if (filter.status) { where.push('status = @status'); params.status = filter.status; }
-    if (filter.runId) { where.push('run_id = @runId'); params.runId = filter.runId; }
+    if (filter.status) {
+      where.push('status = @status');
+      params.status = filter.status;
+    }
+    if (filter.runId) {
+      where.push('run_id = @runId');
+      params.runId = filter.runId;
+    }
     where.push(...windowConditions(filter));
     if (filter.since) params.since = filter.since;
     if (filter.until) params.until = filter.until;
     const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const rows = this.db.prepare(`SELECT * FROM actions ${w} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`).all(params) as ActionRow[];
+    const rows = this.db
+      .prepare(`SELECT * FROM actions ${w} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`)
+      .all(params) as ActionRow[];
     const { n } = this.db.prepare(`SELECT COUNT(*) AS n FROM actions ${w}`).get(params) as { n: number };
     return { items: rows.map((r) => this.toAction(r)), total: n };
   }
 
   inStatus(statuses: readonly ActionStatus[]): ActionRecord[] {
     const marks = statuses.map(() => '?').join(',');
-    const rows = this.db.prepare(`SELECT * FROM actions WHERE status IN (${marks}) ORDER BY created_at, id`).all(...statuses) as ActionRow[];
+    const rows = this.db
+      .prepare(`SELECT * FROM actions WHERE status IN (${marks}) ORDER BY created_at, id`)
+      .all(...statuses) as ActionRow[];
     return rows.map((r) => this.toAction(r));
   }
 
-  transition(id: string, from: readonly ActionStatus[], to: ActionStatus, reason: string | null, patch: ActionPatch = {}): boolean {
+  transition(
+    id: string,
+    from: readonly ActionStatus[],
+    to: ActionStatus,
+    reason: string | null,
+    patch: ActionPatch = {},
+  ): boolean {
     return this.lifecycle.change({ id, from, to, reason, patch });
   }
 
@@ -148,8 +177,11 @@ export class SqliteActionStore implements ActionStore {
     const out = this.verdicts.submit(input);
     if (out.recorded) {
       this.events.publish({
-        type: 'approval.recorded', actionId: input.actionId, verdict: input.verdict,
-        outcome: out.result.ok ? 'accepted' : 'refused', channel: input.channel,
+        type: 'approval.recorded',
+        actionId: input.actionId,
+        verdict: input.verdict,
+        outcome: out.result.ok ? 'accepted' : 'refused',
+        channel: input.channel,
       });
     }
     return out.result;
@@ -159,7 +191,9 @@ export class SqliteActionStore implements ActionStore {
     const now = isoAt(this.clock);
     const due = this.s.due.all(now) as Array<{ id: string }>;
     return due
-      .filter((d) => this.transition(d.id, ['awaiting_approval'], 'expired', 'nobody decided before the approval expired'))
+      .filter((d) =>
+        this.transition(d.id, ['awaiting_approval'], 'expired', 'nobody decided before the approval expired'),
+      )
       .map((d) => d.id);
   }
 
@@ -181,15 +215,31 @@ export class SqliteActionStore implements ActionStore {
 
   insertRevision(r: RevisionRow): void {
     this.db.transaction(() => {
-      this.s.insertRevision.run(r.id, r.runId, r.parentId, r.actionId, r.filesDir, r.planSha256, r.stateSerial, r.createdAt);
-      this.ledger.append({ kind: 'revision.recorded', at: r.createdAt, actionId: r.actionId, runId: r.runId, data: { revisionId: r.id, parentId: r.parentId } });
+      this.s.insertRevision.run(
+        r.id,
+        r.runId,
+        r.parentId,
+        r.actionId,
+        r.filesDir,
+        r.planSha256,
+        r.stateSerial,
+        r.createdAt,
+      );
+      this.ledger.append({
+        kind: 'revision.recorded',
+        at: r.createdAt,
+        actionId: r.actionId,
+        runId: r.runId,
+        data: { revisionId: r.id, parentId: r.parentId },
+      });
     })();
   }
 
   forIncident(incidentId: string, statuses: readonly ActionStatus[]): ActionRecord[] {
     const marks = statuses.map(() => '?').join(',');
-    const rows = this.db.prepare(`SELECT * FROM actions WHERE incident_id = ? AND status IN (${marks}) ORDER BY created_at, id`).all(incidentId, ...statuses) as ActionRow[];
+    const rows = this.db
+      .prepare(`SELECT * FROM actions WHERE incident_id = ? AND status IN (${marks}) ORDER BY created_at, id`)
+      .all(incidentId, ...statuses) as ActionRow[];
     return rows.map((r) => this.toAction(r));
   }
-
 }

@@ -6,11 +6,23 @@ import type { ActionPatch, NewAction } from '../../actions/action-store.js';
 import type { ActionRef, ActionStatusWrites, StatusChange, StatusRecord } from '../../actions/lifecycle.js';
 
 const PATCH_COLUMNS: Record<keyof ActionPatch, string> = {
-  stagingDir: 'staging_dir', baseRevisionId: 'base_revision_id', revisionId: 'revision_id',
-  planSha256: 'plan_sha256', planSummary: 'plan_summary_json', planJson: 'plan_json', diff: 'diff',
-  changes: 'changes_json', files: 'files_json', gate: 'gate_json', fixAttempts: 'fix_attempts_json',
-  tfOutput: 'tf_output', rollback: 'rollback_json', result: 'result_json', expiresAt: 'expires_at',
-  sources: 'sources_json', sourceChanges: 'source_changes_json',
+  stagingDir: 'staging_dir',
+  baseRevisionId: 'base_revision_id',
+  revisionId: 'revision_id',
+  planSha256: 'plan_sha256',
+  planSummary: 'plan_summary_json',
+  planJson: 'plan_json',
+  diff: 'diff',
+  changes: 'changes_json',
+  files: 'files_json',
+  gate: 'gate_json',
+  fixAttempts: 'fix_attempts_json',
+  tfOutput: 'tf_output',
+  rollback: 'rollback_json',
+  result: 'result_json',
+  expiresAt: 'expires_at',
+  sources: 'sources_json',
+  sourceChanges: 'source_changes_json',
 };
 const PLAIN = new Set(['stagingDir', 'baseRevisionId', 'revisionId', 'planSha256', 'diff', 'expiresAt']);
 
@@ -34,20 +46,27 @@ export interface ApprovalAttempt {
 export class SqliteActionWriter implements ActionStatusWrites {
   private readonly s: Record<'insert' | 'ref' | 'history' | 'approval' | 'deadline' | 'verified', Statement>;
 
-  constructor(private readonly db: Db, private readonly ledger: Ledger) {
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+  ) {
     this.s = {
       insert: db.prepare(
         `INSERT INTO actions (id, decision_id, incident_id, run_id, action_type, target_address, parameters_json,
            status, status_reason, queue_seq, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      ref: db.prepare('SELECT run_id AS runId, decision_id AS decisionId, incident_id AS incidentId FROM actions WHERE id = ?'),
+      ref: db.prepare(
+        'SELECT run_id AS runId, decision_id AS decisionId, incident_id AS incidentId FROM actions WHERE id = ?',
+      ),
       history: db.prepare('INSERT INTO action_status_history (action_id, status, detail, at) VALUES (?, ?, ?, ?)'),
       approval: db.prepare(
         `INSERT INTO approvals (action_id, verdict, outcome, channel, actor, reason, plan_sha256, at)
          VALUES (@actionId, @verdict, @outcome, @channel, @actor, @reason, @planSha256, @at)`,
       ),
-      deadline: db.prepare("UPDATE actions SET verify_until = ? WHERE id = ? AND verify_until IS NULL AND status = 'applied'"),
+      deadline: db.prepare(
+        "UPDATE actions SET verify_until = ? WHERE id = ? AND verify_until IS NULL AND status = 'applied'",
+      ),
       verified: db.prepare('UPDATE actions SET verified_at = ? WHERE id = ?'),
     };
   }
@@ -56,9 +75,28 @@ export class SqliteActionWriter implements ActionStatusWrites {
     return this.db.transaction(work)();
   }
 
-  insert(id: string, a: NewAction, status: ActionStatus, reason: string | null, queueSeq: number | null, at: string): void {
-    this.s.insert.run(id, a.decisionId, a.incidentId, a.runId, a.actionType, a.targetAddress, JSON.stringify(a.parameters),
-      status, reason, queueSeq, at, at);
+  insert(
+    id: string,
+    a: NewAction,
+    status: ActionStatus,
+    reason: string | null,
+    queueSeq: number | null,
+    at: string,
+  ): void {
+    this.s.insert.run(
+      id,
+      a.decisionId,
+      a.incidentId,
+      a.runId,
+      a.actionType,
+      a.targetAddress,
+      JSON.stringify(a.parameters),
+      status,
+      reason,
+      queueSeq,
+      at,
+      at,
+    );
   }
 
   setStatus(c: StatusChange, at: string): ActionRef | null {
@@ -69,18 +107,34 @@ export class SqliteActionWriter implements ActionStatusWrites {
     const expiry = c.unexpiredAt === undefined ? '' : ' AND expires_at > ?';
     const marks = c.from.map(() => '?').join(',');
     const r = this.db
-      .prepare(`UPDATE actions SET status = ?, status_reason = ?, updated_at = ?${sets}${verdictSets}
-        WHERE id = ? AND status IN (${marks})${expiry}`)
-      .run(c.to, c.reason, at, ...values, ...verdictValues, c.id, ...c.from, ...(c.unexpiredAt === undefined ? [] : [c.unexpiredAt]));
+      .prepare(
+        `UPDATE actions SET status = ?, status_reason = ?, updated_at = ?${sets}${verdictSets}
+        WHERE id = ? AND status IN (${marks})${expiry}`,
+      )
+      .run(
+        c.to,
+        c.reason,
+        at,
+        ...values,
+        ...verdictValues,
+        c.id,
+        ...c.from,
+        ...(c.unexpiredAt === undefined ? [] : [c.unexpiredAt]),
+      );
     return r.changes === 1 ? (this.s.ref.get(c.id) as ActionRef) : null;
   }
 
   recordStatus(r: StatusRecord): void {
     this.s.history.run(r.actionId, r.status, r.detail, r.at);
     this.ledger.append({
-      kind: `action.${r.status}`, at: r.at, actionId: r.actionId, runId: r.ref.runId,
-      decisionId: r.linkIds ? r.ref.decisionId : null, incidentId: r.linkIds ? r.ref.incidentId : null,
-      actor: r.actor, data: r.detail ? { reason: r.detail } : {},
+      kind: `action.${r.status}`,
+      at: r.at,
+      actionId: r.actionId,
+      runId: r.ref.runId,
+      decisionId: r.linkIds ? r.ref.decisionId : null,
+      incidentId: r.linkIds ? r.ref.incidentId : null,
+      actor: r.actor,
+      data: r.detail ? { reason: r.detail } : {},
     });
   }
 

@@ -22,17 +22,33 @@ export class SqliteApprovalAudit implements ApprovalAudit {
     this.known = db.prepare('SELECT run_id, decision_id FROM actions WHERE id = ?');
   }
 
-  recordRefusal(a: { actionId: string; verdict: Verdict; channel: ApprovalChannelName; actor: string; reason: string }): void {
+  recordRefusal(a: {
+    actionId: string;
+    verdict: Verdict;
+    channel: ApprovalChannelName;
+    actor: string;
+    reason: string;
+  }): void {
     const at = isoAt(this.clock);
     this.db.transaction(() => {
       this.writer.recordApproval({
-        actionId: a.actionId, verdict: a.verdict, outcome: 'refused', channel: a.channel, actor: a.actor, reason: a.reason,
-        planSha256: null, at,
+        actionId: a.actionId,
+        verdict: a.verdict,
+        outcome: 'refused',
+        channel: a.channel,
+        actor: a.actor,
+        reason: a.reason,
+        planSha256: null,
+        at,
       });
       const known = this.known.get(a.actionId);
       this.ledger.append({
-        kind: 'approval.refused', at, actionId: a.actionId, runId: known?.run_id ?? null,
-        decisionId: known?.decision_id ?? null, actor: a.actor,
+        kind: 'approval.refused',
+        at,
+        actionId: a.actionId,
+        runId: known?.run_id ?? null,
+        decisionId: known?.decision_id ?? null,
+        actor: a.actor,
         data: { verdict: a.verdict, channel: a.channel, reason: a.reason },
       });
     })();

@@ -16,22 +16,49 @@ import type { ActionStatus } from '../../actions/status.js';
 import { SqliteActionQueue } from './sqlite-action-queue.js';
 
 interface ActionRow {
-  id: string; decision_id: string; run_id: string; action_type: string; target_address: string;
-  parameters_json: string; status: ActionStatus; status_reason: string | null; plan_sha256: string | null;
-  plan_summary_json: string | null; expires_at: string | null; decided_by: string | null;
-  decided_via: string | null; decided_at: string | null; revision_id: string | null;
-  queue_seq: number | null; created_at: string; updated_at: string;
+  id: string;
+  decision_id: string;
+  run_id: string;
+  action_type: string;
+  target_address: string;
+  parameters_json: string;
+  status: ActionStatus;
+  status_reason: string | null;
+  plan_sha256: string | null;
+  plan_summary_json: string | null;
+  expires_at: string | null;
+  decided_by: string | null;
+  decided_via: string | null;
+  decided_at: string | null;
+  revision_id: string | null;
+  queue_seq: number | null;
+  created_at: string;
+  updated_at: string;
 }
 
 interface DecisionRow {
-  id: string; incident_id: string; run_id: string | null; resource_address: string | null;
-  action_type: string; parameters_json: string; confidence: number; reason: string; source: DecisionSource;
-  status: string; policy_verdict_json: string | null;
+  id: string;
+  incident_id: string;
+  run_id: string | null;
+  resource_address: string | null;
+  action_type: string;
+  parameters_json: string;
+  confidence: number;
+  reason: string;
+  source: DecisionSource;
+  status: string;
+  policy_verdict_json: string | null;
 }
 
 interface AlertRow {
-  fingerprint: string; alertname: string; status: string; value: number | null; starts_at: string | null;
-  first_seen_at: string; resource_address: string | null; resource_key: string | null;
+  fingerprint: string;
+  alertname: string;
+  status: string;
+  value: number | null;
+  starts_at: string | null;
+  first_seen_at: string;
+  resource_address: string | null;
+  resource_key: string | null;
 }
 
 function parseJson(text: string | null): unknown {
@@ -105,8 +132,13 @@ export class SqliteApprovalView implements ApprovalView {
 
   private decisionView(d: DecisionRow): ApprovalDecisionView {
     return {
-      id: d.id, actionType: d.action_type, parameters: obj(parseJson(d.parameters_json)),
-      confidence: d.confidence, reason: d.reason, source: d.source, status: d.status,
+      id: d.id,
+      actionType: d.action_type,
+      parameters: obj(parseJson(d.parameters_json)),
+      confidence: d.confidence,
+      reason: d.reason,
+      source: d.source,
+      status: d.status,
     };
   }
 
@@ -115,8 +147,12 @@ export class SqliteApprovalView implements ApprovalView {
     const row = this.s.alert.get(incidentId) as AlertRow | undefined;
     if (row === undefined) return null;
     return {
-      name: row.alertname, fingerprint: row.fingerprint, status: row.status,
-      resource: row.resource_address ?? row.resource_key, value: row.value, since: row.starts_at ?? row.first_seen_at,
+      name: row.alertname,
+      fingerprint: row.fingerprint,
+      status: row.status,
+      resource: row.resource_address ?? row.resource_key,
+      value: row.value,
+      since: row.starts_at ?? row.first_seen_at,
     };
   }
 
@@ -126,12 +162,24 @@ export class SqliteApprovalView implements ApprovalView {
     const place = a.status === 'queued' ? this.queue.position(a) : undefined;
     return {
       ...(place ? { queuePosition: place.position, queuedBehind: place.behind } : {}),
-      actionId: a.id, status: a.status, statusReason: a.status_reason, runId: a.run_id,
-      actionType: a.action_type, targetAddress: a.target_address, parameters: obj(parseJson(a.parameters_json)),
-      planSha256: a.plan_sha256, planChanges: parsePlanSummary(a.plan_summary_json), expiresAt: a.expires_at,
-      decidedBy: a.decided_by, decidedVia: a.decided_via, decidedAt: a.decided_at, revisionId: a.revision_id,
-      createdAt: a.created_at, updatedAt: a.updated_at,
-      decision: this.decisionView(d), alert: this.alertFor(d.incident_id),
+      actionId: a.id,
+      status: a.status,
+      statusReason: a.status_reason,
+      runId: a.run_id,
+      actionType: a.action_type,
+      targetAddress: a.target_address,
+      parameters: obj(parseJson(a.parameters_json)),
+      planSha256: a.plan_sha256,
+      planChanges: parsePlanSummary(a.plan_summary_json),
+      expiresAt: a.expires_at,
+      decidedBy: a.decided_by,
+      decidedVia: a.decided_via,
+      decidedAt: a.decided_at,
+      revisionId: a.revision_id,
+      createdAt: a.created_at,
+      updatedAt: a.updated_at,
+      decision: this.decisionView(d),
+      alert: this.alertFor(d.incident_id),
     };
   }
 
@@ -158,8 +206,11 @@ export class SqliteApprovalView implements ApprovalView {
     const d = this.s.decision.get(decisionId) as DecisionRow | undefined;
     if (d === undefined) return undefined;
     return {
-      decision: this.decisionView(d), runId: d.run_id, resourceAddress: d.resource_address,
-      policyReason: policyReason(d.policy_verdict_json), alert: this.alertFor(d.incident_id),
+      decision: this.decisionView(d),
+      runId: d.run_id,
+      resourceAddress: d.resource_address,
+      policyReason: policyReason(d.policy_verdict_json),
+      alert: this.alertFor(d.incident_id),
     };
   }
 }

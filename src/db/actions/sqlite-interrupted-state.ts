@@ -27,26 +27,55 @@ export class SqliteInterruptedState implements InterruptedStatePort {
     private readonly clock: Clock,
   ) {}
 
-  record(a: ActionRecord, state: InterruptedState, recovery?: { revisionId: string; reason: string }): { decisionId: string; status: string } | undefined {
-    const decision = recovery && a.incidentId !== null
-      ? this.build({ id: a.id, incidentId: a.incidentId, runId: a.runId, targetAddress: a.targetAddress }, recovery.revisionId, recovery.reason)
-      : undefined;
+  record(
+    a: ActionRecord,
+    state: InterruptedState,
+    recovery?: { revisionId: string; reason: string },
+  ): { decisionId: string; status: string } | undefined {
+    const decision =
+      recovery && a.incidentId !== null
+        ? this.build(
+            { id: a.id, incidentId: a.incidentId, runId: a.runId, targetAddress: a.targetAddress },
+            recovery.revisionId,
+            recovery.reason,
+          )
+        : undefined;
     const stored: InterruptedState = { ...state, recovery_decision_id: decision?.id ?? null };
     if (decision?.status === 'blocked_by_policy' && stored.note === null) {
       stored.note = `the recovery was blocked by the policy: ${decision.policyVerdict.allowed ? '' : decision.policyVerdict.message}`;
     }
     this.db.transaction(() => {
       if (decision) this.decisions.insert(decision);
-      const result = a.result !== null && typeof a.result === 'object' ? (a.result as Record<string, unknown>) : { success: false, new_run_id: null, changes_applied: {} };
+      const result =
+        a.result !== null && typeof a.result === 'object'
+          ? (a.result as Record<string, unknown>)
+          : { success: false, new_run_id: null, changes_applied: {} };
       this.actions.patch(a.id, { result: { ...result, interrupted_state: stored } });
       this.ledger.append({
-        kind: 'action.interrupted_state', at: isoAt(this.clock), actionId: a.id, runId: a.runId, incidentId: a.incidentId,
-        decisionId: decision?.id ?? null, actor: 'executor',
-        data: { outcome: stored.outcome, revision_id: stored.revision_id, differences: stored.differences.length, summary: stored.summary, note: stored.note, recovery_decision_id: stored.recovery_decision_id },
+        kind: 'action.interrupted_state',
+        at: isoAt(this.clock),
+        actionId: a.id,
+        runId: a.runId,
+        incidentId: a.incidentId,
+        decisionId: decision?.id ?? null,
+        actor: 'executor',
+        data: {
+          outcome: stored.outcome,
+          revision_id: stored.revision_id,
+          differences: stored.differences.length,
+          summary: stored.summary,
+          note: stored.note,
+          recovery_decision_id: stored.recovery_decision_id,
+        },
       });
     })();
     if (!decision) return undefined;
-    this.events.publish({ type: 'decision.created', decisionId: decision.id, incidentId: decision.incidentId, status: decision.status });
+    this.events.publish({
+      type: 'decision.created',
+      decisionId: decision.id,
+      incidentId: decision.incidentId,
+      status: decision.status,
+    });
     return { decisionId: decision.id, status: decision.status };
   }
 }

@@ -6,8 +6,16 @@ import type { SqliteActionStore } from './sqlite-action-store.js';
 import type { SqliteActionWriter } from './sqlite-action-writer.js';
 
 interface WatchRow {
-  id: string; decision_id: string; incident_id: string; run_id: string; action_type: string; target_address: string;
-  verify_until: string | null; applied_at: string | null; updated_at: string; base_revision_id: string | null;
+  id: string;
+  decision_id: string;
+  incident_id: string;
+  run_id: string;
+  action_type: string;
+  target_address: string;
+  verify_until: string | null;
+  applied_at: string | null;
+  updated_at: string;
+  base_revision_id: string | null;
 }
 
 const WATCH_SELECT = `
@@ -18,8 +26,14 @@ const WATCH_SELECT = `
 
 function toWatched(r: WatchRow): WatchedAction {
   return {
-    id: r.id, decisionId: r.decision_id, incidentId: r.incident_id, runId: r.run_id, actionType: r.action_type,
-    targetAddress: r.target_address, appliedAt: r.applied_at ?? r.updated_at, verifyUntil: r.verify_until,
+    id: r.id,
+    decisionId: r.decision_id,
+    incidentId: r.incident_id,
+    runId: r.run_id,
+    actionType: r.action_type,
+    targetAddress: r.target_address,
+    appliedAt: r.applied_at ?? r.updated_at,
+    verifyUntil: r.verify_until,
     baseRevisionId: r.base_revision_id,
   };
 }
@@ -57,9 +71,11 @@ export class SqliteVerificationStore implements VerificationStore {
       `SELECT a.fingerprint, a.status, a.resolved_at AS resolvedAt FROM incident_alerts ia
        JOIN alerts a ON a.fingerprint = ia.fingerprint WHERE ia.incident_id = ? ORDER BY ia.joined_at`,
     );
-    this.linkedStmt = db.prepare<[string], string>(
-      "SELECT DISTINCT fingerprint FROM ledger WHERE action_id = ? AND kind = 'verification.alert_linked' ORDER BY id",
-    ).pluck();
+    this.linkedStmt = db
+      .prepare<[string], string>(
+        "SELECT DISTINCT fingerprint FROM ledger WHERE action_id = ? AND kind = 'verification.alert_linked' ORDER BY id",
+      )
+      .pluck();
     this.appliedResultStmt = db.prepare<[string], { result_json: string | null }>(
       "SELECT result_json FROM actions WHERE id = ? AND status = 'applied' AND verified_at IS NULL",
     );
@@ -92,8 +108,14 @@ export class SqliteVerificationStore implements VerificationStore {
     return this.db.transaction(() => {
       if (this.linkedAlerts(a.id).includes(fingerprint)) return false;
       this.ledger.append({
-        kind: 'verification.alert_linked', at, actionId: a.id, runId: a.runId, incidentId: a.incidentId, fingerprint,
-        actor: 'verification', data: { reason: `new alert on deployment "${a.runId}" while action ${a.id} is being verified` },
+        kind: 'verification.alert_linked',
+        at,
+        actionId: a.id,
+        runId: a.runId,
+        incidentId: a.incidentId,
+        fingerprint,
+        actor: 'verification',
+        data: { reason: `new alert on deployment "${a.runId}" while action ${a.id} is being verified` },
       });
       return true;
     })();
@@ -111,8 +133,14 @@ export class SqliteVerificationStore implements VerificationStore {
         const previous = row.result_json ? (JSON.parse(row.result_json) as Record<string, unknown>) : {};
         this.writer.markVerified(a.id, result.verifiedAt);
         this.ledger.append({
-          kind: `verification.${result.outcome}`, at: result.verifiedAt, actionId: a.id, runId: a.runId, incidentId: a.incidentId,
-          decisionId: a.decisionId, actor: 'verification', data: snake(result),
+          kind: `verification.${result.outcome}`,
+          at: result.verifiedAt,
+          actionId: a.id,
+          runId: a.runId,
+          incidentId: a.incidentId,
+          decisionId: a.decisionId,
+          actor: 'verification',
+          data: snake(result),
         });
         // Last, so listeners of the action.status event it publishes see everything above: the
         // executor's transition writes status, history row and `action.<outcome>` ledger event.
@@ -132,7 +160,12 @@ const NOT_APPLIED = new Error('action is no longer applied');
 
 function snake(r: VerificationResult): Record<string, unknown> {
   return {
-    outcome: r.outcome, time_to_resolve_seconds: r.timeToResolveSeconds, window_seconds: r.windowSeconds, verified_at: r.verifiedAt,
-    still_firing: r.firing, linked_alerts: r.linkedAlerts, rollback_decision_id: r.rollbackDecisionId,
+    outcome: r.outcome,
+    time_to_resolve_seconds: r.timeToResolveSeconds,
+    window_seconds: r.windowSeconds,
+    verified_at: r.verifiedAt,
+    still_firing: r.firing,
+    linked_alerts: r.linkedAlerts,
+    rollback_decision_id: r.rollbackDecisionId,
   };
 }

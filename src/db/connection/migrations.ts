@@ -13,7 +13,8 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   {
     version: 2,
-    description: 'decisions.rollback_revision_id: a rollback restores a pinned revision, not "the one before the latest"',
+    description:
+      'decisions.rollback_revision_id: a rollback restores a pinned revision, not "the one before the latest"',
     up(db) {
       db.exec('ALTER TABLE decisions ADD COLUMN rollback_revision_id TEXT');
     },
@@ -22,12 +23,15 @@ export const MIGRATIONS: Migration[] = [
     version: 3,
     description: 'lighter intake: indexes nothing reads dropped, ledger_action partial (schema.sql recreates it)',
     up(db) {
-      db.exec('DROP INDEX IF EXISTS ledger_action; DROP INDEX IF EXISTS ledger_kind_at; DROP INDEX IF EXISTS alert_events_fp; DROP INDEX IF EXISTS alerts_incident;');
+      db.exec(
+        'DROP INDEX IF EXISTS ledger_action; DROP INDEX IF EXISTS ledger_kind_at; DROP INDEX IF EXISTS alert_events_fp; DROP INDEX IF EXISTS alerts_incident;',
+      );
     },
   },
   {
     version: 4,
-    description: 'alert_counts: firing/resolved totals by severity kept by triggers (schema.sql creates them); backfilled here',
+    description:
+      'alert_counts: firing/resolved totals by severity kept by triggers (schema.sql creates them); backfilled here',
     up(db) {
       // Runs before schema.sql (which adds the triggers), inside the migration transaction, so no
       // alert write can slip between this backfill and the triggers taking over.
@@ -40,7 +44,8 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 5,
-    description: 'per-incident and per-action lookups indexed: decisions/actions by incident, incidents by status and age, stats windows',
+    description:
+      'per-incident and per-action lookups indexed: decisions/actions by incident, incidents by status and age, stats windows',
     up(db) {
       // schema.sql (run right after, in the same transaction) holds the same statements; creating
       // them here makes version 5 mean "these exist" and builds them before anything reads.
@@ -49,11 +54,18 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 6,
-    description: 'actions: queue_seq (queued actions per deployment), sources_json / source_changes_json (files a plan was made from, and what changed since)',
+    description:
+      'actions: queue_seq (queued actions per deployment), sources_json / source_changes_json (files a plan was made from, and what changed since)',
     up(db) {
       // Only the missing ones: a database can carry them already (schema.sql of a newer build).
-      const have = new Set((db.prepare('PRAGMA table_info(actions)').all() as Array<{ name: string }>).map((c) => c.name));
-      for (const [name, type] of [['queue_seq', 'INTEGER'], ['sources_json', 'TEXT'], ['source_changes_json', 'TEXT']] as const) {
+      const have = new Set(
+        (db.prepare('PRAGMA table_info(actions)').all() as Array<{ name: string }>).map((c) => c.name),
+      );
+      for (const [name, type] of [
+        ['queue_seq', 'INTEGER'],
+        ['sources_json', 'TEXT'],
+        ['source_changes_json', 'TEXT'],
+      ] as const) {
         if (!have.has(name)) db.exec(`ALTER TABLE actions ADD COLUMN ${name} ${type}`);
       }
     },

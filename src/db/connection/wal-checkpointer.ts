@@ -58,7 +58,10 @@ export function walCheckpointer(db: Db, logger: Logger, intervalMs = 200, restar
         autocheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
         db.pragma(`wal_autocheckpoint = ${Math.max(autocheckpoint, BACKSTOP_PAGES)}`);
       } catch (err) {
-        logger.warn({ err: { message: (err as Error).message } }, 'WAL checkpoint worker not started; autocheckpoint only');
+        logger.warn(
+          { err: { message: (err as Error).message } },
+          'WAL checkpoint worker not started; autocheckpoint only',
+        );
       }
     },
     async stop() {
@@ -70,7 +73,12 @@ export function walCheckpointer(db: Db, logger: Logger, intervalMs = 200, restar
       const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
       w.postMessage('stop');
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise<void>((resolve) => { timer = setTimeout(resolve, 2000); })]);
+      await Promise.race([
+        exited,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, 2000);
+        }),
+      ]);
       clearTimeout(timer);
       await w.terminate();
       if (autocheckpoint !== undefined && db.open) db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);

@@ -18,7 +18,10 @@ export function isStorageError(err: unknown): boolean {
 export class WriteHealth {
   private failure: { at: number; message: string } | undefined;
 
-  constructor(private readonly databasePath: string, private readonly clock: Clock) {}
+  constructor(
+    private readonly databasePath: string,
+    private readonly clock: Clock,
+  ) {}
 
   private readonly listeners: Array<(ok: boolean) => void> = [];
 
@@ -46,7 +49,8 @@ export class WriteHealth {
     if (this.failure) {
       return {
         ok: false,
-        detail: `${this.databasePath}: writes failing since ${new Date(this.failure.at).toISOString()} (${this.failure.message}); ` +
+        detail:
+          `${this.databasePath}: writes failing since ${new Date(this.failure.at).toISOString()} (${this.failure.message}); ` +
           `disk full or not writable${free}. Free space; the service accepts again without a restart`,
       };
     }

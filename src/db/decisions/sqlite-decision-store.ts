@@ -1,7 +1,11 @@
 import type { AlertView, AlertQueries } from '../../alerts/views.js';
 import type { HistoryItem, IncidentAlert } from '../../agent/context.js';
 import type {
-  CooldownGuard, DecisionRecord, DecisionStore, IncidentForDecision, InsertResult,
+  CooldownGuard,
+  DecisionRecord,
+  DecisionStore,
+  IncidentForDecision,
+  InsertResult,
 } from '../../decisions/decision-store.js';
 import type { DecisionSource } from '../../agent/decision-schema.js';
 import type { Statement } from 'better-sqlite3';
@@ -18,9 +22,17 @@ const MAX_ALERTS = 50;
 
 function toAlert(a: AlertView): IncidentAlert {
   return {
-    fingerprint: a.fingerprint, alertname: a.alertname, status: a.status, severity: a.severity, labels: a.labels,
-    annotations: a.annotations, value: a.value, startsAt: a.startsAt, resourceKey: a.resourceKey,
-    lookupStatus: a.lookupStatus, lookupReason: a.lookupReason,
+    fingerprint: a.fingerprint,
+    alertname: a.alertname,
+    status: a.status,
+    severity: a.severity,
+    labels: a.labels,
+    annotations: a.annotations,
+    value: a.value,
+    startsAt: a.startsAt,
+    resourceKey: a.resourceKey,
+    lookupStatus: a.lookupStatus,
+    lookupReason: a.lookupReason,
   };
 }
 
@@ -37,7 +49,11 @@ export class SqliteDecisionStore implements DecisionStore {
   private readonly s: Record<'decisionFor' | 'recentActionable' | 'history' | 'undecided', Statement>;
   private readonly writer: SqliteDecisionWriter;
 
-  constructor(private readonly db: Db, private readonly ledger: Ledger, private readonly incidents: IncidentAccess) {
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+    private readonly incidents: IncidentAccess,
+  ) {
     this.writer = new SqliteDecisionWriter(db);
     this.s = {
       decisionFor: db.prepare('SELECT id FROM decisions WHERE incident_id = ? ORDER BY created_at LIMIT 1'),
@@ -65,12 +81,23 @@ export class SqliteDecisionStore implements DecisionStore {
     const i = found.incident;
     return {
       incident: {
-        id: i.id, runId: i.runId, resourceAddress: i.resourceAddress, alertname: i.alertname, status: i.status,
-        alertCount: i.alertCount, openedAt: i.openedAt, resourceKey: i.resourceKey, lookupStatus: i.lookupStatus,
-        lookupReason: i.lookupReason, decisionId: i.decisionId,
+        id: i.id,
+        runId: i.runId,
+        resourceAddress: i.resourceAddress,
+        alertname: i.alertname,
+        status: i.status,
+        alertCount: i.alertCount,
+        openedAt: i.openedAt,
+        resourceKey: i.resourceKey,
+        lookupStatus: i.lookupStatus,
+        lookupReason: i.lookupReason,
+        decisionId: i.decisionId,
       },
       // Firing alerts first: they are what the decision is about.
-      alerts: [...found.alerts].sort((a, b) => Number(a.status !== 'firing') - Number(b.status !== 'firing')).slice(0, MAX_ALERTS).map(toAlert),
+      alerts: [...found.alerts]
+        .sort((a, b) => Number(a.status !== 'firing') - Number(b.status !== 'firing'))
+        .slice(0, MAX_ALERTS)
+        .map(toAlert),
     };
   }
 
@@ -80,18 +107,30 @@ export class SqliteDecisionStore implements DecisionStore {
   }
 
   recentActionable(g: CooldownGuard): { id: string; createdAt: string } | undefined {
-    return this.s.recentActionable.get(g.runId, g.resourceAddress, g.sinceIso) as { id: string; createdAt: string } | undefined;
+    return this.s.recentActionable.get(g.runId, g.resourceAddress, g.sinceIso) as
+      { id: string; createdAt: string } | undefined;
   }
 
   history(runId: string, resourceAddress: string, limit: number): HistoryItem[] {
     const rows = this.s.history.all(runId, resourceAddress, limit) as Array<{
-        id: string; created_at: string; action_type: string; parameters_json: string; status: string; source: DecisionSource;
-        action_status: ActionStatus | null; ttr: number | null;
-      }>;
+      id: string;
+      created_at: string;
+      action_type: string;
+      parameters_json: string;
+      status: string;
+      source: DecisionSource;
+      action_status: ActionStatus | null;
+      ttr: number | null;
+    }>;
     return rows.map((r) => ({
-      decisionId: r.id, createdAt: r.created_at, actionType: r.action_type,
-      parameters: JSON.parse(r.parameters_json) as Record<string, unknown>, status: r.status, source: r.source,
-      actionStatus: r.action_status, timeToResolveSeconds: r.ttr,
+      decisionId: r.id,
+      createdAt: r.created_at,
+      actionType: r.action_type,
+      parameters: JSON.parse(r.parameters_json) as Record<string, unknown>,
+      status: r.status,
+      source: r.source,
+      actionStatus: r.action_status,
+      timeToResolveSeconds: r.ttr,
     }));
   }
 

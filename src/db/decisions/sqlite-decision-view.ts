@@ -26,8 +26,13 @@ export interface DecisionDetail {
   decision: DecisionRecordView;
   policy_verdict: unknown;
   llm: {
-    model: string | null; prompt: string | null; response: string | null; latency_ms: number | null;
-    prompt_tokens: number | null; output_tokens: number | null; error: string | null;
+    model: string | null;
+    prompt: string | null;
+    response: string | null;
+    latency_ms: number | null;
+    prompt_tokens: number | null;
+    output_tokens: number | null;
+    error: string | null;
   } | null;
   incident: Record<string, unknown> | null;
   alerts: Array<Record<string, unknown>>;
@@ -35,11 +40,27 @@ export interface DecisionDetail {
 }
 
 interface Raw {
-  id: string; incident_id: string; run_id: string | null; resource_address: string | null; action_type: string;
-  resource_id: string; parameters_json: string; confidence: number; reason: string; source: DecisionSource; status: string;
-  policy_verdict_json: string | null; model: string | null; prompt: string | null; response: string | null;
-  latency_ms: number | null; prompt_tokens: number | null; output_tokens: number | null; error: string | null;
-  created_at: string; updated_at: string;
+  id: string;
+  incident_id: string;
+  run_id: string | null;
+  resource_address: string | null;
+  action_type: string;
+  resource_id: string;
+  parameters_json: string;
+  confidence: number;
+  reason: string;
+  source: DecisionSource;
+  status: string;
+  policy_verdict_json: string | null;
+  model: string | null;
+  prompt: string | null;
+  response: string | null;
+  latency_ms: number | null;
+  prompt_tokens: number | null;
+  output_tokens: number | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 const LIST_COLUMNS = `id, incident_id, run_id, resource_address, action_type, resource_id, parameters_json, confidence,
@@ -47,10 +68,20 @@ const LIST_COLUMNS = `id, incident_id, run_id, resource_address, action_type, re
 
 function view(r: Raw): DecisionRecordView {
   return {
-    id: r.id, incident_id: r.incident_id, run_id: r.run_id, resource_address: r.resource_address,
-    action_type: r.action_type, resource_id: r.resource_id,
-    parameters: JSON.parse(r.parameters_json) as Record<string, unknown>, confidence: r.confidence, reason: r.reason,
-    source: r.source, status: r.status, error: r.error, created_at: r.created_at, updated_at: r.updated_at,
+    id: r.id,
+    incident_id: r.incident_id,
+    run_id: r.run_id,
+    resource_address: r.resource_address,
+    action_type: r.action_type,
+    resource_id: r.resource_id,
+    parameters: JSON.parse(r.parameters_json) as Record<string, unknown>,
+    confidence: r.confidence,
+    reason: r.reason,
+    source: r.source,
+    status: r.status,
+    error: r.error,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
   };
 }
 
@@ -58,7 +89,10 @@ function view(r: Raw): DecisionRecordView {
 export class SqliteDecisionView {
   private readonly s: Record<'decision' | 'incident' | 'alerts', Statement>;
 
-  constructor(private readonly db: Db, private readonly ledger: Ledger) {
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+  ) {
     this.s = {
       decision: db.prepare('SELECT * FROM decisions WHERE id = ?'),
       incident: db.prepare('SELECT * FROM incidents WHERE id = ?'),
@@ -72,12 +106,23 @@ export class SqliteDecisionView {
   }
 
   /** Newest first. Reads only. */
-  list(filter: { status?: string; since?: string; until?: string; limit: number; offset: number }): { items: DecisionRecordView[]; total: number } {
+  list(filter: { status?: string; since?: string; until?: string; limit: number; offset: number }): {
+    items: DecisionRecordView[];
+    total: number;
+  } {
     const conds = [...(filter.status === undefined ? [] : ['status = @status']), ...windowConditions(filter)];
     const where = conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '';
-    const params = { status: filter.status, since: filter.since, until: filter.until, limit: filter.limit, offset: filter.offset };
+    const params = {
+      status: filter.status,
+      since: filter.since,
+      until: filter.until,
+      limit: filter.limit,
+      offset: filter.offset,
+    };
     const rows = this.db
-      .prepare(`SELECT ${LIST_COLUMNS} FROM decisions ${where} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`)
+      .prepare(
+        `SELECT ${LIST_COLUMNS} FROM decisions ${where} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`,
+      )
       .all(params) as Raw[];
     const { n } = this.db.prepare(`SELECT COUNT(*) AS n FROM decisions ${where}`).get(params) as { n: number };
     return { items: rows.map(view), total: n };
@@ -89,18 +134,33 @@ export class SqliteDecisionView {
     if (!r) return undefined;
     const incident = (this.s.incident.get(r.incident_id) as Record<string, unknown> | undefined) ?? null;
     const alerts = (
-      this.s.alerts.all(r.incident_id) as Array<Record<string, unknown> & { labels_json: string; annotations_json: string }>
+      this.s.alerts.all(r.incident_id) as Array<
+        Record<string, unknown> & { labels_json: string; annotations_json: string }
+      >
     ).map(({ labels_json, annotations_json, ...rest }) => ({
-      ...rest, labels: JSON.parse(labels_json) as unknown, annotations: JSON.parse(annotations_json) as unknown,
+      ...rest,
+      labels: JSON.parse(labels_json) as unknown,
+      annotations: JSON.parse(annotations_json) as unknown,
     }));
-    const llm = r.model === null && r.prompt === null && r.error === null ? null : {
-      model: r.model, prompt: r.prompt, response: r.response, latency_ms: r.latency_ms,
-      prompt_tokens: r.prompt_tokens, output_tokens: r.output_tokens, error: r.error,
-    };
+    const llm =
+      r.model === null && r.prompt === null && r.error === null
+        ? null
+        : {
+            model: r.model,
+            prompt: r.prompt,
+            response: r.response,
+            latency_ms: r.latency_ms,
+            prompt_tokens: r.prompt_tokens,
+            output_tokens: r.output_tokens,
+            error: r.error,
+          };
     return {
       decision: view(r),
       policy_verdict: r.policy_verdict_json === null ? null : (JSON.parse(r.policy_verdict_json) as unknown),
-      llm, incident, alerts, ledger: this.ledger.list({ decisionId: id, incidentId: r.incident_id, limit: 200 }),
+      llm,
+      incident,
+      alerts,
+      ledger: this.ledger.list({ decisionId: id, incidentId: r.incident_id, limit: 200 }),
     };
   }
 }

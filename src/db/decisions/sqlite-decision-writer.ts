@@ -48,12 +48,27 @@ export class SqliteDecisionWriter {
 
   insert(d: DecisionRow): void {
     this.insertStmt.run({
-      id: d.id, incidentId: d.incidentId, runId: d.runId, resourceAddress: d.resourceAddress, actionType: d.actionType,
-      resourceId: d.resourceId, parameters: JSON.stringify(d.parameters), confidence: d.confidence, reason: d.reason,
-      source: d.source, status: d.status, verdict: d.policyVerdict === null ? null : JSON.stringify(d.policyVerdict),
-      model: d.model ?? null, prompt: d.prompt ?? null, response: d.response ?? null, latencyMs: d.latencyMs ?? null,
-      promptTokens: d.promptTokens ?? null, outputTokens: d.outputTokens ?? null, error: d.error ?? null,
-      createdAt: d.createdAt, rollbackRevisionId: d.rollbackRevisionId ?? null,
+      id: d.id,
+      incidentId: d.incidentId,
+      runId: d.runId,
+      resourceAddress: d.resourceAddress,
+      actionType: d.actionType,
+      resourceId: d.resourceId,
+      parameters: JSON.stringify(d.parameters),
+      confidence: d.confidence,
+      reason: d.reason,
+      source: d.source,
+      status: d.status,
+      verdict: d.policyVerdict === null ? null : JSON.stringify(d.policyVerdict),
+      model: d.model ?? null,
+      prompt: d.prompt ?? null,
+      response: d.response ?? null,
+      latencyMs: d.latencyMs ?? null,
+      promptTokens: d.promptTokens ?? null,
+      outputTokens: d.outputTokens ?? null,
+      error: d.error ?? null,
+      createdAt: d.createdAt,
+      rollbackRevisionId: d.rollbackRevisionId ?? null,
     });
   }
 }

@@ -7,7 +7,10 @@ import { SqliteDecisionWriter } from './sqlite-decision-writer.js';
 export class SqliteVerificationDecisions implements DecisionSink {
   private readonly writer: SqliteDecisionWriter;
 
-  constructor(private readonly db: Db, private readonly ledger: Ledger) {
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+  ) {
     this.writer = new SqliteDecisionWriter(db);
   }
 
@@ -15,10 +18,24 @@ export class SqliteVerificationDecisions implements DecisionSink {
     this.db.transaction(() => {
       this.writer.insert({ ...d, policyVerdict: d.policyVerdict, rollbackRevisionId: d.rollbackRevisionId });
       this.ledger.append({
-        kind: 'decision.created', at: d.createdAt, incidentId: d.incidentId, decisionId: d.id, runId: d.runId, actionId: d.ofActionId,
+        kind: 'decision.created',
+        at: d.createdAt,
+        incidentId: d.incidentId,
+        decisionId: d.id,
+        runId: d.runId,
+        actionId: d.ofActionId,
         actor: 'verification',
-        data: { status: d.status, action_type: d.actionType, resource_id: d.resourceId, parameters: {}, confidence: d.confidence,
-          verdict: d.policyVerdict, of_action_id: d.ofActionId, rollback_revision_id: d.rollbackRevisionId, reason: d.reason },
+        data: {
+          status: d.status,
+          action_type: d.actionType,
+          resource_id: d.resourceId,
+          parameters: {},
+          confidence: d.confidence,
+          verdict: d.policyVerdict,
+          of_action_id: d.ofActionId,
+          rollback_revision_id: d.rollbackRevisionId,
+          reason: d.reason,
+        },
       });
     })();
   }

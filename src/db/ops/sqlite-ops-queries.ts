@@ -78,7 +78,9 @@ export class SqliteOpsQueries {
 
   /** Actions waiting for a human. @throws on a database error (the scrape reports it). */
   pendingApprovals(): number {
-    const row = this.db.prepare(`SELECT COUNT(*) AS n FROM actions WHERE status IN (${pendingList})`).get() as { n: number };
+    const row = this.db.prepare(`SELECT COUNT(*) AS n FROM actions WHERE status IN (${pendingList})`).get() as {
+      n: number;
+    };
     return row.n;
   }
 
@@ -89,9 +91,9 @@ export class SqliteOpsQueries {
 
   /** Age in seconds of the oldest pending approval, 0 when none. */
   oldestPendingAgeSeconds(nowMs: number): number {
-    const row = this.db
-      .prepare(`SELECT MIN(updated_at) AS t FROM actions WHERE status IN (${pendingList})`)
-      .get() as { t: string | null };
+    const row = this.db.prepare(`SELECT MIN(updated_at) AS t FROM actions WHERE status IN (${pendingList})`).get() as {
+      t: string | null;
+    };
     if (row.t === null) return 0;
     return Math.max(0, (nowMs - Date.parse(row.t)) / 1000);
   }
@@ -107,8 +109,7 @@ export class SqliteOpsQueries {
   decisionLabels(id: string): { action: string; source: string } | undefined {
     try {
       return this.db.prepare('SELECT action_type AS action, source FROM decisions WHERE id = ?').get(id) as
-        | { action: string; source: string }
-        | undefined;
+        { action: string; source: string } | undefined;
     } catch {
       return undefined;
     }
@@ -117,7 +118,8 @@ export class SqliteOpsQueries {
   /** The action type of an action, for metric labels. */
   actionType(id: string): string | undefined {
     try {
-      const row = this.db.prepare('SELECT action_type AS t FROM actions WHERE id = ?').get(id) as { t: string } | undefined;
+      const row = this.db.prepare('SELECT action_type AS t FROM actions WHERE id = ?').get(id) as
+        { t: string } | undefined;
       return row?.t;
     } catch {
       return undefined;

@@ -112,9 +112,18 @@ export function hashInstances(columns: Array<[string, InstanceColumns]>): string
   const h = createHash('sha256');
   for (const [address, c] of columns) {
     h.update(
-      [address, c.block_address, c.module_path, c.mode, c.type, c.name, c.index_key ?? '', c.provider, c.cloud_id ?? '', c.attributes_json].join(
-        '\u0000',
-      ),
+      [
+        address,
+        c.block_address,
+        c.module_path,
+        c.mode,
+        c.type,
+        c.name,
+        c.index_key ?? '',
+        c.provider,
+        c.cloud_id ?? '',
+        c.attributes_json,
+      ].join('\u0000'),
     );
     h.update('\u0001');
   }

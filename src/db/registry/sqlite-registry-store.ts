@@ -148,7 +148,9 @@ export class SqliteRegistryStore implements RegistryStore {
     try {
       return run();
     } catch (err) {
-      throw new AppError('ERR_DATABASE', `storing state of "${snapshot.runId}": ${(err as Error).message}`, { cause: err });
+      throw new AppError('ERR_DATABASE', `storing state of "${snapshot.runId}": ${(err as Error).message}`, {
+        cause: err,
+      });
     } finally {
       this.writes += 1;
     }
@@ -210,12 +212,15 @@ export class SqliteRegistryStore implements RegistryStore {
     const blocks = this.stmts.lookupBlocks.all(key);
     const only = blocks[0];
     if (only === undefined) return { status: 'unknown', reason: `no present managed resource has the key "${key}"` };
-    if (blocks.length === 1) return this.resolveRows(key, this.stmts.lookupInBlock.all(key, only.run_id, only.block_address));
+    if (blocks.length === 1)
+      return this.resolveRows(key, this.stmts.lookupInBlock.all(key, only.run_id, only.block_address));
     const list = blocks.slice(0, MAX_CANDIDATES).map((b) => ({ runId: b.run_id, blockAddress: b.block_address }));
     return {
       status: 'ambiguous',
       reason: ambiguityReason(key, list, blocks.length > MAX_CANDIDATES),
-      candidates: blocks.slice(0, MAX_CANDIDATES).map((b) => this.load(this.stmts.firstInBlock.get(b.run_id, b.block_address, key)!.id)),
+      candidates: blocks
+        .slice(0, MAX_CANDIDATES)
+        .map((b) => this.load(this.stmts.firstInBlock.get(b.run_id, b.block_address, key)!.id)),
     };
   }
 
@@ -232,8 +237,10 @@ export class SqliteRegistryStore implements RegistryStore {
       },
     }));
     const res = resolveMatches(key, matches, rows.length >= LOOKUP_ROW_LIMIT);
-    if (res.status === 'matched') return { status: 'matched', matchedBy: res.matchedBy, resource: this.load(res.resource.id) };
-    if (res.status === 'ambiguous') return { status: 'ambiguous', reason: res.reason, candidates: res.candidates.map((c) => this.load(c.id)) };
+    if (res.status === 'matched')
+      return { status: 'matched', matchedBy: res.matchedBy, resource: this.load(res.resource.id) };
+    if (res.status === 'ambiguous')
+      return { status: 'ambiguous', reason: res.reason, candidates: res.candidates.map((c) => this.load(c.id)) };
     return res;
   }
 
@@ -272,7 +279,9 @@ export class SqliteRegistryStore implements RegistryStore {
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const total = (this.db.prepare(`SELECT count(*) AS n FROM resources r ${clause}`).get(params) as { n: number }).n;
     const rows = this.db
-      .prepare(`SELECT ${RESOURCE_COLUMNS} FROM resources r ${clause} ORDER BY r.run_id, r.id LIMIT @limit OFFSET @offset`)
+      .prepare(
+        `SELECT ${RESOURCE_COLUMNS} FROM resources r ${clause} ORDER BY r.run_id, r.id LIMIT @limit OFFSET @offset`,
+      )
       .all(params) as ResourceRow[];
     return { total, items: rows.map(toResource) };
   }

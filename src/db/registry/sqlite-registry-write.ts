@@ -36,9 +36,9 @@ function statements(db: Db): WriteStatements {
            attributes_json = @attributes_json, status = 'present', last_seen_serial = @serial, updated_at = @now
          WHERE id = @id`,
       ),
-      markGone: db.prepare(`UPDATE resources SET status = 'gone', updated_at = ?, last_seen_serial = ? WHERE id = ?`) as Statement<
-        [string, number | null, number]
-      >,
+      markGone: db.prepare(
+        `UPDATE resources SET status = 'gone', updated_at = ?, last_seen_serial = ? WHERE id = ?`,
+      ) as Statement<[string, number | null, number]>,
       deleteKeys: db.prepare('DELETE FROM resource_keys WHERE resource_id = ?'),
       insertKey: db.prepare('INSERT OR IGNORE INTO resource_keys (key, resource_id, kind) VALUES (?, ?, ?)'),
     };
@@ -67,7 +67,9 @@ export function writeInstances(
     const row = rows.get(inst.address);
     rows.delete(inst.address);
     if (row === undefined) {
-      const id = Number(s.insert.run({ run_id: snapshot.runId, address: inst.address, ...cols, serial, now }).lastInsertRowid);
+      const id = Number(
+        s.insert.run({ run_id: snapshot.runId, address: inst.address, ...cols, serial, now }).lastInsertRowid,
+      );
       for (const k of inst.keys) s.insertKey.run(k.key, id, k.kind);
       counts.added++;
       return;

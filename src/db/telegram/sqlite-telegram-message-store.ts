@@ -1,7 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { SentMessage, TelegramMessageStore } from '../../approvals/ports.js';
 
-interface Row { action_id: string; chat_id: string; message_id: number; plan_sha256: string | null; sent_at: string }
+interface Row {
+  action_id: string;
+  chat_id: string;
+  message_id: number;
+  plan_sha256: string | null;
+  sent_at: string;
+}
 
 /** telegram_messages: one request message per action. */
 export class SqliteTelegramMessageStore implements TelegramMessageStore {
@@ -22,7 +28,13 @@ export class SqliteTelegramMessageStore implements TelegramMessageStore {
     const r = this.getStmt.get(actionId);
     return r === undefined
       ? undefined
-      : { actionId: r.action_id, chatId: r.chat_id, messageId: r.message_id, planSha256: r.plan_sha256, sentAt: r.sent_at };
+      : {
+          actionId: r.action_id,
+          chatId: r.chat_id,
+          messageId: r.message_id,
+          planSha256: r.plan_sha256,
+          sentAt: r.sent_at,
+        };
   }
 
   save(m: SentMessage): void {

@@ -8,7 +8,13 @@ import { AppError } from '../../shared/errors.js';
 import { RUN_ID_PATTERN } from '../../registry/run-id.js';
 import type { RouteModule } from '../app.js';
 import { authorizationMatches } from '../auth.js';
-import { ActionDetailWire, ActionListItemWire, actionDetailToWire, actionListItemToWire, type ActionDetail } from '../wire/action.js';
+import {
+  ActionDetailWire,
+  ActionListItemWire,
+  actionDetailToWire,
+  actionListItemToWire,
+  type ActionDetail,
+} from '../wire/action.js';
 import { pageOf, responses } from '../wire/common.js';
 
 export interface ActionRouteDeps {
@@ -19,7 +25,17 @@ export interface ActionRouteDeps {
 }
 
 /** Statuses an action only reaches after a human (or the policy) approved its plan. */
-const APPROVED: readonly string[] = ['approved', 'applying', 'applied', 'failed', 'rolled_back', 'rollback_failed', 'interrupted', 'effective', 'ineffective'];
+const APPROVED: readonly string[] = [
+  'approved',
+  'applying',
+  'applied',
+  'failed',
+  'rolled_back',
+  'rollback_failed',
+  'interrupted',
+  'effective',
+  'ineffective',
+];
 
 type Reader = 'authenticated' | 'anonymous' | 'open';
 
@@ -37,11 +53,16 @@ function withholdUnapproved(a: ActionRecord, view: ActionDetail, reader: Reader)
   const items = view.plan_summary;
   return {
     ...view,
-    plan_summary: reader === 'open' && items !== null ? items.map((i) => ({ address: i.address, action: i.action })) : null,
-    plan_json: null, diff: null, terraform_output: [], fix_attempts: [],
-    withheld: reader === 'open'
-      ? 'plan values, plan JSON, diff and Terraform output of a POST /infra deployment are withheld until it is approved (no API_TOKEN is configured: only addresses and actions are shown)'
-      : 'plan summary, plan JSON, diff and Terraform output of a POST /infra deployment are withheld until it is approved; send the API token to see them',
+    plan_summary:
+      reader === 'open' && items !== null ? items.map((i) => ({ address: i.address, action: i.action })) : null,
+    plan_json: null,
+    diff: null,
+    terraform_output: [],
+    fix_attempts: [],
+    withheld:
+      reader === 'open'
+        ? 'plan values, plan JSON, diff and Terraform output of a POST /infra deployment are withheld until it is approved (no API_TOKEN is configured: only addresses and actions are shown)'
+        : 'plan summary, plan JSON, diff and Terraform output of a POST /infra deployment are withheld until it is approved; send the API token to see them',
   };
 }
 
@@ -53,7 +74,13 @@ const ListQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-const IdParams = z.object({ id: z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'must be an action id') });
+const IdParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be an action id'),
+});
 
 /**
  * GET /ops/actions and GET /ops/actions/:id. Everything stored is already redacted; an unapproved
@@ -81,7 +108,8 @@ export function actionRoutes(deps: ActionRouteDeps): RouteModule {
       '/ops/actions/:id',
       {
         schema: {
-          description: 'One action: status history, plan summary, diff, fix attempts, Terraform output (redacted, truncated), rollback, revisions, approvals, result.',
+          description:
+            'One action: status history, plan summary, diff, fix attempts, Terraform output (redacted, truncated), rollback, revisions, approvals, result.',
           params: IdParams,
           response: responses({ 200: ActionDetailWire }),
         },

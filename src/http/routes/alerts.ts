@@ -3,7 +3,14 @@ import type { AlertQueries } from '../../alerts/views.js';
 import type { Ledger } from '../../shared/ledger.js';
 import { AppError } from '../../shared/errors.js';
 import type { RouteModule } from '../app.js';
-import { ActiveAlertWire, IncidentDetailWire, IncidentWire, activeAlertToWire, alertToWire, incidentToWire } from '../wire/alert.js';
+import {
+  ActiveAlertWire,
+  IncidentDetailWire,
+  IncidentWire,
+  activeAlertToWire,
+  alertToWire,
+  incidentToWire,
+} from '../wire/alert.js';
 import { pageOf, responses } from '../wire/common.js';
 import { ledgerToWire } from '../wire/ledger.js';
 
@@ -54,7 +61,8 @@ export function alertRoutes(deps: AlertRouteDeps): RouteModule {
       '/ops/incidents/:id',
       {
         schema: {
-          description: 'One incident with its alerts and ledger.', params: z.object({ id: z.string().min(1).max(64) }),
+          description: 'One incident with its alerts and ledger.',
+          params: z.object({ id: z.string().min(1).max(64) }),
           response: responses({ 200: IncidentDetailWire }),
         },
       },
@@ -70,4 +78,3 @@ export function alertRoutes(deps: AlertRouteDeps): RouteModule {
     );
   };
 }
-

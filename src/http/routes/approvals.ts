@@ -14,13 +14,22 @@ export interface ApprovalRoutesOptions {
   view: ApprovalView;
 }
 
-const ParamsSchema = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be an action id') });
+const ParamsSchema = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be an action id'),
+});
 
 const BodySchema = z
   .object({
     actor: z.string().trim().min(1).max(120).optional(),
     reason: z.string().max(1000).optional(),
-    plan_sha256: z.string().regex(/^[a-f0-9]{64}$/, 'must be a hex sha256').optional(),
+    plan_sha256: z
+      .string()
+      .regex(/^[a-f0-9]{64}$/, 'must be a hex sha256')
+      .optional(),
   })
   .strict()
   // Fastify hands an absent body over as null.
@@ -44,14 +53,20 @@ export function approvalRoutes(o: ApprovalRoutesOptions): RouteModule {
         {
           schema: {
             description: `${verdict === 'approve' ? 'Approves' : 'Rejects'} the ACTION with this id (single-use; 409 once decided, expired or obsolete). Send "X-InfraAI-Channel: dashboard" from the dashboard.`,
-            params: ParamsSchema, body: BodySchema, headers: HeadersSchema, response: responses({ 200: VerdictWire }),
+            params: ParamsSchema,
+            body: BodySchema,
+            headers: HeadersSchema,
+            response: responses({ 200: VerdictWire }),
           },
         },
         async (req) => {
           const body = req.body ?? {};
           const channel = req.headers['x-infraai-channel'] ?? 'rest';
           const result = await o.approvals.submitVerdict({
-            actionId: req.params.id, verdict, channel, actor: body.actor === undefined ? channel : `${channel}:${body.actor}`,
+            actionId: req.params.id,
+            verdict,
+            channel,
+            actor: body.actor === undefined ? channel : `${channel}:${body.actor}`,
             ...(body.reason !== undefined ? { reason: body.reason } : {}),
             ...(body.plan_sha256 !== undefined ? { planSha256: body.plan_sha256 } : {}),
           });
@@ -65,7 +80,9 @@ export function approvalRoutes(o: ApprovalRoutesOptions): RouteModule {
       '/ops/approvals/pending',
       {
         schema: {
-          description: 'Actions awaiting approval, oldest first.', querystring: PendingQuery, response: responses({ 200: PendingPageWire }),
+          description: 'Actions awaiting approval, oldest first.',
+          querystring: PendingQuery,
+          response: responses({ 200: PendingPageWire }),
         },
       },
       async (req) => {

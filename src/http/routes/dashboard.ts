@@ -71,7 +71,10 @@ export function dashboardRoutes(dir = defaultDashboardDir()): RouteModule {
     app.get('/', { schema: { hide: true } }, async (req, reply) => {
       const r = serve('index.html', req.headers['if-none-match']);
       if (!r) return reply.code(503).headers(SECURITY_HEADERS).type('text/html; charset=utf-8').send(NOT_BUILT);
-      return reply.code(r.status).headers(r.headers).send(r.status === 304 ? '' : r.body);
+      return reply
+        .code(r.status)
+        .headers(r.headers)
+        .send(r.status === 304 ? '' : r.body);
     });
 
     app.get(
@@ -82,7 +85,10 @@ export function dashboardRoutes(dir = defaultDashboardDir()): RouteModule {
         if (!r) {
           return reply.code(404).send({ error: { code: 'ERR_NOT_FOUND', message: `no asset ${req.params.file}` } });
         }
-        return reply.code(r.status).headers(r.headers).send(r.status === 304 ? '' : r.body);
+        return reply
+          .code(r.status)
+          .headers(r.headers)
+          .send(r.status === 304 ? '' : r.body);
       },
     );
   };

@@ -18,7 +18,13 @@ const ListQuery = z.object({
   offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
 });
 
-const IdParams = z.object({ id: z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'must be a decision id') });
+const IdParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be a decision id'),
+});
 
 /** GET /ops/decisions and GET /ops/decisions/:id (read-only; prompts were redacted before storage). */
 export function decisionRoutes(deps: DecisionRouteDeps): RouteModule {

@@ -48,7 +48,9 @@ export function eventsRoutes(bus: EventBus, options: EventsRouteOptions = {}): R
             'approval.recorded, registry.synced) and `data:` the event as JSON. A comment line is sent ' +
             `every ${heartbeatMs / 1000} s. Field names are snake_case (action_id, run_id, incident_id, decision_id). ` +
             'A read like the others: needs API_TOKEN or READ_TOKEN when API_TOKEN is set.',
-          response: responses({ 200: z.string().describe('text/event-stream; each data: is one EventWire (snake_case)') }),
+          response: responses({
+            200: z.string().describe('text/event-stream; each data: is one EventWire (snake_case)'),
+          }),
         },
       },
       (req, reply) => {

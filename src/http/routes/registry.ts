@@ -5,14 +5,23 @@ import type { RegistrySync } from '../../registry/registry-sync.js';
 import { RUN_ID_PATTERN } from '../../registry/run-id.js';
 import type { RouteModule } from '../app.js';
 import { pageOf, responses } from '../wire/common.js';
-import { DeploymentWire, ResourceWire, SyncReportWire, deploymentToWire, resourceToWire, syncReportToWire } from '../wire/registry.js';
+import {
+  DeploymentWire,
+  ResourceWire,
+  SyncReportWire,
+  deploymentToWire,
+  resourceToWire,
+  syncReportToWire,
+} from '../wire/registry.js';
 
 export interface RegistryRouteDeps {
   store: RegistryStore;
   sync: RegistrySync;
 }
 
-const RunId = z.string().regex(RUN_ID_PATTERN, 'must be a run_id: letters, digits, ".", "_", "-", not starting with "."');
+const RunId = z
+  .string()
+  .regex(RUN_ID_PATTERN, 'must be a run_id: letters, digits, ".", "_", "-", not starting with "."');
 
 /** Registry endpoints: sync (a write) and read views; access.ts checks the tokens. */
 export function registryRoutes(deps: RegistryRouteDeps): RouteModule {
@@ -57,7 +66,9 @@ export function registryRoutes(deps: RegistryRouteDeps): RouteModule {
       {
         schema: {
           params: z.object({ run_id: RunId }),
-          response: responses({ 200: z.strictObject({ deployment: DeploymentWire, resources: z.array(ResourceWire), total: z.number() }) }),
+          response: responses({
+            200: z.strictObject({ deployment: DeploymentWire, resources: z.array(ResourceWire), total: z.number() }),
+          }),
         },
       },
       async (req) => {
@@ -66,7 +77,11 @@ export function registryRoutes(deps: RegistryRouteDeps): RouteModule {
           throw new AppError('ERR_DEPLOYMENT_NOT_FOUND', `deployment "${req.params.run_id}" is not in the registry`);
         }
         const page = deps.store.searchResources({ runId: req.params.run_id, limit: 500, offset: 0 });
-        return { deployment: deploymentToWire(deployment), resources: page.items.map(resourceToWire), total: page.total };
+        return {
+          deployment: deploymentToWire(deployment),
+          resources: page.items.map(resourceToWire),
+          total: page.total,
+        };
       },
     );
 

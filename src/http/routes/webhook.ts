@@ -25,10 +25,7 @@ export interface WebhookRouteDeps {
 const RETRY_AFTER_SECONDS = '5';
 
 function unavailable(reply: FastifyReply, code: ErrorCode, message: string) {
-  return reply
-    .code(ERROR_STATUS[code])
-    .header('retry-after', RETRY_AFTER_SECONDS)
-    .send({ error: { code, message } });
+  return reply.code(ERROR_STATUS[code]).header('retry-after', RETRY_AFTER_SECONDS).send({ error: { code, message } });
 }
 
 /**
@@ -55,21 +52,29 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
         // before the body is read: an unauthenticated caller costs no parsing and learns nothing
         // about the body rules; only then the overload check counts the request.
         config: { access: 'webhook' },
-        onRequest: [async (req, reply) => {
-          if (inFlight >= deps.maxPending || deps.backlog() >= deps.maxPending) {
-            return unavailable(reply, 'ERR_OVERLOADED', `webhook overloaded (limit WEBHOOK_MAX_PENDING=${deps.maxPending}); retry later`);
-          }
-          inFlight += 1;
-          reply.raw.once('close', () => {
-            inFlight -= 1;
-          });
-        }],
+        onRequest: [
+          async (req, reply) => {
+            if (inFlight >= deps.maxPending || deps.backlog() >= deps.maxPending) {
+              return unavailable(
+                reply,
+                'ERR_OVERLOADED',
+                `webhook overloaded (limit WEBHOOK_MAX_PENDING=${deps.maxPending}); retry later`,
+              );
+            }
+            inFlight += 1;
+            reply.raw.once('close', () => {
+              inFlight -= 1;
+            });
+          },
+        ],
       },
       async (req, reply) => {
         const parsed = parseWebhookBody(req.body);
         if (!parsed.ok) {
           const first = parsed.issues[0];
-          throw new AppError('ERR_VALIDATION', `invalid webhook payload: ${first?.field}: ${first?.message}`, { details: parsed.issues });
+          throw new AppError('ERR_VALIDATION', `invalid webhook payload: ${first?.field}: ${first?.message}`, {
+            details: parsed.issues,
+          });
         }
         const notification = normalise(parsed.value, deps.resourceLabels);
         let result: IntakeResult;
@@ -78,7 +83,11 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
         } catch (err) {
           if (err instanceof AppError && err.status < 500) throw err;
           deps.logger.error({ err: { message: (err as Error).message } }, 'storing webhook notification failed');
-          return unavailable(reply, 'ERR_STORE_UNAVAILABLE', `storing the notification failed: ${(err as Error).message}`);
+          return unavailable(
+            reply,
+            'ERR_STORE_UNAVAILABLE',
+            `storing the notification failed: ${(err as Error).message}`,
+          );
         }
         return reply.code(result.duplicate ? 200 : 202).send(webhookResultToWire(result));
       },

@@ -67,23 +67,49 @@ export const ActionDetailWire = ActionListItemWire.extend({
   interrupted_state: Blob,
   approvals: z.array(ApprovalRowWire),
   ledger: z.array(LedgerRowWire),
-  withheld: z.string().optional().describe('present when plan fields of an unapproved POST /infra deployment are withheld'),
+  withheld: z
+    .string()
+    .optional()
+    .describe('present when plan fields of an unapproved POST /infra deployment are withheld'),
 });
 
 export type ActionDetail = z.infer<typeof ActionDetailWire>;
 
 export function actionListItemToWire(a: ActionRecord): z.infer<typeof ActionListItemWire> {
   return {
-    id: a.id, decision_id: a.decisionId, incident_id: a.incidentId, run_id: a.runId, action_type: a.actionType,
-    target_address: a.targetAddress, parameters: a.parameters, status: a.status, status_reason: a.statusReason,
-    plan_sha256: a.planSha256, expires_at: a.expiresAt, revision_id: a.revisionId, base_revision_id: a.baseRevisionId,
-    decided_by: a.decidedBy, decided_via: a.decidedVia, decided_at: a.decidedAt, created_at: a.createdAt, updated_at: a.updatedAt,
-    queue_position: a.queuePosition, queued_behind: a.queuedBehind,
+    id: a.id,
+    decision_id: a.decisionId,
+    incident_id: a.incidentId,
+    run_id: a.runId,
+    action_type: a.actionType,
+    target_address: a.targetAddress,
+    parameters: a.parameters,
+    status: a.status,
+    status_reason: a.statusReason,
+    plan_sha256: a.planSha256,
+    expires_at: a.expiresAt,
+    revision_id: a.revisionId,
+    base_revision_id: a.baseRevisionId,
+    decided_by: a.decidedBy,
+    decided_via: a.decidedVia,
+    decided_at: a.decidedAt,
+    created_at: a.createdAt,
+    updated_at: a.updatedAt,
+    queue_position: a.queuePosition,
+    queued_behind: a.queuedBehind,
   };
 }
 
 function approvalToWire(r: ApprovalRow): z.infer<typeof ApprovalRowWire> {
-  return { verdict: r.verdict, outcome: r.outcome, channel: r.channel, actor: r.actor, reason: r.reason, plan_sha256: r.planSha256, at: r.at };
+  return {
+    verdict: r.verdict,
+    outcome: r.outcome,
+    channel: r.channel,
+    actor: r.actor,
+    reason: r.reason,
+    plan_sha256: r.planSha256,
+    at: r.at,
+  };
 }
 
 export interface ActionDetailParts {

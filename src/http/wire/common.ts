@@ -11,7 +11,12 @@ export const DataMap = z.record(z.string(), z.unknown());
 
 /** The one list shape: `{ total, limit, offset, items }`. */
 export function pageOf<T extends z.ZodType>(item: T) {
-  return z.strictObject({ total: z.number().int(), limit: z.number().int(), offset: z.number().int(), items: z.array(item) });
+  return z.strictObject({
+    total: z.number().int(),
+    limit: z.number().int(),
+    offset: z.number().int(),
+    items: z.array(item),
+  });
 }
 
 export const ErrorSchema = z
@@ -36,8 +41,23 @@ export function responses<R extends Record<number, z.ZodType>>(ok: R): R & Recor
 
 /** Keys whose values are data written by people or Terraform: passed through untouched. */
 const DATA_KEYS = new Set([
-  'parameters', 'labels', 'annotations', 'attributes', 'value', 'from', 'before', 'after', 'input', 'output',
-  'values', 'plan_json', 'sources', 'source_files', 'files_sha256', 'expected_value', 'expectedValue',
+  'parameters',
+  'labels',
+  'annotations',
+  'attributes',
+  'value',
+  'from',
+  'before',
+  'after',
+  'input',
+  'output',
+  'values',
+  'plan_json',
+  'sources',
+  'source_files',
+  'files_sha256',
+  'expected_value',
+  'expectedValue',
 ]);
 
 function snake(key: string): string {

@@ -37,9 +37,20 @@ export const DecisionDetailWire = z.strictObject({
 
 export function decisionToWire(d: DecisionRecordView): z.infer<typeof DecisionWire> {
   return {
-    id: d.id, incident_id: d.incident_id, run_id: d.run_id, resource_address: d.resource_address, action_type: d.action_type,
-    resource_id: d.resource_id, parameters: d.parameters, confidence: d.confidence, reason: d.reason, source: d.source,
-    status: d.status, error: d.error, created_at: d.created_at, updated_at: d.updated_at,
+    id: d.id,
+    incident_id: d.incident_id,
+    run_id: d.run_id,
+    resource_address: d.resource_address,
+    action_type: d.action_type,
+    resource_id: d.resource_id,
+    parameters: d.parameters,
+    confidence: d.confidence,
+    reason: d.reason,
+    source: d.source,
+    status: d.status,
+    error: d.error,
+    created_at: d.created_at,
+    updated_at: d.updated_at,
   };
 }
 

@@ -4,15 +4,26 @@ import type { DomainEvent } from '../../shared/events.js';
 /** The `data:` of one SSE frame on GET /ops/events: the event, snake_case. */
 export const EventWire = z.discriminatedUnion('type', [
   z.strictObject({
-    type: z.literal('alert.received'), fingerprint: z.string(), status: z.enum(['firing', 'resolved']), incident_id: z.string().nullable(),
+    type: z.literal('alert.received'),
+    fingerprint: z.string(),
+    status: z.enum(['firing', 'resolved']),
+    incident_id: z.string().nullable(),
   }),
   z.strictObject({ type: z.literal('incident.opened'), incident_id: z.string() }),
   z.strictObject({ type: z.literal('incident.resolved'), incident_id: z.string() }),
-  z.strictObject({ type: z.literal('decision.created'), decision_id: z.string(), incident_id: z.string(), status: z.string() }),
+  z.strictObject({
+    type: z.literal('decision.created'),
+    decision_id: z.string(),
+    incident_id: z.string(),
+    status: z.string(),
+  }),
   z.strictObject({ type: z.literal('action.status'), action_id: z.string(), status: z.string(), run_id: z.string() }),
   z.strictObject({
-    type: z.literal('approval.recorded'), action_id: z.string(), verdict: z.enum(['approve', 'reject']),
-    outcome: z.enum(['accepted', 'refused']), channel: z.string(),
+    type: z.literal('approval.recorded'),
+    action_id: z.string(),
+    verdict: z.enum(['approve', 'reject']),
+    outcome: z.enum(['accepted', 'refused']),
+    channel: z.string(),
   }),
   z.strictObject({ type: z.literal('registry.synced'), run_id: z.string() }),
 ]);

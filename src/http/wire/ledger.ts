@@ -17,7 +17,15 @@ export const LedgerRowWire = z.strictObject({
 
 export function ledgerToWire(r: LedgerRow): z.infer<typeof LedgerRowWire> {
   return {
-    id: r.id, at: r.at, kind: r.kind, fingerprint: r.fingerprint, incident_id: r.incidentId, decision_id: r.decisionId,
-    action_id: r.actionId, run_id: r.runId, actor: r.actor, data: snakeKeys(r.data) as Record<string, unknown>,
+    id: r.id,
+    at: r.at,
+    kind: r.kind,
+    fingerprint: r.fingerprint,
+    incident_id: r.incidentId,
+    decision_id: r.decisionId,
+    action_id: r.actionId,
+    run_id: r.runId,
+    actor: r.actor,
+    data: snakeKeys(r.data) as Record<string, unknown>,
   };
 }

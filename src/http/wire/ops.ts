@@ -31,7 +31,9 @@ export function statsToWire(s: DayStats): z.infer<typeof StatsWire> {
 export const UiConfigWire = z.strictObject({ auth_required: z.boolean(), version: z.string() });
 
 const CheckWire = z.strictObject({ ok: z.boolean(), detail: z.string() });
-const Checks = z.record(z.string(), CheckWire).describe('by check name: database, terraform, runs_dir, registry, telegram, agent …');
+const Checks = z
+  .record(z.string(), CheckWire)
+  .describe('by check name: database, terraform, runs_dir, registry, telegram, agent …');
 export const HealthWire = z.strictObject({ status: z.enum(['ok', 'degraded']), checks: Checks });
 export const HealthDownWire = z.strictObject({ status: z.literal('unavailable'), checks: Checks });
 
@@ -43,7 +45,12 @@ export const WebhookResultWire = z.strictObject({
 });
 
 export function webhookResultToWire(r: IntakeResult): z.infer<typeof WebhookResultWire> {
-  return { notification_id: r.notificationId, alerts: r.alerts, incidents_opened: r.incidentsOpened, duplicate: r.duplicate };
+  return {
+    notification_id: r.notificationId,
+    alerts: r.alerts,
+    incidents_opened: r.incidentsOpened,
+    duplicate: r.duplicate,
+  };
 }
 
 export const InfraCreatedWire = z.strictObject({
@@ -56,8 +63,11 @@ export const InfraCreatedWire = z.strictObject({
 
 export function infraCreatedToWire(r: CreateResult): z.infer<typeof InfraCreatedWire> {
   return {
-    action_id: r.actionId, status: r.status, status_reason: r.statusReason,
-    plan_summary: r.planSummary, plan_sha256: r.planSha256,
+    action_id: r.actionId,
+    status: r.status,
+    status_reason: r.statusReason,
+    plan_summary: r.planSummary,
+    plan_sha256: r.planSha256,
   };
 }
 

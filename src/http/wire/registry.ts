@@ -46,23 +46,43 @@ export const SyncReportWire = z.strictObject({
 
 export function resourceToWire(r: RegistryResource): z.infer<typeof ResourceWire> {
   return {
-    run_id: r.runId, address: r.address, block_address: r.blockAddress, module_path: r.modulePath, mode: r.mode,
-    type: r.type, name: r.name, index_key: r.indexKey, provider: r.provider, cloud_id: r.cloudId,
-    attributes: r.attributes, status: r.status,
+    run_id: r.runId,
+    address: r.address,
+    block_address: r.blockAddress,
+    module_path: r.modulePath,
+    mode: r.mode,
+    type: r.type,
+    name: r.name,
+    index_key: r.indexKey,
+    provider: r.provider,
+    cloud_id: r.cloudId,
+    attributes: r.attributes,
+    status: r.status,
   };
 }
 
 export function deploymentToWire(d: DeploymentRecord): z.infer<typeof DeploymentWire> {
   return {
-    run_id: d.runId, dir: d.dir, status: d.status, state_serial: d.stateSerial, state_lineage: d.stateLineage,
-    terraform_version: d.terraformVersion, resource_count: d.resourceCount, last_error: d.lastError,
-    synced_at: d.syncedAt, created_at: d.createdAt, updated_at: d.updatedAt,
+    run_id: d.runId,
+    dir: d.dir,
+    status: d.status,
+    state_serial: d.stateSerial,
+    state_lineage: d.stateLineage,
+    terraform_version: d.terraformVersion,
+    resource_count: d.resourceCount,
+    last_error: d.lastError,
+    synced_at: d.syncedAt,
+    created_at: d.createdAt,
+    updated_at: d.updatedAt,
   };
 }
 
 export function syncReportToWire(r: SyncReport): z.infer<typeof SyncReportWire> {
   return {
-    run_id: r.runId, outcome: r.outcome, status: r.status, bootstrapped: r.bootstrapped,
+    run_id: r.runId,
+    outcome: r.outcome,
+    status: r.status,
+    bootstrapped: r.bootstrapped,
     ...(r.error !== undefined ? { error: r.error } : {}),
     ...(r.counts !== undefined
       ? { counts: { added: r.counts.added, updated: r.counts.updated, gone: r.counts.gone, revived: r.counts.revived } }

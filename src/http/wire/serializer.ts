@@ -39,7 +39,12 @@ export function strictSerializerCompiler(route: { schema: unknown; method: strin
     if (!result.success) throw new ResponseSerializationError(route.method, route.url, { cause: result.error });
     const dropped = droppedKeys(data, result.data);
     if (dropped.length > 0) {
-      const issues = dropped.map((p) => ({ code: 'custom' as const, path: p, message: 'field not in the response schema', input: undefined }));
+      const issues = dropped.map((p) => ({
+        code: 'custom' as const,
+        path: p,
+        message: 'field not in the response schema',
+        input: undefined,
+      }));
       throw new ResponseSerializationError(route.method, route.url, { cause: new z.ZodError(issues) });
     }
     return JSON.stringify(result.data);
