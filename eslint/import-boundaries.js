@@ -16,7 +16,12 @@ import path from 'node:path';
 
 const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
 
-/** The import's target: `{ src: 'db/ledger/sqlite-ledger' }` for a file in src/, `{ pkg }` for a package. */
+/** @typedef {{ src?: string, pkg?: string, outside?: string }} Target */
+
+/**
+ * The import's target: `{ src: 'db/ledger/sqlite-ledger' }` for a file in src/, `{ pkg }` for a package.
+ * @param {string} specifier @param {string} filename @param {string} srcDir @returns {Target}
+ */
 function target(specifier, filename, srcDir) {
   if (specifier.startsWith('.')) {
     const abs = path.resolve(path.dirname(filename), specifier);
@@ -30,6 +35,7 @@ function target(specifier, filename, srcDir) {
   return { pkg: specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier) };
 }
 
+/** @param {string} entry @param {Target} t @returns {boolean} */
 function entryMatches(entry, t) {
   if (t.src !== undefined) {
     return entry.endsWith('/') ? t.src.startsWith(entry) : t.src === entry;
@@ -38,12 +44,15 @@ function entryMatches(entry, t) {
   return entry.endsWith('*') ? t.pkg.startsWith(entry.slice(0, -1)) : t.pkg === entry;
 }
 
+/** @param {string[]} list @param {Target} t @param {boolean} typeOnly @returns {boolean} */
 function allowed(list, t, typeOnly) {
   return list.some((e) => (e.startsWith('type:') ? typeOnly && entryMatches(e.slice(5), t) : entryMatches(e, t)));
 }
 
+/** @param {any} node an import/export declaration (ESTree + typescript-eslint's importKind/exportKind) */
 function isTypeOnly(node) {
   if (node.importKind === 'type' || node.exportKind === 'type') return true;
+  /** @type {any[]} */
   const specs = node.specifiers ?? [];
   return specs.length > 0 && specs.every((s) => s.importKind === 'type' || s.exportKind === 'type');
 }
@@ -70,6 +79,7 @@ export function importBoundaries({ srcDir, boundaries }) {
       const boundary = boundaries[folder];
       if (!boundary) return {};
       const list = [`${folder}/`, ...boundary.imports, ...(boundary.adapters?.[rest.join('/')] ?? [])];
+      /** @param {any} node @param {any} source the declaration and its `source` literal (ESTree) */
       const check = (node, source) => {
         if (!source || typeof source.value !== 'string') return;
         const t = target(source.value, context.filename, srcDir);

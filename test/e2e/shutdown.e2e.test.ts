@@ -90,15 +90,19 @@ describe('service shutdown under load', () => {
     );
     // 50 keep-alive connections with pipelining that never pause (as autocannon or a busy
     // Alertmanager fleet would): without a cut-off, close() waits on their connections.
-    const load = autocannon({
-      url: `${url}/ops/webhook`,
-      connections: 50,
-      pipelining: 4,
-      duration: 120,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ resource_id: 'vm-1', metric: 'cpu_usage', value: 91, threshold: 80 }),
-    });
+    const load = autocannon(
+      {
+        url: `${url}/ops/webhook`,
+        connections: 50,
+        pipelining: 4,
+        duration: 120,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ resource_id: 'vm-1', metric: 'cpu_usage', value: 91, threshold: 80 }),
+      },
+      // With a callback autocannon returns its instance (stop()), not a promise.
+      () => undefined,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     child.kill('SIGTERM');
     const [code, signal] = await exited;

@@ -195,7 +195,7 @@ describe('telegram approval requests', () => {
       actionType: 'scale_up',
       parameters: { count: 40 },
       status: 'blocked_by_policy',
-      policyVerdict: { allowed: false, reasons: ['node_count 40 exceeds max 10'] },
+      policyVerdict: { allowed: false, rule: 'max', message: 'node_count 40 exceeds max 10' },
     });
     const before = h.tg.callsOf('sendMessage').length;
     // What the decision service publishes after it stored a blocked decision.
@@ -204,7 +204,8 @@ describe('telegram approval requests', () => {
     await h.settle();
     const msg = [...h.tg.messages.values()].at(-1)!;
     expect(msg.text).toContain('Blocked by policy');
-    expect(msg.text).toContain('node_count 40 exceeds max 10');
+    expect(msg.text).toContain('node_count 40 exceeds max 10 (rule max)');
+    expect(msg.text).not.toContain('"allowed"');
     expect(msg.reply_markup).toBeUndefined();
   });
 

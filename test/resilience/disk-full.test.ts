@@ -137,7 +137,7 @@ describe('resilience: the database runs out of space', () => {
     const after = await service.app.inject({ method: 'GET', url: '/health' });
     expect(after.json().checks.database).toMatchObject({ ok: true });
     expect((db.prepare('SELECT count(*) AS n FROM notifications').get() as { n: number }).n).toBe(
-      before.notifications + 1,
+      (before.notifications ?? 0) + 1,
     );
   });
 

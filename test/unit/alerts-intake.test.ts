@@ -43,7 +43,9 @@ function amAlert(fp: string, resource: string, status: 'firing' | 'resolved' = '
   };
 }
 
-function notification(alerts: ReturnType<typeof amAlert>[], groupKey = 'g'): NormalisedNotification {
+type TestAlert = Omit<ReturnType<typeof amAlert>, 'labels'> & { labels: Record<string, string> };
+
+function notification(alerts: TestAlert[], groupKey = 'g'): NormalisedNotification {
   const r = parseWebhookBody({ version: '4', status: alerts[0]!.status, receiver: 'ops', groupKey, alerts });
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return normalise(r.value, ['resource_id', 'instance']);
@@ -214,9 +216,9 @@ describe('alert intake: lifecycle', () => {
     const failing = t.store;
     const original = failing.joinIncident.bind(failing);
     let calls = 0;
-    failing.joinIncident = (id, fp, at) => {
+    failing.joinIncident = (id, fps) => {
       if (++calls === 2) throw new Error('disk I/O error');
-      return original(id, fp, at);
+      return original(id, fps);
     };
     expect(() => t.intake.receive(notification([amAlert('1', 'a'), amAlert('2', 'b')]))).toThrow('disk I/O error');
     expect(t.store.notifications.size + t.store.alerts.size + t.store.incidents.size).toBe(0);

@@ -41,7 +41,7 @@ describe('auto-approver wiring', () => {
     const approvals = {
       submitVerdict: async (r: VerdictRequest) => {
         calls.push(r);
-        return { ok: true as const, status: 'approved' };
+        return { ok: true as const, status: 'approved' as const };
       },
     };
     return { calls, d: { policy, view, approvals, logger: silentLogger } };

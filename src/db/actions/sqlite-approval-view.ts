@@ -105,6 +105,9 @@ export function parsePlanSummary(text: string | null): PlanChangeView[] {
 
 function policyReason(text: string | null): string | null {
   const v = obj(parseJson(text));
+  // What policy/evaluate.ts records for a refusal: { allowed: false, rule, message }.
+  if (typeof v['message'] === 'string')
+    return typeof v['rule'] === 'string' ? `${v['message']} (rule ${v['rule']})` : v['message'];
   const reasons = v['reasons'] ?? v['violations'];
   if (Array.isArray(reasons)) return reasons.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('; ');
   if (typeof v['reason'] === 'string') return v['reason'];
