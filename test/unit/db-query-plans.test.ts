@@ -16,6 +16,7 @@ import { PER_KEY_INDEXES, SCHEMA_VERSION } from '../../src/db/connection/migrati
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
 import { poolDeployment, startWithDeployments, type Harness } from '../helpers/executor-harness.js';
 import { amFixture } from '../helpers/webhook.js';
+import { routeTable } from '../resilience/route-table.js';
 
 const collected = new Set<string>();
 type Prepare = (this: Db, source: string) => Database.Statement;
@@ -305,22 +306,6 @@ async function driveTheLoop(): Promise<void> {
   h.service.executor.prepareUnprepared();
   await h.service.executor.idle();
   await readEveryRoute(first.id);
-}
-
-/** method + full path of every route, from printRoutes() (the router's own tree, indented 4 per level). */
-function routeTable(printed: string): Array<{ method: string; url: string }> {
-  const out: Array<{ method: string; url: string }> = [];
-  const stack: string[] = [];
-  for (const line of printed.split('\n')) {
-    const m = /^(.*?)(?:├── |└── )(.+) \(([A-Z, ]+)\)$/.exec(line);
-    if (!m) continue;
-    const depth = Math.round([...(m[1] ?? '')].length / 4);
-    stack.length = depth;
-    const url = (depth === 0 ? '' : (stack[depth - 1] ?? '')) + (m[2] ?? '');
-    stack[depth] = url;
-    for (const method of (m[3] ?? '').split(',').map((x) => x.trim())) out.push({ method, url });
-  }
-  return out;
 }
 
 /** Every GET route from the router's own table, with real ids and the filters each list takes. */
