@@ -1,6 +1,7 @@
 import { describeFailure, type TerraformResult, type TerraformRunner } from './terraform-runner.js';
 import { parsePlanJson, type PlanJson } from '../plan/plan-json.js';
 import { z } from 'zod';
+import { refuse, type Refusal } from '../shared/result.js';
 
 /** The Terraform commands the executor runs, each with its timeout; results, not exceptions. */
 export class TerraformSteps {
@@ -56,12 +57,14 @@ export class TerraformSteps {
     cwd: string,
     planFile: string,
   ): Promise<
-    { ok: true; plan: PlanJson; result: TerraformResult } | { ok: false; reason: string; result: TerraformResult }
+    | { ok: true; plan: PlanJson; result: TerraformResult }
+    | (Refusal<'TERRAFORM_FAILED' | 'PLAN_JSON_INVALID'> & { result: TerraformResult })
   > {
     const result = await this.tf.run(['show', '-json', planFile], { cwd, timeoutMs: this.timeouts.planMs });
-    if (result.exitCode !== 0) return { ok: false, reason: describeFailure('reading the plan', result), result };
+    if (result.exitCode !== 0)
+      return { ...refuse('TERRAFORM_FAILED', describeFailure('reading the plan', result)), result };
     const parsed = parsePlanJson(result.stdout);
-    return parsed.ok ? { ok: true, plan: parsed.plan, result } : { ok: false, reason: parsed.reason, result };
+    return parsed.ok ? { ok: true, plan: parsed.plan, result } : { ...parsed, result };
   }
 
   /** Applies a saved plan file (absolute path) in the run dir. */
