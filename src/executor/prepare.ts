@@ -342,7 +342,7 @@ export class PlanPreparer {
       tfOutput: w.raw.map((r) => keepOutput(r.step, r.result, secrets)),
       fixAttempts: w.fixAttempts,
     };
-    if (!verdict.ok) return { ...refuse('PLAN_GATE', `plan gate refused: ${verdict.reasons.join('; ')}`), patch };
+    if (!verdict.ok) return { ...refuse(verdict.code, `plan gate refused: ${verdict.message}`), patch };
     this.d.planSecrets.set(w.action.id, secrets);
     return { ok: true, patch: { ...patch, planSha256: sha256File(w.planFile) } };
   }

@@ -3,7 +3,13 @@ import { parsePlanJson, type PlanJson } from '../plan/plan-json.js';
 import { z } from 'zod';
 import { refuse, type Refusal } from '../shared/result.js';
 
-/** The Terraform commands the executor runs, each with its timeout; results, not exceptions. */
+/** Per-call limits, for callers with timeouts of their own (registry sync) or a cancel signal. */
+export interface StepLimits {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** The Terraform commands the service runs, each with its timeout; results, not exceptions. */
 export class TerraformSteps {
   constructor(
     private readonly tf: TerraformRunner,
@@ -73,8 +79,8 @@ export class TerraformSteps {
   }
 
   /** Re-applies the configuration on disk (the rollback's converge step). */
-  applyConfig(cwd: string): Promise<TerraformResult> {
-    return this.tf.run(['apply', '-auto-approve'], { cwd, timeoutMs: this.timeouts.applyMs });
+  applyConfig(cwd: string, limits: StepLimits = { timeoutMs: this.timeouts.applyMs }): Promise<TerraformResult> {
+    return this.tf.run(['apply', '-auto-approve'], { cwd, ...limits });
   }
 
   /** Destroys what the state in `cwd` holds (undoing a create that failed part-way). */
@@ -82,8 +88,23 @@ export class TerraformSteps {
     return this.tf.run(['apply', '-destroy', '-auto-approve'], { cwd, timeoutMs: this.timeouts.applyMs });
   }
 
-  statePull(cwd: string): Promise<TerraformResult> {
-    return this.tf.run(['state', 'pull'], { cwd, timeoutMs: this.timeouts.planMs });
+  statePull(cwd: string, limits: StepLimits = { timeoutMs: this.timeouts.planMs }): Promise<TerraformResult> {
+    return this.tf.run(['state', 'pull'], { cwd, ...limits });
+  }
+
+  /** `terraform init` with the backend: a deployment found on disk, before its state is read. */
+  init(cwd: string, limits: StepLimits): Promise<TerraformResult> {
+    return this.tf.run(['init'], { cwd, ...limits });
+  }
+
+  /** `show -json` of the current state (no plan file). */
+  showState(cwd: string, limits: StepLimits = { timeoutMs: this.timeouts.planMs }): Promise<TerraformResult> {
+    return this.tf.run(['show', '-json'], { cwd, ...limits });
+  }
+
+  /** Plain `validate` (human-readable diagnostics), as the doctor shows them. */
+  validateText(cwd: string): Promise<TerraformResult> {
+    return this.tf.run(['validate'], { cwd, timeoutMs: this.timeouts.planMs });
   }
 }
 
