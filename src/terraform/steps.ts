@@ -43,14 +43,20 @@ export class TerraformSteps {
     return this.tf.run(['graph', '-type=plan'], { cwd, timeoutMs: this.timeouts.planMs });
   }
 
-  async validate(cwd: string): Promise<{ ok: boolean; diagnostics: string; result: TerraformResult }> {
+  /** `validate -json`; a refusal's message and diagnostics are the error diagnostics, one a line. */
+  async validate(
+    cwd: string,
+  ): Promise<
+    | { ok: true; diagnostics: ''; result: TerraformResult }
+    | (Refusal<'VALIDATE_FAILED'> & { diagnostics: string; result: TerraformResult })
+  > {
     const result = await this.tf.run(['validate', '-json'], { cwd, timeoutMs: this.timeouts.planMs });
     const parsed = ValidateSchema.safeParse(safeJson(result.stdout));
     if (parsed.success && parsed.data.valid) return { ok: true, diagnostics: '', result };
     const diagnostics = parsed.success
       ? formatDiagnostics(parsed.data.diagnostics)
       : describeFailure('validate', result);
-    return { ok: false, diagnostics, result };
+    return { ...refuse('VALIDATE_FAILED', diagnostics), diagnostics, result };
   }
 
   /** `plan -out -detailed-exitcode`: exit 0 no changes, 2 changes, anything else an error. */
