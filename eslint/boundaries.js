@@ -32,7 +32,9 @@ export const BOUNDARIES = {
       'node:url',
     ],
   },
-  registry: { imports: ['shared/', 'terraform/terraform-runner', 'zod', 'node:fs', 'node:path'] },
+  registry: {
+    imports: ['shared/', 'terraform/terraform-runner', 'type:terraform/steps', 'zod', 'node:fs', 'node:path'],
+  },
   alerts: { imports: ['shared/', 'registry/registry-port', 'zod', 'node:crypto'] },
   agent: {
     imports: ['shared/', 'policy/', 'registry/registry-port', 'type:alerts/views', 'type:actions/status', 'zod'],

@@ -9,6 +9,7 @@ import { errorMessage } from './shared/errors.js';
 import { scrubText } from './shared/redact.js';
 import { describeFailure } from './terraform/terraform-runner.js';
 import { MIN_TERRAFORM_VERSION } from './terraform/cli-terraform-runner.js';
+import { TerraformSteps } from './terraform/steps.js';
 
 interface Finding {
   ok: boolean;
@@ -129,12 +130,14 @@ async function deploymentFinding(s: Service, runId: string, dir: string): Promis
   const check = `deployment ${runId}`;
   const timeoutMs = s.config.env.TF_PLAN_TIMEOUT * 1000;
   const initFix = `run: ${s.terraform.bin} -chdir=${dir} init (infraai serve/sync also does it), then fix what it reports`;
-  const validate = await s.terraform.run(['validate'], { cwd: dir, timeoutMs });
+  // Both steps at the plan timeout, the one the service's reads use (apply is not run here).
+  const steps = new TerraformSteps(s.terraform, { planMs: timeoutMs, applyMs: timeoutMs });
+  const validate = await steps.validateText(dir);
   if (validate.exitCode !== 0) {
     const what = isInitialised(dir) ? 'validating configuration' : 'validating configuration (not initialised)';
     return { ok: false, check, detail: scrubText(describeFailure(what, validate), []), fix: initFix };
   }
-  const show = await s.terraform.run(['show', '-json'], { cwd: dir, timeoutMs });
+  const show = await steps.showState(dir);
   if (show.exitCode !== 0) {
     return { ok: false, check, detail: scrubText(describeFailure('reading state', show), []), fix: initFix };
   }

@@ -4,10 +4,13 @@ import { newId } from '../shared/ids.js';
 import { isoAt, type Clock } from '../shared/clock.js';
 import type { ActionStore, RevisionRow } from './action-store.js';
 import { copyConfigFiles, differingFiles } from '../terraform/workspace-fs.js';
+import { refuse, type Result } from '../shared/result.js';
 
 /** What undoing one applied change writes into a copy of the run dir, or why it cannot. */
-export type UndoFiles =
-  { ok: true; revision: RevisionRow; write: Record<string, Buffer>; remove: string[] } | { ok: false; reason: string };
+export type UndoFiles = Result<
+  { revision: RevisionRow; write: Record<string, Buffer>; remove: string[] },
+  'REVISION_NOT_FOUND' | 'CHANGED_SINCE'
+>;
 
 /** Revisions form a chain; this bounds a walk over a damaged (cyclic) one. */
 const MAX_CHAIN = 100_000;
@@ -56,7 +59,7 @@ export class Revisions {
   undoAfter(runId: string, pinnedId: string, currentDir: string): UndoFiles {
     const pinned = this.store.getRevision(pinnedId);
     if (!pinned || pinned.runId !== runId)
-      return { ok: false, reason: `revision ${pinnedId} is not a revision of deployment "${runId}"` };
+      return refuse('REVISION_NOT_FOUND', `revision ${pinnedId} is not a revision of deployment "${runId}"`);
     let child: RevisionRow | undefined;
     let r = this.store.latestRevision(runId);
     for (let i = 0; r && r.id !== pinnedId && i < MAX_CHAIN; i++) {
@@ -64,17 +67,17 @@ export class Revisions {
       r = r.parentId ? this.store.getRevision(r.parentId) : undefined;
     }
     if (r?.id !== pinnedId)
-      return { ok: false, reason: `revision ${pinnedId} is not in the history of deployment "${runId}"` };
+      return refuse('REVISION_NOT_FOUND', `revision ${pinnedId} is not in the history of deployment "${runId}"`);
     if (!child) return reapply(pinned, currentDir);
     const touched = differingFiles(child.filesDir, pinned.filesDir);
     const write: Record<string, Buffer> = {};
     const remove: string[] = [];
     for (const name of [...touched.changed, ...touched.deleted]) {
       if (!sameBytes(path.join(child.filesDir, name), path.join(currentDir, name))) {
-        return {
-          ok: false,
-          reason: `${name} was changed again after revision ${child.id}; rolling back would undo that change too`,
-        };
+        return refuse(
+          'CHANGED_SINCE',
+          `${name} was changed again after revision ${child.id}; rolling back would undo that change too`,
+        );
       }
       const original = path.join(pinned.filesDir, name);
       if (existsSync(original)) write[name] = readFileSync(original);
@@ -99,10 +102,10 @@ function reapply(pinned: RevisionRow, currentDir: string): UndoFiles {
   const since = differingFiles(currentDir, pinned.filesDir);
   const names = [...since.changed, ...since.deleted];
   if (names.length > 0)
-    return {
-      ok: false,
-      reason: `${names.join(', ')} changed since revision ${pinned.id}; re-applying it would undo that change`,
-    };
+    return refuse(
+      'CHANGED_SINCE',
+      `${names.join(', ')} changed since revision ${pinned.id}; re-applying it would undo that change`,
+    );
   return { ok: true, revision: pinned, write: {}, remove: [] };
 }
 

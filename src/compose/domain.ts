@@ -44,9 +44,14 @@ export function buildDomain(core: Core, overrides: Overrides) {
   const registry = new SqliteRegistryStore(db, clock);
   const registryLookup = overrides.registryLookup ?? registry;
   const deploymentLocks = new DeploymentLocks();
+  // One instance each, shared by registry sync, the executor and POST /infra's creator/applier.
+  const steps = new TerraformSteps(terraform, {
+    planMs: env.TF_PLAN_TIMEOUT * 1000,
+    applyMs: env.TF_APPLY_TIMEOUT * 1000,
+  });
   const registrySync = new RegistrySync(
     {
-      terraform,
+      steps,
       store: registry,
       events,
       logger: logger.child({ component: 'registry' }),
@@ -67,11 +72,6 @@ export function buildDomain(core: Core, overrides: Overrides) {
   const decisionModel =
     overrides.decisionModel === undefined ? geminiFrom(config) : (overrides.decisionModel ?? undefined);
   const fixClient = decisionModel ? new ModelFixClient(decisionModel) : undefined;
-  // One instance each, shared by the executor and POST /infra's creator/applier.
-  const steps = new TerraformSteps(terraform, {
-    planMs: env.TF_PLAN_TIMEOUT * 1000,
-    applyMs: env.TF_APPLY_TIMEOUT * 1000,
-  });
   const revisions = new Revisions(actions, executorDataDir, clock);
   const verificationStore = new SqliteVerificationStore(db, actions, ledger);
   const verificationDecisions = new SqliteVerificationDecisions(db, ledger);

@@ -75,7 +75,7 @@ async function attributeEdit(
   if (key === 'count') {
     const from = input.instances.length;
     const verdict = policy.check(input.actionType, 'count', value, from);
-    if (!verdict.ok) return { kind: 'refused', reason: `policy: ${verdict.reason}` };
+    if (!verdict.ok) return { kind: 'refused', reason: `policy: ${verdict.message}` };
     const expectation: PlanExpectation = {
       actionType: asGateType(input.actionType),
       targetAddress: block,
@@ -90,7 +90,7 @@ async function attributeEdit(
   // path is kept and the editor decides (and refuses computed values with its own reason).
   const resolved = found?.path ?? path;
   const verdict = policy.check(input.actionType, joinAttributePath(resolved), value, found?.value);
-  if (!verdict.ok) return { kind: 'refused', reason: `policy: ${verdict.reason}` };
+  if (!verdict.ok) return { kind: 'refused', reason: `policy: ${verdict.message}` };
   const expectation: PlanExpectation = {
     actionType: asGateType(input.actionType),
     targetAddress: block,

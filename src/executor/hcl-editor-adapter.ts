@@ -1,5 +1,6 @@
 import { editHcl, HclParser, readHclValue } from '../hcl/edit.js';
 import type { HclEditor } from './ports.js';
+import { refuse } from '../shared/result.js';
 
 /** The HclEditor port over hcl-edit.ts, sharing one tree-sitter parser (loaded on first use). */
 export function treeSitterHclEditor(): HclEditor {
@@ -12,7 +13,7 @@ export function treeSitterHclEditor(): HclEditor {
         { address: edit.address, attributePath: [...edit.attributePath], value: edit.value },
         await get(),
       );
-      return r.ok ? { ok: true, files: r.files } : { ok: false, reason: `${r.reason} (${r.code})` };
+      return r.ok ? { ok: true, files: r.files } : refuse(r.code, `${r.message} (${r.code})`);
     },
     async read(files, address, attributePath) {
       const r = await readHclValue(files, address, [...attributePath], await get());

@@ -131,7 +131,7 @@ export class InterruptedRecovery {
       if (r.exitCode !== 0 && r.exitCode !== 2)
         return this.unknown(a, scrubStored(describeFailure(`planning "${a.runId}" against its state`, r), secrets));
       const shown = await this.d.steps.show(scratch, planFile);
-      if (!shown.ok) return this.unknown(a, shown.reason);
+      if (!shown.ok) return this.unknown(a, shown.message);
       for (const s of planSecrets(shown.plan)) secrets.add(s);
       const differences = differencesOf(shown.plan);
       return scrubStored(

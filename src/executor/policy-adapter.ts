@@ -2,6 +2,7 @@ import type { ParameterValue } from '../agent/decision-schema.js';
 import { evaluateDecision } from '../policy/evaluate.js';
 import type { Policy } from '../policy/policy-schema.js';
 import type { ExecutorPolicy } from './ports.js';
+import { refuse } from '../shared/result.js';
 
 /**
  * The policy as the executor re-checks it at prepare time: the decision was checked when it was
@@ -24,7 +25,7 @@ export function executorPolicy(policy: () => Policy): ExecutorPolicy {
         { [attributePath]: isParameter(current) ? current : undefined },
         policy(),
       );
-      return verdict.allowed ? { ok: true } : { ok: false, reason: verdict.message };
+      return verdict.allowed ? { ok: true } : refuse('POLICY_BLOCKED', verdict.message);
     },
   };
 }

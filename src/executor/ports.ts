@@ -1,5 +1,6 @@
 /** Collaborators the executor takes from outside; main.ts adapts the real ones. */
 import type { FixClient } from '../agent/fix-client.js';
+import type { Refusal } from '../shared/result.js';
 
 export type { FixClient } from '../agent/fix-client.js';
 
@@ -44,7 +45,7 @@ export interface ExecutorPolicy {
     attributePath: string,
     value: string | number | boolean,
     current: unknown,
-  ): { ok: true } | { ok: false; reason: string };
+  ): { ok: true } | Refusal<'POLICY_BLOCKED'>;
 }
 
 export type { RegistryRefresh } from '../actions/ports.js';
@@ -84,7 +85,7 @@ export interface HclEditor {
   edit(
     files: Record<string, string>,
     edit: { address: string; attributePath: readonly string[]; value: number | string | boolean },
-  ): Promise<{ ok: true; files: Record<string, string> } | { ok: false; reason: string }>;
+  ): Promise<{ ok: true; files: Record<string, string> } | Refusal>;
   /** The attribute's literal value in the configuration, or undefined. Paths are segment arrays, never re-split. */
   read(
     files: Record<string, string>,

@@ -30,6 +30,7 @@ import {
   type SourceFingerprint,
 } from './source-files.js';
 import { isoAt } from '../shared/clock.js';
+import { refuse, type Refusal } from '../shared/result.js';
 
 /** What one prepare produced; `raw` outputs are redacted once the plan's secrets are known. */
 export interface Work {
@@ -50,6 +51,11 @@ export interface Work {
 const MAX_SOURCE_ROUNDS = 3;
 
 type Outcome = 'done' | 'skipped' | { sourcesMoved: string };
+type PlanCode = 'VALIDATE_FAILED' | 'PLAN_FAILED' | 'TERRAFORM_FAILED' | 'PLAN_JSON_INVALID' | 'FMT_FAILED';
+/** A prepared action's patch, or why it cannot be prepared (with what is known so far). */
+type Built =
+  | { ok: true; patch: ActionPatch }
+  | (Refusal<PlanCode | 'PREPARE_ERROR' | 'EDIT_REFUSED' | 'ROLLBACK_REFUSED' | 'PLAN_GATE'> & { patch: ActionPatch });
 
 export class PlanPreparer {
   constructor(private readonly d: ExecutorDeps) {}
@@ -92,11 +98,11 @@ export class PlanPreparer {
       secrets: new Set(),
       sources: undefined,
     };
-    let result: { ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch };
+    let result: Built;
     try {
       result = await this.build(work);
     } catch (err) {
-      result = { ok: false, reason: `preparing: ${errorMessage(err)}`, patch: {} };
+      result = { ...refuse('PREPARE_ERROR', `preparing: ${errorMessage(err)}`), patch: {} };
     }
     const moved = this.sourcesMoved(work);
     if (moved !== undefined) return moved;
@@ -112,7 +118,7 @@ export class PlanPreparer {
       return 'done';
     }
     const outputs = work.raw.map((r) => keepOutput(r.step, r.result, work.secrets));
-    const reason = scrubStored(result.reason, work.secrets);
+    const reason = scrubStored(result.message, work.secrets);
     this.d.store.transition(
       actionId,
       ['preparing'],
@@ -164,9 +170,7 @@ export class PlanPreparer {
     return { sourcesMoved: what };
   }
 
-  private async build(
-    w: Work,
-  ): Promise<{ ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch }> {
+  private async build(w: Work): Promise<Built> {
     const a = w.action;
     w.runDir = resolveRunDir(this.d.settings.runsDir, a.runId);
     const base = this.d.revisions.ensureBase(a.runId, w.runDir);
@@ -186,9 +190,9 @@ export class PlanPreparer {
       this.d.policy,
     );
     const first: ActionPatch = { baseRevisionId: base.id, sources: w.sources };
-    if (plan.kind === 'refused') return { ok: false, reason: plan.reason, patch: first };
+    if (plan.kind === 'refused') return { ...refuse('EDIT_REFUSED', plan.reason), patch: first };
     const changed = await stageChange(this.d, w, plan);
-    if (!changed.ok) return { ok: false, reason: changed.reason, patch: first };
+    if (!changed.ok) return { ...changed, patch: first };
     const changes = {
       edit: plan.kind === 'edit' ? plan.edit : null,
       replace: plan.kind === 'replace' ? plan.replace : [],
@@ -196,7 +200,7 @@ export class PlanPreparer {
     };
     const common: ActionPatch = { ...first, ...this.filesAndDiff(w), changes };
     const [planned] = await Promise.all([this.validateAndPlan(w, plan), this.backupState(w)]);
-    if (!planned.ok) return { ok: false, reason: planned.reason, patch: common };
+    if (!planned.ok) return { ...refuse(planned.code, planned.message), patch: common };
     // fmt and fix rounds may have touched more files since: the files written at apply are these.
     return this.gate(w, plan, planned.plan, { ...common, ...this.filesAndDiff(w) });
   }
@@ -237,7 +241,7 @@ export class PlanPreparer {
   private async fmt(
     w: Work,
     names: readonly string[],
-  ): Promise<{ ok: true; changed: boolean } | { ok: false; reason: string }> {
+  ): Promise<{ ok: true; changed: boolean } | Refusal<'FMT_FAILED'>> {
     const hcl = names.filter((n) => !n.endsWith('.json'));
     const results = await Promise.all(
       hcl.map(async (n) => {
@@ -249,7 +253,7 @@ export class PlanPreparer {
       }),
     );
     const bad = results.find((r) => r.formatted === undefined);
-    if (bad) return { ok: false, reason: describeFailure(`formatting ${bad.n}`, bad.result) };
+    if (bad) return refuse('FMT_FAILED', describeFailure(`formatting ${bad.n}`, bad.result));
     const changed = results.filter((r) => r.formatted !== r.text);
     writeFilesAtomic(w.staging, Object.fromEntries(changed.map((r) => [r.n, r.formatted as string])));
     return { ok: true, changed: changed.length > 0 };
@@ -264,10 +268,7 @@ export class PlanPreparer {
   }
 
   /** validate + plan, with fix-agent rounds between failures (edits only, and only with an LLM). */
-  private async validateAndPlan(
-    w: Work,
-    plan: EditPlan,
-  ): Promise<{ ok: true; plan: PlanJson } | { ok: false; reason: string }> {
+  private async validateAndPlan(w: Work, plan: EditPlan): Promise<{ ok: true; plan: PlanJson } | Refusal<PlanCode>> {
     const replace = plan.kind === 'replace' ? plan.replace : [];
     for (let round = 1; ; round++) {
       // fmt runs alongside the plan; only when it actually reformatted something is the plan redone.
@@ -280,7 +281,7 @@ export class PlanPreparer {
       if (attempt.ok) return attempt;
       if (plan.kind !== 'edit' || this.d.fix === undefined || round > this.d.settings.fixMaxAttempts) {
         const rounds = w.fixAttempts.length > 0 ? ` (after ${w.fixAttempts.length} fix round(s))` : '';
-        return { ok: false, reason: `${attempt.reason}${rounds}` };
+        return refuse(attempt.code, `${attempt.message}${rounds}`);
       }
       const fixed = await fixRound({
         round,
@@ -304,7 +305,7 @@ export class PlanPreparer {
   private async tryPlan(
     w: Work,
     replace: readonly string[],
-  ): Promise<{ ok: true; plan: PlanJson } | { ok: false; reason: string; diagnostics: string }> {
+  ): Promise<{ ok: true; plan: PlanJson } | (Refusal<PlanCode> & { diagnostics: string })> {
     // validate and plan read the same files; running them together saves one Terraform start-up,
     // and a plan made next to a failed validate is simply discarded.
     const [v, p] = await Promise.all([
@@ -314,29 +315,22 @@ export class PlanPreparer {
     w.raw.push({ step: 'validate', result: v.result });
     if (!v.ok)
       return {
-        ok: false,
-        reason: `validating the edited configuration: ${firstLine(v.diagnostics)}`,
+        ...refuse('VALIDATE_FAILED', `validating the edited configuration: ${firstLine(v.diagnostics)}`),
         diagnostics: v.diagnostics,
       };
     w.raw.push({ step: 'plan', result: p });
     if (p.exitCode !== 0 && p.exitCode !== 2) {
       return {
-        ok: false,
-        reason: describeFailure(`planning deployment "${w.action.runId}"`, p),
+        ...refuse('PLAN_FAILED', describeFailure(`planning deployment "${w.action.runId}"`, p)),
         diagnostics: p.stderr || p.stdout,
       };
     }
     const s = await this.d.steps.show(w.staging, w.planFile);
-    if (!s.ok) return { ok: false, reason: s.reason, diagnostics: '' };
+    if (!s.ok) return { ...refuse(s.code, s.message), diagnostics: '' };
     return { ok: true, plan: s.plan };
   }
 
-  private gate(
-    w: Work,
-    plan: Exclude<EditPlan, { kind: 'refused' }>,
-    planJson: PlanJson,
-    common: ActionPatch,
-  ): { ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch } {
+  private gate(w: Work, plan: Exclude<EditPlan, { kind: 'refused' }>, planJson: PlanJson, common: ActionPatch): Built {
     const secrets = new Set([...planSecrets(planJson), ...w.secrets]);
     w.secrets = secrets;
     const verdict = gatePlan(planJson, plan.expectation, { maxChangedResources: this.d.policy.maxChangedResources() });
@@ -348,7 +342,7 @@ export class PlanPreparer {
       tfOutput: w.raw.map((r) => keepOutput(r.step, r.result, secrets)),
       fixAttempts: w.fixAttempts,
     };
-    if (!verdict.ok) return { ok: false, reason: `plan gate refused: ${verdict.reasons.join('; ')}`, patch };
+    if (!verdict.ok) return { ...refuse(verdict.code, `plan gate refused: ${verdict.message}`), patch };
     this.d.planSecrets.set(w.action.id, secrets);
     return { ok: true, patch: { ...patch, planSha256: sha256File(w.planFile) } };
   }

@@ -5,19 +5,20 @@
 import type { EditPlan } from './edit-plan.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import type { Work } from './prepare.js';
+import { refuse, type Refusal } from '../shared/result.js';
 import { copyConfigFiles, listConfigFiles, readConfigFiles, writeFilesAtomic } from '../terraform/workspace-fs.js';
 
-type Step = { ok: true } | { ok: false; reason: string };
+type Step = { ok: true } | Refusal<'EDIT_REFUSED' | 'ROLLBACK_REFUSED'>;
 
 /** Applies the planned change to the staging copy's files; records the edited names on `w`. */
 export async function stageChange(d: ExecutorDeps, w: Work, plan: EditPlan): Promise<Step> {
   if (plan.kind === 'edit') {
     const edited = await d.hcl.edit(readConfigFiles(w.staging), plan.edit);
     if (!edited.ok)
-      return {
-        ok: false,
-        reason: `editing ${plan.edit.address} ${plan.edit.attributePath.join('.')}: ${edited.reason}`,
-      };
+      return refuse(
+        'EDIT_REFUSED',
+        `editing ${plan.edit.address} ${plan.edit.attributePath.join('.')}: ${edited.message}`,
+      );
     writeFilesAtomic(w.staging, edited.files);
     w.edited = Object.keys(edited.files);
     return { ok: true };
@@ -34,14 +35,14 @@ function rollbackFiles(d: ExecutorDeps, w: Work): Step {
   const pinned = d.decisions.get(w.action.decisionId)?.rollbackRevisionId ?? null;
   if (pinned !== null) {
     const undo = d.revisions.undoAfter(w.action.runId, pinned, w.staging);
-    if (!undo.ok) return { ok: false, reason: `rolling back to revision ${pinned}: ${undo.reason}` };
+    if (!undo.ok) return refuse('ROLLBACK_REFUSED', `rolling back to revision ${pinned}: ${undo.message}`);
     writeFilesAtomic(w.staging, undo.write, undo.remove);
     w.edited = Object.keys(undo.write);
     return { ok: true };
   }
   const previous = d.revisions.previous(w.action.runId);
   if (!previous)
-    return { ok: false, reason: `deployment "${w.action.runId}" has no previous revision to roll back to` };
+    return refuse('ROLLBACK_REFUSED', `deployment "${w.action.runId}" has no previous revision to roll back to`);
   writeFilesAtomic(w.staging, {}, listConfigFiles(w.staging));
   copyConfigFiles(previous.filesDir, w.staging);
   w.edited = listConfigFiles(w.staging);

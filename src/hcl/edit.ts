@@ -8,6 +8,7 @@
  * copy), inserting attributes that are not set, editing module call arguments.
  */
 import type { FileSet } from '../shared/file-set.js';
+import type { Refusal } from '../shared/result.js';
 import { renderHcl, renderJson, valueTypeOf, type HclValue } from './literal.js';
 import { inBlock, locateVariable, parseAddress, walkBody, type ConfigFiles, type Fail, type Target } from './locate.js';
 import { HclParser } from './parser.js';
@@ -42,18 +43,17 @@ export type EditResult =
       /** Where the value lives: the resource block itself, or a variable it reads. */
       source: 'literal' | 'variable';
     }
-  | { ok: false; reason: string; code: EditCode };
+  | Refusal<EditCode>;
 
 export type ReadResult =
-  | { ok: true; value: HclValue; source: 'literal' | 'variable'; file: string }
-  | { ok: false; reason: string; code: EditCode };
+  { ok: true; value: HclValue; source: 'literal' | 'variable'; file: string } | Refusal<EditCode>;
 
 /** Finds the one text range holding the value of `attributePath` on `address`. */
 export function locateTarget(cfg: ConfigFiles, address: string, attributePath: string[]): Target | Fail {
   const addr = parseAddress(address);
   if (!addr.ok) return addr;
   if (attributePath.length === 0 || attributePath.some((p) => p.length === 0)) {
-    return { ok: false, code: 'INVALID_REQUEST', reason: 'attributePath must name at least one non-empty attribute' };
+    return { ok: false, code: 'INVALID_REQUEST', message: 'attributePath must name at least one non-empty attribute' };
   }
   const where = `${addr.type}.${addr.name}`;
   const found = inBlock(cfg, 'resource', [addr.type, addr.name], (body) =>
@@ -99,7 +99,7 @@ export async function readHclValue(
   if ('ok' in t) return t;
   const value = asHclValue(decode(t, (files[t.file] ?? '').slice(t.start, t.end)));
   if (value === undefined)
-    return { ok: false, code: 'NOT_LITERAL', reason: `${t.display} in ${t.file} is not a number, string or bool` };
+    return { ok: false, code: 'NOT_LITERAL', message: `${t.display} in ${t.file} is not a number, string or bool` };
   return { ok: true, value, source: t.source, file: t.file };
 }
 
@@ -115,23 +115,23 @@ export async function editHcl(files: FileSet, req: EditRequest, parser?: HclPars
   const beforeText = src.slice(t.start, t.end);
   const current = asHclValue(decode(t, beforeText));
   if (current === undefined)
-    return { ok: false, code: 'NOT_LITERAL', reason: `${t.display} in ${t.file} is not a number, string or bool` };
+    return { ok: false, code: 'NOT_LITERAL', message: `${t.display} in ${t.file} is not a number, string or bool` };
   if (valueTypeOf(current) !== valueTypeOf(req.value)) {
     return {
       ok: false,
       code: 'INVALID_REQUEST',
-      reason: `${t.display} is a ${valueTypeOf(current)}; refusing to write a ${valueTypeOf(req.value)}`,
+      message: `${t.display} is a ${valueTypeOf(current)}; refusing to write a ${valueTypeOf(req.value)}`,
     };
   }
   if (current === req.value) return { ok: true, files: {}, changes: [], diff: '', source: t.source };
   const rendered = t.format === 'hcl' ? renderHcl(req.value) : renderJson(req.value);
   if (rendered === undefined)
-    return { ok: false, code: 'INVALID_REQUEST', reason: `value ${String(req.value)} cannot be written as a literal` };
+    return { ok: false, code: 'INVALID_REQUEST', message: `value ${String(req.value)} cannot be written as a literal` };
   const after = src.slice(0, t.start) + rendered + src.slice(t.end);
   const problem =
     verifyEdit(t.format, src, after, t.verifyPath, req.value) ??
     checkResult({ files: { ...files, [t.file]: after }, parser: hcl }, t, req.value, req.address, req.attributePath);
-  if (problem !== undefined) return { ok: false, code: 'VERIFY_FAILED', reason: `${t.file}: ${problem}` };
+  if (problem !== undefined) return { ok: false, code: 'VERIFY_FAILED', message: `${t.file}: ${problem}` };
   return {
     ok: true,
     files: { [t.file]: after },
@@ -157,7 +157,7 @@ function checkResult(
     return 'the edited file has a syntax error';
   }
   const again = locateTarget(cfg, address, path);
-  if ('ok' in again) return `the edited value cannot be found again: ${again.reason}`;
+  if ('ok' in again) return `the edited value cannot be found again: ${again.message}`;
   const text = (cfg.files[again.file] ?? '').slice(again.start, again.end);
   if (again.file !== t.file || again.start !== t.start || decode(again, text) !== value) {
     return 'the edited value does not read back as the intended literal';

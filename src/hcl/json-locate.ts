@@ -6,7 +6,7 @@
 
 export type JsonLocate =
   | { ok: true; start: number; end: number }
-  | { ok: false; reason: string; code: 'NOT_FOUND' | 'AMBIGUOUS' | 'PARSE_ERROR' };
+  | { ok: false; message: string; code: 'NOT_FOUND' | 'AMBIGUOUS' | 'PARSE_ERROR' };
 
 class JsonScanError extends Error {}
 
@@ -64,23 +64,24 @@ export function locateJsonValue(text: string, path: string[]): JsonLocate {
         return {
           ok: false,
           code: 'NOT_FOUND',
-          reason: `${path.slice(0, depth).join('.') || 'the document'} is not an object`,
+          message: `${path.slice(0, depth).join('.') || 'the document'} is not an object`,
         };
       }
       const hits: number[] = [];
       scanContainer(text, at, '}', (k, start) => {
         if (k === key) hits.push(start);
       });
-      if (hits.length > 1) return { ok: false, code: 'AMBIGUOUS', reason: `key "${key}" appears ${hits.length} times` };
+      if (hits.length > 1)
+        return { ok: false, code: 'AMBIGUOUS', message: `key "${key}" appears ${hits.length} times` };
       const hit = hits[0];
       if (hit === undefined)
-        return { ok: false, code: 'NOT_FOUND', reason: `key "${path.slice(0, depth + 1).join('.')}" not found` };
+        return { ok: false, code: 'NOT_FOUND', message: `key "${path.slice(0, depth + 1).join('.')}" not found` };
       at = hit;
     }
     return { ok: true, start: at, end: scanValue(text, at) };
   } catch (err) {
     if (err instanceof JsonScanError || err instanceof SyntaxError)
-      return { ok: false, code: 'PARSE_ERROR', reason: err.message };
+      return { ok: false, code: 'PARSE_ERROR', message: err.message };
     throw err;
   }
 }

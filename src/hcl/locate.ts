@@ -6,10 +6,11 @@
 import { classifyExpression, objectElemKey } from './literal.js';
 import { kids, type HclNode, type HclParser } from './parser.js';
 import { locateJsonValue } from './json-locate.js';
+import { refuse, type Refusal } from '../shared/result.js';
 
 export type FailCode =
   'NOT_FOUND' | 'NOT_LITERAL' | 'MODULE_INTERNAL' | 'AMBIGUOUS' | 'PARSE_ERROR' | 'INVALID_REQUEST';
-export type Fail = { ok: false; code: FailCode; reason: string };
+export type Fail = Refusal<FailCode>;
 
 /** A located literal: splice [start, end) of `file` to change the value. */
 export interface Target {
@@ -29,7 +30,7 @@ type Walk =
   | { ok: 'var'; name: string; rest: string[] }
   | Fail;
 
-const fail = (code: FailCode, reason: string): Fail => ({ ok: false, code, reason });
+const fail = (code: FailCode, message: string): Fail => refuse(code, message);
 
 /** `terraform_data.vm`, `terraform_data.vm[0]` → type and name; data sources and modules refused. */
 export function parseAddress(address: string): { ok: true; type: string; name: string } | Fail {
@@ -172,7 +173,7 @@ function definesVariable(cfg: ConfigFiles, file: string, name: string): boolean 
   const src = cfg.files[file] ?? '';
   if (file.endsWith('.json')) {
     const r = locateJsonValue(src, [name]);
-    return r.ok ? true : r.code === 'NOT_FOUND' ? false : fail(r.code, `${file}: ${r.reason}`);
+    return r.ok ? true : r.code === 'NOT_FOUND' ? false : fail(r.code, `${file}: ${r.message}`);
   }
   const r = cfg.parser.withTree(src, (root) =>
     root.hasError
@@ -189,7 +190,7 @@ function inTfvars(cfg: ConfigFiles, file: string, name: string, rest: string[]):
   const display = [name, ...rest].join('.');
   if (file.endsWith('.json')) {
     const r = locateJsonValue(src, [name, ...rest]);
-    if (!r.ok) return fail(r.code, `${file}: ${r.reason}`);
+    if (!r.ok) return fail(r.code, `${file}: ${r.message}`);
     return {
       file,
       start: r.start,

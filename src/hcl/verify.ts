@@ -7,15 +7,16 @@
  */
 import hcl2 from 'hcl2-parser';
 import type { HclValue } from './literal.js';
+import { refuse, type Refusal } from '../shared/result.js';
 
-type Parsed = { ok: true; value: unknown } | { ok: false };
+type Parsed = { ok: true; value: unknown } | Refusal<'PARSE_ERROR'>;
 
 /** hcl2-parser returns `[object, error]`; the error is opaque, so only success is reported. */
 export function parseHclObject(src: string): Parsed {
   const parse = (hcl2 as { parseToObject: (s: string) => unknown }).parseToObject;
   const result = parse(src);
   if (!Array.isArray(result) || result[1] !== null || result[0] === null || typeof result[0] !== 'object')
-    return { ok: false };
+    return refuse('PARSE_ERROR', 'HashiCorp HCL cannot parse the text');
   return { ok: true, value: result[0] };
 }
 
@@ -23,7 +24,7 @@ function parseJson(src: string): Parsed {
   try {
     return { ok: true, value: JSON.parse(src) as unknown };
   } catch {
-    return { ok: false };
+    return refuse('PARSE_ERROR', 'not valid JSON');
   }
 }
 

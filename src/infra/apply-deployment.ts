@@ -99,7 +99,7 @@ export class DeploymentApplier {
   /** Why the staged files or the saved plan are refused now, or undefined. */
   private async recheck(staging: string, planFile: string): Promise<string | undefined> {
     const guard = await this.guard.check(readConfigFiles(staging), { requireTfvars: true });
-    if (!guard.ok) return guard.reason;
+    if (!guard.ok) return guard.message;
     const shown = await this.d.steps.show(staging, planFile);
     if (!shown.ok) return 'the saved plan cannot be read';
     const refused = checkPlanConfiguration(shown.plan.configuration, this.guard.allowList);

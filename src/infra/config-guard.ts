@@ -10,6 +10,7 @@
 import path from 'node:path';
 import hcl2 from 'hcl2-parser';
 import { HclParser } from '../hcl/parser.js';
+import { refuse, type Refusal, type Result } from '../shared/result.js';
 import { INFRA_ALLOW_LIST, providerOfType, type InfraAllowList } from './allow-list.js';
 import type { Finding } from './expression-check.js';
 import { emptyView, plainFinding, viewSignature, type FileView } from './file-view.js';
@@ -28,7 +29,7 @@ export interface ConfigView {
 }
 
 export type GuardResult =
-  { ok: true; view: ConfigView } | { ok: false; file: string; reason: string; findings: Finding[] };
+  { ok: true; view: ConfigView } | (Refusal<'CONFIG_REFUSED'> & { file: string; findings: Finding[] });
 
 export interface GuardOptions {
   /**
@@ -85,7 +86,7 @@ export class ConfigGuard {
     const first = findings[0] as Finding;
     const more =
       findings.length > 1 ? ` (and ${findings.length - 1} more refusal${findings.length > 2 ? 's' : ''})` : '';
-    return { ok: false, file: first.file, reason: `${first.message}${more}`, findings };
+    return { ...refuse('CONFIG_REFUSED', `${first.message}${more}`), file: first.file, findings };
   }
 
   /** Every refusal in `files`, deduplicated by what was refused (for comparing before/after a fix). */
@@ -216,7 +217,7 @@ function readFile(
     if (!doc.ok)
       return {
         ...emptyView(),
-        findings: [plainFinding(name, null, `invalid or ambiguous JSON: ${doc.reason}`, 'json')],
+        findings: [plainFinding(name, null, `invalid or ambiguous JSON: ${doc.message}`, 'json')],
       };
     return readJsonView(parser, name, doc.value, allow, kind);
   }
@@ -228,7 +229,7 @@ function readFile(
       ...ts,
       findings: [
         ...ts.findings,
-        plainFinding(name, null, `HashiCorp's HCL parser refused the file: ${hashicorp.reason}`, 'hcl2'),
+        plainFinding(name, null, `HashiCorp's HCL parser refused the file: ${hashicorp.message}`, 'hcl2'),
       ],
     };
   const second = readJsonView(parser, name, hashicorp.doc, allow, kind);
@@ -247,14 +248,14 @@ function readFile(
 }
 
 /** HashiCorp's own HCL parser (hcl2-parser: hcl/v2 + hcl2json), as a second reading of a native file. */
-function hashicorpReading(text: string): { ok: true; doc: JsonValue } | { ok: false; reason: string } {
+function hashicorpReading(text: string): Result<{ doc: JsonValue }, 'HCL_SYNTAX'> {
   try {
     const [doc, error] = (hcl2 as { parseToObject: (s: string) => [unknown, unknown] }).parseToObject(text);
     if (error || doc === null || doc === undefined)
-      return { ok: false, reason: String(error ?? 'no result').split('\n')[0] ?? '' };
+      return refuse('HCL_SYNTAX', String(error ?? 'no result').split('\n')[0] ?? '');
     return { ok: true, doc: doc as JsonValue };
   } catch (err) {
-    return { ok: false, reason: (err as Error).message };
+    return refuse('HCL_SYNTAX', (err as Error).message);
   }
 }
 

@@ -28,6 +28,7 @@ import { discloseConstantsOnly, unquoteHidden } from './plan-disclosure.js';
 import type { InfraDeps } from './ports.js';
 import { errorSummary, readWithTerraform, type CheckedDir } from './terraform-check.js';
 import { checkPlanConfiguration } from './terraform-reading.js';
+import { refuse, type Refusal } from '../shared/result.js';
 
 export const CREATE_DEPLOYMENT = 'create_deployment';
 
@@ -39,7 +40,8 @@ export interface CreateResult {
   planSha256: string | null;
 }
 
-type Prepared = { ok: true; patch: ActionPatch } | { ok: false; reason: string; patch: ActionPatch };
+type PrepareCode = 'PREPARE_ERROR' | 'VALIDATE_FAILED' | 'PLAN_FAILED' | 'PLAN_UNREADABLE' | 'PLAN_REFUSED';
+type Prepared = { ok: true; patch: ActionPatch } | (Refusal<PrepareCode> & { patch: ActionPatch });
 
 /** Plan output lists every planned value: kept out of the action until a human approved the plan. */
 const WITHHELD_PLAN_OUTPUT =
@@ -65,7 +67,7 @@ export class DeploymentCreator {
   async create(req: InfraRequest, actor: string): Promise<CreateResult> {
     const guard = await this.guard.check(req.files, { requireTfvars: true });
     if (!guard.ok) {
-      throw new AppError('ERR_VALIDATION', `files.${guard.file}: ${guard.reason}`, {
+      throw new AppError('ERR_VALIDATION', `files.${guard.file}: ${guard.message}`, {
         details: { file: guard.file, refusals: guard.findings.map((f) => f.message) },
       });
     }
@@ -153,13 +155,14 @@ export class DeploymentCreator {
       result = await this.plan(action, staging, files, checked.results);
     } catch (err) {
       removeDir(checked.dir);
-      result = { ok: false, reason: `preparing deployment "${action.runId}": ${errorMessage(err)}`, patch: {} };
+      const why = `preparing deployment "${action.runId}": ${errorMessage(err)}`;
+      result = { ...refuse('PREPARE_ERROR', why), patch: {} };
     }
     if (result.ok) {
       const expiresAt = new Date(this.d.clock.now() + this.d.settings.approvalTtlSeconds * 1000).toISOString();
       this.d.store.transition(action.id, ['preparing'], 'awaiting_approval', null, { ...result.patch, expiresAt });
     } else {
-      this.d.store.transition(action.id, ['preparing'], 'prepare_failed', result.reason, {
+      this.d.store.transition(action.id, ['preparing'], 'prepare_failed', result.message, {
         ...result.patch,
         stagingDir: null,
       });
@@ -196,18 +199,24 @@ export class DeploymentCreator {
     };
     const outputs = (secrets: Iterable<string>) =>
       raw.map((r) => keepOutput(r.step, r.result, [...fileSecrets, ...secrets]));
-    const fail = (reason: string): Prepared => ({ ok: false, reason, patch: { ...common, tfOutput: outputs([]) } });
+    const fail = (code: PrepareCode, why: string): Prepared => ({
+      ...refuse(code, why),
+      patch: { ...common, tfOutput: outputs([]) },
+    });
     const v = await this.d.steps.validate(staging);
     raw.push({ step: 'validate', result: v.result });
-    if (!v.ok) return fail(`validating deployment "${a.runId}": ${v.diagnostics.split('\n')[0] ?? ''}`);
+    if (!v.ok)
+      return fail('VALIDATE_FAILED', `validating deployment "${a.runId}": ${v.diagnostics.split('\n')[0] ?? ''}`);
     const planFile = planFileOf(staging, a.id);
     const p = await this.d.steps.plan(staging, planFile, []);
     raw.push({ step: 'plan', result: { ...p, stdout: WITHHELD_PLAN_OUTPUT } });
-    if (p.exitCode !== 0 && p.exitCode !== 2) return fail(`planning deployment "${a.runId}": ${errorSummary(p)}`);
+    if (p.exitCode !== 0 && p.exitCode !== 2)
+      return fail('PLAN_FAILED', `planning deployment "${a.runId}": ${errorSummary(p)}`);
     const shown = await this.d.steps.show(staging, planFile);
-    if (!shown.ok) return fail(`reading the plan of "${a.runId}": ${errorSummary(shown.result)}`);
+    if (!shown.ok) return fail('PLAN_UNREADABLE', `reading the plan of "${a.runId}": ${errorSummary(shown.result)}`);
     const refused = checkPlanConfiguration(shown.plan.configuration, this.guard.allowList);
-    if (refused.length > 0) return fail(`Terraform's reading of the plan is refused: ${refused.join('; ')}`);
+    if (refused.length > 0)
+      return fail('PLAN_REFUSED', `Terraform's reading of the plan is refused: ${refused.join('; ')}`);
     const secrets = planSecrets(shown.plan);
     const disclosed = discloseConstantsOnly(shown.plan);
     return {

@@ -14,12 +14,14 @@
  * Objects come back with a null prototype, so a `"__proto__"` key is plain data. Pure.
  */
 
+import { refuse, type Result } from '../shared/result.js';
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export interface JsonObject {
   [key: string]: JsonValue;
 }
 
-export type StrictJsonResult = { ok: true; value: JsonValue } | { ok: false; reason: string };
+export type StrictJsonResult = Result<{ value: JsonValue }, 'JSON_SYNTAX'>;
 
 const MAX_DEPTH = 128;
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
@@ -33,7 +35,7 @@ export function parseStrictJson(text: string): StrictJsonResult {
     const value = reader.document();
     return { ok: true, value };
   } catch (err) {
-    if (err instanceof JsonSyntaxError) return { ok: false, reason: err.message };
+    if (err instanceof JsonSyntaxError) return refuse('JSON_SYNTAX', err.message);
     throw err;
   }
 }

@@ -8,6 +8,7 @@ import type { PlanJson, ResourceChange } from './plan-json.js';
 import type { HclValue } from '../hcl/edit.js';
 import { changedLeaves, formatPath, pathUnder, valueAtConfigPath } from './diff.js';
 import { changeKindOf, summarisePlan, type PlanSummaryItem } from './summary.js';
+import { refuse, type Refusal } from '../shared/result.js';
 
 export { summarisePlan, type PlanSummaryItem } from './summary.js';
 export { redactPlanJson } from './redact.js';
@@ -26,8 +27,9 @@ export interface PlanExpectation {
   allowReplace?: boolean;
 }
 
+/** A refused plan keeps each reason apart (the stored gate JSON lists them); `message` joins them. */
 export type GateResult =
-  { ok: true; summary: PlanSummaryItem[] } | { ok: false; summary: PlanSummaryItem[]; reasons: string[] };
+  { ok: true; summary: PlanSummaryItem[] } | (Refusal<'PLAN_GATE'> & { summary: PlanSummaryItem[]; reasons: string[] });
 
 const IGNORED = new Set(['no-op', 'read']);
 const KNOWN = new Set(['create', 'update', 'delete', 'replace']);
@@ -150,5 +152,7 @@ export function gatePlan(
   const summary = summarisePlan(plan);
   const changes = (plan.resource_changes ?? []).filter((rc) => !IGNORED.has(changeKindOf(rc.change.actions)));
   const reasons = [...commonReasons(changes, plan, limits), ...actionReasons(changes, expectation)];
-  return reasons.length === 0 ? { ok: true, summary } : { ok: false, summary, reasons: [...new Set(reasons)] };
+  if (reasons.length === 0) return { ok: true, summary };
+  const unique = [...new Set(reasons)];
+  return { ...refuse('PLAN_GATE', unique.join('; ')), summary, reasons: unique };
 }

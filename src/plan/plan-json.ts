@@ -5,6 +5,7 @@
  * parse, and unknown `actions` strings are kept (the plan gate treats them as dangerous).
  */
 import { z } from 'zod';
+import { refuse, type Result } from '../shared/result.js';
 
 /** Sensitivity / unknown masks mirror the value's shape: `true` marks the whole subtree. */
 export type PlanMask = boolean | { [key: string]: PlanMask } | PlanMask[];
@@ -71,18 +72,18 @@ export type PlanChange = z.infer<typeof changeSchema>;
  * Parses `terraform show -json` output text. Returns a result, never throws: a plan that
  * cannot be read is an expected failure the caller records.
  */
-export function parsePlanJson(text: string): { ok: true; plan: PlanJson } | { ok: false; reason: string } {
+export function parsePlanJson(text: string): Result<{ plan: PlanJson }, 'PLAN_JSON_INVALID'> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    return { ok: false, reason: `plan JSON is not valid JSON: ${(err as Error).message}` };
+    return refuse('PLAN_JSON_INVALID', `plan JSON is not valid JSON: ${(err as Error).message}`);
   }
   const parsed = planJsonSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue === undefined ? '' : issue.path.join('.');
-    return { ok: false, reason: `plan JSON field "${where}": ${issue?.message ?? 'invalid'}` };
+    return refuse('PLAN_JSON_INVALID', `plan JSON field "${where}": ${issue?.message ?? 'invalid'}`);
   }
   return { ok: true, plan: parsed.data };
 }

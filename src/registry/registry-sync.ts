@@ -2,7 +2,8 @@ import { AppError, errorMessage } from '../shared/errors.js';
 import type { EventBus } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import { scrubText } from '../shared/redact.js';
-import { describeFailure, type TerraformRunner } from '../terraform/terraform-runner.js';
+import { describeFailure, type TerraformResult } from '../terraform/terraform-runner.js';
+import type { StepLimits, TerraformSteps } from '../terraform/steps.js';
 import { discoverDeployments, hasTerraformConfig, isInitialised, wantsBootstrap } from './deployment-discovery.js';
 import type { ApplyOutcome, DeploymentStatus, RegistryStore } from './registry-store.js';
 import { resolveRunDir } from './run-id.js';
@@ -20,7 +21,7 @@ export interface RegistrySyncOptions {
 export type DeploymentLock = <T>(runId: string, fn: () => Promise<T>) => Promise<T>;
 
 export interface RegistrySyncDeps {
-  terraform: TerraformRunner;
+  steps: TerraformSteps;
   store: RegistryStore;
   events: EventBus;
   logger: Logger;
@@ -111,13 +112,8 @@ export class RegistrySync {
     let bootstrapped = false;
     if (opts.bootstrap === true && !state.hasState && wantsBootstrap(dir)) {
       this.deps.logger.info({ runId }, 'bootstrapping deployment: terraform apply');
-      await this.tf(
-        ['apply', '-auto-approve'],
-        dir,
-        this.options.applyTimeoutMs,
-        `bootstrapping "${runId}"`,
-        opts.signal,
-      );
+      const limits = limitsOf(this.options.applyTimeoutMs, opts.signal);
+      await this.tf(`bootstrapping "${runId}"`, this.deps.steps.applyConfig(dir, limits));
       bootstrapped = true;
       meta = await this.pullMeta(runId, dir, opts.signal);
       state = await this.show(runId, dir, opts.signal);
@@ -141,23 +137,20 @@ export class RegistrySync {
     signal: AbortSignal | undefined,
   ): Promise<{ serial: number; lineage: string } | null> {
     const what = `reading state of "${runId}"`;
-    return parseStatePullMeta(runId, await this.tf(['state', 'pull'], dir, this.options.readTimeoutMs, what, signal));
+    const pulled = this.deps.steps.statePull(dir, limitsOf(this.options.readTimeoutMs, signal));
+    return parseStatePullMeta(runId, await this.tf(what, pulled));
   }
 
   private async ensureInit(runId: string, dir: string, signal: AbortSignal | undefined): Promise<void> {
     if (isInitialised(dir) || this.initialised.has(dir)) return;
-    await this.tf(['init'], dir, this.options.initTimeoutMs, `initialising "${runId}"`, signal);
+    const limits = limitsOf(this.options.initTimeoutMs, signal);
+    await this.tf(`initialising "${runId}"`, this.deps.steps.init(dir, limits));
     this.initialised.add(dir);
   }
 
   private async show(runId: string, dir: string, signal: AbortSignal | undefined): Promise<ParsedState> {
-    const out = await this.tf(
-      ['show', '-json'],
-      dir,
-      this.options.readTimeoutMs,
-      `reading state of "${runId}"`,
-      signal,
-    );
+    const shown = this.deps.steps.showState(dir, limitsOf(this.options.readTimeoutMs, signal));
+    const out = await this.tf(`reading state of "${runId}"`, shown);
     let json: unknown;
     try {
       json = JSON.parse(out);
@@ -167,16 +160,14 @@ export class RegistrySync {
     return parseShowJson(runId, json);
   }
 
-  /** Runs one command; a non-zero exit or timeout becomes ERR_TERRAFORM(_TIMEOUT) naming the step. */
-  private async tf(
-    args: string[],
-    cwd: string,
-    timeoutMs: number,
-    what: string,
-    signal?: AbortSignal,
-  ): Promise<string> {
-    const result = await this.deps.terraform.run(args, { cwd, timeoutMs, ...(signal ? { signal } : {}) });
+  /** Awaits one command; a non-zero exit or timeout becomes ERR_TERRAFORM(_TIMEOUT) naming the step. */
+  private async tf(what: string, running: Promise<TerraformResult>): Promise<string> {
+    const result = await running;
     if (result.exitCode === 0) return result.stdout;
     throw new AppError(result.timedOut ? 'ERR_TERRAFORM_TIMEOUT' : 'ERR_TERRAFORM', describeFailure(what, result));
   }
+}
+
+function limitsOf(timeoutMs: number, signal: AbortSignal | undefined): StepLimits {
+  return { timeoutMs, ...(signal ? { signal } : {}) };
 }

@@ -1,8 +1,15 @@
 import { describeFailure, type TerraformResult, type TerraformRunner } from './terraform-runner.js';
 import { parsePlanJson, type PlanJson } from '../plan/plan-json.js';
 import { z } from 'zod';
+import { refuse, type Refusal } from '../shared/result.js';
 
-/** The Terraform commands the executor runs, each with its timeout; results, not exceptions. */
+/** Per-call limits, for callers with timeouts of their own (registry sync) or a cancel signal. */
+export interface StepLimits {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** The Terraform commands the service runs, each with its timeout; results, not exceptions. */
 export class TerraformSteps {
   constructor(
     private readonly tf: TerraformRunner,
@@ -36,14 +43,20 @@ export class TerraformSteps {
     return this.tf.run(['graph', '-type=plan'], { cwd, timeoutMs: this.timeouts.planMs });
   }
 
-  async validate(cwd: string): Promise<{ ok: boolean; diagnostics: string; result: TerraformResult }> {
+  /** `validate -json`; a refusal's message and diagnostics are the error diagnostics, one a line. */
+  async validate(
+    cwd: string,
+  ): Promise<
+    | { ok: true; diagnostics: ''; result: TerraformResult }
+    | (Refusal<'VALIDATE_FAILED'> & { diagnostics: string; result: TerraformResult })
+  > {
     const result = await this.tf.run(['validate', '-json'], { cwd, timeoutMs: this.timeouts.planMs });
     const parsed = ValidateSchema.safeParse(safeJson(result.stdout));
     if (parsed.success && parsed.data.valid) return { ok: true, diagnostics: '', result };
     const diagnostics = parsed.success
       ? formatDiagnostics(parsed.data.diagnostics)
       : describeFailure('validate', result);
-    return { ok: false, diagnostics, result };
+    return { ...refuse('VALIDATE_FAILED', diagnostics), diagnostics, result };
   }
 
   /** `plan -out -detailed-exitcode`: exit 0 no changes, 2 changes, anything else an error. */
@@ -56,12 +69,14 @@ export class TerraformSteps {
     cwd: string,
     planFile: string,
   ): Promise<
-    { ok: true; plan: PlanJson; result: TerraformResult } | { ok: false; reason: string; result: TerraformResult }
+    | { ok: true; plan: PlanJson; result: TerraformResult }
+    | (Refusal<'TERRAFORM_FAILED' | 'PLAN_JSON_INVALID'> & { result: TerraformResult })
   > {
     const result = await this.tf.run(['show', '-json', planFile], { cwd, timeoutMs: this.timeouts.planMs });
-    if (result.exitCode !== 0) return { ok: false, reason: describeFailure('reading the plan', result), result };
+    if (result.exitCode !== 0)
+      return { ...refuse('TERRAFORM_FAILED', describeFailure('reading the plan', result)), result };
     const parsed = parsePlanJson(result.stdout);
-    return parsed.ok ? { ok: true, plan: parsed.plan, result } : { ok: false, reason: parsed.reason, result };
+    return parsed.ok ? { ok: true, plan: parsed.plan, result } : { ...parsed, result };
   }
 
   /** Applies a saved plan file (absolute path) in the run dir. */
@@ -70,8 +85,8 @@ export class TerraformSteps {
   }
 
   /** Re-applies the configuration on disk (the rollback's converge step). */
-  applyConfig(cwd: string): Promise<TerraformResult> {
-    return this.tf.run(['apply', '-auto-approve'], { cwd, timeoutMs: this.timeouts.applyMs });
+  applyConfig(cwd: string, limits: StepLimits = { timeoutMs: this.timeouts.applyMs }): Promise<TerraformResult> {
+    return this.tf.run(['apply', '-auto-approve'], { cwd, ...limits });
   }
 
   /** Destroys what the state in `cwd` holds (undoing a create that failed part-way). */
@@ -79,8 +94,23 @@ export class TerraformSteps {
     return this.tf.run(['apply', '-destroy', '-auto-approve'], { cwd, timeoutMs: this.timeouts.applyMs });
   }
 
-  statePull(cwd: string): Promise<TerraformResult> {
-    return this.tf.run(['state', 'pull'], { cwd, timeoutMs: this.timeouts.planMs });
+  statePull(cwd: string, limits: StepLimits = { timeoutMs: this.timeouts.planMs }): Promise<TerraformResult> {
+    return this.tf.run(['state', 'pull'], { cwd, ...limits });
+  }
+
+  /** `terraform init` with the backend: a deployment found on disk, before its state is read. */
+  init(cwd: string, limits: StepLimits): Promise<TerraformResult> {
+    return this.tf.run(['init'], { cwd, ...limits });
+  }
+
+  /** `show -json` of the current state (no plan file). */
+  showState(cwd: string, limits: StepLimits = { timeoutMs: this.timeouts.planMs }): Promise<TerraformResult> {
+    return this.tf.run(['show', '-json'], { cwd, ...limits });
+  }
+
+  /** Plain `validate` (human-readable diagnostics), as the doctor shows them. */
+  validateText(cwd: string): Promise<TerraformResult> {
+    return this.tf.run(['validate'], { cwd, timeoutMs: this.timeouts.planMs });
   }
 }
 

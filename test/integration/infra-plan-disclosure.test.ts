@@ -32,7 +32,7 @@ async function planOf(files: Record<string, string>): Promise<PlanJson> {
   }
   const shown = await execa('terraform', ['show', '-json', 'p.tfplan'], { cwd: dir, env });
   const parsed = parsePlanJson(shown.stdout);
-  if (!parsed.ok) throw new Error(parsed.reason);
+  if (!parsed.ok) throw new Error(parsed.message);
   return parsed.plan;
 }
 

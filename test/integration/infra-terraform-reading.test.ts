@@ -44,7 +44,7 @@ async function terraformReading(files: Record<string, string>) {
 
 async function viewOf(files: Record<string, string>): Promise<ConfigView> {
   const r = await guard.check(files);
-  if (!r.ok) throw new Error(r.reason);
+  if (!r.ok) throw new Error(r.message);
   return r.view;
 }
 

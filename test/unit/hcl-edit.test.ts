@@ -74,7 +74,7 @@ function expectOnlySplice(before: string, after: string, oldText: string, newTex
 }
 
 function ok(r: EditResult): Extract<EditResult, { ok: true }> {
-  if (!r.ok) throw new Error(`expected ok, got ${r.code}: ${r.reason}`);
+  if (!r.ok) throw new Error(`expected ok, got ${r.code}: ${r.message}`);
   return r;
 }
 
@@ -194,7 +194,7 @@ describe('editHcl through variables', () => {
   it('refuses a variable without default and without tfvars', async () => {
     const r = await edit({ 'main.tf': MAIN }, 'terraform_data.pool', ['input'], 5);
     expect(r).toMatchObject({ ok: false, code: 'NOT_FOUND' });
-    if (!r.ok) expect(r.reason).toContain('pool_size');
+    if (!r.ok) expect(r.message).toContain('pool_size');
   });
 
   it('readHclValue reports the value and where it comes from', async () => {
@@ -231,7 +231,7 @@ describe('editHcl refusals', () => {
     it(`refuses ${what} with ${code}`, async () => {
       const r = await edit({ 'main.tf': MAIN }, address, path, 3);
       expect(r).toMatchObject({ ok: false, code });
-      if (!r.ok) expect(r.reason.length).toBeGreaterThan(10);
+      if (!r.ok) expect(r.message.length).toBeGreaterThan(10);
     });
   }
 

@@ -454,7 +454,7 @@ describe('configuration guard: every file must be fully readable by both HCL rea
     });
     expect(r.ok).toBe(false);
     if (r.ok) throw new Error('accepted');
-    expect(r.reason).toMatch(/^main\.tf:2: function "file" is not allowed.*\(and \d+ more refusals?\)$/);
+    expect(r.message).toMatch(/^main\.tf:2: function "file" is not allowed.*\(and \d+ more refusals?\)$/);
     expect(r.findings.map((f) => f.message).join('\n')).toMatch(/provisioner blocks are not allowed/);
   });
 });

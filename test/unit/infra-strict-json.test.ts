@@ -4,7 +4,7 @@ import { parseStrictJson } from '../../src/infra/strict-json.js';
 const refused = (text: string): string => {
   const r = parseStrictJson(text);
   if (r.ok) throw new Error(`accepted: ${text}`);
-  return r.reason;
+  return r.message;
 };
 
 describe('strict JSON reader for *.tf.json / *.tfvars.json', () => {
@@ -26,7 +26,7 @@ describe('strict JSON reader for *.tf.json / *.tfvars.json', () => {
     '{"k":"line\\u2028sep"}',
   ])('reads %s exactly like JSON.parse', (text) => {
     const r = parseStrictJson(text);
-    expect(r.ok, r.ok ? '' : r.reason).toBe(true);
+    expect(r.ok, r.ok ? '' : r.message).toBe(true);
     if (r.ok) expect(JSON.stringify(r.value)).toBe(JSON.stringify(JSON.parse(text)));
   });
 
@@ -103,7 +103,7 @@ describe('strict JSON reader for *.tf.json / *.tfvars.json', () => {
 
   it('keeps "__proto__" as plain data: no prototype is changed', () => {
     const r = parseStrictJson('{"__proto__":{"polluted":true},"a":{"constructor":{"prototype":{"x":1}}}}');
-    if (!r.ok) throw new Error(r.reason);
+    if (!r.ok) throw new Error(r.message);
     const doc = r.value as Record<string, unknown>;
     expect(Object.keys(doc)).toEqual(['__proto__', 'a']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

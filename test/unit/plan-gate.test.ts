@@ -9,7 +9,7 @@ const CANARY = 'canary-tok-5f1e9c2a7b';
 function fixture(name: string): PlanJson {
   const text = readFileSync(new URL(`../fixtures/plans/${name}.json`, import.meta.url), 'utf8');
   const parsed = parsePlanJson(text);
-  if (!parsed.ok) throw new Error(parsed.reason);
+  if (!parsed.ok) throw new Error(parsed.message);
   return parsed.plan;
 }
 const limits = { maxChangedResources: 3 };
@@ -240,7 +240,8 @@ describe('summary and stored plan never contain the sensitive value', () => {
   it('parsePlanJson names the field that is wrong', () => {
     expect(parsePlanJson('{"format_version":"2.0"}')).toMatchObject({
       ok: false,
-      reason: expect.stringContaining('format_version') as unknown as string,
+      code: 'PLAN_JSON_INVALID',
+      message: expect.stringContaining('format_version') as unknown as string,
     });
     expect(parsePlanJson('{"format_version":"1.2","resource_changes":[{"address":"x"}]}')).toMatchObject({ ok: false });
     expect(parsePlanJson('nope')).toMatchObject({ ok: false });
