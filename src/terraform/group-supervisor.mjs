@@ -173,6 +173,23 @@ function spawnDetached(m, stdio) {
   }
 }
 
+/**
+ * Reports a command that never started (spawn refused it, or its output files could not be opened).
+ * @param {number} id @param {unknown} err
+ */
+function sendSpawnFailure(id, err) {
+  send({
+    type: 'exited',
+    id,
+    code: null,
+    signal: null,
+    timedOut: false,
+    interrupted: false,
+    leftovers: [],
+    error: describe(err),
+  });
+}
+
 /** @param {RunMessage} m */
 function start(m) {
   /** @type {Run} */
@@ -190,16 +207,7 @@ function start(m) {
     child = spawnDetached(m, openStdio(m));
   } catch (err) {
     // Unopenable output files, arguments spawn refuses outright: nothing started.
-    send({
-      type: 'exited',
-      id: m.id,
-      code: null,
-      signal: null,
-      timedOut: false,
-      interrupted: false,
-      leftovers: [],
-      error: describe(err),
-    });
+    sendSpawnFailure(m.id, err);
     return;
   }
   runs.set(m.id, run);
@@ -207,16 +215,7 @@ function start(m) {
     // Spawning failed (ENOENT, EACCES): there is no group to end.
     if (child.pid !== undefined) return;
     runs.delete(m.id);
-    send({
-      type: 'exited',
-      id: m.id,
-      code: null,
-      signal: null,
-      timedOut: false,
-      interrupted: false,
-      leftovers: [],
-      error: describe(err),
-    });
+    sendSpawnFailure(m.id, err);
     exitWhenDone();
   });
   if (child.pid === undefined) return;

@@ -268,7 +268,7 @@ const FUNCTIONS: InfraPayload[] = [
   fn('in a template directive', '"%{ for l in split("\\n", file("/etc/passwd")) }${l}%{ endfor }"'),
   fn('templatefile', 'templatefile("/etc/passwd", {})'),
   fn('fileset', 'fileset("/", "etc/*")'),
-  fn('fileexists', 'fileexists("/root/.ssh/id_rsa")'),
+  fn('fileexists', 'fileexists("/home/ops/.ssh/id_rsa")'),
   fn('filemd5', 'filemd5("/etc/shadow")'),
   fn('filebase64sha512', 'filebase64sha512("/etc/shadow")'),
   fn('abspath', 'abspath(".")'),
@@ -355,7 +355,7 @@ const TYPES_AND_BLOCKS: InfraPayload[] = [
   [
     'data sources and resource types',
     'local_file',
-    { 'main.tf': 'resource "local_file" "f" {\n  filename = "/root/.bashrc"\n  content = "x"\n}\n' },
+    { 'main.tf': 'resource "local_file" "f" {\n  filename = "/etc/profile"\n  content = "x"\n}\n' },
     /"local_file" is never allowed/,
   ],
   [
