@@ -218,15 +218,16 @@ describe('local cloud plugin process', () => {
     expect(await Promise.all([a.exited, b.exited, c.exited])).toEqual([0, 0, 0]);
   });
 
-  it('exits on SIGINT (TF_DISABLE_PLUGIN_TLS=1: plain gRPC, no certificate field)', async () => {
+  it('after SIGINT still answers Terraform (which then calls StopProvider), and exits once idle (TF_DISABLE_PLUGIN_TLS=1)', async () => {
     const p = await startPlugin({ ...COOKIE, TF_DISABLE_PLUGIN_TLS: '1' }, 'kubernetes');
     started.push(p.child);
     expect(p.handshake).toMatch(/^1\|6\|tcp\|127\.0\.0\.1:\d+\|grpc$/);
     const provider = providerClient(p.handshake.split('|')[3] ?? '', grpc.credentials.createInsecure());
+    p.child.kill('SIGINT');
     const schema = await call<any>(provider, 'GetProviderSchema');
     expect(Object.keys(schema.resource_schemas)).toContain('kubernetes_deployment');
+    expect((await call<any>(provider, 'StopProvider')).Error ?? '').toBe('');
     provider.close();
-    p.child.kill('SIGINT');
     expect(await p.exited).toBe(0);
   });
 });
