@@ -9,6 +9,7 @@ import type { HclValue } from '../hcl/edit.js';
 import { changedLeaves, formatPath, pathUnder, valueAtConfigPath } from './diff.js';
 import { changeKindOf, summarisePlan, type PlanSummaryItem } from './summary.js';
 import { refuse, type Refusal } from '../shared/result.js';
+import { asNumber, isNumericString, shapeOf } from '../shapes/resource-shapes.js';
 
 export { summarisePlan, type PlanSummaryItem } from './summary.js';
 export { redactPlanJson } from './redact.js';
@@ -83,6 +84,21 @@ function countReasons(changes: ResourceChange[], e: PlanExpectation, from: numbe
   return reasons;
 }
 
+/**
+ * The planned value equals the expected one. A number and a numeric string are equal when they
+ * are the same number (`kubernetes_deployment.spec.replicas` is `"3"` in the plan while the
+ * expectation holds 3); on a path the shape holds as a numeric string, two strings are compared
+ * as numbers too (`"3"` = `"3.0"`). Anything else must be identical.
+ */
+export function sameValue(planned: unknown, expected: unknown, numericPath = false): boolean {
+  if (planned === expected) return true;
+  const mixed = typeof planned !== typeof expected && (typeof planned === 'number' || typeof expected === 'number');
+  if (!mixed && !numericPath) return false;
+  const a = asNumber(planned);
+  const b = asNumber(expected);
+  return a !== undefined && b !== undefined && a === b;
+}
+
 function attributeReasons(rc: ResourceChange, e: PlanExpectation, path: string[]): string[] {
   const kind = changeKindOf(rc.change.actions);
   const shown = path.join('.');
@@ -104,7 +120,7 @@ function attributeReasons(rc: ResourceChange, e: PlanExpectation, path: string[]
     .map((leaf) => `${rc.address}: changes ${formatPath(leaf.path)}, expected only ${shown}`);
   if (e.expectedValue !== undefined) {
     const after = valueAtConfigPath(rc.change.after, path);
-    if (after !== e.expectedValue) {
+    if (!sameValue(after, e.expectedValue, isNumericString(shapeOf(rc.type), shown))) {
       reasons.push(
         `${rc.address}: ${shown} would become ${JSON.stringify(after)}, expected ${JSON.stringify(e.expectedValue)}`,
       );

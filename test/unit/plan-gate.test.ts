@@ -247,3 +247,99 @@ describe('summary and stored plan never contain the sensitive value', () => {
     expect(parsePlanJson('nope')).toMatchObject({ ok: false });
   });
 });
+
+/** A one-resource plan in the shape `terraform show -json` gives (nested blocks as one-element lists). */
+function onePlan(rc: {
+  address: string;
+  type: string;
+  actions: string[];
+  before: unknown;
+  after: unknown;
+  action_reason?: string;
+  replace_paths?: Array<Array<string | number>>;
+}): PlanJson {
+  const [, name = 'x'] = rc.address.split('.');
+  return {
+    format_version: '1.2',
+    resource_changes: [
+      {
+        address: rc.address,
+        mode: 'managed',
+        type: rc.type,
+        name,
+        ...(rc.action_reason !== undefined && { action_reason: rc.action_reason }),
+        change: {
+          actions: rc.actions,
+          before: rc.before,
+          after: rc.after,
+          after_unknown: {},
+          ...(rc.replace_paths !== undefined && { replace_paths: rc.replace_paths }),
+        },
+      },
+    ],
+  };
+}
+
+const deployment = (replicas: string) => ({
+  id: 'default/web',
+  metadata: [{ name: 'web', namespace: 'default' }],
+  spec: [{ replicas, template: [{ metadata: [{ annotations: {} }] }] }],
+});
+
+describe('numeric strings are compared as numbers (kubernetes_deployment spec.replicas)', () => {
+  const plan = onePlan({
+    address: 'kubernetes_deployment.web',
+    type: 'kubernetes_deployment',
+    actions: ['update'],
+    before: deployment('2'),
+    after: deployment('3'),
+  });
+  const expect3 = (expectedValue: number | string): PlanExpectation => ({
+    actionType: 'scale_up',
+    targetAddress: 'kubernetes_deployment.web',
+    attributePath: ['spec', 'replicas'],
+    expectedValue,
+  });
+
+  it('"3" in the plan matches an expectation of 3 (and of "3")', () => {
+    expect(gatePlan(plan, expect3(3), limits)).toMatchObject({ ok: true });
+    expect(gatePlan(plan, expect3('3'), limits)).toMatchObject({ ok: true });
+    expect(gatePlan(plan, expect3('3.0'), limits)).toMatchObject({ ok: true });
+  });
+
+  it('"3" in the plan does not match 4, and the reason shows both values', () => {
+    refusedWith(gatePlan(plan, expect3(4), limits), /spec\.replicas would become "3", expected 4/);
+  });
+
+  it('number vs numeric string holds on any edited path; non-numeric strings never equal numbers', () => {
+    const generic = onePlan({
+      address: 'terraform_data.pool',
+      type: 'terraform_data',
+      actions: ['update'],
+      before: { input: { size: 2 } },
+      after: { input: { size: '3' } },
+    });
+    const e = (v: number | string): PlanExpectation => ({
+      actionType: 'modify_config',
+      targetAddress: 'terraform_data.pool',
+      attributePath: ['input', 'size'],
+      expectedValue: v,
+    });
+    expect(gatePlan(generic, e(3), limits)).toMatchObject({ ok: true });
+    refusedWith(gatePlan(generic, e(3.5), limits), /would become "3", expected 3\.5/);
+    // Two strings on a path that is not a numeric-string path stay exact.
+    refusedWith(gatePlan(generic, e('3.0'), limits), /would become "3", expected "3\.0"/);
+  });
+
+  it('sameValue: booleans and junk are never numbers', async () => {
+    const { sameValue } = await import('../../src/plan/gate.js');
+    expect(sameValue(3, '3')).toBe(true);
+    expect(sameValue('3', 3)).toBe(true);
+    expect(sameValue('3x', 3)).toBe(false);
+    expect(sameValue(true, 1)).toBe(false);
+    expect(sameValue('', 0)).toBe(false);
+    expect(sameValue(' 3 ', 3)).toBe(true);
+    expect(sameValue('2', '2.0', true)).toBe(true);
+    expect(sameValue('2', '2.0')).toBe(false);
+  });
+});
