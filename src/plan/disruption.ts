@@ -31,7 +31,7 @@ const NOUNS: Readonly<Record<string, { noun: string; members?: string }>> = {
 };
 
 function nounOf(type: string): { noun: string; members?: string } {
-  return Object.hasOwn(NOUNS, type) ? (NOUNS[type] as { noun: string; members?: string }) : { noun: type };
+  return Object.hasOwn(NOUNS, type) ? (NOUNS[type] as { noun: string; members?: string }) : { noun: 'resource' };
 }
 
 function replaceCause(rc: ResourceChange): string {

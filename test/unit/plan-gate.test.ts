@@ -157,7 +157,7 @@ describe('gatePlan refuses everything else', () => {
         targetAddress: 'terraform_data.versioned',
         attributePath: ['triggers_replace'],
       }),
-      /terraform_data\.versioned: would destroy and recreate the terraform_data because triggers_replace cannot change in place; allowed only when the policy lists terraform_data\.versioned or terraform_data under disruption\.replace/,
+      /terraform_data\.versioned: would destroy and recreate the resource because triggers_replace cannot change in place; allowed only when the policy lists terraform_data\.versioned or terraform_data under disruption\.replace/,
     );
     expect(
       gate('triggers-replace', {
