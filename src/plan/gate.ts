@@ -25,6 +25,23 @@ export interface PlanExpectation {
   countTo?: number;
   /** Accept a replace (instead of update) when every `replace_paths` entry is the edited attribute. */
   allowReplace?: boolean;
+  /**
+   * Set by the executor (s2, issue 13): the action is a restart made as an in-place edit of one
+   * map entry to the current time (`attributePath`, e.g. a Deployment's restartedAt annotation);
+   * `actionType` is then `modify_config`, so the plan must be an update of that path only.
+   */
+  restartMethod?: 'stamp';
+  /**
+   * Set by the executor: a restart `-replace` of a group resource (node pool, ASG…) that the
+   * policy opted in to by name (`disruption.replace`). Without it a group is never replaced.
+   */
+  allowGroupReplace?: boolean;
+  /**
+   * Set by the executor: the change is disruptive and the policy allowed it (`stop_start`: an
+   * acknowledged attribute such as GCE machine_type with allow_stopping_for_update; `replace`:
+   * the opted-in group replace). For the plan summary / approval message.
+   */
+  disruption?: 'stop_start' | 'replace';
 }
 
 /** A refused plan keeps each reason apart (the stored gate JSON lists them); `message` joins them. */
