@@ -662,3 +662,77 @@ describe('drift on the target is refused', () => {
     }
   });
 });
+
+// Real plans of the local cloud provider (test/fixtures/plans/generate-cloud.sh).
+describe('real local-cloud plans: drift, ForceNew, restart of a pool, stop/start', () => {
+  const poolEdit = (attributePath: string[], expectedValue: number): PlanExpectation => ({
+    actionType: attributePath[0] === 'node_count' ? 'scale_up' : 'modify_config',
+    targetAddress: 'google_container_node_pool.web',
+    attributePath,
+    expectedValue,
+  });
+
+  it('resource_drift node_count 2 → 5 refuses the 2 → 3 edit, naming both values', () => {
+    const plan = fixture('cloud-drift');
+    expect(plan.resource_drift?.map((d) => d.address)).toEqual(['google_container_node_pool.web']);
+    refusedWith(
+      gatePlan(plan, poolEdit(['node_count'], 3), limits),
+      /^google_container_node_pool\.web: node_count is 5 in the cloud but 2 in state: changed outside Terraform; reconcile before acting$/,
+    );
+    // Rollback is not held to drift (it restores a known revision).
+    expect(
+      gatePlan(plan, { actionType: 'rollback', targetAddress: 'google_container_node_pool.web' }, limits),
+    ).toMatchObject({ ok: true });
+  });
+
+  it('the same plan without the drift entry passes: the refusal is the drift', () => {
+    const plan = fixture('cloud-drift');
+    delete plan.resource_drift;
+    expect(gatePlan(plan, poolEdit(['node_count'], 3), limits)).toMatchObject({ ok: true });
+  });
+
+  it('max_pods_per_node 110 → 64 replaces the pool: refused unless allowReplace', () => {
+    const plan = fixture('cloud-force-new');
+    const pool = summarisePlan(plan).find((i) => i.address === 'google_container_node_pool.web');
+    expect(pool).toMatchObject({
+      action: 'replace',
+      disruption: 'replace',
+      warning:
+        'destroys and recreates the whole node pool (every node) because max_pods_per_node cannot change in place',
+    });
+    refusedWith(
+      gatePlan(plan, poolEdit(['max_pods_per_node'], 64), limits),
+      /would destroy and recreate the whole node pool \(every node\).*under disruption\.replace/,
+    );
+    expect(gatePlan(plan, { ...poolEdit(['max_pods_per_node'], 64), allowReplace: true }, limits)).toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('-replace of the pool: a restart only with allowGroupReplace', () => {
+    const plan = fixture('cloud-pool-restart');
+    const restart: PlanExpectation = { actionType: 'restart', targetAddress: 'google_container_node_pool.web' };
+    refusedWith(gatePlan(plan, restart, limits), /restart would destroy and recreate the whole node pool/);
+    expect(gatePlan(plan, { ...restart, allowGroupReplace: true }, limits)).toMatchObject({ ok: true });
+  });
+
+  it('GCE machine_type e2-small → e2-medium with allow_stopping_for_update: stop/start, gated on disruption', () => {
+    const plan = fixture('cloud-stop-start');
+    expect(summarisePlan(plan)).toEqual([
+      expect.objectContaining({
+        address: 'google_compute_instance.api',
+        action: 'update',
+        disruption: 'stop_start',
+        warning: 'stops and starts the instance to change machine_type (allow_stopping_for_update = true)',
+      }),
+    ]);
+    const e: PlanExpectation = {
+      actionType: 'modify_config',
+      targetAddress: 'google_compute_instance.api',
+      attributePath: ['machine_type'],
+      expectedValue: 'e2-medium',
+    };
+    refusedWith(gatePlan(plan, e, limits), /would stop and start the instance.*disruption\.stop_start$/);
+    expect(gatePlan(plan, { ...e, disruption: 'stop_start' }, limits)).toMatchObject({ ok: true });
+  });
+});
