@@ -215,6 +215,8 @@ async function attributeEdit(
     attributePath: resolved,
     expectedValue: written,
     ...(ack !== undefined && { disruption: ack.disruption }),
+    // A ForceNew edit replaces the resource; the gate accepts that only with the policy's opt-in (s3).
+    ...(policy.allowsDisruption('replace', input.targetAddress, type) && { allowReplace: true }),
   };
   return {
     kind: 'edit',

@@ -148,6 +148,25 @@ describe('the plan gate on real shapes (real Terraform, local cloud)', () => {
     expect(pools.map((p) => p['max_pods_per_node'])).toEqual([110]);
   });
 
+  it('the same ForceNew edit with the pool under disruption.replace goes to approval, marked disruptive', async () => {
+    env = await deploy('gke', POOL, {
+      ...POLICY,
+      disruption: { stop_start: [], replace: ['google_container_node_pool.web'] },
+    });
+    const { action } = await prepareDecision(env.harness, {
+      runId: 'gke',
+      address: 'google_container_node_pool.web',
+      actionType: 'modify_config',
+      parameters: { max_pods_per_node: 64 },
+    });
+    expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
+    const d = await detail(env, action.id);
+    expect(d.plan_gate).toEqual({ ok: true });
+    expect(d.plan_summary).toContainEqual(
+      expect.objectContaining({ address: 'google_container_node_pool.web', action: 'replace', disruption: 'replace' }),
+    );
+  });
+
   it('drift: node_count changed to 5 in the cloud, then scale_up 2 → 3 is refused naming both values', async () => {
     env = await deploy('gke', POOL);
     env.cloud.editCloudState((s) => {
