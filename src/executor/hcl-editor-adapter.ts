@@ -1,4 +1,4 @@
-import { editHcl, HclParser, readHclValue } from '../hcl/edit.js';
+import { editHcl, HclParser, readHclValue, readIgnoreChanges } from '../hcl/edit.js';
 import type { HclEditor } from './ports.js';
 import { refuse } from '../shared/result.js';
 
@@ -10,7 +10,12 @@ export function treeSitterHclEditor(): HclEditor {
     async edit(files, edit) {
       const r = await editHcl(
         files,
-        { address: edit.address, attributePath: [...edit.attributePath], value: edit.value },
+        {
+          address: edit.address,
+          attributePath: [...edit.attributePath],
+          value: edit.value,
+          ...(edit.create !== undefined && { create: edit.create }),
+        },
         await get(),
       );
       return r.ok ? { ok: true, files: r.files } : refuse(r.code, `${r.message} (${r.code})`);
@@ -18,6 +23,11 @@ export function treeSitterHclEditor(): HclEditor {
     async read(files, address, attributePath) {
       const r = await readHclValue(files, address, [...attributePath], await get());
       return r.ok ? r.value : undefined;
+    },
+    async ignoreChanges(files, address) {
+      const r = await readIgnoreChanges(files, address, await get());
+      // Unreadable (syntax error, declared twice): the edit itself refuses with the reason.
+      return r.ok ? r.rule : undefined;
     },
   };
 }

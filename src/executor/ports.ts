@@ -1,6 +1,7 @@
 /** Collaborators the executor takes from outside; main.ts adapts the real ones. */
 import type { FixClient } from '../agent/fix-client.js';
 import type { Refusal } from '../shared/result.js';
+import type { IgnoreChangesRule } from '../hcl/edit.js';
 
 export type { FixClient } from '../agent/fix-client.js';
 
@@ -46,6 +47,12 @@ export interface ExecutorPolicy {
     value: string | number | boolean,
     current: unknown,
   ): { ok: true } | Refusal<'POLICY_BLOCKED'>;
+  /**
+   * Whether the policy opts this address (instance or block) or type in to a disruption:
+   * `stop_start` (an acknowledged change such as GCE machine_type) or `replace` (a restart that
+   * replaces a whole group). Pure.
+   */
+  allowsDisruption(kind: 'stop_start' | 'replace', address: string, type: string): boolean;
 }
 
 export type { RegistryRefresh } from '../actions/ports.js';
@@ -84,8 +91,16 @@ export interface HclEditor {
    */
   edit(
     files: Record<string, string>,
-    edit: { address: string; attributePath: readonly string[]; value: number | string | boolean },
+    edit: {
+      address: string;
+      attributePath: readonly string[];
+      value: number | string | boolean;
+      /** Trailing segments that may be missing and are then added (a new map entry / map). */
+      create?: number;
+    },
   ): Promise<{ ok: true; files: Record<string, string> } | Refusal>;
+  /** The block's `lifecycle { ignore_changes }` rule with its file and line; undefined when none. */
+  ignoreChanges(files: Record<string, string>, address: string): Promise<IgnoreChangesRule | undefined>;
   /** The attribute's literal value in the configuration, or undefined. Paths are segment arrays, never re-split. */
   read(
     files: Record<string, string>,

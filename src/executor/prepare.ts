@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../shared/errors.js';
 import { resolveRunDir } from '../registry/run-id.js';
+import type { RegistryResource } from '../registry/registry-port.js';
 import type { PlanJson } from '../plan/plan-json.js';
 import type { TerraformResult } from '../terraform/terraform-runner.js';
 import { describeFailure } from '../terraform/terraform-runner.js';
@@ -178,15 +179,19 @@ export class PlanPreparer {
     // What the plan is made from: the copy's bytes, so an edit racing the copy is caught at the end.
     w.sources = fingerprint(w.staging);
     w.secrets = configSecrets(readConfigFiles(w.staging));
+    const present = this.present(a);
+    const attributes = (present.find((r) => r.address === a.targetAddress) ?? present[0])?.attributes;
     const plan = await planEdit(
       {
         actionType: a.actionType,
         targetAddress: a.targetAddress,
         parameters: a.parameters,
-        instances: this.instances(a),
+        instances: present.map((r) => r.address),
         files: readConfigFiles(w.staging),
+        now: isoAt(this.d.clock),
+        ...(attributes !== undefined && { attributes }),
       },
-      this.d.hcl.read.bind(this.d.hcl),
+      { read: this.d.hcl.read.bind(this.d.hcl), ignoreChanges: this.d.hcl.ignoreChanges.bind(this.d.hcl) },
       this.d.policy,
     );
     const first: ActionPatch = { baseRevisionId: base.id, sources: w.sources };
@@ -226,12 +231,12 @@ export class PlanPreparer {
     writeFileSync(path.join(w.staging, 'backup', 'state.json'), r.stdout, { mode: 0o600 });
   }
 
-  /** Present instance addresses of the target's block, from the registry. */
-  private instances(a: ActionRecord): string[] {
+  /** Present instances of the target's block, from the registry. */
+  private present(a: ActionRecord): RegistryResource[] {
     const block = blockOf(a.targetAddress);
-    return (this.d.registry?.listByDeployment(a.runId, 100_000) ?? [])
-      .filter((r) => r.blockAddress === block && r.status === 'present' && r.mode === 'managed')
-      .map((r) => r.address);
+    return (this.d.registry?.listByDeployment(a.runId, 100_000) ?? []).filter(
+      (r) => r.blockAddress === block && r.status === 'present' && r.mode === 'managed',
+    );
   }
 
   /**

@@ -4,8 +4,12 @@
  * of every file stays identical. The result is verified with a second parser (hcl-verify.ts).
  * Pure apart from loading the grammar: takes file contents, returns new contents.
  *
+ * With `create: N` the last N segments of the path may be missing: the value is then added (a new
+ * map entry, and the map attribute itself when absent) at the end of its block or object
+ * (insert.ts). Resource blocks are read from `.tf` and `.tf.json` files.
+ *
  * Not done here: `terraform fmt` (needs the TerraformRunner; the executor runs it on the staged
- * copy), inserting attributes that are not set, editing module call arguments.
+ * copy), editing module call arguments.
  */
 import type { FileSet } from '../shared/file-set.js';
 import type { Refusal } from '../shared/result.js';
@@ -14,8 +18,14 @@ import { inBlock, locateVariable, parseAddress, walkBody, type ConfigFiles, type
 import { HclParser } from './parser.js';
 import { decodeHclLiteral, verifyEdit } from './verify.js';
 import { unifiedDiff } from '../plan/unified-diff.js';
+import { applySplices, locateInsert } from './insert.js';
+import { findJsonResources, isJsonTemplate, walkJson, type JsonResource } from './tf-json.js';
+import { readIgnoreChanges as readRule, type IgnoreChangesRule } from './lifecycle.js';
+import { refuse } from '../shared/result.js';
 
 export type { HclValue } from './literal.js';
+export type { IgnoreChangesRule } from './lifecycle.js';
+export { ignoreCovers } from './lifecycle.js';
 export { HclParser } from './parser.js';
 
 export interface EditRequest {
@@ -24,6 +34,12 @@ export interface EditRequest {
   /** ['count'] | ['node_count'] | ['input','node_count'] | ['autoscaling','max_node_count'] */
   attributePath: string[];
   value: HclValue;
+  /**
+   * How many trailing segments may be absent and are then added (0, the default: the value must
+   * already be set). 2 for `annotations["kubectl.kubernetes.io/restartedAt"]`: the map entry, and
+   * the `annotations` map itself when missing.
+   */
+  create?: number;
 }
 
 /** The run dir's *.tf, *.tfvars, *.auto.tfvars(.json) contents by file name. */
@@ -59,6 +75,15 @@ export function locateTarget(cfg: ConfigFiles, address: string, attributePath: s
   const found = inBlock(cfg, 'resource', [addr.type, addr.name], (body) =>
     walkBody(body, attributePath, ['resource', addr.type, addr.name, 0], where),
   );
+  const json = findJsonResources(cfg.files, addr.type, addr.name);
+  if (!Array.isArray(json)) return json;
+  if ('walk' in found && json.length > 0) {
+    return refuse(
+      'AMBIGUOUS',
+      `resource "${addr.type}" "${addr.name}" is declared in ${found.file} and ${json[0]?.file}`,
+    );
+  }
+  if (!('walk' in found) && found.code === 'NOT_FOUND' && json.length > 0) return inJson(json, attributePath, where);
   if (!('walk' in found)) return found;
   const w = found.walk;
   if (w.ok === 'var') return locateVariable(cfg, w.name, w.rest);
@@ -71,6 +96,28 @@ export function locateTarget(cfg: ConfigFiles, address: string, attributePath: s
     source: 'literal',
     verifyPath: w.verifyPath,
     display: `${where}.${attributePath.join('.')}`,
+  };
+}
+
+function inJson(json: JsonResource[], attributePath: string[], where: string): Target | Fail {
+  if (json.length > 1)
+    return refuse('AMBIGUOUS', `${where} is declared ${json.length} times (${json.map((j) => j.file).join(', ')})`);
+  const res = json[0] as (typeof json)[number];
+  const display = `${where}.${attributePath.join('.')}`;
+  const w = walkJson(res.node, attributePath, res.path, where);
+  if (w.ok === 'missing') return refuse('NOT_FOUND', `${display} is not set in ${res.file}`);
+  if (w.ok !== true) return w;
+  const value = w.node.kind === 'scalar' ? w.node.value : undefined;
+  if (w.node.kind !== 'scalar' || isJsonTemplate(value) || value === null)
+    return refuse('NOT_LITERAL', `${display} in ${res.file} is not a literal number, string or bool`);
+  return {
+    file: res.file,
+    start: w.node.start,
+    end: w.node.end,
+    format: 'json',
+    source: 'literal',
+    verifyPath: w.verifyPath,
+    display,
   };
 }
 
@@ -110,7 +157,11 @@ export async function readHclValue(
 export async function editHcl(files: FileSet, req: EditRequest, parser?: HclParser): Promise<EditResult> {
   const hcl = parser ?? (await HclParser.create());
   const t = locateTarget({ files, parser: hcl }, req.address, req.attributePath);
+  if ('ok' in t && t.code === 'NOT_FOUND' && (req.create ?? 0) > 0)
+    return insertValue(files, req, hcl, req.create ?? 0);
   if ('ok' in t) return t;
+  if (t.file.endsWith('.tf.json') && isJsonTemplate(req.value))
+    return refuse('INVALID_REQUEST', `${t.display}: a .tf.json string with \${ or %{ would be a template`);
   const src = files[t.file] ?? '';
   const beforeText = src.slice(t.start, t.end);
   const current = asHclValue(decode(t, beforeText));
@@ -139,6 +190,49 @@ export async function editHcl(files: FileSet, req: EditRequest, parser?: HclPars
     diff: unifiedDiff(t.file, src, after),
     source: t.source,
   };
+}
+
+/** Adds a value that is not set yet (a map entry, and the map when missing): only new text is inserted. */
+async function insertValue(files: FileSet, req: EditRequest, hcl: HclParser, create: number): Promise<EditResult> {
+  const ins = locateInsert({ files, parser: hcl }, req.address, req.attributePath, create, req.value);
+  if ('ok' in ins) return ins;
+  if (ins.format === 'json' && isJsonTemplate(req.value))
+    return refuse('INVALID_REQUEST', `${ins.display}: a .tf.json string with \${ or %{ would be a template`);
+  const src = files[ins.file] ?? '';
+  const after = applySplices(src, ins.splices);
+  const problem =
+    verifyEdit(ins.format, src, after, ins.verifyPath, req.value, true) ??
+    readsBack({ files: { ...files, [ins.file]: after }, parser: hcl }, ins.file, ins.format, req);
+  if (problem !== undefined) return { ok: false, code: 'VERIFY_FAILED', message: `${ins.file}: ${problem}` };
+  const added = after.length - src.length;
+  const start = Math.min(...ins.splices.map((x) => x.start));
+  return {
+    ok: true,
+    files: { [ins.file]: after },
+    changes: [{ file: ins.file, path: ins.display, before: '', after: after.slice(start, start + added).trim() }],
+    diff: unifiedDiff(ins.file, src, after),
+    source: 'literal',
+  };
+}
+
+function readsBack(cfg: ConfigFiles, file: string, format: 'hcl' | 'json', req: EditRequest): string | undefined {
+  if (format === 'hcl' && cfg.parser.withTree(cfg.files[file] ?? '', (root) => root.hasError))
+    return 'the edited file has a syntax error';
+  const again = locateTarget(cfg, req.address, req.attributePath);
+  if ('ok' in again) return `the added value cannot be found again: ${again.message}`;
+  const text = (cfg.files[again.file] ?? '').slice(again.start, again.end);
+  if (again.file !== file || decode(again, text) !== req.value)
+    return 'the added value does not read back as the intended literal';
+  return undefined;
+}
+
+/** The target block's `lifecycle { ignore_changes }` (file, line, paths), undefined when it has none. */
+export async function readIgnoreChanges(
+  files: FileSet,
+  address: string,
+  parser?: HclParser,
+): Promise<{ ok: true; rule: IgnoreChangesRule | undefined } | Refusal<EditCode>> {
+  return readRule({ files, parser: parser ?? (await HclParser.create()) }, address);
 }
 
 /**

@@ -85,3 +85,62 @@ export function locateJsonValue(text: string, path: string[]): JsonLocate {
     throw err;
   }
 }
+
+/** A JSON value with its text range, for walking `.tf.json` files and splicing into them. */
+export type JsonNode =
+  | { kind: 'object'; start: number; end: number; entries: JsonEntry[] }
+  | { kind: 'array'; start: number; end: number; items: JsonNode[] }
+  | { kind: 'scalar'; start: number; end: number; value: unknown };
+
+export interface JsonEntry {
+  key: string;
+  keyStart: number;
+  value: JsonNode;
+}
+
+function treeAt(s: string, i: number): JsonNode {
+  const c = s[i];
+  if (c === '{' || c === '[') {
+    const close = c === '{' ? '}' : ']';
+    const entries: JsonEntry[] = [];
+    const items: JsonNode[] = [];
+    let k = skipWs(s, i + 1);
+    if (s[k] !== close) {
+      for (;;) {
+        if (close === '}') {
+          const keyEnd = scanString(s, k);
+          const key = JSON.parse(s.slice(k, keyEnd)) as string;
+          const keyStart = k;
+          k = skipWs(s, keyEnd);
+          if (s[k] !== ':') throw new JsonScanError(`expected ':' at offset ${k}`);
+          const value = treeAt(s, skipWs(s, k + 1));
+          entries.push({ key, keyStart, value });
+          k = skipWs(s, value.end);
+        } else {
+          const item = treeAt(s, k);
+          items.push(item);
+          k = skipWs(s, item.end);
+        }
+        if (s[k] === close) break;
+        if (s[k] !== ',') throw new JsonScanError(`expected ',' or '${close}' at offset ${k}`);
+        k = skipWs(s, k + 1);
+      }
+    }
+    return close === '}'
+      ? { kind: 'object', start: i, end: k + 1, entries }
+      : { kind: 'array', start: i, end: k + 1, items };
+  }
+  const end = scanValue(s, i);
+  return { kind: 'scalar', start: i, end, value: JSON.parse(s.slice(i, end)) as unknown };
+}
+
+/** The document as a tree of ranges; undefined when it is not valid JSON. */
+export function parseJsonTree(text: string): JsonNode | undefined {
+  try {
+    JSON.parse(text);
+    return treeAt(text, skipWs(text, 0));
+  } catch (err) {
+    if (err instanceof JsonScanError || err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}

@@ -25,7 +25,7 @@ export interface Target {
   display: string;
 }
 
-type Walk =
+export type Walk =
   | { ok: true; start: number; end: number; verifyPath: Array<string | number> }
   | { ok: 'var'; name: string; rest: string[] }
   | Fail;
@@ -47,7 +47,7 @@ export function parseAddress(address: string): { ok: true; type: string; name: s
   return { ok: true, type: m[1] ?? '', name: m[2] ?? '' };
 }
 
-function blockLabels(block: HclNode): { kind: string; labels: string[] } {
+export function blockLabels(block: HclNode): { kind: string; labels: string[] } {
   const [id, ...rest] = kids(block);
   const labels = rest
     .filter((n) => n.type === 'string_lit' || n.type === 'identifier')
@@ -55,12 +55,12 @@ function blockLabels(block: HclNode): { kind: string; labels: string[] } {
   return { kind: id?.text ?? '', labels };
 }
 
-function bodyOf(block: HclNode): HclNode | undefined {
+export function bodyOf(block: HclNode): HclNode | undefined {
   return kids(block).find((n) => n.type === 'body');
 }
 
 /** Top-level blocks of a config file with the given kind and labels. */
-function findBlocks(root: HclNode, kind: string, labels: string[]): HclNode[] {
+export function findBlocks(root: HclNode, kind: string, labels: string[]): HclNode[] {
   const body = kids(root).find((n) => n.type === 'body');
   return (body === undefined ? [] : kids(body)).filter((n) => {
     if (n.type !== 'block') return false;
@@ -135,12 +135,12 @@ function tfFiles(cfg: ConfigFiles): string[] {
  * Runs `walk` on the single top-level block (kind, labels) across the `.tf` files.
  * NOT_FOUND when absent, AMBIGUOUS when declared more than once, PARSE_ERROR on syntax errors.
  */
-export function inBlock(
+export function inBlock<T = Walk>(
   cfg: ConfigFiles,
   kind: string,
   labels: string[],
-  walk: (body: HclNode | undefined, file: string) => Walk,
-): { file: string; walk: Walk } | Fail {
+  walk: (body: HclNode | undefined, file: string, block: HclNode | undefined) => T,
+): { file: string; walk: T } | Fail {
   const hits: string[] = [];
   for (const file of tfFiles(cfg)) {
     const src = cfg.files[file] ?? '';
@@ -154,7 +154,7 @@ export function inBlock(
   const file = hits[0] ?? '';
   const result = cfg.parser.withTree(cfg.files[file] ?? '', (root) => {
     const block = findBlocks(root, kind, labels)[0];
-    return walk(block === undefined ? undefined : bodyOf(block), file);
+    return walk(block === undefined ? undefined : bodyOf(block), file, block);
   });
   return { file, walk: result };
 }

@@ -46,12 +46,17 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return ka.length === kb.length && ka.every((k) => k in bo && deepEqual((a as Record<string, unknown>)[k], bo[k]));
 }
 
-/** Sets `value` at an existing `path`; false when the path does not exist. */
-function setExisting(root: unknown, path: Array<string | number>, value: unknown): boolean {
+/**
+ * Sets `value` at an existing `path`; false when the path does not exist. With `create`, missing
+ * object keys along the path are added as empty objects first (an inserted map entry).
+ */
+function setExisting(root: unknown, path: Array<string | number>, value: unknown, create = false): boolean {
   let cur = root;
   for (const [i, key] of path.entries()) {
     if (cur === null || typeof cur !== 'object') return false;
     const obj = cur as Record<string | number, unknown>;
+    if (create && !(key in obj) && typeof key === 'string' && !Array.isArray(obj))
+      obj[key] = i === path.length - 1 ? value : {};
     if (!(key in obj)) return false;
     if (i === path.length - 1) obj[key] = value;
     else cur = obj[key];
@@ -68,13 +73,14 @@ export function verifyEdit(
   after: string,
   path: Array<string | number>,
   value: HclValue,
+  create = false,
 ): string | undefined {
   const parse = format === 'hcl' ? parseHclObject : parseJson;
   const a = parse(before);
   if (!a.ok) return 'the original file does not parse with the verifying parser';
   const b = parse(after);
   if (!b.ok) return 'the edited file does not parse';
-  if (!setExisting(a.value, path, value)) return `path ${path.join('.')} not found by the verifying parser`;
+  if (!setExisting(a.value, path, value, create)) return `path ${path.join('.')} not found by the verifying parser`;
   if (!deepEqual(a.value, b.value)) return 'the edited file differs from the original in more than the intended value';
   return undefined;
 }

@@ -312,7 +312,11 @@ describe('attribute paths travel as segment arrays (HclEditor port, planEdit)', 
       seen.push([...p]);
       return p.join('/') === 'input/autoscaling/max_node_count' ? 5 : undefined;
     };
-    const policy = { maxChangedResources: () => 5, check: () => ({ ok: true as const }) };
+    const policy = {
+      maxChangedResources: () => 5,
+      check: () => ({ ok: true as const }),
+      allowsDisruption: () => false,
+    };
     const plan = await planEdit(
       {
         actionType: 'modify_config',
