@@ -177,7 +177,9 @@ function numericValue(
 ): number | undefined {
   if (typeof value === 'number') return value;
   if (typeof value !== 'string') return undefined;
-  const stringy = (shape !== undefined && isNumericString(shape, path)) || asNumber(current) !== undefined;
+  const stringy =
+    (shape !== undefined && isNumericString(shape, path)) ||
+    (typeof current === 'string' && asNumber(current) !== undefined);
   return stringy ? asNumber(value) : undefined;
 }
 
