@@ -68,7 +68,10 @@ async function decisionFor(service: Service, address: string, metric: string) {
   const items = (res.json() as { items: Array<Record<string, any>> }).items;
   const d = items.find((i) => i.resource_address === address);
   if (!d) throw new Error(`no decision for ${address}: ${JSON.stringify(items)}`);
-  const full = (await service.app.inject({ method: 'GET', url: `/ops/decisions/${d.id}` })).json();
+  const full = (await service.app.inject({ method: 'GET', url: `/ops/decisions/${d.id}` })).json() as Record<
+    string,
+    any
+  >;
   return { ...(full.decision as Record<string, any>), policy_verdict: full.policy_verdict };
 }
 
