@@ -62,7 +62,7 @@ function seed(service: Service): void {
   });
 }
 
-async function decisionFor(service: Service, address: string, metric: string) {
+async function decisionFor(service: Service, address: string, metric: string): Promise<Record<string, any>> {
   await alertAndDecide(service, { resource_id: address, metric, value: 95, threshold: 80 });
   const res = await service.app.inject({ method: 'GET', url: '/ops/decisions?limit=100' });
   const items = (res.json() as { items: Array<Record<string, any>> }).items;
