@@ -10,9 +10,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { CliTerraformRunner } from '../../src/terraform/cli-terraform-runner.js';
+import { planFileOf } from '../../src/terraform/workspace-fs.js';
 import { alertAndDecide } from '../helpers/decisions.js';
 import { approve, type Harness } from '../helpers/executor-harness.js';
-import { GOOGLE_PROVIDER, type LocalCloud, withLocalCloud } from '../helpers/local-cloud.js';
+import {
+  AWS_PROVIDER,
+  GOOGLE_PROVIDER,
+  KUBERNETES_PROVIDER,
+  type LocalCloud,
+  withLocalCloud,
+} from '../helpers/local-cloud.js';
 import { startTestService, tempWorkspace, testConfig } from '../helpers/service.js';
 
 interface Env {
@@ -138,5 +145,110 @@ resource "google_container_node_pool" "web" {
     expect(action?.status, action?.statusReason ?? '').toBe('awaiting_approval');
     await approveAndApply(env, action!);
     expect(cloudResource(env, 'google_container_node_pool')['node_count']).toBe(3);
+  });
+
+  const asg = (desired: number, max: number, lifecycle = '') => `${AWS_PROVIDER}
+resource "aws_autoscaling_group" "web" {
+  name             = "web-asg"
+  min_size         = 1
+  max_size         = ${max}
+  desired_capacity = ${desired}
+${lifecycle}}
+`;
+
+  it('ASG: desired_capacity 2 → 3 within min_size..max_size', async () => {
+    env = await deploy('aws', asg(2, 4));
+    const { decision, action } = await alertToAction(env, 'aws_autoscaling_group.web');
+    expect(decision).toMatchObject({ status: 'proposed', parameters: { desired_capacity: 3 } });
+    expect(action?.status, action?.statusReason ?? '').toBe('awaiting_approval');
+    await approveAndApply(env, action!);
+    expect(cloudResource(env, 'aws_autoscaling_group')).toMatchObject({ desired_capacity: 3, max_size: 4 });
+  });
+
+  it('ASG at max_size: no_action naming the reason, nothing planned, the cloud unchanged', async () => {
+    env = await deploy('aws', asg(3, 3));
+    const { decision, action } = await alertToAction(env, 'aws_autoscaling_group.web');
+    expect(decision).toMatchObject({ status: 'no_action', action_type: 'no_action' });
+    expect(decision.reason).toMatch(/desired_capacity is at max_size \(3\).*a human decides/);
+    expect(action).toBeUndefined();
+    expect(cloudResource(env, 'aws_autoscaling_group')).toMatchObject({ desired_capacity: 3, max_size: 3 });
+  });
+
+  it('ASG with lifecycle { ignore_changes = [desired_capacity] } (read at sync): max_size 3 → 4', async () => {
+    env = await deploy('aws', asg(3, 3, '  lifecycle {\n    ignore_changes = [desired_capacity]\n  }\n'));
+    const synced = env.service.registry.get('aws', 'aws_autoscaling_group.web');
+    expect(synced?.ignoredChanges).toEqual(['desired_capacity']);
+    const { decision, action } = await alertToAction(env, 'aws_autoscaling_group.web');
+    expect(decision).toMatchObject({ status: 'proposed', parameters: { max_size: 4 } });
+    expect(action?.status, action?.statusReason ?? '').toBe('awaiting_approval');
+    await approveAndApply(env, action!);
+    expect(cloudResource(env, 'aws_autoscaling_group')).toMatchObject({ desired_capacity: 3, max_size: 4 });
+  });
+
+  it('ECS service: desired_count 2 → 3 (the default policy allows what the rules propose)', async () => {
+    env = await deploy(
+      'ecs',
+      `${AWS_PROVIDER}
+resource "aws_ecs_service" "api" {
+  name          = "api"
+  desired_count = 2
+}
+`,
+    );
+    const { decision, action } = await alertToAction(env, 'aws_ecs_service.api');
+    expect(decision).toMatchObject({ status: 'proposed', parameters: { desired_count: 3 } });
+    expect(action?.status, action?.statusReason ?? '').toBe('awaiting_approval');
+    await approveAndApply(env, action!);
+    expect(cloudResource(env, 'aws_ecs_service')['desired_count']).toBe(3);
+  });
+
+  it('Deployment: spec { replicas = 2 } → 3; state and plan hold the string "3"', async () => {
+    env = await deploy(
+      'k8s',
+      `${KUBERNETES_PROVIDER}
+resource "kubernetes_deployment" "web" {
+  metadata {
+    name = "web"
+  }
+  spec {
+    replicas = 2
+    selector {
+      match_labels = { app = "web" }
+    }
+    template {
+      metadata {
+        labels = { app = "web" }
+      }
+      spec {
+        container {
+          name  = "web"
+          image = "nginx:1.27"
+        }
+      }
+    }
+  }
+}
+`,
+    );
+    const synced = env.service.registry.get('k8s', 'kubernetes_deployment.web');
+    expect((synced?.attributes['spec'] as Array<Record<string, unknown>>)[0]!['replicas']).toBe('2');
+    const { decision, action } = await alertToAction(env, 'kubernetes_deployment.web');
+    expect(decision).toMatchObject({ status: 'proposed', parameters: { 'spec.replicas': 3 } });
+    expect(action?.status, action?.statusReason ?? '').toBe('awaiting_approval');
+    expect(action!.diff).toMatch(/\+\s+replicas = "?3"?/);
+    // The saved plan the approver is asked about: an in-place update of the string "2" to "3".
+    const shown = await env.cloud.tf(['show', '-json', planFileOf(action!.stagingDir!, action!.id)], {
+      cwd: action!.stagingDir!,
+    });
+    expect(shown.code, shown.stderr).toBe(0);
+    const change = (JSON.parse(shown.stdout) as { resource_changes: Array<Record<string, any>> }).resource_changes.find(
+      (c) => c.address === 'kubernetes_deployment.web',
+    )!;
+    expect(change.change.actions).toEqual(['update']);
+    expect(change.change.before.spec[0].replicas).toBe('2');
+    expect(change.change.after.spec[0].replicas).toBe('3');
+    await approveAndApply(env, action!);
+    const dep = cloudResource(env, 'kubernetes_deployment');
+    expect((dep['spec'] as Array<Record<string, unknown>>)[0]!['replicas']).toBe('3');
   });
 });
