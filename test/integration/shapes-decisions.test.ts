@@ -4,9 +4,10 @@
  * `terraform show -json` reports them; an alert arrives; the rules decide; the policy judges with
  * the resource. The same rows through real Terraform and the local provider: shapes-scale.test.ts.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main.js';
 import { parseShowJson } from '../../src/registry/state-parser.js';
+import { FakeGeminiServer } from '../fakes/fake-gemini-server.js';
 import { alertAndDecide, RecordingPreparer } from '../helpers/decisions.js';
 import { startTestService, testConfig } from '../helpers/service.js';
 
@@ -125,5 +126,53 @@ describe('rules agent + default policy on real resource types (registry → deci
     expect(d.policy_verdict).toMatchObject({ allowed: false, rule: 'restart_method' });
     expect(d.policy_verdict.message).toMatch(/needs a human: a node pool has no Terraform-side rolling restart/);
     expect(preparer.prepared).toHaveLength(0);
+  });
+});
+
+describe('Gemini on real resource types: told the shape, judged by the same policy rules as the rules agent', () => {
+  let service: Service | undefined;
+  let fake: FakeGeminiServer;
+  const preparer = new RecordingPreparer();
+  beforeAll(async () => {
+    fake = await FakeGeminiServer.start();
+  });
+  afterAll(async () => fake.close());
+  afterEach(async () => {
+    await service?.stop();
+    service = undefined;
+    preparer.prepared.length = 0;
+    fake.requests.length = 0;
+  });
+
+  it('a model restart of a node pool and a change of initial_node_count are blocked with the table reasons; spec.replicas "3" passes', async () => {
+    service = await startTestService(
+      testConfig({ GEMINI_API_KEY: 'fake-key', GEMINI_BASE_URL: fake.baseUrl, GEMINI_MAX_RETRIES: '0' }),
+      { actionPreparer: preparer },
+    );
+    seed(service);
+    const reply = (resource_id: string, action_type: string, parameters: Record<string, unknown>) => ({
+      kind: 'json' as const,
+      value: { action_type, resource_id, parameters, confidence: 0.9, reason: 'model' },
+    });
+    fake.script(
+      reply('google_container_node_pool.auto', 'restart', {}),
+      reply('google_container_node_pool.fixed', 'scale_up', { initial_node_count: 3 }),
+      reply('kubernetes_deployment.app', 'scale_up', { 'spec.replicas': '3' }),
+    );
+    const restart = await decisionFor(service, 'google_container_node_pool.auto', 'NodeNotReady');
+    expect(restart).toMatchObject({ status: 'blocked_by_policy', source: 'gemini', action_type: 'restart' });
+    expect(restart.policy_verdict).toMatchObject({ rule: 'restart_method' });
+    // The prompt named the attribute to scale and the forbidden ones for this pool.
+    const shape = JSON.parse(fake.requests[0]!.prompt.slice(fake.requests[0]!.prompt.indexOf('{'))).resource_shape;
+    expect(shape.scale_up.attribute).toBe('autoscaling.max_node_count');
+    expect(shape.forbidden.map((f: { path: string }) => f.path)).toContain('node_count');
+    const initial = await decisionFor(service, 'google_container_node_pool.fixed', 'cpu_usage');
+    expect(initial).toMatchObject({ status: 'blocked_by_policy', source: 'gemini' });
+    expect(initial.policy_verdict).toMatchObject({ rule: 'forbidden_attribute' });
+    expect(initial.policy_verdict.message).toMatch(/initial_node_count is ForceNew/);
+    // A numeric string for spec.replicas is a number to the policy: "2" → "3" is one step up.
+    const replicas = await decisionFor(service, 'kubernetes_deployment.app', 'cpu_usage');
+    expect(replicas).toMatchObject({ status: 'proposed', source: 'gemini', parameters: { 'spec.replicas': '3' } });
+    expect(preparer.prepared).toEqual([replicas.id]);
   });
 });
