@@ -148,6 +148,18 @@ describe('evaluateDecision with the resource (shapes table)', () => {
     expect(evaluateDecision(replicas(5), cur, DEFAULT_POLICY)).toMatchObject({ rule: 'max_step' });
   });
 
+  it('allowed_values on a numeric-string path match by number ("3" is 3)', () => {
+    const policy = PolicySchema.parse({
+      ...DEFAULT_POLICY,
+      attributes: { ...DEFAULT_POLICY.attributes, 'spec.replicas': { allowed_values: [2, 3] } },
+    });
+    const dep = F.deployment('2');
+    const cur = { 'spec.replicas': '2' };
+    expect(evaluateDecision(replicas('3'), cur, policy, dep).allowed).toBe(true);
+    expect(evaluateDecision(replicas(3), cur, policy, dep).allowed).toBe(true);
+    expect(evaluateDecision(replicas('4'), cur, policy, dep)).toMatchObject({ rule: 'allowed_values' });
+  });
+
   it('a numeric string proposed where nothing says the attribute is one stays refused for scaling', () => {
     const v = evaluateDecision(
       d({ parameters: { node_count: '3' } }),
