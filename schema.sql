@@ -12,6 +12,7 @@ CREATE TABLE IF NOT EXISTS deployments (
   state_lineage     TEXT,
   terraform_version TEXT,
   state_hash        TEXT,            -- sha256 of the redacted resource set; unchanged → no writes
+  config_signature  TEXT,            -- root-module *.tf / *.tf.json names, sizes, mtimes read at that sync
   resource_count    INTEGER NOT NULL DEFAULT 0,
   last_error        TEXT,
   synced_at         TEXT,
@@ -32,6 +33,7 @@ CREATE TABLE IF NOT EXISTS resources (
   provider         TEXT NOT NULL,
   cloud_id         TEXT,
   attributes_json  TEXT NOT NULL,    -- secrets removed
+  ignored_changes_json TEXT,         -- the block's lifecycle ignore_changes (JSON list); NULL = unknown (modules)
   status           TEXT NOT NULL DEFAULT 'present' CHECK (status IN ('present', 'gone')),
   last_seen_serial INTEGER,          -- state serial at which this row last changed
   created_at       TEXT NOT NULL,

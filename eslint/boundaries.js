@@ -37,6 +37,8 @@ export const BOUNDARIES = {
     imports: [
       'shared/',
       'shapes/',
+      'hcl/parser',
+      'hcl/ignore-changes',
       'terraform/terraform-runner',
       'type:terraform/steps',
       'zod',

@@ -1,5 +1,6 @@
-import { matchAttributeKey } from '../policy/policy-schema.js';
-import { resolveAttribute, countInstances } from './attribute-paths.js';
+import { allowsDisruption, matchAttributeKey } from '../policy/policy-schema.js';
+import { shapeOf } from '../shapes/resource-shapes.js';
+import { countInstances } from './attribute-paths.js';
 import type { DecisionContext, IncidentAlert } from './context.js';
 import type { DecisionOutput } from './decision-schema.js';
 
@@ -11,10 +12,6 @@ export const RULE_CONFIDENCE = { scale_up: 0.8, scale_down: 0.7, restart: 0.6, n
 const RESTART = /crash|(^|_)(oom\w*|down|unhealthy|unreachable|restart\w*)(_|$)|not_?ready/;
 const LOW = /(^|_)(low|idle|unused|under_?utili[sz]\w*|underused)(_|$)/;
 const HIGH = /cpu|memory|mem|saturat|load|latency|queue/;
-
-/** Paths tried, in order, when scaling; `count` means the number of count instances. */
-const SCALE_UP_PATHS = ['count', 'node_count', 'replicas', 'desired_count', 'autoscaling.max_node_count'];
-const SCALE_DOWN_PATHS = ['count', 'node_count', 'replicas', 'desired_count', 'autoscaling.min_node_count'];
 
 type Signal = 'restart' | 'low' | 'high' | 'none';
 
@@ -57,18 +54,6 @@ function strongest(alerts: readonly IncidentAlert[]): { signal: Signal; alert?: 
   return { signal: 'none' };
 }
 
-/** The first scalable attribute and its current numeric value. */
-function scalable(ctx: DecisionContext, paths: readonly string[]): { path: string; current: number } | undefined {
-  for (const path of paths) {
-    const current =
-      path === 'count'
-        ? countInstances(ctx.resource, ctx.neighbours)
-        : resolveAttribute(ctx.resource.attributes, path)?.value;
-    if (typeof current === 'number') return { path, current };
-  }
-  return undefined;
-}
-
 function noAction(ctx: DecisionContext, reason: string): DecisionOutput {
   return {
     action_type: 'no_action',
@@ -79,17 +64,41 @@ function noAction(ctx: DecisionContext, reason: string): DecisionOutput {
   };
 }
 
+/**
+ * The attribute the shape table says this action changes (`src/shapes`), stepped by the policy's
+ * `default_step` / `max_step` and kept within both the policy's min/max and the resource's own
+ * bounds (ASG `min_size..max_size`). Types without an entry (terraform_data) use the generic
+ * shape: the first of count, node_count, replicas, desired_count, autoscaling.*.
+ */
 function scale(ctx: DecisionContext, direction: 'up' | 'down', why: string): DecisionOutput {
-  const found = scalable(ctx, direction === 'up' ? SCALE_UP_PATHS : SCALE_DOWN_PATHS);
-  if (!found) return noAction(ctx, `${why}, but ${ctx.targetId} has no count or node_count-like attribute to scale`);
+  const found = shapeOf(ctx.resource.type).scale(
+    {
+      attributes: ctx.resource.attributes,
+      ignoredChanges: ctx.resource.ignoredChanges ?? [],
+      countInstances: countInstances(ctx.resource, ctx.neighbours),
+    },
+    direction,
+  );
+  if (!found.ok) return noAction(ctx, `${why}, but ${ctx.targetId}: ${found.reason}`);
   const bounds = matchAttributeKey(ctx.policy.attributes, found.path);
   const step = Math.min(ctx.policy.default_step, bounds?.max_step ?? Number.POSITIVE_INFINITY);
-  const limit = direction === 'up' ? (bounds?.max ?? Number.POSITIVE_INFINITY) : (bounds?.min ?? 0);
+  const policyLimit = direction === 'up' ? (bounds?.max ?? Number.POSITIVE_INFINITY) : (bounds?.min ?? 0);
+  const ownLimit = direction === 'up' ? found.max : found.min;
+  const limit =
+    ownLimit === undefined
+      ? policyLimit
+      : direction === 'up'
+        ? Math.min(policyLimit, ownLimit)
+        : Math.max(policyLimit, ownLimit);
   const target = direction === 'up' ? Math.min(found.current + step, limit) : Math.max(found.current - step, limit);
-  if (target === found.current) {
+  if (direction === 'up' ? target <= found.current : target >= found.current) {
+    const own = ownLimit !== undefined && ownLimit === limit && ownLimit !== policyLimit;
+    const side = direction === 'up' ? 'max' : 'min';
     return noAction(
       ctx,
-      `${why}, but ${found.path} is already at its policy ${direction === 'up' ? 'max' : 'min'} (${found.current})`,
+      own
+        ? `${why}, but ${found.path} is already at the resource's own ${side} (${found.current})`
+        : `${why}, but ${found.path} is already at its policy ${side} (${found.current})`,
     );
   }
   const action = direction === 'up' ? 'scale_up' : 'scale_down';
@@ -100,6 +109,22 @@ function scale(ctx: DecisionContext, direction: 'up' | 'down', why: string): Dec
     confidence: RULE_CONFIDENCE[action],
     reason: `${why}: ${found.path} ${found.current} → ${target}`,
   };
+}
+
+/** What the restart will do on this type, said in the decision's reason (the policy check decides). */
+function restartReason(ctx: DecisionContext, label: string): string {
+  const { type, address } = ctx.resource;
+  const method = shapeOf(type).restart;
+  switch (method.kind) {
+    case 'replace':
+      return `${label} reports the resource unhealthy: replace it`;
+    case 'stamp':
+      return `${label} reports the resource unhealthy: rolling restart (stamp ${method.path.join('.')} with the time)`;
+    case 'human':
+      return allowsDisruption(ctx.policy, 'replace', address, type)
+        ? `${label} reports the resource unhealthy: replace it (the policy opts ${type} / ${ctx.targetId} in to a replace)`
+        : `${label} reports the resource unhealthy; restarting ${type} needs a human: ${method.reason}`;
+  }
 }
 
 /**
@@ -116,7 +141,7 @@ export function decideByRules(ctx: DecisionContext): DecisionOutput {
         resource_id: ctx.targetId,
         parameters: {},
         confidence: RULE_CONFIDENCE.restart,
-        reason: `${label} reports the resource unhealthy: replace it`,
+        reason: restartReason(ctx, label),
       };
     case 'high':
       return scale(ctx, 'up', `${label} is high`);

@@ -24,7 +24,7 @@ export interface NormalisedAlert {
   /** ISO-8601; null while the alert has not ended (Go's zero time). */
   endsAt: string | null;
   generatorUrl: string | null;
-  /** Value of the first label in RESOURCE_LABELS order that is present; null when none is. */
+  /** Value of the first RESOURCE_LABELS entry that is present (a pair `a/b` gives `<a>/<b>`); null when none is. */
   resourceKey: string | null;
 }
 
@@ -37,7 +37,24 @@ export interface NormalisedNotification {
   alerts: NormalisedAlert[];
 }
 
-export const DEFAULT_RESOURCE_LABELS = ['resource_id', 'resource', 'instance', 'pool', 'service'] as const;
+/**
+ * Which labels name the resource, in order. An entry `a/b` needs both labels and gives the key
+ * `<a>/<b>` (the registry indexes `<cluster>/<pool>`, `<cluster>/<service>`, `<namespace>/<name>`).
+ * `instance` comes last: Prometheus attaches the scrape target's `instance` to every series, so on
+ * a node pool's or a Deployment's series it names the exporter, not the resource.
+ */
+export const DEFAULT_RESOURCE_LABELS = [
+  'resource_id',
+  'resource',
+  'cluster/pool',
+  'pool',
+  'namespace/deployment',
+  'deployment',
+  'autoscaling_group',
+  'cluster/service',
+  'service',
+  'instance',
+] as const;
 
 /** Group key used for simple-form posts: they have no Alertmanager group. */
 export const SIMPLE_GROUP_KEY = 'simple';
@@ -131,9 +148,14 @@ export function simpleFingerprint(identity: Record<string, string>): string {
 }
 
 export function pickResourceKey(labels: Record<string, string>, order: readonly string[]): string | null {
-  for (const name of order) {
+  const value = (name: string): string | undefined => {
     const v = Object.hasOwn(labels, name) ? labels[name] : undefined;
-    if (v !== undefined && v !== '') return v;
+    return v === '' ? undefined : v;
+  };
+  for (const entry of order) {
+    const parts = entry.split('/');
+    const values = parts.map(value);
+    if (values.every((v): v is string => v !== undefined)) return values.join('/');
   }
   return null;
 }

@@ -51,8 +51,22 @@ export const EnvSchema = z.object({
   AUTH_FAIL_LIMIT: intFrom(30, 1, 1_000_000),
   AUTH_FAIL_WINDOW_SECONDS: intFrom(60, 1, 86_400),
   POLICY_FILE: optionalSecret,
+  // Same list as DEFAULT_RESOURCE_LABELS in src/alerts/normalise.ts (config may not import alerts/).
   RESOURCE_LABELS: csv.transform((v) =>
-    v.length > 0 ? v : ['resource_id', 'resource', 'instance', 'pool', 'service'],
+    v.length > 0
+      ? v
+      : [
+          'resource_id',
+          'resource',
+          'cluster/pool',
+          'pool',
+          'namespace/deployment',
+          'deployment',
+          'autoscaling_group',
+          'cluster/service',
+          'service',
+          'instance',
+        ],
   ),
   TF_LOCK_TIMEOUT_SECONDS: intFrom(60, 0, 3600),
   TF_INIT_TIMEOUT: intFrom(300, 1, 86_400),

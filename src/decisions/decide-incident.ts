@@ -206,7 +206,7 @@ export async function decideIncident(deps: DecideDeps, incidentId: string): Prom
   const verdict =
     result.outcome === 'llm_rejected'
       ? null
-      : evaluateDecision(result.output, currentValues(resource, ctx.neighbours, paths), deps.policy);
+      : evaluateDecision(result.output, currentValues(resource, ctx.neighbours, paths), deps.policy, resource);
   const o = result.output;
   const d = record(deps, base, {
     status: statusOf(result, verdict),

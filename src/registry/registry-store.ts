@@ -23,6 +23,8 @@ export interface StateSnapshot {
   serial: number | null;
   lineage: string | null;
   state: ParsedState;
+  /** The configuration files' signature the state was read with (`ConfigFacts.signature`); null when not read. */
+  configSignature?: string | null;
 }
 
 export interface ApplyOutcome {
@@ -56,14 +58,20 @@ export interface RegistryStore extends RegistryLookup {
    */
   applyState(snapshot: StateSnapshot): ApplyOutcome;
   /**
+   * True when the stored deployment is healthy and was synced from exactly this state serial
+   * and lineage, with this configuration signature (null: none was read), by the current
+   * parser: a sync may then skip reading the state. Reads only.
+   */
+  isCurrent(
+    runId: string,
+    dir: string,
+    meta: { serial: number; lineage: string },
+    configSignature?: string | null,
+  ): boolean;
+  /**
    * Marks a deployment failed/uninitialised with the (already redacted) error; resources are
    * kept as they were. Writes nothing when status and error are unchanged. Returns whether it wrote.
    */
-  /**
-   * True when the stored deployment is healthy and was synced from exactly this state serial
-   * and lineage by the current parser: a sync may then skip reading the state. Reads only.
-   */
-  isCurrent(runId: string, dir: string, meta: { serial: number; lineage: string }): boolean;
   recordFailure(runId: string, dir: string, status: 'failed' | 'uninitialised', error: string): boolean;
   getDeployment(runId: string): DeploymentRecord | undefined;
   listDeployments(): DeploymentRecord[];

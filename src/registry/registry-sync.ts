@@ -4,6 +4,7 @@ import type { Logger } from '../shared/logger.js';
 import { scrubText } from '../shared/redact.js';
 import { describeFailure, type TerraformResult } from '../terraform/terraform-runner.js';
 import type { StepLimits, TerraformSteps } from '../terraform/steps.js';
+import { ConfigReader, withIgnoredChanges } from './config-lifecycle.js';
 import { discoverDeployments, hasTerraformConfig, isInitialised, wantsBootstrap } from './deployment-discovery.js';
 import type { ApplyOutcome, DeploymentStatus, RegistryStore } from './registry-store.js';
 import { resolveRunDir } from './run-id.js';
@@ -49,6 +50,7 @@ export class RegistrySync {
   private readonly lock: DeploymentLock;
   // Built-in-only configurations never get a .terraform dir; init them once per process, not per sync.
   private readonly initialised = new Set<string>();
+  private readonly config = new ConfigReader();
 
   constructor(
     private readonly deps: RegistrySyncDeps,
@@ -99,8 +101,16 @@ export class RegistrySync {
     // Pull before show: if an apply slips in between, the stored serial is older than the
     // content, so the next sync sees a newer serial and reads again (never the reverse).
     let meta = await this.pullMeta(runId, dir, opts.signal);
+    // lifecycle { ignore_changes } lives in the files, not the state: re-read when either moved.
+    const { facts: config, fresh } = await this.config.read(dir);
+    if (fresh && config.problems.length > 0) {
+      this.deps.logger.warn(
+        { runId, problems: config.problems },
+        'configuration not fully read: ignore_changes unknown',
+      );
+    }
     // Terraform bumps the serial on every state change: same lineage+serial means same state.
-    if (meta !== null && this.deps.store.isCurrent(runId, dir, meta)) {
+    if (meta !== null && this.deps.store.isCurrent(runId, dir, meta, config.signature)) {
       return {
         runId,
         outcome: 'unchanged',
@@ -123,7 +133,8 @@ export class RegistrySync {
       dir,
       serial: meta?.serial ?? null,
       lineage: meta?.lineage ?? null,
-      state,
+      state: withIgnoredChanges(state, config),
+      configSignature: config.signature,
     });
     const { changed, status, ...counts } = outcome;
     if (changed) this.deps.events.publish({ type: 'registry.synced', runId });

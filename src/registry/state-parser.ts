@@ -9,7 +9,7 @@ import type { RegistryResource } from './registry-port.js';
  * Bump when parsing, redaction or key derivation changes: stored deployments synced by an
  * older format are then re-read even when their state serial did not move.
  */
-export const REGISTRY_FORMAT = 1;
+export const REGISTRY_FORMAT = 2;
 
 /** A resource instance as parsed from state, before it has a row (so no status yet). */
 export type ParsedInstance = Omit<RegistryResource, 'status'> & { keys: LookupKey[] };

@@ -91,9 +91,22 @@ function numberAt(attributes: Readonly<Record<string, unknown>>, path: string): 
   return asNumber(readPath(attributes, path));
 }
 
-/** True when `ignore_changes` covers `path` (the path itself, a parent of it, or `all`). */
+/** `spec[0].replicas` → `spec.replicas`: list indices in an ignore_changes entry name the one nested block. */
+function withoutIndices(path: string): string {
+  return path.replace(/\[\d+\]/g, '');
+}
+
+/** The `ignore_changes` entry covering `path` (the path itself, a parent of it, or `all`), as written. */
+export function ignoreRuleFor(ignored: readonly string[], path: string): string | undefined {
+  return ignored.find((raw) => {
+    const p = withoutIndices(raw);
+    return p === 'all' || p === path || path.startsWith(`${p}.`);
+  });
+}
+
+/** True when `ignore_changes` covers `path` (the path itself, a parent of it, or `all`; `[0]` indices ignored). */
 export function ignoresChange(ignored: readonly string[], path: string): boolean {
-  return ignored.some((p) => p === 'all' || p === path || path.startsWith(`${p}.`));
+  return ignoreRuleFor(ignored, path) !== undefined;
 }
 
 function found(path: string, current: number | undefined, bounds: { min?: number; max?: number } = {}): ScaleTarget {

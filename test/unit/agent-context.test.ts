@@ -10,6 +10,13 @@ import {
   STATE_CANARY,
 } from '../fakes/canary.js';
 import { demoResources, resource } from '../fakes/demo-registry.js';
+import { SHAPE_FIXTURES as F } from '../fakes/shapes.js';
+import type { RegistryResource } from '../../src/registry/registry-port.js';
+
+function shapeIn(r: RegistryResource): Record<string, any> {
+  const { prompt } = buildPrompt(ctxFor(r.address, [alert('HighCPU')], undefined, [r]));
+  return (JSON.parse(prompt.slice(prompt.indexOf('{'))) as Record<string, any>).resource_shape;
+}
 
 describe('agent context redaction (canary)', () => {
   it('no secret from alerts or from sensitive/secret resource attributes reaches the prompt', () => {
@@ -48,5 +55,29 @@ describe('agent context redaction (canary)', () => {
     expect(
       buildPrompt(ctxFor('terraform_data.vm', [alert('HighCPU')], undefined, big)).prompt.length,
     ).toBeLessThanOrEqual(MAX_PROMPT_CHARS + 20);
+  });
+
+  it('tells the model what each action means on the target type (the shapes table), as the rules use it', () => {
+    const pool = shapeIn(F.poolAutoscaled(3));
+    expect(pool.scale_up).toEqual({ attribute: 'autoscaling.max_node_count', current: 3 });
+    expect(pool.scale_down).toEqual({ attribute: 'autoscaling.min_node_count', current: 1 });
+    expect(pool.restart).toMatch(/^a human decides: a node pool has no Terraform-side rolling restart/);
+    expect(pool.forbidden.map((f: { path: string }) => f.path).sort()).toEqual(['initial_node_count', 'node_count']);
+    // Without autoscaling node_count is the scale attribute, so it is not listed as forbidden.
+    expect(shapeIn(F.poolFixed()).forbidden.map((f: { path: string }) => f.path)).toEqual(['initial_node_count']);
+    const dep = shapeIn(F.deployment('2'));
+    expect(dep.scale_up).toEqual({ attribute: 'spec.replicas', current: 2 });
+    expect(dep.numeric_strings).toEqual(['spec.replicas']);
+    expect(dep.restart).toMatch(/rolling restart: the executor stamps spec\.template\.metadata\.annotations/);
+    const asg = shapeIn(F.asg(2, 4, 1, ['desired_capacity']));
+    expect(asg.scale_up).toEqual({ attribute: 'max_size', current: 4 });
+    expect(asg.ignore_changes).toEqual(['desired_capacity']);
+    expect(shapeIn(F.asg(4, 4, 1)).scale_up.not_scalable).toMatch(/at max_size/);
+    const gce = shapeIn(F.gce());
+    expect(gce.scale_up.not_scalable).toMatch(/one machine/);
+    expect(gce.stop_start).toEqual([
+      { attribute: 'machine_type', needs: 'allow_stopping_for_update = true', allowed_by_policy: false },
+    ]);
+    expect(shapeIn(demoResources()[2]!)).toMatchObject({ generic: true, scale_up: { attribute: 'node_count' } });
   });
 });

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DecisionOutputSchema } from '../../src/agent/decision-schema.js';
 import { alertText, classifyAlert, decideByRules } from '../../src/agent/rules-agent.js';
-import { DEFAULT_POLICY, PolicySchema } from '../../src/policy/policy-schema.js';
+import { currentValues } from '../../src/agent/attribute-paths.js';
+import { evaluateDecision } from '../../src/policy/evaluate.js';
+import { DEFAULT_POLICY, PolicySchema, type Policy } from '../../src/policy/policy-schema.js';
+import type { RegistryResource } from '../../src/registry/registry-port.js';
 import { alert, ctxFor } from '../fakes/agent-context.js';
 import { resource } from '../fakes/demo-registry.js';
+import { SHAPE_FIXTURES as F } from '../fakes/shapes.js';
 
 describe('rules agent', () => {
   it.each([
@@ -103,5 +107,105 @@ describe('rules agent', () => {
     ];
     const d = decideByRules(ctxFor('google_container_node_pool.p', [alert('HighCPU')], DEFAULT_POLICY, pool));
     expect(d.parameters).toEqual({ 'autoscaling.max_node_count': 4 });
+  });
+});
+
+/** The rules' decision on one resource, and the default policy's verdict on it as decide-incident makes it. */
+function decideOn(r: RegistryResource, alertname: string, policy: Policy = DEFAULT_POLICY) {
+  const d = decideByRules(ctxFor(r.address, [alert(alertname)], policy, [r]));
+  const current = currentValues(r, [r], Object.keys(d.parameters));
+  return { d, verdict: evaluateDecision(d, current, policy, r) };
+}
+
+describe('rules agent on each resource shape (issue 13 table), checked by the default policy', () => {
+  it('node pool with autoscaling: raises autoscaling.max_node_count, never node_count; lowers min_node_count', () => {
+    const up = decideOn(F.poolAutoscaled(3), 'HighCPU');
+    expect(up.d).toMatchObject({ action_type: 'scale_up', parameters: { 'autoscaling.max_node_count': 4 } });
+    expect(up.verdict).toEqual({ allowed: true, autoApprove: false });
+    const down = decideOn(F.poolAutoscaled(3), 'PoolIdle');
+    expect(down.d.parameters).toEqual({ 'autoscaling.min_node_count': 0 });
+    expect(down.verdict.allowed).toBe(true);
+  });
+
+  it('node pool without autoscaling: node_count', () => {
+    const up = decideOn(F.poolFixed(2), 'HighCPU');
+    expect(up.d.parameters).toEqual({ node_count: 3 });
+    expect(up.verdict.allowed).toBe(true);
+  });
+
+  it('ASG: desired_capacity, capped by max_size; at max_size → no_action naming the reason', () => {
+    const up = decideOn(F.asg(2, 4, 1), 'HighCPU');
+    expect(up.d.parameters).toEqual({ desired_capacity: 3 });
+    expect(up.verdict.allowed).toBe(true);
+    // A step of 5 stops at the group's own max_size (4), not at the policy's max (20).
+    const big = PolicySchema.parse({ ...DEFAULT_POLICY, default_step: 5, attributes: {} });
+    expect(decideOn(F.asg(2, 4, 1), 'HighCPU', big).d.parameters).toEqual({ desired_capacity: 4 });
+    const atMax = decideOn(F.asg(4, 4, 1), 'HighCPU');
+    expect(atMax.d.action_type).toBe('no_action');
+    expect(atMax.d.reason).toMatch(/desired_capacity is at max_size \(4\).*a human decides/);
+    const down = decideOn(F.asg(2, 4, 1), 'WebCPULow');
+    expect(down.d.parameters).toEqual({ desired_capacity: 1 });
+    expect(down.verdict.allowed).toBe(true);
+    const atMin = decideOn(F.asg(1, 4, 1), 'WebCPULow');
+    expect(atMin.d.action_type).toBe('no_action');
+  });
+
+  it('ASG with desired_capacity under ignore_changes: max_size / min_size, allowed by the default policy', () => {
+    const up = decideOn(F.asg(4, 4, 1, ['desired_capacity']), 'HighCPU');
+    expect(up.d.parameters).toEqual({ max_size: 5 });
+    expect(up.verdict.allowed).toBe(true);
+    const down = decideOn(F.asg(2, 4, 2, ['desired_capacity']), 'WebCPULow');
+    expect(down.d.parameters).toEqual({ min_size: 1 });
+    expect(down.verdict.allowed).toBe(true);
+  });
+
+  it('ECS: desired_count, and the default policy allows it (rules and default policy agree)', () => {
+    const up = decideOn(F.ecs(2), 'HighCPU');
+    expect(up.d.parameters).toEqual({ desired_count: 3 });
+    expect(up.verdict).toEqual({ allowed: true, autoApprove: false });
+  });
+
+  it('Deployment: spec.replicas "2" in state → the number 3, allowed', () => {
+    const up = decideOn(F.deployment('2'), 'HighCPU');
+    expect(up.d).toMatchObject({ action_type: 'scale_up', parameters: { 'spec.replicas': 3 } });
+    expect(DecisionOutputSchema.parse(up.d)).toEqual(up.d);
+    expect(up.verdict.allowed).toBe(true);
+    expect(decideOn(F.deployment('2'), 'WebCPULow').d.parameters).toEqual({ 'spec.replicas': 1 });
+    const atMax = decideOn(F.deployment('10'), 'HighCPU');
+    expect(atMax.d.action_type).toBe('no_action');
+    expect(atMax.d.reason).toMatch(/already at its policy max \(10\)/);
+  });
+
+  it('instances: no scale, the reason says to resize instead', () => {
+    for (const r of [F.gce(), F.ec2()]) {
+      const { d } = decideOn(r, 'HighCPU');
+      expect(d.action_type).toBe('no_action');
+      expect(d.reason).toMatch(/one machine: it is not scaled out; resize it with modify_config/);
+    }
+  });
+
+  it('restart: instance replace allowed; Deployment / ECS rolling restart allowed; node pool / ASG blocked to a human', () => {
+    for (const r of [F.gce(), F.ec2(), F.deployment(), F.ecs()]) {
+      const { d, verdict } = decideOn(r, 'InstanceDown');
+      expect(d.action_type).toBe('restart');
+      expect(verdict.allowed, `${r.type}`).toBe(true);
+    }
+    expect(decideOn(F.deployment(), 'InstanceDown').d.reason).toMatch(/rolling restart/);
+    for (const r of [F.poolAutoscaled(), F.asg()]) {
+      const { d, verdict } = decideOn(r, 'InstanceDown');
+      expect(d.action_type).toBe('restart');
+      expect(d.reason).toMatch(/needs a human/);
+      expect(verdict).toMatchObject({ allowed: false, rule: 'restart_method' });
+    }
+  });
+
+  it('restart of a node pool the policy opts in to a replace is allowed, and the reason says so', () => {
+    const optIn = PolicySchema.parse({
+      ...DEFAULT_POLICY,
+      disruption: { stop_start: [], replace: ['google_container_node_pool.pool'] },
+    });
+    const { d, verdict } = decideOn(F.poolAutoscaled(), 'InstanceDown', optIn);
+    expect(d.reason).toMatch(/opts .* in to a replace/);
+    expect(verdict.allowed).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
+import { DEFAULT_RESOURCE_LABELS } from '../../src/alerts/normalise.js';
 import { assertSafeBinding } from '../../src/main.js';
 
 describe('configuration', () => {
@@ -10,7 +11,7 @@ describe('configuration', () => {
     expect(c.databasePath).toBe('/srv/data/infraai.sqlite');
     expect(c.runsDir).toBe('/srv/terraform-runs');
     expect(c.env.TERRAFORM_BIN).toBe('terraform');
-    expect(c.env.RESOURCE_LABELS).toEqual(['resource_id', 'resource', 'instance', 'pool', 'service']);
+    expect(c.env.RESOURCE_LABELS).toEqual([...DEFAULT_RESOURCE_LABELS]);
     expect(c.env.APPROVAL_TTL_SECONDS).toBe(900);
     expect(c.env.FIX_MAX_ATTEMPTS).toBe(3);
   });

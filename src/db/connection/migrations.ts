@@ -70,6 +70,20 @@ export const MIGRATIONS: Migration[] = [
       }
     },
   },
+  {
+    version: 7,
+    description:
+      'registry (s4): resources.ignored_changes_json (lifecycle ignore_changes per block), deployments.config_signature (files read at that sync)',
+    up(db) {
+      for (const [table, name] of [
+        ['resources', 'ignored_changes_json'],
+        ['deployments', 'config_signature'],
+      ] as const) {
+        const have = (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
+        if (!have.includes(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} TEXT`);
+      }
+    },
+  },
 ];
 
 /** The indexes version 5 added (also in schema.sql, which creates them for new databases). */
@@ -81,4 +95,4 @@ export const PER_KEY_INDEXES = `
   CREATE INDEX IF NOT EXISTS action_status_history_status ON action_status_history (status, at);
   CREATE INDEX IF NOT EXISTS approvals_verdict ON approvals (verdict, outcome, at);`;
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;

@@ -20,6 +20,7 @@ export interface DeploymentRow {
   state_lineage: string | null;
   terraform_version: string | null;
   state_hash: string | null;
+  config_signature: string | null;
   resource_count: number;
   last_error: string | null;
   synced_at: string | null;
@@ -28,7 +29,7 @@ export interface DeploymentRow {
 }
 
 export const RESOURCE_COLUMNS =
-  'r.id, r.run_id, r.address, r.block_address, r.module_path, r.mode, r.type, r.name, r.index_key, r.provider, r.cloud_id, r.attributes_json, r.status';
+  'r.id, r.run_id, r.address, r.block_address, r.module_path, r.mode, r.type, r.name, r.index_key, r.provider, r.cloud_id, r.attributes_json, r.ignored_changes_json, r.status';
 
 export function toResource(row: ResourceRow): RegistryResource {
   return {
@@ -43,6 +44,7 @@ export function toResource(row: ResourceRow): RegistryResource {
     provider: row.provider,
     cloudId: row.cloud_id,
     attributes: JSON.parse(row.attributes_json) as Record<string, unknown>,
+    ...(row.ignored_changes_json === null ? {} : { ignoredChanges: JSON.parse(row.ignored_changes_json) as string[] }),
     status: row.status,
   };
 }
@@ -74,6 +76,8 @@ export interface InstanceColumns {
   provider: string;
   cloud_id: string | null;
   attributes_json: string;
+  /** JSON list of the block's ignore_changes paths; NULL = unknown (module block, not read). */
+  ignored_changes_json: string | null;
 }
 
 export function columnsOf(inst: ParsedInstance): InstanceColumns {
@@ -87,12 +91,14 @@ export function columnsOf(inst: ParsedInstance): InstanceColumns {
     provider: inst.provider,
     cloud_id: inst.cloudId,
     attributes_json: JSON.stringify(inst.attributes),
+    ignored_changes_json: inst.ignoredChanges === undefined ? null : JSON.stringify(inst.ignoredChanges),
   };
 }
 
 export function sameColumns(row: ResourceRow, c: InstanceColumns): boolean {
   return (
     row.attributes_json === c.attributes_json &&
+    row.ignored_changes_json === c.ignored_changes_json &&
     row.cloud_id === c.cloud_id &&
     row.block_address === c.block_address &&
     row.module_path === c.module_path &&
@@ -123,6 +129,7 @@ export function hashInstances(columns: Array<[string, InstanceColumns]>): string
         c.provider,
         c.cloud_id ?? '',
         c.attributes_json,
+        c.ignored_changes_json ?? '',
       ].join('\u0000'),
     );
     h.update('\u0001');

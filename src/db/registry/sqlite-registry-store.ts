@@ -71,12 +71,13 @@ export class SqliteRegistryStore implements RegistryStore {
       listDeployments: db.prepare('SELECT * FROM deployments ORDER BY run_id'),
       upsertDeployment: db.prepare(
         `INSERT INTO deployments (run_id, dir, status, state_serial, state_lineage, terraform_version, state_hash,
-           resource_count, last_error, synced_at, created_at, updated_at)
+           config_signature, resource_count, last_error, synced_at, created_at, updated_at)
          VALUES (@run_id, @dir, @status, @state_serial, @state_lineage, @terraform_version, @state_hash,
-           @resource_count, @last_error, @synced_at, @now, @now)
+           @config_signature, @resource_count, @last_error, @synced_at, @now, @now)
          ON CONFLICT (run_id) DO UPDATE SET dir = excluded.dir, status = excluded.status,
            state_serial = excluded.state_serial, state_lineage = excluded.state_lineage,
            terraform_version = excluded.terraform_version, state_hash = excluded.state_hash,
+           config_signature = excluded.config_signature,
            resource_count = excluded.resource_count, last_error = excluded.last_error,
            synced_at = excluded.synced_at, updated_at = excluded.updated_at`,
       ),
@@ -114,6 +115,7 @@ export class SqliteRegistryStore implements RegistryStore {
     const hash = hashInstances(columns);
     const existing = this.stmts.getDeployment.get(snapshot.runId);
     const status = statusFor(instances.length, existing);
+    const configSignature = snapshot.configSignature ?? null;
     const none = { added: 0, updated: 0, gone: 0, revived: 0 };
     if (
       existing !== undefined &&
@@ -122,6 +124,7 @@ export class SqliteRegistryStore implements RegistryStore {
       existing.state_serial === snapshot.serial &&
       existing.state_lineage === snapshot.lineage &&
       existing.dir === snapshot.dir &&
+      existing.config_signature === configSignature &&
       existing.last_error === null
     ) {
       return { changed: false, status, ...none };
@@ -136,6 +139,7 @@ export class SqliteRegistryStore implements RegistryStore {
         state_lineage: snapshot.lineage,
         terraform_version: snapshot.state.terraformVersion,
         state_hash: hash,
+        config_signature: configSignature,
         resource_count: instances.length,
         last_error: null,
         synced_at: now,
@@ -160,7 +164,12 @@ export class SqliteRegistryStore implements RegistryStore {
     return `${this.writes}:${this.stmts.dataVersion.get() ?? 0}`;
   }
 
-  isCurrent(runId: string, dir: string, meta: { serial: number; lineage: string }): boolean {
+  isCurrent(
+    runId: string,
+    dir: string,
+    meta: { serial: number; lineage: string },
+    configSignature: string | null = null,
+  ): boolean {
     const row = this.stmts.getDeployment.get(runId);
     return (
       row !== undefined &&
@@ -169,6 +178,7 @@ export class SqliteRegistryStore implements RegistryStore {
       row.dir === dir &&
       row.state_serial === meta.serial &&
       row.state_lineage === meta.lineage &&
+      row.config_signature === configSignature &&
       row.state_hash !== null &&
       row.state_hash.startsWith(HASH_PREFIX)
     );
@@ -185,6 +195,7 @@ export class SqliteRegistryStore implements RegistryStore {
       state_lineage: existing?.state_lineage ?? null,
       terraform_version: existing?.terraform_version ?? null,
       state_hash: existing?.state_hash ?? null,
+      config_signature: existing?.config_signature ?? null,
       resource_count: existing?.resource_count ?? 0,
       last_error: error,
       synced_at: existing?.synced_at ?? null,

@@ -22,18 +22,18 @@ function statements(db: Db): WriteStatements {
     s = {
       existing: db.prepare(
         `SELECT id, run_id, address, block_address, module_path, mode, type, name, index_key, provider, cloud_id,
-           attributes_json, status FROM resources WHERE run_id = ?`,
+           attributes_json, ignored_changes_json, status FROM resources WHERE run_id = ?`,
       ),
       insert: db.prepare(
         `INSERT INTO resources (run_id, address, block_address, module_path, mode, type, name, index_key, provider,
-           cloud_id, attributes_json, status, last_seen_serial, created_at, updated_at)
+           cloud_id, attributes_json, ignored_changes_json, status, last_seen_serial, created_at, updated_at)
          VALUES (@run_id, @address, @block_address, @module_path, @mode, @type, @name, @index_key, @provider,
-           @cloud_id, @attributes_json, 'present', @serial, @now, @now)`,
+           @cloud_id, @attributes_json, @ignored_changes_json, 'present', @serial, @now, @now)`,
       ),
       update: db.prepare(
         `UPDATE resources SET block_address = @block_address, module_path = @module_path, mode = @mode, type = @type,
            name = @name, index_key = @index_key, provider = @provider, cloud_id = @cloud_id,
-           attributes_json = @attributes_json, status = 'present', last_seen_serial = @serial, updated_at = @now
+           attributes_json = @attributes_json, ignored_changes_json = @ignored_changes_json, status = 'present', last_seen_serial = @serial, updated_at = @now
          WHERE id = @id`,
       ),
       markGone: db.prepare(

@@ -18,6 +18,8 @@ export const ResourceWire = z.strictObject({
   provider: z.string(),
   cloud_id: z.string().nullable(),
   attributes: DataMap,
+  /** The block's lifecycle ignore_changes (dotted paths, or `all`); null when unknown (module blocks). */
+  ignored_changes: z.array(z.string()).nullable(),
   status: z.enum(['present', 'gone']),
 });
 
@@ -57,6 +59,7 @@ export function resourceToWire(r: RegistryResource): z.infer<typeof ResourceWire
     provider: r.provider,
     cloud_id: r.cloudId,
     attributes: r.attributes,
+    ignored_changes: r.ignoredChanges === undefined ? null : [...r.ignoredChanges],
     status: r.status,
   };
 }
