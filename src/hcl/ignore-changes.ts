@@ -55,7 +55,8 @@ function fromHcl(text: string, parser: HclParser): Found {
       if (block.type !== 'block') continue;
       const { kind, labels } = blockHead(block);
       if (kind !== 'resource' || labels.length !== 2) continue;
-      out.set(`${labels[0]}.${labels[1]}`, hclIgnoreChanges(block));
+      // Most blocks have no lifecycle rule: skip the walk when the argument's name is not in the text.
+      out.set(`${labels[0]}.${labels[1]}`, block.text.includes('ignore_changes') ? hclIgnoreChanges(block) : undefined);
     }
     return out;
   });
