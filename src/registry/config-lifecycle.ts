@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readIgnoreChanges } from '../hcl/ignore-changes.js';
+import { readAllIgnoreChanges } from '../hcl/ignore-changes.js';
 import { HclParser } from '../hcl/parser.js';
 import type { ParsedInstance, ParsedState } from './state-parser.js';
 
@@ -79,7 +79,7 @@ export class ConfigReader {
     let facts: ConfigFacts;
     try {
       this.parser ??= HclParser.create();
-      const read = readIgnoreChanges(files, await this.parser);
+      const read = readAllIgnoreChanges(files, await this.parser);
       facts = { signature, ignoredChanges: read.blocks, problems: [...problems, ...read.problems] };
     } catch (err) {
       // Without the grammar nothing is known about ignore_changes; the state is still synced.
