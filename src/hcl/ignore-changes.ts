@@ -8,6 +8,8 @@
  * `ignore_changes = all` → `["all"]`. A block without the argument gets `[]`. Override files
  * (`override.tf`, `*_override.tf`) are read last and replace the argument, as Terraform merges them.
  * Pure apart from the parser; never throws for a file's content (problems are returned).
+ * All blocks in one pass (the registry's sync); `lifecycle.ts` reads one block's rule with its file
+ * and line (the executor's refusal).
  */
 import { kids, type HclNode, type HclParser } from './parser.js';
 
@@ -21,7 +23,7 @@ export interface IgnoreChangesRead {
 const isOverride = (name: string): boolean => /(^|_)override\.tf(\.json)?$/.test(name);
 
 /** Reads every top-level `.tf` / `.tf.json` file of `files` (name → text). */
-export function readIgnoreChanges(files: Readonly<Record<string, string>>, parser: HclParser): IgnoreChangesRead {
+export function readAllIgnoreChanges(files: Readonly<Record<string, string>>, parser: HclParser): IgnoreChangesRead {
   const blocks: Record<string, string[]> = {};
   const problems: string[] = [];
   const names = Object.keys(files)
@@ -55,7 +57,8 @@ function fromHcl(text: string, parser: HclParser): Found {
       if (block.type !== 'block') continue;
       const { kind, labels } = blockHead(block);
       if (kind !== 'resource' || labels.length !== 2) continue;
-      out.set(`${labels[0]}.${labels[1]}`, hclIgnoreChanges(block));
+      // Most blocks have no lifecycle rule: skip the walk when the argument's name is not in the text.
+      out.set(`${labels[0]}.${labels[1]}`, block.text.includes('ignore_changes') ? hclIgnoreChanges(block) : undefined);
     }
     return out;
   });
@@ -152,7 +155,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /**
  * A traversal as written (`spec[0].replicas`, `tags["Name"]`, `metadata.0.name`) → dotted path
- * without list indexes. Text that is not a traversal is returned trimmed, as written.
+ * without list indexes. Reading stops at anything else (`tags[var.k]` → `tags`), so the path read
+ * covers more, never less; text that does not start with a name is returned trimmed, as written.
  */
 export function normalisePath(text: string): string {
   const s = text.replace(/\s+/g, '');
@@ -165,7 +169,7 @@ export function normalisePath(text: string): string {
   while (i < s.length) {
     step.lastIndex = i;
     const m = step.exec(s);
-    if (m === null) return text.trim();
+    if (m === null) break;
     if (m[1] !== undefined) segments.push(m[1]);
     else if (m[4] !== undefined) segments.push(unquote(`"${m[4]}"`));
     i = step.lastIndex;

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readIgnoreChanges } from '../hcl/ignore-changes.js';
+import { readAllIgnoreChanges } from '../hcl/ignore-changes.js';
 import { HclParser } from '../hcl/parser.js';
 import type { ParsedInstance, ParsedState } from './state-parser.js';
 
@@ -60,8 +60,8 @@ export class ConfigReader {
   private readonly cache = new Map<string, ConfigFacts>();
 
   /**
-   * The directory's facts; `fresh` when the files were (re)read by this call.
-   * @throws when the HCL grammar cannot be loaded (the sync records the failure).
+   * The directory's facts; `fresh` when the files were (re)read by this call. Never throws: a
+   * file or grammar that cannot be read leaves blocks unknown and is named in `problems`.
    */
   async read(dir: string): Promise<{ facts: ConfigFacts; fresh: boolean }> {
     const signature = configSignature(dir);
@@ -76,9 +76,16 @@ export class ConfigReader {
         problems.push(`${name}: ${(err as Error).message}`);
       }
     }
-    this.parser ??= HclParser.create();
-    const read = readIgnoreChanges(files, await this.parser);
-    const facts: ConfigFacts = { signature, ignoredChanges: read.blocks, problems: [...problems, ...read.problems] };
+    let facts: ConfigFacts;
+    try {
+      this.parser ??= HclParser.create();
+      const read = readAllIgnoreChanges(files, await this.parser);
+      facts = { signature, ignoredChanges: read.blocks, problems: [...problems, ...read.problems] };
+    } catch (err) {
+      // Without the grammar nothing is known about ignore_changes; the state is still synced.
+      this.parser = undefined;
+      facts = { signature, ignoredChanges: {}, problems: [`HCL parser: ${(err as Error).message}`] };
+    }
     this.cache.set(dir, facts);
     return { facts, fresh: true };
   }

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connection/database.js';
 import { SCHEMA_VERSION } from '../../src/db/connection/migrations.js';
 import { SqliteRegistryStore } from '../../src/db/registry/sqlite-registry-store.js';
-import { normalisePath, readIgnoreChanges } from '../../src/hcl/ignore-changes.js';
+import { normalisePath, readAllIgnoreChanges } from '../../src/hcl/ignore-changes.js';
 import { HclParser } from '../../src/hcl/parser.js';
 import { ConfigReader, configSignature, withIgnoredChanges } from '../../src/registry/config-lifecycle.js';
 import { parseShowJson } from '../../src/registry/state-parser.js';
@@ -60,9 +60,9 @@ data "aws_ami" "x" {
 }
 `;
 
-describe('readIgnoreChanges', () => {
+describe('readAllIgnoreChanges', () => {
   it('reads HCL: lists, comments, indexes and map keys normalised to dotted paths, `all`, none', () => {
-    const r = readIgnoreChanges({ 'main.tf': MAIN_TF }, parser);
+    const r = readAllIgnoreChanges({ 'main.tf': MAIN_TF }, parser);
     expect(r.problems).toEqual([]);
     expect(r.blocks).toEqual({
       'aws_autoscaling_group.web': ['desired_capacity', 'tags.Name'],
@@ -80,7 +80,7 @@ describe('readIgnoreChanges', () => {
         aws_launch_template: { lt: { name: 'lt' } },
       },
     };
-    const r = readIgnoreChanges({ 'main.tf.json': JSON.stringify(json) }, parser);
+    const r = readAllIgnoreChanges({ 'main.tf.json': JSON.stringify(json) }, parser);
     expect(r.blocks).toEqual({
       'aws_ecs_service.api': ['desired_count', 'tags.x'],
       'aws_instance.a': ['all'],
@@ -89,7 +89,7 @@ describe('readIgnoreChanges', () => {
   });
 
   it('lets an override file replace the argument, and only when it sets it', () => {
-    const r = readIgnoreChanges(
+    const r = readAllIgnoreChanges(
       {
         'main.tf': MAIN_TF,
         'override.tf': `resource "aws_autoscaling_group" "web" {
@@ -109,7 +109,7 @@ resource "google_compute_instance" "vm" {
   });
 
   it('reports a file that does not parse and leaves its blocks unknown; other files still count', () => {
-    const r = readIgnoreChanges(
+    const r = readAllIgnoreChanges(
       {
         'broken.tf': 'resource "aws_instance" "b" {\n  lifecycle {\n',
         'ok.tf.json': '{"resource":{"aws_instance":{"c":{}}}}',
@@ -126,7 +126,9 @@ resource "google_compute_instance" "vm" {
     ['tags["Name"]', 'tags.Name'],
     ['network_interface.0.network_ip', 'network_interface.network_ip'],
     ['  desired_capacity ', 'desired_capacity'],
-    ['not a path!', 'not a path!'],
+    ['tags[var.key]', 'tags'],
+    ['"legacy_quoted"', '"legacy_quoted"'],
+    ['[not a path]', '[not a path]'],
   ])('normalisePath(%j) = %j', (input, out) => {
     expect(normalisePath(input)).toBe(out);
   });

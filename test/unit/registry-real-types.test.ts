@@ -108,6 +108,40 @@ describe('lookup keys of the real resource types', () => {
   });
 });
 
+describe('provider-sensitive values (sensitive_values masks) in nested blocks', () => {
+  it('removes a value marked only by the mask in a nested block, and every copy of it elsewhere', () => {
+    const key = 'dk0123456789abcdefq'; // not secret-looking by key or shape: only the mask says so
+    const state = parseShowJson(
+      'cloud',
+      show([
+        res(
+          'google_compute_instance',
+          'vm',
+          { id: 'vm-1', name: 'vm-1', boot_disk: [{ disk_encryption_key_raw: key, device_name: 'd0' }] },
+          { boot_disk: [{ disk_encryption_key_raw: true }] },
+        ),
+        res(
+          'google_container_cluster',
+          'c',
+          {
+            id: 'c-1',
+            name: 'c',
+            master_auth: [{ client_key: 'QkVHSU4gUlNBIFBSSVZBVEUgS0VZ' }],
+            description: `built with ${key}`,
+          },
+          { master_auth: [{ client_key: true }] },
+        ),
+      ]),
+    );
+    const text = JSON.stringify(state.managed);
+    expect(text).not.toContain(key);
+    expect(text).not.toContain('QkVHSU4gUlNBIFBSSVZBVEUgS0VZ');
+    const vm = state.managed.find((m) => m.name === 'vm')!;
+    expect(vm.attributes['boot_disk']).toEqual([{ disk_encryption_key_raw: '[REDACTED]', device_name: 'd0' }]);
+    expect(state.managed.find((m) => m.name === 'c')!.attributes['description']).toBe('built with [REDACTED]');
+  });
+});
+
 describe('an alert from a real exporter finds its resource', () => {
   let store: SqliteRegistryStore;
   const labels = DEFAULT_RESOURCE_LABELS;
