@@ -120,6 +120,23 @@ class Renderer {
     ].join('\n');
   }
 
+  /**
+   * One ⚠️ line per disruptive change (a replacement, a stop/start), placed last, right above the
+   * buttons, so an approver cannot miss that approving interrupts what runs.
+   */
+  disruptions(v: ApprovalRequestView): string {
+    const items = v.planChanges.filter((c) => c.disruption !== undefined);
+    if (items.length === 0) return '';
+    const lines = items
+      .slice(0, 5)
+      .map(
+        (c) =>
+          `⚠️ <b>Disruptive (${this.s(c.disruption?.kind.replace('_', '/'), 20)}):</b> <code>${this.s(c.address, 160)}</code> ${this.s(c.disruption?.warning, 300)}`,
+      );
+    if (items.length > 5) lines.push(`⚠️ … and ${items.length - 5} more disruptive changes`);
+    return lines.join('\n');
+  }
+
   plan(v: ApprovalRequestView): string {
     if (v.planChanges.length === 0) return '<b>Plan:</b> no resource changes recorded';
     const lines = v.planChanges.slice(0, 10).map((c) => {
@@ -177,11 +194,9 @@ export function statusLine(v: ApprovalRequestView, r: Renderer = new Renderer([]
   }
 }
 
-function clamp(text: string): string {
+function clamp(text: string, max = MESSAGE_MAX_CHARS): string {
   // Cutting HTML could leave an open tag; the body parts are already bounded, so this is a last guard.
-  return text.length <= MESSAGE_MAX_CHARS
-    ? text
-    : `${text.slice(0, MESSAGE_MAX_CHARS - 20).replace(/<[^>]*$/, '')}\n… (truncated)`;
+  return text.length <= max ? text : `${text.slice(0, max - 20).replace(/<[^>]*$/, '')}\n… (truncated)`;
 }
 
 /** The whole message for an action: status line, then alert, decision, plan, deployment, expiry. */
@@ -192,19 +207,21 @@ export function renderActionMessage(v: ApprovalRequestView, now: number, secrets
     v.status === 'awaiting_approval'
       ? `<b>Expires:</b> ${formatTime(v.expiresAt)}${relative(v.expiresAt, now)}`
       : `<b>Requested:</b> ${formatTime(v.createdAt)}`;
-  return clamp(
-    [
-      statusLine(v, r),
-      `${r.s(v.actionType, 40)} <code>${r.s(v.targetAddress, 160)}</code>`,
-      '',
-      r.alert(v.alert),
-      r.decision(v.decision),
-      r.plan(v),
-      `<b>Deployment:</b> <code>${r.s(v.runId, 80)}</code>`,
-      expiry,
-      `<i>action ${r.s(v.actionId, 64)}</i>`,
-    ].join('\n'),
-  );
+  const body = [
+    statusLine(v, r),
+    `${r.s(v.actionType, 40)} <code>${r.s(v.targetAddress, 160)}</code>`,
+    '',
+    r.alert(v.alert),
+    r.decision(v.decision),
+    r.plan(v),
+    `<b>Deployment:</b> <code>${r.s(v.runId, 80)}</code>`,
+    expiry,
+    `<i>action ${r.s(v.actionId, 64)}</i>`,
+  ].join('\n');
+  const warning = r.disruptions(v);
+  if (warning === '') return clamp(body);
+  // The warning is never the part cut off: the body gives way to it.
+  return `${clamp(body, MESSAGE_MAX_CHARS - warning.length - 2)}\n\n${warning}`;
 }
 
 /** A queued action has no plan yet: a short note; the full request follows when its turn comes. */

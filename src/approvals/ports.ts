@@ -31,6 +31,8 @@ export interface PlanChangeView {
   action: string;
   /** Attribute path → values; already redacted by the executor. */
   attributes: Array<{ path: string; before: unknown; after: unknown }>;
+  /** The plan summary's disruption (a replacement, a stop/start) and its sentence, when the change interrupts what runs. */
+  disruption?: { kind: string; warning: string };
 }
 
 /** The alert behind an approval request, as the approval message shows it. */

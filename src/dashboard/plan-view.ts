@@ -7,6 +7,23 @@ function summaryItems(summary: unknown): Json[] {
   return list(summary, 'items', 'changes', 'resources');
 }
 
+const DISRUPTION: Record<string, string> = { replace: 'replaces', stop_start: 'stops and starts' };
+
+/** A replacement or stop/start (plan/disruption.ts): a badge on the resource line, then its sentence. */
+function disruptionView(it: Json): HTMLElement[] {
+  const kind = str(it, 'disruption');
+  if (!kind) return [];
+  const label = DISRUPTION[kind] ?? kind;
+  return [
+    h(
+      'span',
+      { class: 'disruption-badge', attrs: { 'data-disruption': kind, title: str(it, 'warning') ?? label } },
+      `⚠ disruptive: ${label}`,
+    ),
+    h('p', { class: 'disruption-note', attrs: { role: 'note' } }, str(it, 'warning') ?? ''),
+  ];
+}
+
 /** The plan summary: one line per resource, then attribute before → after. */
 export function planSummaryView(summary: unknown): HTMLElement {
   const items = summaryItems(summary);
@@ -24,6 +41,7 @@ export function planSummaryView(summary: unknown): HTMLElement {
         ' ',
         h('code', {}, str(it, 'address') ?? '?'),
         str(it, 'reason') ? h('span', { class: 'muted' }, ` (${str(it, 'reason')})`) : null,
+        ...disruptionView(it),
         h(
           'ul',
           {},

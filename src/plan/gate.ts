@@ -9,6 +9,9 @@ import type { HclValue } from '../hcl/edit.js';
 import { changedLeaves, formatPath, pathUnder, valueAtConfigPath } from './diff.js';
 import { changeKindOf, summarisePlan, type PlanSummaryItem } from './summary.js';
 import { refuse, type Refusal } from '../shared/result.js';
+import { asNumber, isNumericString, shapeOf } from '../shapes/resource-shapes.js';
+import { acknowledgedChange, disruptionOf } from './disruption.js';
+import { driftItems } from './summary.js';
 
 export { summarisePlan, type PlanSummaryItem } from './summary.js';
 export { redactPlanJson } from './redact.js';
@@ -17,31 +20,34 @@ export interface PlanExpectation {
   actionType: 'scale_up' | 'scale_down' | 'restart' | 'modify_config' | 'rollback';
   /** Block address (`terraform_data.vm`) or, for restart, possibly one instance (`terraform_data.vm[0]`). */
   targetAddress: string;
-  /** Config path of the edited attribute, e.g. ['input','node_count'] or ['autoscaling','max_node_count']. */
+  /**
+   * Config path of the edited attribute, e.g. ['input','node_count'] or ['autoscaling','max_node_count'].
+   * On a restart: the map entry a rolling restart stamps (Deployment annotation, ECS trigger); the
+   * plan must then be an in-place update of it, not a replace.
+   */
   attributePath?: string[];
   expectedValue?: HclValue;
   /** Set both for scaling through `count`: the plan must create/delete exactly |to - from| instances. */
   countFrom?: number;
   countTo?: number;
-  /** Accept a replace (instead of update) when every `replace_paths` entry is the edited attribute. */
+  /**
+   * The policy opted this address or type in to a replacement (`policy.disruption.replace`, read
+   * with `allowsDisruption(policy, 'replace', …)`): an edit may then replace the target when every
+   * `replace_paths` entry is the edited attribute. Without it a replace caused by an edit is refused.
+   */
   allowReplace?: boolean;
   /**
-   * Set by the executor (s2, issue 13): the action is a restart made as an in-place edit of one
-   * map entry to the current time (`attributePath`, e.g. a Deployment's restartedAt annotation);
-   * `actionType` is then `modify_config`, so the plan must be an update of that path only.
-   */
-  restartMethod?: 'stamp';
-  /**
-   * Set by the executor: a restart `-replace` of a group resource (node pool, ASG…) that the
-   * policy opted in to by name (`disruption.replace`). Without it a group is never replaced.
+   * A restart by `-replace` of a group-shaped resource (node pool, ASG, ECS service, Deployment:
+   * `shape.group`) recreates every machine in it; accepted only with this flag, set by the executor
+   * when the policy names the address or type under `disruption.replace`.
    */
   allowGroupReplace?: boolean;
   /**
-   * Set by the executor: the change is disruptive and the policy allowed it (`stop_start`: an
-   * acknowledged attribute such as GCE machine_type with allow_stopping_for_update; `replace`:
-   * the opted-in group replace). For the plan summary / approval message.
+   * `stop_start`: the policy lists the target under `disruption.stop_start`, so an edit of an
+   * acknowledged attribute (GCE `machine_type` with `allow_stopping_for_update = true`) that stops
+   * and starts the resource is accepted. Without it such a plan is refused.
    */
-  disruption?: 'stop_start' | 'replace';
+  disruption?: 'stop_start';
 }
 
 /** A refused plan keeps each reason apart (the stored gate JSON lists them); `message` joins them. */
@@ -100,28 +106,77 @@ function countReasons(changes: ResourceChange[], e: PlanExpectation, from: numbe
   return reasons;
 }
 
+/**
+ * The planned value equals the expected one. A number and a numeric string are equal when they
+ * are the same number (`kubernetes_deployment.spec.replicas` is `"3"` in the plan while the
+ * expectation holds 3); on a path the shape holds as a numeric string, two strings are compared
+ * as numbers too (`"3"` = `"3.0"`). Anything else must be identical.
+ */
+export function sameValue(planned: unknown, expected: unknown, numericPath = false): boolean {
+  if (planned === expected) return true;
+  const mixed = typeof planned !== typeof expected && (typeof planned === 'number' || typeof expected === 'number');
+  if (!mixed && !numericPath) return false;
+  const a = asNumber(planned);
+  const b = asNumber(expected);
+  return a !== undefined && b !== undefined && a === b;
+}
+
+/** `google_container_node_pool.pool` → "google_container_node_pool.pool or google_container_node_pool". */
+function optInNames(rc: ResourceChange): string {
+  return `${rc.address.replace(/\[[^\]]*\]$/, '')} or ${rc.type}`;
+}
+
+/** A replace of the target caused by an edit: only what the edit forces, and only with the policy's opt-in. */
+function replaceReasons(rc: ResourceChange, e: PlanExpectation, path: string[]): string[] {
+  const shown = path.join('.');
+  const what = disruptionOf(rc)?.would ?? 'would be replaced';
+  const paths = rc.change.replace_paths ?? [];
+  const only = paths.length > 0 && paths.every((p) => pathUnder(p, path));
+  if (!only) return [`${rc.address}: ${what}, expected an in-place update of ${shown}`];
+  if (e.allowReplace !== true) {
+    return [`${rc.address}: ${what}; allowed only when the policy lists ${optInNames(rc)} under disruption.replace`];
+  }
+  return [];
+}
+
+/** An in-place update of an attribute the provider applies by stopping the resource (or refuses to apply). */
+function acknowledgementReasons(rc: ResourceChange, e: PlanExpectation): string[] {
+  const found = acknowledgedChange(rc);
+  if (found === undefined) return [];
+  const { ack, flagSet } = found;
+  if (!flagSet) {
+    return [
+      `${rc.address}: changing ${ack.attribute} needs ${ack.flag} = true in the configuration, else the provider refuses the apply ("${ack.message.split('. ')[0] ?? ack.message}")`,
+    ];
+  }
+  if (e.disruption !== 'stop_start') {
+    const what = disruptionOf(rc)?.would ?? 'would stop and start the resource';
+    return [`${rc.address}: ${what}; allowed only when the policy lists ${optInNames(rc)} under disruption.stop_start`];
+  }
+  return [];
+}
+
 function attributeReasons(rc: ResourceChange, e: PlanExpectation, path: string[]): string[] {
   const kind = changeKindOf(rc.change.actions);
   const shown = path.join('.');
+  const reasons: string[] = [];
   if (kind === 'replace') {
-    const paths = rc.change.replace_paths ?? [];
-    const only = paths.length > 0 && paths.every((p) => pathUnder(p, path));
-    if (!(e.allowReplace === true && only)) {
-      return [
-        `${rc.address}: would be replaced (${rc.action_reason ?? 'no reason given'}), expected an in-place update of ${shown}`,
-      ];
-    }
+    reasons.push(...replaceReasons(rc, e, path));
   } else if (kind !== 'update') {
     return [`${rc.address}: ${kind}, expected an in-place update of ${shown}`];
+  } else {
+    reasons.push(...acknowledgementReasons(rc, e));
   }
-  const reasons = changedLeaves(rc.change)
-    // Computed attributes become unknown on any update (terraform_data's `output`); they are
-    // consequences, not configuration changes, so only known changes are held to the path.
-    .filter((leaf) => !leaf.afterUnknown && !pathUnder(leaf.path, path))
-    .map((leaf) => `${rc.address}: changes ${formatPath(leaf.path)}, expected only ${shown}`);
+  reasons.push(
+    ...changedLeaves(rc.change)
+      // Computed attributes become unknown on any update (terraform_data's `output`); they are
+      // consequences, not configuration changes, so only known changes are held to the path.
+      .filter((leaf) => !leaf.afterUnknown && !pathUnder(leaf.path, path))
+      .map((leaf) => `${rc.address}: changes ${formatPath(leaf.path)}, expected only ${shown}`),
+  );
   if (e.expectedValue !== undefined) {
     const after = valueAtConfigPath(rc.change.after, path);
-    if (after !== e.expectedValue) {
+    if (!sameValue(after, e.expectedValue, isNumericString(shapeOf(rc.type), shown))) {
       reasons.push(
         `${rc.address}: ${shown} would become ${JSON.stringify(after)}, expected ${JSON.stringify(e.expectedValue)}`,
       );
@@ -130,30 +185,70 @@ function attributeReasons(rc: ResourceChange, e: PlanExpectation, path: string[]
   return reasons;
 }
 
-function restartReasons(changes: ResourceChange[], target: string): string[] {
-  return changes
-    .filter((rc) => isInstanceOf(rc.address, target))
-    .filter((rc) => changeKindOf(rc.change.actions) !== 'replace' || rc.action_reason !== 'replace_by_request')
-    .map(
-      (rc) =>
-        `${rc.address}: ${changeKindOf(rc.change.actions)} (${rc.action_reason ?? 'no reason'}), expected a replace by request`,
-    );
+/** A restart by `-replace`: only replaces by request, and a group only with the policy's opt-in by name. */
+function restartReasons(changes: ResourceChange[], e: PlanExpectation): string[] {
+  const reasons: string[] = [];
+  for (const rc of changes.filter((c) => isInstanceOf(c.address, e.targetAddress))) {
+    const kind = changeKindOf(rc.change.actions);
+    if (kind !== 'replace' || rc.action_reason !== 'replace_by_request') {
+      reasons.push(`${rc.address}: ${kind} (${rc.action_reason ?? 'no reason'}), expected a replace by request`);
+    } else if (shapeOf(rc.type).group && e.allowGroupReplace !== true) {
+      const what = disruptionOf(rc)?.would ?? 'would recreate the whole group';
+      reasons.push(
+        `${rc.address}: restart ${what}; a group is replaced only when the policy lists ${optInNames(rc)} under disruption.replace`,
+      );
+    }
+  }
+  return reasons;
+}
+
+/** `autoscaling[0].max_node_count` → `autoscaling.max_node_count` (config path form, for matching). */
+function configForm(path: string): string {
+  return path.replace(/\[\d+\]/g, '');
+}
+
+/**
+ * Terraform's refresh found the target changed outside Terraform (`resource_drift`): acting now
+ * would be decided on stale numbers and would silently revert the outside change. Refused with
+ * what state holds and what the cloud holds (redacted), the edited attribute first.
+ */
+function driftReasons(plan: PlanJson, e: PlanExpectation): string[] {
+  const edited = e.attributePath?.join('.');
+  const touches = (p: string): boolean =>
+    edited !== undefined && (configForm(p) === edited || configForm(p).startsWith(`${edited}.`));
+  return driftItems(plan)
+    .filter((item) => isInstanceOf(item.address, e.targetAddress) || isInstanceOf(e.targetAddress, item.address))
+    .map((item) => {
+      if (item.action === 'delete') {
+        return `${item.address}: no longer exists in the cloud but is in state: deleted outside Terraform; reconcile before acting`;
+      }
+      const leaves = item.changes.filter((c) => !c.path.startsWith('… '));
+      const ordered = [...leaves.filter((c) => touches(c.path)), ...leaves.filter((c) => !touches(c.path))];
+      const shown = ordered
+        .slice(0, 3)
+        .map((c) => `${c.path} is ${c.after} in the cloud but ${c.before} in state`)
+        .join(', ');
+      const more = ordered.length > 3 ? ` (and ${ordered.length - 3} more)` : '';
+      return `${item.address}: ${shown || 'changed'}${more}: changed outside Terraform; reconcile before acting`;
+    });
 }
 
 /** Refusals specific to the action type (besides the shared ones). */
-function actionReasons(changes: ResourceChange[], e: PlanExpectation): string[] {
+function actionReasons(changes: ResourceChange[], plan: PlanJson, e: PlanExpectation): string[] {
   if (e.actionType === 'rollback') return [];
   const onTarget = changes.filter((rc) => isInstanceOf(rc.address, e.targetAddress));
-  const reasons = outsideTarget(changes, e.targetAddress);
+  const reasons = [...driftReasons(plan, e), ...outsideTarget(changes, e.targetAddress)];
   if (onTarget.length === 0) reasons.push(`plan does not change the target ${e.targetAddress}`);
-  if (e.actionType === 'restart') return [...reasons, ...restartReasons(changes, e.targetAddress)];
+  const path = e.attributePath;
+  if (e.actionType === 'restart' && (path === undefined || path.length === 0)) {
+    return [...reasons, ...restartReasons(changes, e)];
+  }
   if (e.countFrom !== undefined && e.countTo !== undefined) {
     return [...reasons, ...countReasons(changes, e, e.countFrom, e.countTo)];
   }
-  if (e.attributePath === undefined || e.attributePath.length === 0) {
+  if (path === undefined || path.length === 0) {
     return [...reasons, `${e.actionType} expectation names neither an attribute path nor countFrom/countTo`];
   }
-  const path = e.attributePath;
   return [...reasons, ...onTarget.flatMap((rc) => attributeReasons(rc, e, path))];
 }
 
@@ -168,7 +263,7 @@ export function gatePlan(
 ): GateResult {
   const summary = summarisePlan(plan);
   const changes = (plan.resource_changes ?? []).filter((rc) => !IGNORED.has(changeKindOf(rc.change.actions)));
-  const reasons = [...commonReasons(changes, plan, limits), ...actionReasons(changes, expectation)];
+  const reasons = [...commonReasons(changes, plan, limits), ...actionReasons(changes, plan, expectation)];
   if (reasons.length === 0) return { ok: true, summary };
   const unique = [...new Set(reasons)];
   return { ...refuse('PLAN_GATE', unique.join('; ')), summary, reasons: unique };

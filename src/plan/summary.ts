@@ -8,6 +8,7 @@ import { REDACTED, redactValue, scrubKnownSecrets, type SensitiveMask } from '..
 import type { PlanJson, ResourceChange } from './plan-json.js';
 import { changedLeaves, formatPath, type PlanPath } from './diff.js';
 import { planSecrets } from './redact.js';
+import { disruptionOf, type DisruptionKind } from './disruption.js';
 
 export interface PlanSummaryItem {
   address: string;
@@ -15,6 +16,10 @@ export interface PlanSummaryItem {
   changes: Array<{ path: string; before: string; after: string }>;
   /** Terraform's `action_reason`, e.g. `replace_by_request`, `delete_because_count_index`. */
   reason?: string;
+  /** Present when the change interrupts what runs: a replacement, or a stop/start of the instance. */
+  disruption?: DisruptionKind;
+  /** With `disruption`: one sentence for humans ("destroys and recreates the whole node pool (every node) …"). */
+  warning?: string;
 }
 
 /** More leaves than this per resource are summarised as one "… n more" line. */
@@ -68,6 +73,11 @@ function summariseChange(rc: ResourceChange, secrets: Set<string>): PlanSummaryI
   }
   const item: PlanSummaryItem = { address: rc.address, action: changeKindOf(change.actions), changes };
   if (rc.action_reason !== undefined) item.reason = rc.action_reason;
+  const disruption = disruptionOf(rc);
+  if (disruption !== undefined) {
+    item.disruption = disruption.kind;
+    item.warning = disruption.warning;
+  }
   return item;
 }
 
@@ -83,13 +93,32 @@ export function summarisePlan(plan: PlanJson): PlanSummaryItem[] {
   return scrubKnownSecrets(items, secrets) as PlanSummaryItem[];
 }
 
+/**
+ * One item per `resource_drift` entry: what Terraform's refresh found changed outside Terraform,
+ * `before` = the value in state, `after` = the value in the cloud. Redacted like the summary.
+ */
+export function driftItems(plan: PlanJson): PlanSummaryItem[] {
+  const secrets = planSecrets(plan);
+  const items = (plan.resource_drift ?? [])
+    .filter((rc) => changeKindOf(rc.change.actions) !== 'no-op')
+    .map((rc) => {
+      const item = summariseChange(rc, secrets);
+      // A drift entry describes what already happened; it is not a planned disruption.
+      delete item.disruption;
+      delete item.warning;
+      return item;
+    });
+  return scrubKnownSecrets(items, secrets) as PlanSummaryItem[];
+}
+
 /** One line per item, for Telegram messages and logs: `terraform_data.pool update input.node_count: 2 → 3`. */
 export function formatSummary(items: PlanSummaryItem[]): string {
   if (items.length === 0) return 'No changes.';
   return items
     .map((i) => {
       const detail = i.changes.map((c) => `${c.path}: ${c.before} → ${c.after}`).join('; ');
-      return `${i.address} ${i.action}${i.reason === undefined ? '' : ` (${i.reason})`}${detail ? ` — ${detail}` : ''}`;
+      const warning = i.warning === undefined ? '' : `\n  ⚠ ${i.warning}`;
+      return `${i.address} ${i.action}${i.reason === undefined ? '' : ` (${i.reason})`}${detail ? ` — ${detail}` : ''}${warning}`;
     })
     .join('\n');
 }

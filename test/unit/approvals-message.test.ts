@@ -9,6 +9,10 @@ import {
 } from '../../src/approvals/message.js';
 import type { ApprovalRequestView } from '../../src/approvals/ports.js';
 import { retryDelay, withRetry, DEFAULT_RETRY } from '../../src/approvals/telegram-retry.js';
+import { MESSAGE_MAX_CHARS } from '../../src/approvals/message.js';
+import { parsePlanSummary } from '../../src/db/actions/sqlite-approval-view.js';
+import { summarisePlan } from '../../src/plan/summary.js';
+import type { PlanJson } from '../../src/plan/plan-json.js';
 
 const TOKEN = '123456789:AAAbbbCCCdddEEEfffGGGhhhIIIjjjKKKlll';
 
@@ -127,6 +131,88 @@ describe('request message', () => {
     );
     expect(t).toContain('Blocked by policy');
     expect(t).toContain('max 10 &lt;nodes&gt;');
+  });
+});
+
+describe('disruptive changes in the request message', () => {
+  /** A node pool replaced because initial_node_count is ForceNew, as `terraform show -json` has it. */
+  const poolReplace: PlanJson = {
+    format_version: '1.2',
+    resource_changes: [
+      {
+        address: 'google_container_node_pool.web',
+        mode: 'managed',
+        type: 'google_container_node_pool',
+        name: 'web',
+        action_reason: 'replace_because_cannot_update',
+        change: {
+          actions: ['delete', 'create'],
+          before: { name: 'web-pool', initial_node_count: 1 },
+          after: { name: 'web-pool', initial_node_count: 3 },
+          replace_paths: [['initial_node_count']],
+        },
+      },
+    ],
+  };
+  /** The summary as the executor stores it (plan_summary_json), read back as the approval view does. */
+  const stored = parsePlanSummary(JSON.stringify(summarisePlan(poolReplace)));
+
+  it('a warning line names the resource and what happens, last before the buttons', () => {
+    const t = renderActionMessage(
+      view({ planChanges: stored, targetAddress: 'google_container_node_pool.web' }),
+      0,
+      [],
+    );
+    const last = t.split('\n').at(-1);
+    expect(last).toBe(
+      '⚠️ <b>Disruptive (replace):</b> <code>google_container_node_pool.web</code> destroys and recreates the whole node pool (every node) because initial_node_count cannot change in place',
+    );
+    expect(keyboardFor(view())).toBeDefined();
+  });
+
+  it('no warning line for an in-place update', () => {
+    expect(renderActionMessage(view(), 0, [])).not.toContain('Disruptive');
+  });
+
+  it('the warning survives a message cut to the Telegram limit', () => {
+    const many = Array.from({ length: 12 }, (_, i) => ({
+      address: `terraform_data.r${i}`,
+      action: 'update',
+      attributes: Array.from({ length: 6 }, (_, j) => ({
+        path: `p${j}`.repeat(30),
+        before: 'x'.repeat(60),
+        after: 'y'.repeat(60),
+      })),
+    }));
+    const t = renderActionMessage(
+      view({ planChanges: [...many, ...stored], decision: { ...view().decision, reason: 'r'.repeat(500) } }),
+      0,
+      [],
+    );
+    expect(t.length).toBeLessThanOrEqual(MESSAGE_MAX_CHARS);
+    expect(t).toContain('(truncated)');
+    expect(t.split('\n').at(-1)).toContain('destroys and recreates the whole node pool (every node)');
+  });
+
+  it('a stop/start is shown as such; the warning text is escaped and scrubbed', () => {
+    const t = renderActionMessage(
+      view({
+        planChanges: [
+          {
+            address: 'google_compute_instance.api',
+            action: 'update',
+            attributes: [],
+            disruption: { kind: 'stop_start', warning: 'stops <b>and</b> starts s3cr3t' },
+          },
+        ],
+      }),
+      0,
+      ['s3cr3t'],
+    );
+    expect(t).toContain(
+      '⚠️ <b>Disruptive (stop/start):</b> <code>google_compute_instance.api</code> stops &lt;b&gt;and&lt;/b&gt; starts',
+    );
+    expect(t).not.toContain('s3cr3t');
   });
 });
 

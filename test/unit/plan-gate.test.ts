@@ -157,7 +157,7 @@ describe('gatePlan refuses everything else', () => {
         targetAddress: 'terraform_data.versioned',
         attributePath: ['triggers_replace'],
       }),
-      /would be replaced \(replace_because_cannot_update\)/,
+      /terraform_data\.versioned: would destroy and recreate the resource because triggers_replace cannot change in place; allowed only when the policy lists terraform_data\.versioned or terraform_data under disruption\.replace/,
     );
     expect(
       gate('triggers-replace', {
@@ -245,5 +245,420 @@ describe('summary and stored plan never contain the sensitive value', () => {
     });
     expect(parsePlanJson('{"format_version":"1.2","resource_changes":[{"address":"x"}]}')).toMatchObject({ ok: false });
     expect(parsePlanJson('nope')).toMatchObject({ ok: false });
+  });
+});
+
+/** A one-resource plan in the shape `terraform show -json` gives (nested blocks as one-element lists). */
+function onePlan(rc: {
+  address: string;
+  type: string;
+  actions: string[];
+  before: unknown;
+  after: unknown;
+  action_reason?: string;
+  replace_paths?: Array<Array<string | number>>;
+}): PlanJson {
+  const [, name = 'x'] = rc.address.split('.');
+  return {
+    format_version: '1.2',
+    resource_changes: [
+      {
+        address: rc.address,
+        mode: 'managed',
+        type: rc.type,
+        name,
+        ...(rc.action_reason !== undefined && { action_reason: rc.action_reason }),
+        change: {
+          actions: rc.actions,
+          before: rc.before,
+          after: rc.after,
+          after_unknown: {},
+          ...(rc.replace_paths !== undefined && { replace_paths: rc.replace_paths }),
+        },
+      },
+    ],
+  };
+}
+
+const deployment = (replicas: string) => ({
+  id: 'default/web',
+  metadata: [{ name: 'web', namespace: 'default' }],
+  spec: [{ replicas, template: [{ metadata: [{ annotations: {} }] }] }],
+});
+
+describe('numeric strings are compared as numbers (kubernetes_deployment spec.replicas)', () => {
+  const plan = onePlan({
+    address: 'kubernetes_deployment.web',
+    type: 'kubernetes_deployment',
+    actions: ['update'],
+    before: deployment('2'),
+    after: deployment('3'),
+  });
+  const expect3 = (expectedValue: number | string): PlanExpectation => ({
+    actionType: 'scale_up',
+    targetAddress: 'kubernetes_deployment.web',
+    attributePath: ['spec', 'replicas'],
+    expectedValue,
+  });
+
+  it('"3" in the plan matches an expectation of 3 (and of "3")', () => {
+    expect(gatePlan(plan, expect3(3), limits)).toMatchObject({ ok: true });
+    expect(gatePlan(plan, expect3('3'), limits)).toMatchObject({ ok: true });
+    expect(gatePlan(plan, expect3('3.0'), limits)).toMatchObject({ ok: true });
+  });
+
+  it('"3" in the plan does not match 4, and the reason shows both values', () => {
+    refusedWith(gatePlan(plan, expect3(4), limits), /spec\.replicas would become "3", expected 4/);
+  });
+
+  it('number vs numeric string holds on any edited path; non-numeric strings never equal numbers', () => {
+    const generic = onePlan({
+      address: 'terraform_data.pool',
+      type: 'terraform_data',
+      actions: ['update'],
+      before: { input: { size: 2 } },
+      after: { input: { size: '3' } },
+    });
+    const e = (v: number | string): PlanExpectation => ({
+      actionType: 'modify_config',
+      targetAddress: 'terraform_data.pool',
+      attributePath: ['input', 'size'],
+      expectedValue: v,
+    });
+    expect(gatePlan(generic, e(3), limits)).toMatchObject({ ok: true });
+    refusedWith(gatePlan(generic, e(3.5), limits), /would become "3", expected 3\.5/);
+    // Two strings on a path that is not a numeric-string path stay exact.
+    refusedWith(gatePlan(generic, e('3.0'), limits), /would become "3", expected "3\.0"/);
+  });
+
+  it('sameValue: booleans and junk are never numbers', async () => {
+    const { sameValue } = await import('../../src/plan/gate.js');
+    expect(sameValue(3, '3')).toBe(true);
+    expect(sameValue('3', 3)).toBe(true);
+    expect(sameValue('3x', 3)).toBe(false);
+    expect(sameValue(true, 1)).toBe(false);
+    expect(sameValue('', 0)).toBe(false);
+    expect(sameValue(' 3 ', 3)).toBe(true);
+    expect(sameValue('2', '2.0', true)).toBe(true);
+    expect(sameValue('2', '2.0')).toBe(false);
+  });
+});
+
+const pool = (over: Record<string, unknown> = {}) => ({
+  id: 'projects/p/locations/europe-west1/clusters/main/nodePools/web-pool',
+  name: 'web-pool',
+  cluster: 'main',
+  node_count: 2,
+  initial_node_count: 1,
+  autoscaling: [],
+  node_config: [{ machine_type: 'e2-standard-4' }],
+  ...over,
+});
+const vm = (over: Record<string, unknown> = {}) => ({
+  id: 'projects/p/zones/europe-west1-b/instances/api',
+  name: 'api',
+  machine_type: 'e2-small',
+  allow_stopping_for_update: true,
+  ...over,
+});
+
+describe('disruptive changes are classified in the summary', () => {
+  it('a node pool replaced because of a ForceNew attribute recreates every node', () => {
+    const [item] = summarisePlan(
+      onePlan({
+        address: 'google_container_node_pool.web',
+        type: 'google_container_node_pool',
+        actions: ['delete', 'create'],
+        action_reason: 'replace_because_cannot_update',
+        replace_paths: [['initial_node_count']],
+        before: pool(),
+        after: pool({ initial_node_count: 3 }),
+      }),
+    );
+    expect(item).toMatchObject({
+      action: 'replace',
+      disruption: 'replace',
+      warning:
+        'destroys and recreates the whole node pool (every node) because initial_node_count cannot change in place',
+    });
+    expect(formatSummary([item!])).toContain('⚠ destroys and recreates the whole node pool (every node)');
+  });
+
+  it('replace by request of one instance, create-before-destroy, and a Deployment', () => {
+    const [byRequest] = summarisePlan(
+      onePlan({
+        address: 'google_compute_instance.api',
+        type: 'google_compute_instance',
+        actions: ['delete', 'create'],
+        action_reason: 'replace_by_request',
+        before: vm(),
+        after: vm(),
+      }),
+    );
+    expect(byRequest).toMatchObject({
+      disruption: 'replace',
+      warning: 'destroys and recreates the instance on request (-replace)',
+    });
+    const [cbd] = summarisePlan(
+      onePlan({
+        address: 'kubernetes_deployment.web',
+        type: 'kubernetes_deployment',
+        actions: ['create', 'delete'],
+        action_reason: 'replace_because_cannot_update',
+        replace_paths: [['metadata', 0, 'namespace']],
+        before: deployment('2'),
+        after: deployment('2'),
+      }),
+    );
+    expect(cbd?.warning).toBe(
+      'destroys and recreates the whole Deployment (every pod) because metadata[0].namespace cannot change in place; the new one is created before the old one is destroyed',
+    );
+  });
+
+  it('machine_type with allow_stopping_for_update = true stops and starts the instance', () => {
+    const [item] = summarisePlan(
+      onePlan({
+        address: 'google_compute_instance.api',
+        type: 'google_compute_instance',
+        actions: ['update'],
+        before: vm(),
+        after: vm({ machine_type: 'e2-medium' }),
+      }),
+    );
+    expect(item).toMatchObject({
+      action: 'update',
+      disruption: 'stop_start',
+      warning: 'stops and starts the instance to change machine_type (allow_stopping_for_update = true)',
+    });
+  });
+
+  it('plain in-place updates are not disruptive', () => {
+    const [item] = summarisePlan(fixture('input-update'));
+    expect(item).not.toHaveProperty('disruption');
+    expect(item).not.toHaveProperty('warning');
+    const [name] = summarisePlan(
+      onePlan({
+        address: 'google_compute_instance.api',
+        type: 'google_compute_instance',
+        actions: ['update'],
+        before: vm(),
+        after: vm({ labels: { team: 'a' } }),
+      }),
+    );
+    expect(name).not.toHaveProperty('disruption');
+  });
+
+  it('redaction is unchanged: a sensitive value in a replaced resource stays hidden', () => {
+    const plan = onePlan({
+      address: 'google_container_node_pool.web',
+      type: 'google_container_node_pool',
+      actions: ['delete', 'create'],
+      action_reason: 'replace_because_cannot_update',
+      replace_paths: [['initial_node_count']],
+      before: pool({ node_config: [{ machine_type: 'e2', service_account_key: CANARY }] }),
+      after: pool({ initial_node_count: 3, node_config: [{ machine_type: 'e2', service_account_key: CANARY }] }),
+    });
+    const rc = plan.resource_changes![0]!;
+    rc.change.before_sensitive = { node_config: [{ service_account_key: true }] };
+    rc.change.after_sensitive = { node_config: [{ service_account_key: true }] };
+    const summary = summarisePlan(plan);
+    expect(JSON.stringify(summary)).not.toContain(CANARY);
+    expect(summary[0]?.disruption).toBe('replace');
+  });
+});
+
+describe('disruptive changes are gated by the policy opt-ins', () => {
+  const forceNew = onePlan({
+    address: 'google_container_node_pool.web',
+    type: 'google_container_node_pool',
+    actions: ['delete', 'create'],
+    action_reason: 'replace_because_cannot_update',
+    replace_paths: [['initial_node_count']],
+    before: pool(),
+    after: pool({ initial_node_count: 3 }),
+  });
+  const edit = (over: Partial<PlanExpectation> = {}): PlanExpectation => ({
+    actionType: 'modify_config',
+    targetAddress: 'google_container_node_pool.web',
+    attributePath: ['initial_node_count'],
+    expectedValue: 3,
+    ...over,
+  });
+
+  it('a replace caused by an edit is refused without allowReplace, naming what happens and the policy key', () => {
+    refusedWith(
+      gatePlan(forceNew, edit(), limits),
+      /^google_container_node_pool\.web: would destroy and recreate the whole node pool \(every node\) because initial_node_count cannot change in place; allowed only when the policy lists google_container_node_pool\.web or google_container_node_pool under disruption\.replace$/,
+    );
+    expect(gatePlan(forceNew, edit({ allowReplace: true }), limits)).toMatchObject({ ok: true });
+  });
+
+  it('a replace forced by another attribute than the edited one is refused even with allowReplace', () => {
+    refusedWith(
+      gatePlan(forceNew, edit({ attributePath: ['node_count'], allowReplace: true, expectedValue: 2 }), limits),
+      /would destroy and recreate the whole node pool \(every node\).*expected an in-place update of node_count/,
+    );
+  });
+
+  const restartPool = onePlan({
+    address: 'google_container_node_pool.web',
+    type: 'google_container_node_pool',
+    actions: ['delete', 'create'],
+    action_reason: 'replace_by_request',
+    before: pool(),
+    after: pool(),
+  });
+
+  it('a restart that replaces a group needs allowGroupReplace', () => {
+    const restart: PlanExpectation = { actionType: 'restart', targetAddress: 'google_container_node_pool.web' };
+    refusedWith(
+      gatePlan(restartPool, restart, limits),
+      /google_container_node_pool\.web: restart would destroy and recreate the whole node pool \(every node\) on request \(-replace\); a group is replaced only when the policy lists google_container_node_pool\.web or google_container_node_pool under disruption\.replace/,
+    );
+    expect(gatePlan(restartPool, { ...restart, allowGroupReplace: true }, limits)).toMatchObject({ ok: true });
+    // allowReplace (an edit's opt-in) is not the group restart's flag.
+    expect(gatePlan(restartPool, { ...restart, allowReplace: true }, limits)).toMatchObject({ ok: false });
+  });
+
+  it('a restart of one instance by -replace needs no opt-in (restart = replace for a VM)', () => {
+    const plan = onePlan({
+      address: 'google_compute_instance.api',
+      type: 'google_compute_instance',
+      actions: ['delete', 'create'],
+      action_reason: 'replace_by_request',
+      before: vm(),
+      after: vm(),
+    });
+    expect(
+      gatePlan(plan, { actionType: 'restart', targetAddress: 'google_compute_instance.api' }, limits),
+    ).toMatchObject({ ok: true });
+  });
+
+  it('a restart by a stamped annotation is an in-place update of that entry', () => {
+    const stamped = (at: string | undefined) => ({
+      ...deployment('2'),
+      spec: [
+        {
+          replicas: '2',
+          template: [
+            { metadata: [{ annotations: at === undefined ? {} : { 'kubectl.kubernetes.io/restartedAt': at } }] },
+          ],
+        },
+      ],
+    });
+    const plan = onePlan({
+      address: 'kubernetes_deployment.web',
+      type: 'kubernetes_deployment',
+      actions: ['update'],
+      before: stamped(undefined),
+      after: stamped('2026-12-02T04:00:00Z'),
+    });
+    const e: PlanExpectation = {
+      actionType: 'restart',
+      targetAddress: 'kubernetes_deployment.web',
+      attributePath: ['spec', 'template', 'metadata', 'annotations', 'kubectl.kubernetes.io/restartedAt'],
+      expectedValue: '2026-12-02T04:00:00Z',
+    };
+    expect(gatePlan(plan, e, limits)).toMatchObject({ ok: true });
+    expect(summarisePlan(plan)[0]).not.toHaveProperty('disruption');
+  });
+
+  const resize = (allow: boolean) =>
+    onePlan({
+      address: 'google_compute_instance.api',
+      type: 'google_compute_instance',
+      actions: ['update'],
+      before: vm({ allow_stopping_for_update: allow }),
+      after: vm({ allow_stopping_for_update: allow, machine_type: 'e2-medium' }),
+    });
+  const resizeTo: PlanExpectation = {
+    actionType: 'modify_config',
+    targetAddress: 'google_compute_instance.api',
+    attributePath: ['machine_type'],
+    expectedValue: 'e2-medium',
+  };
+
+  it('a stop/start update needs disruption: stop_start in the expectation', () => {
+    refusedWith(
+      gatePlan(resize(true), resizeTo, limits),
+      /^google_compute_instance\.api: would stop and start the instance to change machine_type \(allow_stopping_for_update = true\); allowed only when the policy lists google_compute_instance\.api or google_compute_instance under disruption\.stop_start$/,
+    );
+    expect(gatePlan(resize(true), { ...resizeTo, disruption: 'stop_start' }, limits)).toMatchObject({ ok: true });
+  });
+
+  it('machine_type without allow_stopping_for_update is refused: the apply would fail', () => {
+    refusedWith(
+      gatePlan(resize(false), { ...resizeTo, disruption: 'stop_start' }, limits),
+      /google_compute_instance\.api: changing machine_type needs allow_stopping_for_update = true in the configuration, else the provider refuses the apply \("Changing the machine_type/,
+    );
+  });
+});
+
+describe('drift on the target is refused', () => {
+  const drifted = (over: Partial<PlanJson> = {}): PlanJson => {
+    const plan = onePlan({
+      address: 'google_container_node_pool.web',
+      type: 'google_container_node_pool',
+      actions: ['update'],
+      before: pool({ node_count: 5 }),
+      after: pool({ node_count: 3 }),
+    });
+    plan.resource_drift = [
+      {
+        address: 'google_container_node_pool.web',
+        mode: 'managed',
+        type: 'google_container_node_pool',
+        name: 'web',
+        change: { actions: ['update'], before: pool(), after: pool({ node_count: 5 }) },
+      },
+    ];
+    return { ...plan, ...over };
+  };
+  const scaleUp: PlanExpectation = {
+    actionType: 'scale_up',
+    targetAddress: 'google_container_node_pool.web',
+    attributePath: ['node_count'],
+    expectedValue: 3,
+  };
+
+  it('names the attribute, the value in state and the value found', () => {
+    refusedWith(
+      gatePlan(drifted(), scaleUp, limits),
+      /^google_container_node_pool\.web: node_count is 5 in the cloud but 2 in state: changed outside Terraform; reconcile before acting$/,
+    );
+  });
+
+  it('drift of another attribute of the target is refused too; drift elsewhere is not', () => {
+    const plan = drifted();
+    plan.resource_drift![0]!.change.after = pool({ node_config: [{ machine_type: 'e2-highmem-8' }] });
+    refusedWith(
+      gatePlan(plan, scaleUp, limits),
+      /node_config\[0\]\.machine_type is "e2-highmem-8" in the cloud but "e2-standard-4" in state: changed outside Terraform/,
+    );
+    plan.resource_drift![0]!.address = 'google_container_node_pool.other';
+    plan.resource_changes![0]!.change.before = pool();
+    expect(gatePlan(plan, scaleUp, limits)).toMatchObject({ ok: true });
+  });
+
+  it('a target deleted outside Terraform', () => {
+    const plan = drifted();
+    plan.resource_drift![0]!.change = { actions: ['delete'], before: pool(), after: null };
+    refusedWith(gatePlan(plan, scaleUp, limits), /google_container_node_pool\.web: no longer exists in the cloud/);
+  });
+
+  it('a sensitive drifted value is not shown', () => {
+    const plan = drifted();
+    const d = plan.resource_drift![0]!;
+    d.change.before = pool({ node_config: [{ machine_type: 'e2-standard-4', service_account_key: 'old-key' }] });
+    d.change.after = pool({ node_config: [{ machine_type: 'e2-standard-4', service_account_key: CANARY }] });
+    d.change.before_sensitive = { node_config: [{ service_account_key: true }] };
+    d.change.after_sensitive = { node_config: [{ service_account_key: true }] };
+    const r = gatePlan(plan, scaleUp, limits);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.message).toContain('service_account_key is [REDACTED] in the cloud');
+      expect(r.message).not.toContain(CANARY);
+      expect(r.message).not.toContain('old-key');
+    }
   });
 });

@@ -99,7 +99,13 @@ export function parsePlanSummary(text: string | null): PlanChangeView[] {
     const item = obj(entry);
     const actions = item['actions'];
     const action = Array.isArray(actions) ? actions.join('+') : String(item['action'] ?? 'change');
-    return { address: String(item['address'] ?? '?'), action, attributes: attributesOf(item) };
+    const view: PlanChangeView = { address: String(item['address'] ?? '?'), action, attributes: attributesOf(item) };
+    // plan/summary.ts marks a replacement or a stop/start with `disruption` and its sentence `warning`.
+    if (typeof item['disruption'] === 'string') {
+      const warning = typeof item['warning'] === 'string' ? item['warning'] : item['disruption'];
+      view.disruption = { kind: item['disruption'], warning };
+    }
+    return view;
   });
 }
 

@@ -10,6 +10,10 @@ export const PlanSummaryItemWire = z.strictObject({
   action: z.string(),
   changes: z.array(z.strictObject({ path: z.string(), before: z.string(), after: z.string() })).optional(),
   reason: z.string().optional(),
+  /** Present when the change interrupts what runs (plan/disruption.ts): a replacement or a stop/start. */
+  disruption: z.enum(['replace', 'stop_start']).optional(),
+  /** With `disruption`: what happens, in one sentence ("destroys and recreates the whole node pool (every node) …"). */
+  warning: z.string().optional(),
 });
 
 export const PlanSummaryWire = z.array(PlanSummaryItemWire).nullable();
