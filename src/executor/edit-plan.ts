@@ -215,6 +215,8 @@ async function attributeEdit(
     attributePath: resolved,
     expectedValue: written,
     ...(ack !== undefined && { disruption: ack.disruption }),
+    // A replace this edit forces is accepted by the gate only where the policy opts the target in.
+    ...(policy.allowsDisruption('replace', input.targetAddress, type) && { allowReplace: true }),
   };
   return {
     kind: 'edit',
@@ -268,7 +270,7 @@ async function restartPlan(
     return {
       kind: 'replace',
       replace,
-      expectation: { actionType: 'restart', targetAddress, allowGroupReplace: true, disruption: 'replace' },
+      expectation: { actionType: 'restart', targetAddress, allowGroupReplace: true },
     };
   }
   const path = [...method.path];
@@ -288,14 +290,8 @@ async function restartPlan(
   return {
     kind: 'edit',
     edit: { address: block, attributePath: path, value: input.now, from, create: 2 },
-    // Gated as what it is: an in-place update of that one map entry, nothing replaced.
-    expectation: {
-      actionType: 'modify_config',
-      targetAddress: block,
-      attributePath: path,
-      expectedValue: input.now,
-      restartMethod: 'stamp',
-    },
+    // A restart with an attribute path is gated as what it is: an in-place update of that one map entry.
+    expectation: { actionType: 'restart', targetAddress: block, attributePath: path, expectedValue: input.now },
   };
 }
 
