@@ -234,7 +234,9 @@ describe('restart, ignore_changes and acknowledgements through real Terraform an
     expect((api.planSummary as Summary[]).map((s) => `${s.address} ${s.action}`)).toEqual([
       'aws_ecs_service.api update',
     ]);
-    expect(api.diff).toMatch(/^\+ {2}triggers = \{\n\+ {4}infraai_restarted_at = "\d{4}-\d\d-\d\dT[\d:.]+Z"\n\+ {2}\}$/m);
+    expect(api.diff).toMatch(
+      /^\+ {2}triggers = \{\n\+ {4}infraai_restarted_at = "\d{4}-\d\d-\d\dT[\d:.]+Z"\n\+ {2}\}$/m,
+    );
     const r = await approve(h, api.id, api.planSha256 ?? undefined);
     expect(r).toEqual({ ok: true, status: 'approved' });
     expect(service.actions.get(api.id)!.status).toBe('applied');
