@@ -215,7 +215,7 @@ async function attributeEdit(
     attributePath: resolved,
     expectedValue: written,
     ...(ack !== undefined && { disruption: ack.disruption }),
-    // A ForceNew edit replaces the resource; the gate accepts that only with the policy's opt-in (s3).
+    // A replace this edit forces is accepted by the gate only where the policy opts the target in.
     ...(policy.allowsDisruption('replace', input.targetAddress, type) && { allowReplace: true }),
   };
   return {
@@ -270,7 +270,7 @@ async function restartPlan(
     return {
       kind: 'replace',
       replace,
-      expectation: { actionType: 'restart', targetAddress, allowGroupReplace: true, disruption: 'replace' },
+      expectation: { actionType: 'restart', targetAddress, allowGroupReplace: true },
     };
   }
   const path = [...method.path];
@@ -290,14 +290,8 @@ async function restartPlan(
   return {
     kind: 'edit',
     edit: { address: block, attributePath: path, value: input.now, from, create: 2 },
-    // Gated as what it is: an in-place update of that one map entry, nothing replaced.
-    expectation: {
-      actionType: 'modify_config',
-      targetAddress: block,
-      attributePath: path,
-      expectedValue: input.now,
-      restartMethod: 'stamp',
-    },
+    // A restart with an attribute path is gated as what it is: an in-place update of that one map entry.
+    expectation: { actionType: 'restart', targetAddress: block, attributePath: path, expectedValue: input.now },
   };
 }
 

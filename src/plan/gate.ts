@@ -37,25 +37,17 @@ export interface PlanExpectation {
    */
   allowReplace?: boolean;
   /**
-   * Set by the executor (s2, issue 13): the action is a restart made as an in-place edit of one
-   * map entry to the current time (`attributePath`, e.g. a Deployment's restartedAt annotation);
-   * `actionType` is then `modify_config`, so the plan must be an update of that path only.
-   */
-  restartMethod?: 'stamp';
-  /**
    * A restart by `-replace` of a group-shaped resource (node pool, ASG, ECS service, Deployment:
    * `shape.group`) recreates every machine in it; accepted only with this flag, set by the executor
    * when the policy names the address or type under `disruption.replace`.
    */
   allowGroupReplace?: boolean;
   /**
-   * The disruption the policy allowed for this action. `stop_start`: the policy lists the target
-   * under `disruption.stop_start`, so an in-place edit of an acknowledged attribute (GCE
-   * `machine_type` with `allow_stopping_for_update = true`) that stops and starts the resource is
-   * accepted; without it such a plan is refused. `replace`: the opted-in group replace (informative;
-   * the gate reads `allowGroupReplace` / `allowReplace`).
+   * `stop_start`: the policy lists the target under `disruption.stop_start`, so an edit of an
+   * acknowledged attribute (GCE `machine_type` with `allow_stopping_for_update = true`) that stops
+   * and starts the resource is accepted. Without it such a plan is refused.
    */
-  disruption?: 'stop_start' | 'replace';
+  disruption?: 'stop_start';
 }
 
 /** A refused plan keeps each reason apart (the stored gate JSON lists them); `message` joins them. */

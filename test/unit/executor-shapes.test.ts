@@ -128,7 +128,6 @@ describe('restart per resource type', () => {
         actionType: 'restart',
         targetAddress: 'google_container_node_pool.pool',
         allowGroupReplace: true,
-        disruption: 'replace',
       },
     });
     // An opt-in for another address does not count.
@@ -154,11 +153,10 @@ describe('restart per resource type', () => {
         create: 2,
       },
       expectation: {
-        actionType: 'modify_config',
+        actionType: 'restart',
         targetAddress: 'aws_ecs_service.api',
         attributePath: ['triggers', 'infraai_restarted_at'],
         expectedValue: NOW,
-        restartMethod: 'stamp',
       },
     });
   });
