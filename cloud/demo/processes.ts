@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
 export const ALERTMANAGER_BIN = '/usr/bin/prometheus-alertmanager';
@@ -72,6 +73,15 @@ export async function waitReady(
   }
 }
 
+/** A compiled file of cloud/ (dist/cloud/…), also when this module runs from source (tests). */
+function compiled(rel: string): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const cloudDir = here.split(path.sep).includes('dist') ? path.dirname(here) : path.resolve(here, '../../dist/cloud');
+  const file = path.join(cloudDir, rel);
+  if (!existsSync(file)) throw new Error(`${file} is missing; run \`npm run build\` first`);
+  return file;
+}
+
 function proc(child: ChildProcess, port: number, log: { text: string }): Proc {
   return { url: `http://127.0.0.1:${port}`, port, log, child, stop: () => stopChild(child) };
 }
@@ -79,7 +89,7 @@ function proc(child: ChildProcess, port: number, log: { text: string }): Proc {
 /** The metrics exporter (dist/cloud/metrics/main.js) as a child process. */
 export async function startExporterProcess(o: { statePath: string; loadPath: string; port?: number }): Promise<Proc> {
   const port = o.port ?? (await freePort());
-  const main = new URL('../metrics/main.js', import.meta.url).pathname;
+  const main = compiled('metrics/main.js');
   const log = { text: '' };
   const env = { PATH: process.env.PATH, LOCAL_CLOUD_STATE: o.statePath, LOCAL_CLOUD_LOAD: o.loadPath };
   const child = spawnLogged(process.execPath, [main, '--port', String(port)], env, log);
@@ -99,6 +109,8 @@ export interface PrometheusOptions {
   rules: string;
   /** Scrape and evaluation interval in seconds (default 1). */
   intervalSeconds?: number;
+  /** Listen port (default: a free one), for when others must know the URL before it starts. */
+  port?: number;
 }
 
 /**
@@ -123,10 +135,17 @@ export async function startPrometheus(o: PrometheusOptions): Promise<Proc> {
       '  - job_name: localcloud',
       '    honor_labels: true',
       `    static_configs: [{ targets: ['${o.exporter}'] }]`,
+      // Group series (pools, groups, services, Deployments) are not about the exporter's host: drop
+      // the instance label Prometheus would add, so an alert's resource label is the pool's name.
+      '    metric_relabel_configs:',
+      '      - source_labels: [__name__]',
+      "        regex: 'localcloud_(node_pool|autoscaling_group|ecs_service|deployment)_.*'",
+      '        target_label: instance',
+      "        replacement: ''",
       '',
     ].join('\n'),
   );
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const log = { text: '' };
   const child = spawnLogged(
     PROMETHEUS_BIN,
