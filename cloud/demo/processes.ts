@@ -174,6 +174,8 @@ export interface AlertmanagerOptions {
   groupWait?: string;
   groupInterval?: string;
   repeatInterval?: string;
+  /** Listen port (default: a free one). */
+  port?: number;
 }
 
 /** Alertmanager (single node) delivering every group to the webhook with send_resolved. */
@@ -198,7 +200,7 @@ receivers:
             credentials: ${o.token}
 `,
   );
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const log = { text: '' };
   const child = spawnLogged(
     ALERTMANAGER_BIN,
