@@ -133,7 +133,7 @@ export function fillUnknowns(block: Block, value: ValueMap): ValueMap {
     const v = value[name] ?? null;
     if (Array.isArray(v)) out[name] = v.map((el) => fillUnknowns(nb.block, isMap(el) ? el : {}));
     else if (isMap(v)) out[name] = fillUnknowns(nb.block, v);
-    else out[name] = nb.nesting === 'list' ? [] : null;
+    else out[name] = nb.nesting === 'single' ? null : [];
   }
   return out;
 }

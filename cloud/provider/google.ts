@@ -397,8 +397,9 @@ export const google: ProviderDefinition = {
       project: str(O),
       region: str(O),
       zone: str(O),
-      credentials: str({ ...O, sensitive: true }),
-      access_token: str({ ...O, sensitive: true }),
+      // Not sensitive in the real provider either (a literal credential shows in plan JSON's configuration).
+      credentials: str(O),
+      access_token: str(O),
       impersonate_service_account: str(O),
       billing_project: str(O),
       user_project_override: bool(O),

@@ -9,6 +9,10 @@ async function load(name: string | undefined): Promise<ProviderDefinition> {
   switch (name) {
     case 'google':
       return (await import('./google.js')).google;
+    case 'aws':
+      return (await import('./aws.js')).aws;
+    case 'kubernetes':
+      return (await import('./kubernetes.js')).kubernetes;
     default:
       throw new Error(`unknown provider ${String(name)} (expected google, aws or kubernetes)`);
   }

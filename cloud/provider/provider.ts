@@ -155,8 +155,14 @@ export class LocalProvider {
       return { planned_state: enc(null), requires_replace: [], diagnostics: [], legacy_type_system: true };
     const prior = priorRaw ? conform(r.schema, priorRaw) : null;
     const config = conform(r.schema, decodeDyn(req['config']));
-    const { planned, replace } = planValue(r.schema, prior, config);
-    const diagnostics = (r.plan?.(planned, replace.length > 0 ? null : prior, this.ctx(type)) ?? []).map(diag);
+    let { planned, replace } = planValue(r.schema, prior, config);
+    const hook = r.plan?.(planned, replace.length > 0 ? null : prior, this.ctx(type)) ?? {};
+    const diagnostics = (hook.diagnostics ?? []).map(diag);
+    if (prior && hook.replace && hook.replace.length > 0) {
+      const extra = hook.replace.map((name) => ({ steps: [{ attribute_name: name }] }));
+      if (replace.length === 0) planned = planValue(r.schema, null, config).planned;
+      replace = [...replace, ...extra];
+    }
     return {
       planned_state: enc(planned),
       requires_replace: replace,

@@ -23,7 +23,8 @@ export interface Attr {
 }
 
 export interface NestedBlock {
-  nesting: 'list' | 'single';
+  /** `set` is planned like a list (elements paired by position) but declared SET to Terraform. */
+  nesting: 'list' | 'set' | 'single';
   block: Block;
   minItems?: number;
   maxItems?: number;
@@ -54,11 +55,17 @@ export interface ResourceContext {
   digits(length: number): string;
 }
 
+export interface PlanHookResult {
+  diagnostics?: Diagnostic[];
+  /** Top-level attributes whose change forces a replacement (SDKv2 CustomizeDiff ForceNew). */
+  replace?: string[];
+}
+
 export interface ResourceType {
   schema: Block;
   version?: number;
   /** Plan-time adjustments after the generic planner (planned values may be edited in place). */
-  plan?(planned: ValueMap, prior: ValueMap | null, ctx: ResourceContext): Diagnostic[] | void;
+  plan?(planned: ValueMap, prior: ValueMap | null, ctx: ResourceContext): PlanHookResult | void;
   /**
    * Apply: refuse with diagnostics (the real provider's error), or fill computed values in
    * `planned` (edited in place; remaining unknowns get `computedDefault` or null) and return the id.
@@ -91,6 +98,9 @@ export const OC = { optional: true, computed: true } as const;
 export function list(block: Block, extra: Omit<NestedBlock, 'nesting' | 'block'> = {}): NestedBlock {
   return { nesting: 'list', block, ...extra };
 }
+export function set(block: Block, extra: Omit<NestedBlock, 'nesting' | 'block'> = {}): NestedBlock {
+  return { nesting: 'set', block, ...extra };
+}
 export function single(block: Block, extra: Omit<NestedBlock, 'nesting' | 'block'> = {}): NestedBlock {
   return { nesting: 'single', block, ...extra };
 }
@@ -116,7 +126,7 @@ export interface ProtoBlock {
   block_types: {
     type_name: string;
     block: ProtoBlock;
-    nesting: 'SINGLE' | 'LIST';
+    nesting: 'SINGLE' | 'LIST' | 'SET';
     min_items: number;
     max_items: number;
   }[];
@@ -147,9 +157,9 @@ function toProtoBlock(block: Block, version: number): ProtoBlock {
     block_types: Object.entries(block.blocks ?? {}).map(([name, nb]) => ({
       type_name: name,
       block: toProtoBlock(nb.block, 0),
-      nesting: nb.nesting === 'list' ? 'LIST' : 'SINGLE',
+      nesting: nb.nesting === 'list' ? 'LIST' : nb.nesting === 'set' ? 'SET' : 'SINGLE',
       min_items: nb.minItems ?? 0,
-      max_items: nb.maxItems ?? (nb.nesting === 'single' ? 0 : 0),
+      max_items: nb.maxItems ?? 0,
     })),
   };
 }
