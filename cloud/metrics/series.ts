@@ -100,7 +100,7 @@ export function deriveFamilies(state: CloudState, load: Load): Family[] {
     instance(
       str(a, 'name') ?? id,
       lastSegment(str(a, 'machine_type') ?? ''),
-      str(a, 'desired_status') !== 'TERMINATED',
+      (str(a, 'current_status') ?? str(a, 'desired_status')) !== 'TERMINATED',
       load,
       add,
     ),
