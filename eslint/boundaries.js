@@ -18,6 +18,7 @@ export const ADAPTER_PACKAGES = [
 export const BOUNDARIES = {
   shared: { imports: ['type:actions/status', 'zod', 'node:crypto'], adapters: { 'pino-logger.ts': ['pino'] } },
   config: { imports: ['shared/', 'zod', 'node:path'] },
+  shapes: { imports: [] },
   metrics: { imports: ['shared/', 'node:fs', 'node:path', 'node:url'] },
   terraform: {
     imports: [
@@ -33,21 +34,40 @@ export const BOUNDARIES = {
     ],
   },
   registry: {
-    imports: ['shared/', 'terraform/terraform-runner', 'type:terraform/steps', 'zod', 'node:fs', 'node:path'],
+    imports: [
+      'shared/',
+      'shapes/',
+      'terraform/terraform-runner',
+      'type:terraform/steps',
+      'zod',
+      'node:fs',
+      'node:path',
+    ],
   },
   alerts: { imports: ['shared/', 'registry/registry-port', 'zod', 'node:crypto'] },
   agent: {
-    imports: ['shared/', 'policy/', 'registry/registry-port', 'type:alerts/views', 'type:actions/status', 'zod'],
+    imports: [
+      'shared/',
+      'shapes/',
+      'policy/',
+      'registry/registry-port',
+      'type:alerts/views',
+      'type:actions/status',
+      'zod',
+    ],
     adapters: { 'gemini-decision-client.ts': ['@google/genai'] },
   },
-  policy: { imports: ['shared/', 'agent/decision-schema', 'zod', 'yaml'], adapters: { 'load-policy.ts': ['node:fs'] } },
+  policy: {
+    imports: ['shared/', 'shapes/', 'agent/decision-schema', 'zod', 'yaml'],
+    adapters: { 'load-policy.ts': ['node:fs'] },
+  },
   decisions: {
     imports: ['shared/', 'agent/', 'policy/', 'registry/registry-port', 'type:actions/action-store', 'zod'],
   },
   actions: {
     imports: ['shared/', 'terraform/workspace-fs', 'type:executor/source-files', 'zod', 'node:fs', 'node:path'],
   },
-  plan: { imports: ['shared/', 'type:hcl/edit', 'zod'] },
+  plan: { imports: ['shared/', 'shapes/', 'type:hcl/edit', 'zod'] },
   hcl: {
     imports: [
       'shared/',
@@ -73,6 +93,7 @@ export const BOUNDARIES = {
   executor: {
     imports: [
       'shared/',
+      'shapes/',
       'config/',
       'terraform/',
       'actions/',

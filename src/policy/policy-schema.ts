@@ -37,6 +37,20 @@ export const PolicySchema = z
       .max(7 * 86_400),
     /** The executor's plan gate: at most this many resources changed by one plan. */
     max_changed_resources: z.number().int().positive(),
+    /**
+     * Disruptive changes, refused unless opted in here by resource address (`aws_instance.web`) or
+     * type (`google_compute_instance`): `stop_start` = an in-place change applied by stopping the
+     * resource (GCE machine_type with allow_stopping_for_update); `replace` = a plan that replaces a
+     * resource as a side effect of an edit, or a restart that replaces a whole group (node pool, ASG,
+     * ECS service, Deployment). Restarting one instance by `-replace` needs no opt-in.
+     */
+    disruption: z
+      .object({
+        stop_start: z.array(z.string().min(1).max(256)).max(256).default([]),
+        replace: z.array(z.string().min(1).max(256)).max(256).default([]),
+      })
+      .strict()
+      .default({ stop_start: [], replace: [] }),
     auto_approve: z
       .object({
         enabled: z.boolean().default(false),
@@ -91,4 +105,16 @@ export function matchAttributeKey<T>(table: Readonly<Record<string, T>>, path: s
 export function isChangeable(policy: Policy, path: string): boolean {
   const last = splitAttributePath(path).at(-1) ?? path;
   return policy.changeable_attributes.some((a) => a === path || a === last);
+}
+
+/** True when the policy opts `address` (or its resource type) in to a disruptive change of this kind. */
+export function allowsDisruption(
+  policy: Pick<Policy, 'disruption'>,
+  kind: 'stop_start' | 'replace',
+  address: string,
+  type: string,
+): boolean {
+  const list = policy.disruption[kind];
+  const block = address.replace(/\[[^\]]*\]$/, '');
+  return list.includes(address) || list.includes(block) || list.includes(type);
 }

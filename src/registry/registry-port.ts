@@ -15,6 +15,11 @@ export interface RegistryResource {
   cloudId: string | null;
   /** Attributes with secrets removed. */
   attributes: Record<string, unknown>;
+  /**
+   * The block's `lifecycle { ignore_changes = [...] }` as written in the configuration (dotted
+   * paths, or `all`), read at sync; absent when unknown (not read yet, or the block is in a module).
+   */
+  ignoredChanges?: readonly string[];
   status: 'present' | 'gone';
 }
 
