@@ -22,6 +22,8 @@ function log(msg: string): void {
   process.stderr.write(`[local-cloud] ${msg}\n`);
 }
 
+const IDLE_AFTER_SIGNAL_MS = 1_500;
+
 type Handler = (req: Record<string, unknown>) => Record<string, unknown>;
 
 export async function serve(def: ProviderDefinition): Promise<void> {
@@ -45,14 +47,11 @@ export async function serve(def: ProviderDefinition): Promise<void> {
   const provider = new LocalProvider(def);
   const server = new grpc.Server();
   let inflight = 0;
-  let stopping = false;
+  let lastActivity = Date.now();
   const exit = (why: string): void => {
     log(`exiting: ${why}`);
     server.forceShutdown();
     process.exit(0);
-  };
-  const maybeExit = (why: string): void => {
-    if (stopping && inflight === 0) setImmediate(() => exit(why));
   };
 
   const methods: Record<string, Handler> = {
@@ -77,6 +76,7 @@ export async function serve(def: ProviderDefinition): Promise<void> {
       callback: grpc.sendUnaryData<unknown>,
     ) => {
       inflight++;
+      lastActivity = Date.now();
       try {
         callback(null, fn(call.request));
       } catch (err) {
@@ -85,7 +85,7 @@ export async function serve(def: ProviderDefinition): Promise<void> {
         callback(null, { diagnostics: [{ severity: 'ERROR', summary: `local cloud: ${message}`, detail: '' }] });
       } finally {
         inflight--;
-        maybeExit('stopped');
+        lastActivity = Date.now();
       }
     };
   }
@@ -103,7 +103,6 @@ export async function serve(def: ProviderDefinition): Promise<void> {
   server.addService(controller, {
     Shutdown: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       callback(null, {});
-      stopping = true;
       setTimeout(() => exit('Shutdown'), 10);
     },
   });
@@ -126,11 +125,19 @@ export async function serve(def: ProviderDefinition): Promise<void> {
     server.bindAsync('127.0.0.1:0', creds, (err, p) => (err ? reject(err) : resolve(p))),
   );
 
+  // Terraform forwards Ctrl-C to its whole process group, then calls StopProvider, lets in-flight
+  // calls finish and ends with Shutdown. So a signal does not end the plugin at once (go-plugin
+  // ignores SIGINT): it exits once no call has been in flight for IDLE_AFTER_SIGNAL_MS (or at
+  // Shutdown, whichever comes first), so a plugin whose host stopped talking never lingers.
+  let signalled = false;
   const onSignal = (sig: string) => () => {
-    stopping = true;
-    log(`${sig}: stopping once in-flight calls finish`);
-    maybeExit(sig);
-    setTimeout(() => exit(`${sig} (in-flight calls abandoned after 5 s)`), 5_000).unref();
+    if (signalled) return;
+    signalled = true;
+    log(`${sig}: exiting once idle for ${IDLE_AFTER_SIGNAL_MS} ms (or at Shutdown)`);
+    setInterval(() => {
+      if (inflight === 0 && Date.now() - lastActivity >= IDLE_AFTER_SIGNAL_MS) exit(`${sig}, then idle`);
+    }, 100);
+    setTimeout(() => exit(`${sig} (gave up waiting for in-flight calls after 30 s)`), 30_000).unref();
   };
   process.on('SIGINT', onSignal('SIGINT'));
   process.on('SIGTERM', onSignal('SIGTERM'));

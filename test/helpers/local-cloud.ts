@@ -71,18 +71,7 @@ provider "kubernetes" {
 }
 `;
 
-const NO_COLOR = new Set([
-  'init',
-  'validate',
-  'plan',
-  'apply',
-  'destroy',
-  'show',
-  'refresh',
-  'import',
-  'output',
-  'state',
-]);
+const NO_COLOR = new Set(['init', 'validate', 'plan', 'apply', 'destroy', 'show', 'refresh', 'import', 'output']);
 const NO_INPUT = new Set(['init', 'plan', 'apply', 'destroy', 'refresh', 'import']);
 
 export function withLocalCloud(): LocalCloud {

@@ -1,11 +1,14 @@
 /**
  * The local cloud's google provider through real Terraform: offline init from the mirror, then a
  * node pool and its cluster through create → in-place update → ForceNew replacement → `-replace`
- * → drift → deleted out of band → destroy, with the plan JSON a reviewer would read.
+ * → drift → deleted out of band → destroy, with the plan JSON a reviewer would read; a compute
+ * instance's whole life and the real apply error of a machine_type change without
+ * allow_stopping_for_update.
  */
 import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLifecycle } from '../helpers/local-cloud-lifecycle.js';
 import { GOOGLE_PROVIDER, type LocalCloud, planJson, withLocalCloud } from '../helpers/local-cloud.js';
 
 function pool(nodeCount: number, machineType: string, name = 'web'): string {
@@ -147,5 +150,73 @@ describe('local cloud: google_container_node_pool and google_container_cluster',
     const s = cloud.readCloudState();
     expect(Object.keys(s.resources['google_container_cluster'] ?? {})).toEqual([]);
     expect(Object.keys(s.resources['google_container_node_pool'] ?? {})).toEqual([]);
+  });
+});
+
+const gce = (v: { machineType?: string; allow?: boolean; name?: string; key?: string }) => `${GOOGLE_PROVIDER}
+resource "google_compute_instance" "vm" {
+  name         = "${v.name ?? 'app-1'}"
+  machine_type = "${v.machineType ?? 'e2-medium'}"
+  zone         = "europe-west1-b"
+  labels       = { team = "app" }
+  metadata     = { enable-oslogin = "TRUE" }
+${v.allow === undefined ? '' : `  allow_stopping_for_update = ${v.allow}\n`}  boot_disk {
+    disk_encryption_key_raw = "${v.key ?? 'c2VjcmV0LWNhbmFyeS1rZXktMzItYnl0ZXMtbG9uZyE='}"
+    initialize_params {
+      image = "debian-cloud/debian-12"
+      size  = 20
+    }
+  }
+  network_interface {
+    network = "default"
+    access_config {}
+  }
+}
+`;
+
+describe('local cloud: google_compute_instance', () => {
+  let cloud: LocalCloud;
+  afterAll(() => cloud?.cleanup());
+
+  it('goes through its whole life', { timeout: 240_000 }, async () => {
+    cloud = withLocalCloud();
+    await runLifecycle(cloud, {
+      address: 'google_compute_instance.vm',
+      create: gce({ allow: true }),
+      update: gce({ allow: true, machineType: 'e2-standard-2' }),
+      replace: gce({ allow: true, machineType: 'e2-standard-2', name: 'app-2' }),
+      updated: [['machine_type'], 'e2-medium', 'e2-standard-2'],
+      replacePaths: [['name']],
+      drift: { edit: (a) => (a['labels'] = { team: 'someone-else' }), shows: /"team" = "app" -> "someone-else"/ },
+    });
+  });
+
+  it('fails the apply of a machine_type change without allow_stopping_for_update (real message), succeeds with it', async () => {
+    cloud.cleanup();
+    cloud = withLocalCloud();
+    cloud.write({ 'main.tf': gce({}) });
+    expect((await cloud.tf(['init'])).code).toBe(0);
+    expect((await cloud.tf(['apply', '-auto-approve'])).code).toBe(0);
+    cloud.write({ 'main.tf': gce({ machineType: 'e2-standard-4' }) });
+    expect((await cloud.tf(['plan', '-out=tfplan'])).code).toBe(0);
+    const c = (await planJson(cloud)).resource_changes[0];
+    expect(c.change.actions).toEqual(['update']); // in place: the plan alone does not warn
+    const failed = await cloud.tf(['apply', 'tfplan']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.replace(/│\s*/g, '').replace(/\s+/g, ' ')).toContain(
+      'Changing the machine_type, min_cpu_platform, service_account, enable_display, shielded_instance_config, ' +
+        'scheduling.node_affinities, scheduling.max_run_duration or network_interface.[#d].(network/subnetwork/subnetwork_project) ' +
+        'or advanced_machine_features on a started instance requires stopping it. To acknowledge this, please set ' +
+        'allow_stopping_for_update = true in your config.',
+    );
+    const id = 'projects/demo-project/zones/europe-west1-b/instances/app-1';
+    expect(cloud.readCloudState().resources['google_compute_instance']?.[id]?.['machine_type']).toBe('e2-medium');
+
+    cloud.write({ 'main.tf': gce({ machineType: 'e2-standard-4', allow: true }) });
+    const ok = await cloud.tf(['apply', '-auto-approve']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const vm = cloud.readCloudState().resources['google_compute_instance']?.[id];
+    expect(vm?.['machine_type']).toBe('e2-standard-4');
+    expect(vm?.['current_status']).toBe('RUNNING');
   });
 });
