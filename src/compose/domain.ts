@@ -28,6 +28,7 @@ import { RegistrySync } from '../registry/registry-sync.js';
 import { newId } from '../shared/ids.js';
 import { realTimers } from '../verification/ports.js';
 import { Verifier } from '../verification/verifier.js';
+import { PrometheusHttpQuery } from './prometheus-http-query.js';
 import { proposeRecovery } from '../verification/rollback-proposal.js';
 import { geminiFrom, telegramFrom } from './adapters.js';
 import type { Core } from './core.js';
@@ -158,6 +159,14 @@ export function buildDomain(core: Core, overrides: Overrides) {
     windowSeconds: env.VERIFY_WINDOW_SECONDS,
     newId: (prefix) => newId(prefix, clock.now()),
     logger: logger.child({ component: 'verification' }),
+    ...(env.PROMETHEUS_URL !== undefined
+      ? {
+          prometheus: {
+            query: new PrometheusHttpQuery(env.PROMETHEUS_URL, env.PROMETHEUS_TIMEOUT_MS),
+            holdSeconds: env.PROMETHEUS_HOLD_SECONDS,
+          },
+        }
+      : {}),
   });
   const decisions = new DecisionService({
     store: new SqliteDecisionStore(db, ledger, alerts),

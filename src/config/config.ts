@@ -64,6 +64,25 @@ function crossFieldProblems(env: Env): string[] {
       );
     }
   }
+  out.push(...prometheusProblems(env));
+  return out;
+}
+
+function prometheusProblems(env: Env): string[] {
+  if (env.PROMETHEUS_URL === undefined) return [];
+  const out: string[] = [];
+  const u = new URL(env.PROMETHEUS_URL);
+  // Credentials in the URL would end up in logs; a query or fragment would break the /api/v1/query path.
+  if (u.username !== '' || u.password !== '' || u.search !== '' || u.hash !== '') {
+    out.push(
+      `PROMETHEUS_URL: must be scheme://host[:port][/prefix] without credentials, query or fragment, got "${u.protocol}//${u.host}${u.pathname}…"`,
+    );
+  }
+  if (env.PROMETHEUS_HOLD_SECONDS >= env.VERIFY_WINDOW_SECONDS) {
+    out.push(
+      `PROMETHEUS_HOLD_SECONDS: must be shorter than VERIFY_WINDOW_SECONDS (${env.PROMETHEUS_HOLD_SECONDS} ≥ ${env.VERIFY_WINDOW_SECONDS}), or Prometheus could never confirm a recovery in time`,
+    );
+  }
   return out;
 }
 

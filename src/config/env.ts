@@ -75,6 +75,14 @@ export const EnvSchema = z.object({
   APPROVAL_TTL_SECONDS: intFrom(900, 10, 7 * 86_400),
   FIX_MAX_ATTEMPTS: intFrom(3, 0, 10),
   VERIFY_WINDOW_SECONDS: intFrom(900, 1, 7 * 86_400),
+  /** Prometheus' base URL (scheme://host[:port][/route-prefix]); verification's second signal when set. */
+  PROMETHEUS_URL: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:9090' }).optional(),
+  ),
+  /** How long an alert's expression must answer an empty vector before it counts as recovered. */
+  PROMETHEUS_HOLD_SECONDS: intFrom(60, 0, 86_400),
+  PROMETHEUS_TIMEOUT_MS: intFrom(5_000, 100, 60_000),
   GEMINI_API_KEY: optionalSecret,
   GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
   GEMINI_BASE_URL: z.url().optional(),

@@ -23,9 +23,27 @@ export interface WatchedAlert {
   fingerprint: string;
   status: 'firing' | 'resolved';
   resolvedAt: string | null;
+  /** Alertmanager's `generatorURL` as stored (Prometheus puts the rule's expression in `g0.expr`). */
+  generatorUrl: string | null;
 }
 
 export type VerificationOutcome = 'effective' | 'ineffective';
+
+/** Which signal decided the outcome: Alertmanager's resolve (or its alerts still firing), or Prometheus' query. */
+export type VerificationSignal = 'alertmanager' | 'prometheus';
+
+/** What the Prometheus probe saw, kept with the result (null when there was no probe). */
+export interface PrometheusObservation {
+  expressions: string[];
+  holdSeconds: number;
+  /** The last answer: `firing` (some expression returned series), `empty`, `error`, or null before the first. */
+  last: 'firing' | 'empty' | 'error' | null;
+  lastCheckedAt: string | null;
+  /** Since when every expression has been answering an empty vector, without a break (ISO). */
+  emptySince: string | null;
+  /** The last error message (a failed or timed-out query), if any. */
+  lastError: string | null;
+}
 
 /** What verification records about an outcome (stored with the action, shown in the API). */
 export interface VerificationResult {
@@ -38,6 +56,8 @@ export interface VerificationResult {
   linkedAlerts: string[];
   /** The rollback decision proposed for an ineffective action, when one was. */
   rollbackDecisionId: string | null;
+  decidedBy: VerificationSignal;
+  prometheus: PrometheusObservation | null;
 }
 
 /**
@@ -98,6 +118,21 @@ export interface ProposedDecision {
 export interface DecisionSink {
   /** Inserts the decision and its ledger entry (`decision.created`, actor `verification`) atomically. */
   insert(decision: ProposedDecision): void;
+}
+
+/** The answer to one instant query. */
+export type QueryAnswer = { ok: true; series: number } | { ok: false; error: string };
+
+/**
+ * Prometheus' instant query (`GET /api/v1/query`). Adapter: src/compose/prometheus-http-query.ts.
+ */
+export interface PrometheusQuery {
+  /**
+   * Evaluates `expr` at the current time and counts the series of the result. Never throws and
+   * never hangs past its timeout: a failure (unreachable, non-2xx, `status:"error"`, a malformed
+   * body, a timeout) is `{ ok: false, error }` naming it. Read-only, idempotent.
+   */
+  seriesCount(expr: string): Promise<QueryAnswer>;
 }
 
 /** One-shot timers without touching setTimeout in domain code. */

@@ -1,8 +1,11 @@
 /**
- * Verification: after an apply, did the incident's alerts resolve? Effective (with the time to
- * resolve) as soon as every alert of the incident is resolved; ineffective when something still
- * fires at the deadline, and then a rollback is proposed through the normal decision path.
- * The deadline is stored, so a restart resumes the watch (`start`).
+ * Verification: after an apply, did the incident's alerts resolve? Two signals, the first to say
+ * "recovered" decides: every alert of the incident resolved in Alertmanager (`decided_by:
+ * alertmanager`), or — when PROMETHEUS_URL is set and the alerts' generatorURL carries their
+ * expression — Prometheus answering an empty vector for every expression for the whole hold time
+ * (`decided_by: prometheus`). Ineffective when neither did by the deadline, and then a rollback is
+ * proposed through the normal decision path. The deadline is stored, so a restart resumes the
+ * watch (`start`); the Prometheus hold starts again after a restart.
  */
 import { isoAt, type Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
@@ -11,7 +14,15 @@ import type { Logger } from '../shared/logger.js';
 import type { Policy } from '../policy/policy-schema.js';
 import type { ActionPreparer } from '../actions/action-store.js';
 import { proposeRollback } from './rollback-proposal.js';
-import type { DecisionSink, Timers, VerificationResult, VerificationStore, WatchedAction } from './ports.js';
+import { alertExpression, PrometheusProbe, type ProbeSettings } from './prometheus-probe.js';
+import type {
+  DecisionSink,
+  Timers,
+  VerificationResult,
+  VerificationSignal,
+  VerificationStore,
+  WatchedAction,
+} from './ports.js';
 
 export interface VerifierDeps {
   store: VerificationStore;
@@ -25,10 +36,13 @@ export interface VerifierDeps {
   windowSeconds: number;
   newId: (prefix: string) => string;
   logger: Logger;
+  /** The second signal; undefined without PROMETHEUS_URL (Alertmanager alone decides). */
+  prometheus?: ProbeSettings;
 }
 
 export class Verifier {
   private readonly timers = new Map<string, () => void>();
+  private readonly probes = new Map<string, PrometheusProbe>();
 
   constructor(private readonly d: VerifierDeps) {}
 
@@ -41,6 +55,8 @@ export class Verifier {
   stop(): void {
     for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
+    for (const p of this.probes.values()) p.stop();
+    this.probes.clear();
   }
 
   /** Actions currently watched (tests, metrics). */
@@ -93,6 +109,29 @@ export class Verifier {
       }
     });
     this.timers.set(a.id, cancel);
+    this.startProbe(a);
+  }
+
+  /** Queries Prometheus for the incident alerts' expressions, when there are any and it is configured. */
+  private startProbe(a: WatchedAction): void {
+    if (!this.d.prometheus || this.probes.has(a.id)) return;
+    const exprs = this.d.store.incidentAlerts(a.incidentId).map((x) => alertExpression(x.generatorUrl));
+    const expressions = [...new Set(exprs.filter((e): e is string => e !== undefined))];
+    if (expressions.length === 0) return;
+    const deps = { settings: this.d.prometheus, timers: this.d.timers, clock: this.d.clock, logger: this.d.logger };
+    const probe = new PrometheusProbe(deps, a.id, expressions, (since) => {
+      try {
+        const now = this.d.store.watched(a.id);
+        if (now) this.effective(now, since, 'prometheus');
+      } catch (err) {
+        this.d.logger.error(
+          { actionId: a.id, err: { message: errorMessage(err) } },
+          'verification by prometheus failed',
+        );
+      }
+    });
+    this.probes.set(a.id, probe);
+    probe.start();
   }
 
   private evaluateIncident(incidentId: string): void {
@@ -129,29 +168,34 @@ export class Verifier {
     if (!a) return this.forget(actionId);
     const alerts = this.d.store.incidentAlerts(a.incidentId);
     const firing = alerts.filter((x) => x.status === 'firing').map((x) => x.fingerprint);
-    if (alerts.length > 0 && firing.length === 0) return this.effective(a, lastResolved(alerts));
+    if (alerts.length > 0 && firing.length === 0) return this.effective(a, lastResolved(alerts), 'alertmanager');
     const due = a.verifyUntil !== null && Date.parse(a.verifyUntil) <= this.d.clock.now();
     if (!atDeadline && !due) return false;
     return this.ineffective(a, firing);
   }
 
-  private effective(a: WatchedAction, resolvedAt: number): boolean {
+  private effective(a: WatchedAction, resolvedAt: number, by: VerificationSignal): boolean {
     const ttr = Math.max(0, Math.round((resolvedAt - Date.parse(a.appliedAt)) / 1000));
-    const result = this.result('effective', ttr, []);
-    this.d.store.complete(
-      a,
-      { ...result, linkedAlerts: this.d.store.linkedAlerts(a.id) },
-      `alert resolved ${ttr} s after the apply`,
-    );
+    const result = this.result(a.id, 'effective', ttr, [], by);
+    const hold = this.d.prometheus?.holdSeconds ?? 0;
+    const reason =
+      by === 'prometheus'
+        ? `Prometheus returned no series for ${hold} s, from ${ttr} s after the apply (${result.prometheus?.expressions.join('; ')})`
+        : `alert resolved ${ttr} s after the apply (Alertmanager)`;
+    this.d.store.complete(a, { ...result, linkedAlerts: this.d.store.linkedAlerts(a.id) }, reason);
     return this.forget(a.id);
   }
 
   private ineffective(a: WatchedAction, firing: string[]): boolean {
     const waited = Math.max(0, Math.round((this.d.clock.now() - Date.parse(a.appliedAt)) / 1000));
-    const reason = `action ${a.id} was ineffective: alert still firing after ${waited} s`;
+    const seen = this.probes.get(a.id)?.observation();
+    // Prometheus decided when it still returned series; otherwise only Alertmanager's firing state says so.
+    const by: VerificationSignal = seen?.last === 'firing' ? 'prometheus' : 'alertmanager';
+    const still = by === 'prometheus' ? ` (Prometheus still returns series for ${seen?.expressions.join('; ')})` : '';
+    const reason = `action ${a.id} was ineffective: alert still firing after ${waited} s${still}`;
     // A rollback that did not help is not rolled back again: that would ping-pong between revisions.
     const proposal = a.actionType === 'rollback' ? undefined : proposeRollback(this.d, a, reason);
-    const result = { ...this.result('ineffective', null, firing), rollbackDecisionId: proposal?.id ?? null };
+    const result = { ...this.result(a.id, 'ineffective', null, firing, by), rollbackDecisionId: proposal?.id ?? null };
     if (!this.d.store.complete(a, { ...result, linkedAlerts: this.d.store.linkedAlerts(a.id) }, reason))
       return this.forget(a.id);
     this.forget(a.id);
@@ -170,7 +214,13 @@ export class Verifier {
     if (p.status === 'proposed') this.d.preparer.prepare(p.id);
   }
 
-  private result(outcome: VerificationResult['outcome'], ttr: number | null, firing: string[]): VerificationResult {
+  private result(
+    actionId: string,
+    outcome: VerificationResult['outcome'],
+    ttr: number | null,
+    firing: string[],
+    decidedBy: VerificationSignal,
+  ): VerificationResult {
     return {
       outcome,
       timeToResolveSeconds: ttr,
@@ -179,12 +229,16 @@ export class Verifier {
       firing,
       linkedAlerts: [],
       rollbackDecisionId: null,
+      decidedBy,
+      prometheus: this.probes.get(actionId)?.observation() ?? null,
     };
   }
 
   private forget(actionId: string): true {
     this.timers.get(actionId)?.();
     this.timers.delete(actionId);
+    this.probes.get(actionId)?.stop();
+    this.probes.delete(actionId);
     return true;
   }
 }

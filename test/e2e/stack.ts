@@ -3,9 +3,16 @@
  * dist/src/cli.js serve`), a real Alertmanager delivering to it with bearer auth, real Terraform,
  * and fake Gemini / Telegram servers on loopback speaking their real HTTP protocols.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import {
+  ALERTMANAGER_BIN as ALERTMANAGER,
+  spawnLogged,
+  startAlertmanager,
+  stopChild,
+  type AlertmanagerOptions,
+} from '../../cloud/demo/processes.js';
 import { FakeGeminiServer } from '../fakes/fake-gemini-server.js';
 import { FakeTelegramServer } from '../fakes/fake-telegram-server.js';
 import { freePort, waitFor } from '../helpers/net.js';
@@ -13,7 +20,6 @@ import { tempWorkspace } from '../helpers/service.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 export const WEBHOOK_TOKEN = 'e2e-webhook-token-4f1d2c';
 export const API_TOKEN = 'e2e-api-token-9a8b7c';
 export const ALLOWED_USER = 4242;
@@ -64,24 +70,6 @@ resource "terraform_data" "batch" {
 // Re-exported: resilience tests import them from here.
 export { freePort, waitFor };
 
-function spawnLogged(bin: string, args: string[], env: NodeJS.ProcessEnv, log: { text: string }): ChildProcess {
-  const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => {
-    log.text += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    log.text += d.toString();
-  });
-  return child;
-}
-
-async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  if (!child || child.exitCode !== null) return child?.exitCode ?? null;
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  child.kill(signal);
-  return exited;
-}
-
 export interface Stack {
   url: string;
   amUrl: string;
@@ -102,15 +90,30 @@ export interface Stack {
   stop(): Promise<number | null>;
 }
 
-export async function startStack(opts: { gemini: boolean; verifyWindowSeconds?: number }): Promise<Stack> {
+export interface StackOptions {
+  gemini: boolean;
+  verifyWindowSeconds?: number;
+  /** The deployment's directory name under RUNS_DIR (default `shop`) and its files (default SHOP_FILES). */
+  runId?: string;
+  files?: Record<string, string>;
+  /** Runs before the service starts, e.g. `terraform init` + `apply` through the local cloud. */
+  beforeService?: (runDir: string) => Promise<void>;
+  /** Extra service environment (wins over the defaults: TF_CLI_CONFIG_FILE, PROMETHEUS_URL …). */
+  env?: Record<string, string>;
+  /** Alertmanager's route timings (default group_wait/group_interval 1s, repeat 1h). */
+  alertmanager?: Pick<AlertmanagerOptions, 'groupWait' | 'groupInterval' | 'repeatInterval'>;
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
   for (const f of [CLI, ALERTMANAGER]) {
     if (!existsSync(f))
       throw new Error(`${f} is missing (run \`npm run build\`; .ci/run installs prometheus-alertmanager)`);
   }
   const ws = tempWorkspace('infraai-e2e-loop-');
-  const runDir = path.join(ws.runsDir, 'shop');
+  const runDir = path.join(ws.runsDir, opts.runId ?? 'shop');
   mkdirSync(runDir, { recursive: true });
-  for (const [name, text] of Object.entries(SHOP_FILES)) writeFileSync(path.join(runDir, name), text);
+  for (const [name, text] of Object.entries(opts.files ?? SHOP_FILES)) writeFileSync(path.join(runDir, name), text);
+  await opts.beforeService?.(runDir);
 
   const telegram = new FakeTelegramServer();
   await telegram.start();
@@ -137,8 +140,9 @@ export async function startStack(opts: { gemini: boolean; verifyWindowSeconds?: 
     ...(gemini
       ? { GEMINI_API_KEY: 'fake-gemini-key-e2e', GEMINI_BASE_URL: gemini.baseUrl, GEMINI_MAX_RETRIES: '0' }
       : {}),
+    ...opts.env,
   };
-  const service = spawnLogged(process.execPath, [CLI, 'serve'], env, serviceLog);
+  const service: ChildProcess = spawnLogged(process.execPath, [CLI, 'serve'], env, serviceLog);
   await waitFor(
     'the service to answer /health',
     async () => {
@@ -150,46 +154,13 @@ export async function startStack(opts: { gemini: boolean; verifyWindowSeconds?: 
     90_000,
   );
 
-  const amDir = path.join(ws.root, 'alertmanager');
-  mkdirSync(amDir, { recursive: true });
-  writeFileSync(
-    path.join(amDir, 'am.yml'),
-    `route:
-  receiver: infraai
-  group_by: ['alertname']
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: infraai
-    webhook_configs:
-      - url: ${url}/ops/webhook
-        send_resolved: true
-        http_config:
-          authorization:
-            type: Bearer
-            credentials: ${WEBHOOK_TOKEN}
-`,
-  );
-  const amPort = await freePort();
-  const amUrl = `http://127.0.0.1:${amPort}`;
-  const amLog = { text: '' };
-  const am = spawnLogged(
-    ALERTMANAGER,
-    [
-      `--config.file=${path.join(amDir, 'am.yml')}`,
-      `--storage.path=${path.join(amDir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${amPort}`,
-      '--cluster.listen-address=',
-    ],
-    { PATH: process.env.PATH },
-    amLog,
-  );
-  await waitFor('Alertmanager to be ready', async () => {
-    if (am.exitCode !== null) throw new Error(`alertmanager exited: ${amLog.text.slice(-2000)}`);
-    const r = await fetch(`${amUrl}/-/ready`).catch(() => undefined);
-    return r?.ok ? true : undefined;
+  const am = await startAlertmanager({
+    dir: path.join(ws.root, 'alertmanager'),
+    webhookUrl: `${url}/ops/webhook`,
+    token: WEBHOOK_TOKEN,
+    ...opts.alertmanager,
   });
+  const amUrl = am.url;
 
   const api: Stack['api'] = async (p, init = {}) => {
     const r = await fetch(`${url}${p}`, {
@@ -233,7 +204,7 @@ receivers:
     api,
     fireAlert,
     async stop() {
-      await stopChild(am);
+      await am.stop();
       const code = await stopChild(service);
       await telegram.close();
       await gemini?.close();

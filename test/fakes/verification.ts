@@ -71,8 +71,9 @@ export class MemoryVerificationStore implements VerificationStore, DecisionSink 
     incidentId: string | null,
     runId: string | null,
     status: 'firing' | 'resolved' = 'firing',
+    generatorUrl: string | null = null,
   ): void {
-    this.alerts.set(fingerprint, { fingerprint, status, resolvedAt: null, runId, incidentId });
+    this.alerts.set(fingerprint, { fingerprint, status, resolvedAt: null, runId, incidentId, generatorUrl });
   }
 
   resolve(fingerprint: string, at: string): void {
@@ -100,7 +101,12 @@ export class MemoryVerificationStore implements VerificationStore, DecisionSink 
   incidentAlerts(incidentId: string): WatchedAlert[] {
     return [...this.alerts.values()]
       .filter((a) => a.incidentId === incidentId)
-      .map((a) => ({ fingerprint: a.fingerprint, status: a.status, resolvedAt: a.resolvedAt }));
+      .map((a) => ({
+        fingerprint: a.fingerprint,
+        status: a.status,
+        resolvedAt: a.resolvedAt,
+        generatorUrl: a.generatorUrl,
+      }));
   }
 
   alertDeployment(fingerprint: string) {

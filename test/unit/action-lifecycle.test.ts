@@ -170,6 +170,8 @@ describe('ActionLifecycle: the one place a status changes', () => {
         firing: [],
         linkedAlerts: [],
         rollbackDecisionId: null,
+        decidedBy: 'alertmanager',
+        prometheus: null,
       },
       'the alert resolved',
     );

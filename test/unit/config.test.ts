@@ -44,3 +44,41 @@ describe('configuration', () => {
     expect(() => assertSafeBinding(loadConfig({ HOST: '127.0.0.1' }))).not.toThrow();
   });
 });
+
+describe('configuration: Prometheus as verification signal', () => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env, '/srv');
+      return '';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
+  it('is off by default; the hold defaults to 60 s', () => {
+    const c = loadConfig({}, '/srv');
+    expect(c.env.PROMETHEUS_URL).toBeUndefined();
+    expect(c.env.PROMETHEUS_HOLD_SECONDS).toBe(60);
+    expect(loadConfig({ PROMETHEUS_URL: '' }, '/srv').env.PROMETHEUS_URL).toBeUndefined();
+  });
+
+  it('accepts an http(s) base URL with a route prefix', () => {
+    const c = loadConfig({ PROMETHEUS_URL: 'http://127.0.0.1:9090/prometheus', PROMETHEUS_HOLD_SECONDS: '2' }, '/srv');
+    expect(c.env.PROMETHEUS_URL).toBe('http://127.0.0.1:9090/prometheus');
+    expect(c.env.PROMETHEUS_HOLD_SECONDS).toBe(2);
+  });
+
+  it('refuses a non-http URL, credentials or a query in it, and a hold as long as the window, all at once by name', () => {
+    expect(problems({ PROMETHEUS_URL: 'ftp://127.0.0.1:9090' })).toContain('PROMETHEUS_URL: must be an http(s) URL');
+    const creds = problems({ PROMETHEUS_URL: 'http://admin:hunter2secret@127.0.0.1:9090/?x=1' });
+    expect(creds).toContain('PROMETHEUS_URL: must be scheme://host[:port][/prefix] without credentials');
+    expect(creds).not.toContain('hunter2secret');
+    const hold = problems({
+      PROMETHEUS_URL: 'http://127.0.0.1:9090',
+      PROMETHEUS_HOLD_SECONDS: '120',
+      VERIFY_WINDOW_SECONDS: '120',
+    });
+    expect(hold).toContain('PROMETHEUS_HOLD_SECONDS: must be shorter than VERIFY_WINDOW_SECONDS');
+    expect(problems({ PROMETHEUS_HOLD_SECONDS: '-1' })).toContain('PROMETHEUS_HOLD_SECONDS');
+  });
+});

@@ -70,7 +70,8 @@ describe('verification', () => {
     const a = s.store.actions.get('act_1')!;
     expect(a.status).toBe('effective');
     expect(a.result).toMatchObject({ outcome: 'effective', timeToResolveSeconds: 42, windowSeconds: WINDOW });
-    expect(a.reason).toBe('alert resolved 42 s after the apply');
+    expect(a.reason).toBe('alert resolved 42 s after the apply (Alertmanager)');
+    expect(a.result).toMatchObject({ decidedBy: 'alertmanager', prometheus: null });
     expect(s.timers.pending()).toBe(0);
     expect(s.store.decisions).toHaveLength(0);
   });

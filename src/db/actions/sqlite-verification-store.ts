@@ -68,7 +68,7 @@ export class SqliteVerificationStore implements VerificationStore {
     this.watchedStmt = db.prepare<[string], WatchRow>(`${WATCH_SELECT} AND a.id = ?`);
     this.watchableStmt = db.prepare<[], WatchRow>(`${WATCH_SELECT} ORDER BY a.updated_at, a.id`);
     this.incidentAlertsStmt = db.prepare<[string], WatchedAlert>(
-      `SELECT a.fingerprint, a.status, a.resolved_at AS resolvedAt FROM incident_alerts ia
+      `SELECT a.fingerprint, a.status, a.resolved_at AS resolvedAt, a.generator_url AS generatorUrl FROM incident_alerts ia
        JOIN alerts a ON a.fingerprint = ia.fingerprint WHERE ia.incident_id = ? ORDER BY ia.joined_at`,
     );
     this.linkedStmt = db
@@ -167,5 +167,14 @@ function snake(r: VerificationResult): Record<string, unknown> {
     still_firing: r.firing,
     linked_alerts: r.linkedAlerts,
     rollback_decision_id: r.rollbackDecisionId,
+    decided_by: r.decidedBy,
+    prometheus: r.prometheus && {
+      expressions: r.prometheus.expressions,
+      hold_seconds: r.prometheus.holdSeconds,
+      last: r.prometheus.last,
+      last_checked_at: r.prometheus.lastCheckedAt,
+      empty_since: r.prometheus.emptySince,
+      last_error: r.prometheus.lastError,
+    },
   };
 }
