@@ -5,7 +5,7 @@
  * writes temp + rename, and either file is valid.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -30,9 +30,21 @@ function fromPems(certPem: string, keyPem: string, cached: boolean): ServerCert 
   return { certPem, keyPem, handshake: body, cached };
 }
 
+/** The cache dir must be ours and private: a key planted by someone else would let them read the plugin's traffic. */
+function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = statSync(dir);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
+  if (st.uid !== uid || (st.mode & 0o077) !== 0)
+    throw new Error(
+      `certificate cache ${dir} must be a directory owned by uid ${uid} with mode 0700 (set LOCAL_CLOUD_CERT_DIR)`,
+    );
+}
+
 export function loadOrMintCert(): ServerCert {
   const dir = certDir();
   const file = path.join(dir, 'server.json');
+  ensurePrivateDir(dir);
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as { cert?: unknown; key?: unknown };
     if (typeof parsed.cert === 'string' && typeof parsed.key === 'string' && parsed.cert.includes('BEGIN CERTIFICATE'))
@@ -40,7 +52,6 @@ export function loadOrMintCert(): ServerCert {
   } catch {
     // not cached yet (or unreadable): mint below
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const work = mkdtempSync(path.join(dir, 'mint-'));
   try {
     const keyFile = path.join(work, 'key.pem');

@@ -66,7 +66,7 @@ resource "aws_launch_template" "lt" {
 }
 `;
 
-describe('local cloud: aws resource types through their whole life', () => {
+describe('local cloud: aws resource types through their whole life', { timeout: 240_000 }, () => {
   let cloud: LocalCloud;
   afterEach(() => cloud.cleanup());
 

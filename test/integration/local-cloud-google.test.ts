@@ -45,7 +45,7 @@ function change(plan: any, address: string): any {
 const POOL = 'google_container_node_pool.web';
 const POOL_ID = 'projects/demo-project/locations/europe-west1/clusters/prod/nodePools/web';
 
-describe('local cloud: google_container_node_pool and google_container_cluster', () => {
+describe('local cloud: google_container_node_pool and google_container_cluster', { timeout: 180_000 }, () => {
   let cloud: LocalCloud;
   beforeAll(() => {
     cloud = withLocalCloud();
@@ -174,7 +174,7 @@ ${v.allow === undefined ? '' : `  allow_stopping_for_update = ${v.allow}\n`}  bo
 }
 `;
 
-describe('local cloud: google_compute_instance', () => {
+describe('local cloud: google_compute_instance', { timeout: 240_000 }, () => {
   let cloud: LocalCloud;
   afterAll(() => cloud?.cleanup());
 

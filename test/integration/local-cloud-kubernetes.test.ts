@@ -44,7 +44,7 @@ resource "kubernetes_deployment" "web" {
 }
 `;
 
-describe('local cloud: kubernetes_deployment', () => {
+describe('local cloud: kubernetes_deployment', { timeout: 240_000 }, () => {
   let cloud: LocalCloud;
   afterEach(() => cloud.cleanup());
 

@@ -140,7 +140,7 @@ function providersOf(stateFile: string): number[] {
   return pids;
 }
 
-describe('local cloud plugin process', () => {
+describe('local cloud plugin process', { timeout: 120_000 }, () => {
   let dir: string;
   const started: ChildProcess[] = [];
   beforeAll(() => {
@@ -241,7 +241,7 @@ resource "google_container_node_pool" "web" {
 }
 `;
 
-describe('local cloud through terraform: shared guarantees', () => {
+describe('local cloud through terraform: shared guarantees', { timeout: 180_000 }, () => {
   let cloud: LocalCloud;
   afterEach(() => cloud.cleanup());
 
