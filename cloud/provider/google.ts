@@ -2,6 +2,7 @@
  * hashicorp/google (stand-in for 6.x): google_container_cluster, google_container_node_pool,
  * google_compute_instance — curated subsets of the real schemas (names, nesting, flags).
  */
+import { createHash } from 'node:crypto';
 import {
   type Block,
   bool,
@@ -374,7 +375,8 @@ const computeInstance: ResourceType = {
     if (disk) {
       setIfUnknown(disk, 'source', `https://www.googleapis.com/compute/v1/projects/${p}/zones/${zone}/disks/${name}`);
       const key = known(disk['disk_encryption_key_raw']);
-      setIfUnknown(disk, 'disk_encryption_key_sha256', key ? Buffer.from(key).toString('base64').slice(0, 44) : '');
+      // As GCE reports it: RFC 4648 base64 of the SHA-256 of the (base64-decoded) key, never the key itself.
+      setIfUnknown(disk, 'disk_encryption_key_sha256', key ? sha256Base64(key) : '');
     }
     const nics = Array.isArray(planned['network_interface']) ? planned['network_interface'] : [];
     nics.forEach((nic, i) => {
@@ -419,3 +421,7 @@ export const google: ProviderDefinition = {
     return [];
   },
 };
+
+function sha256Base64(keyBase64: string): string {
+  return createHash('sha256').update(Buffer.from(keyBase64, 'base64')).digest('base64');
+}

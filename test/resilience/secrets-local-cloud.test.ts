@@ -203,8 +203,12 @@ function sinkOf(what: string): string {
 /** The canaries found in one scanned artifact (each artifact is one case of its sink's class). */
 function hits(haystack: Buffer | string, what: string): string[] {
   const buf = Buffer.isBuffer(haystack) ? haystack : Buffer.from(haystack);
+  // A reversible copy counts as a leak too: the canary's base64 (without padding), as a careless
+  // provider field would hold it (e.g. a "sha256" that is really the key in base64).
   const found = Object.entries(C)
-    .filter(([, v]) => buf.includes(Buffer.from(v)))
+    .filter(
+      ([, v]) => buf.includes(Buffer.from(v)) || buf.includes(Buffer.from(v).toString('base64').replace(/=+$/, '')),
+    )
     .map(([k]) => `${what}: ${k}`);
   tally.record(sinkOf(what), found.length === 0, found.join(', '));
   return found;
