@@ -143,6 +143,10 @@ function shapeView(ctx: DecisionContext) {
           current: t.current,
           ...(t.min !== undefined && { min: t.min }),
           ...(t.max !== undefined && { max: t.max }),
+          // At its own bound (ASG at max_size): the same action moves the bound to the new value too.
+          ...(t.bound !== undefined && {
+            moves_with_it: { attribute: t.bound.path, current: t.bound.current, set_to: 'the new value' },
+          }),
         }
       : { not_scalable: t.reason };
   };

@@ -90,10 +90,21 @@ function scale(ctx: DecisionContext, direction: 'up' | 'down', why: string): Dec
       : direction === 'up'
         ? Math.min(policyLimit, ownLimit)
         : Math.max(policyLimit, ownLimit);
-  const target = direction === 'up' ? Math.min(found.current + step, limit) : Math.max(found.current - step, limit);
+  // The resource's own bound moves with the value (ASG max_size), within what the policy allows it.
+  const moved = found.bound === undefined ? undefined : boundLimit(ctx, found.bound, direction);
+  const withBound =
+    moved === undefined ? limit : direction === 'up' ? Math.min(limit, moved.limit) : Math.max(limit, moved.limit);
+  const target =
+    direction === 'up' ? Math.min(found.current + step, withBound) : Math.max(found.current - step, withBound);
   if (direction === 'up' ? target <= found.current : target >= found.current) {
     const own = ownLimit !== undefined && ownLimit === limit && ownLimit !== policyLimit;
     const side = direction === 'up' ? 'max' : 'min';
+    if (found.bound !== undefined && moved !== undefined && withBound === moved.limit) {
+      return noAction(
+        ctx,
+        `${why}, but ${found.path} is at ${found.bound.path} (${found.bound.current}) and the policy ${side} of ${found.bound.path} (${moved.limit}) blocks moving it`,
+      );
+    }
     return noAction(
       ctx,
       own
@@ -102,6 +113,16 @@ function scale(ctx: DecisionContext, direction: 'up' | 'down', why: string): Dec
     );
   }
   const action = direction === 'up' ? 'scale_up' : 'scale_down';
+  const bound = found.bound;
+  if (bound !== undefined) {
+    return {
+      action_type: action,
+      resource_id: ctx.targetId,
+      parameters: { [found.path]: target, [bound.path]: target },
+      confidence: RULE_CONFIDENCE[action],
+      reason: `${why}: ${found.path} ${found.current} → ${target}, and ${bound.path} ${bound.current} → ${target} with it (${found.path} was at ${bound.path})`,
+    };
+  }
   return {
     action_type: action,
     resource_id: ctx.targetId,
@@ -109,6 +130,22 @@ function scale(ctx: DecisionContext, direction: 'up' | 'down', why: string): Dec
     confidence: RULE_CONFIDENCE[action],
     reason: `${why}: ${found.path} ${found.current} → ${target}`,
   };
+}
+
+/**
+ * How far the resource's own bound may move with the value: the policy's max (up) / min (down) of
+ * that bound, and its max_step from the bound's current value.
+ */
+function boundLimit(
+  ctx: DecisionContext,
+  bound: { path: string; current: number },
+  direction: 'up' | 'down',
+): { limit: number } {
+  const b = matchAttributeKey(ctx.policy.attributes, bound.path);
+  const step = b?.max_step ?? Number.POSITIVE_INFINITY;
+  return direction === 'up'
+    ? { limit: Math.min(b?.max ?? Number.POSITIVE_INFINITY, bound.current + step) }
+    : { limit: Math.max(b?.min ?? 0, bound.current - step) };
 }
 
 /** What the restart will do on this type, said in the decision's reason (the policy check decides). */

@@ -255,11 +255,12 @@ export class Applier {
 }
 
 function changesApplied(a: ActionRecord, files: { changed: string[]; deleted: string[] }): Record<string, unknown> {
-  const changes = (a.changes ?? {}) as { edit?: unknown; replace?: unknown; kind?: unknown };
+  const changes = (a.changes ?? {}) as { edit?: unknown; edits?: unknown; replace?: unknown; kind?: unknown };
   return {
     action_type: a.actionType,
     target: a.targetAddress,
     edit: changes.edit ?? null,
+    edits: Array.isArray(changes.edits) ? changes.edits : changes.edit ? [changes.edit] : [],
     replace: changes.replace ?? [],
     files_changed: files.changed,
     files_deleted: files.deleted,

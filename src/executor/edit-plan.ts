@@ -17,12 +17,21 @@ export interface AttributeEdit {
   attributePath: string[];
   value: HclValue;
   from: unknown;
-  /** Trailing segments the editor may add when missing (a stamp restart's map entry): see src/hcl `create`. */
+  /**
+   * Trailing segments the editor may add when missing (a stamp restart's map entry; 1 for an
+   * attribute the policy lists under `addable_attributes`): see src/hcl `create`.
+   */
   create?: number;
 }
 
+/**
+ * `edits` holds every attribute the action changes (several for ASG `desired_capacity` +
+ * `max_size`, or `machine_type` + an added `allow_stopping_for_update`): one staging edit of all,
+ * one plan, one approval; `expectation.attributes` lists each with its value. `count` scaling is
+ * always a single edit.
+ */
 export type EditPlan =
-  | { kind: 'edit'; edit: AttributeEdit; expectation: PlanExpectation }
+  | { kind: 'edit'; edits: AttributeEdit[]; expectation: PlanExpectation }
   | { kind: 'replace'; replace: string[]; expectation: PlanExpectation }
   | { kind: 'rollback'; expectation: PlanExpectation }
   | { kind: 'refused'; reason: string };
@@ -50,8 +59,6 @@ export interface EditPlanInput {
   /** State attributes of the target (its first present instance), for forbidden paths that depend on them. */
   attributes?: Record<string, unknown>;
 }
-
-const SCALABLE = ['node_count', 'replicas', 'size', 'desired_size', 'min_node_count', 'max_node_count'];
 
 /** `terraform_data.pool[1]` → `terraform_data.pool`; module prefixes are kept. */
 export function blockOf(address: string): string {
@@ -154,6 +161,18 @@ async function ignoreCheck(
   return ignoredReason(rule, block, shape, path, input);
 }
 
+/** One attribute of an action, checked alone: its edit, or why not. */
+type OneEdit =
+  | {
+      kind: 'one';
+      edit: AttributeEdit;
+      disruption?: 'stop_start';
+      allowReplace?: boolean;
+      /** The acknowledgement the executor adds with it (policy.addable_attributes): `allow_stopping_for_update = true`. */
+      added?: AttributeEdit;
+    }
+  | Extract<EditPlan, { kind: 'refused' }>;
+
 async function attributeEdit(
   input: EditPlanInput,
   reader: ConfigReader,
@@ -161,7 +180,8 @@ async function attributeEdit(
   block: string,
   key: string,
   value: unknown,
-): Promise<EditPlan> {
+  others: readonly string[],
+): Promise<OneEdit | EditPlan> {
   if (!isHclValue(value)) return refused(`parameter ${key} must be a number, string or boolean`);
   const type = resourceTypeOf(block);
   const shape = shapeOf(type);
@@ -171,13 +191,7 @@ async function attributeEdit(
     const count = typeof value === 'string' && asNumber(value) !== undefined ? (asNumber(value) as number) : value;
     const verdict = policy.check(input.actionType, 'count', count, from);
     if (!verdict.ok) return refused(`policy: ${verdict.message}`);
-    const expectation: PlanExpectation = {
-      actionType: asGateType(input.actionType),
-      targetAddress: block,
-      countFrom: from,
-      countTo: count as number,
-    };
-    return { kind: 'edit', edit: { address: block, attributePath: ['count'], value: count, from }, expectation };
+    return { kind: 'one', edit: { address: block, attributePath: ['count'], value: count, from } };
   }
   const path = splitAttributePath(key);
   const found = await locate(reader.read, input.files, block, path);
@@ -193,14 +207,20 @@ async function attributeEdit(
   const ignored = await ignoreCheck(reader, input, block, shape, resolved);
   if (ignored !== undefined) return refused(ignored);
   const ack = shape.acknowledgements.find((a) => a.attribute === joined);
+  let added: AttributeEdit | undefined;
   if (ack !== undefined) {
     const flag = await reader.read(input.files, block, [ack.flag]);
-    if (flag !== true) {
+    // Not set at all and addable by the policy: set with the change (the stop/start opt-in is checked below).
+    if (flag === undefined && policy.isAddable(ack.flag) && !others.includes(ack.flag)) {
+      added = { address: block, attributePath: [ack.flag], value: true, from: undefined, create: 1 };
+    } else if (flag !== true && !others.includes(ack.flag)) {
       return refused(
-        `${block}: changing ${ack.attribute} needs ${ack.flag} = true in the configuration (it is ${flag === undefined ? 'not set' : JSON.stringify(flag)}); without it the provider fails the apply: "${ack.message}" Set ${ack.flag} = true on ${block} (the change then stops and starts it, which the policy must allow under disruption.stop_start).`,
+        `${block}: changing ${ack.attribute} needs ${ack.flag} = true in the configuration (it is ${flag === undefined ? 'not set' : JSON.stringify(flag)}); without it the provider fails the apply: "${ack.message}" Set ${ack.flag} = true on ${block} (the change then stops and starts it, which the policy must allow under disruption.stop_start)${flag === undefined ? `, or list ${ack.flag} under policy.addable_attributes so InfraAI adds it with the change` : ''}.`,
       );
     }
   }
+  // Not in the configuration at all: added where the policy lists the path as addable.
+  const create = found === undefined && policy.isAddable(joined) ? { create: 1 } : {};
   const written = inConfiguredType(value, found?.value);
   const verdict = policy.check(input.actionType, joined, written, found?.value);
   if (!verdict.ok) return refused(`policy: ${verdict.message}`);
@@ -209,36 +229,85 @@ async function attributeEdit(
       `${block}: changing ${ack.attribute} stops and starts it (${ack.flag} = true); the policy does not allow a stop/start here: add "${block}" (or "${type}") to policy.disruption.stop_start`,
     );
   }
-  const expectation: PlanExpectation = {
-    actionType: asGateType(input.actionType),
-    targetAddress: block,
-    attributePath: resolved,
-    expectedValue: written,
+  return {
+    kind: 'one',
+    edit: { address: block, attributePath: resolved, value: written, from: found?.value, ...create },
     ...(ack !== undefined && { disruption: ack.disruption }),
     // A replace this edit forces is accepted by the gate only where the policy opts the target in.
     ...(policy.allowsDisruption('replace', input.targetAddress, type) && { allowReplace: true }),
+    ...(added !== undefined && { added }),
   };
-  return {
-    kind: 'edit',
-    edit: { address: block, attributePath: resolved, value: written, from: found?.value },
-    expectation,
+}
+
+/**
+ * Every attribute parameter of the decision, each bounded by the policy on its own; all of them
+ * become one edit plan gated together (the plan may change only these paths on the target).
+ */
+async function attributesEdit(
+  input: EditPlanInput,
+  reader: ConfigReader,
+  policy: ExecutorPolicy,
+  block: string,
+  entries: ReadonlyArray<[string, unknown]>,
+): Promise<EditPlan> {
+  if (entries.length > 1 && entries.some(([k]) => k === 'count'))
+    return refused(
+      `count scaling changes one attribute only; got ${entries.map(([k]) => k).join(', ')} in one ${input.actionType}`,
+    );
+  const keys = entries.map(([k]) => k);
+  const edits: AttributeEdit[] = [];
+  let disruption: 'stop_start' | undefined;
+  let allowReplace = false;
+  for (const [key, value] of entries) {
+    const one = await attributeEdit(input, reader, policy, block, key, value, keys);
+    if (one.kind !== 'one') return one;
+    edits.push(one.edit);
+    if (one.added !== undefined) edits.push(one.added);
+    if (one.disruption !== undefined) disruption = one.disruption;
+    if (one.allowReplace === true) allowReplace = true;
+  }
+  const paths = edits.map((e) => joinAttributePath(e.attributePath));
+  const twice = paths.find((p, i) => paths.indexOf(p) !== i);
+  if (twice !== undefined) return refused(`${block}: ${twice} is named twice in one action`);
+  const count = edits.length === 1 && edits[0]?.attributePath[0] === 'count' && edits[0].attributePath.length === 1;
+  if (count) {
+    const only = edits[0] as AttributeEdit;
+    return {
+      kind: 'edit',
+      edits,
+      expectation: {
+        actionType: asGateType(input.actionType),
+        targetAddress: block,
+        countFrom: only.from as number,
+        countTo: only.value as number,
+      },
+    };
+  }
+  const expectation: PlanExpectation = {
+    actionType: asGateType(input.actionType),
+    targetAddress: block,
+    attributes: edits.map((e) => ({ path: e.attributePath, expectedValue: e.value })),
+    // One edit is also said the way single-attribute readers know it.
+    ...(edits.length === 1 &&
+      edits[0] !== undefined && {
+        attributePath: edits[0].attributePath,
+        expectedValue: edits[0].value,
+      }),
+    ...(disruption !== undefined && { disruption }),
+    ...(allowReplace && { allowReplace: true }),
   };
+  return { kind: 'edit', edits, expectation };
 }
 
 function asGateType(t: string): PlanExpectation['actionType'] {
   return t as PlanExpectation['actionType'];
 }
 
-/** The parameter to act on: exactly one attribute per action keeps the plan gate's check exact. */
-function singleParameter(input: EditPlanInput): [string, unknown] | string {
+/** The attribute parameters to act on (all of them: the gate checks each path and value). */
+function attributeParameters(input: EditPlanInput): Array<[string, unknown]> | string {
   const entries = Object.entries(input.parameters).filter(([, v]) => v !== undefined && v !== null);
-  if (entries.length === 0) return `${input.actionType} needs one attribute parameter (e.g. {"count": 3})`;
-  if (entries.length > 1) {
-    const preferred = entries.find(([k]) => k === 'count' || SCALABLE.includes(splitAttributePath(k).at(-1) ?? k));
-    if (preferred && input.actionType !== 'modify_config') return preferred;
-    return `one attribute per action is supported; got ${entries.map(([k]) => k).join(', ')}`;
-  }
-  return entries[0] as [string, unknown];
+  if (entries.length === 0) return `${input.actionType} needs at least one attribute parameter (e.g. {"count": 3})`;
+  return entries;
 }
 
 /**
@@ -289,7 +358,7 @@ async function restartPlan(
   const from = await reader.read(input.files, block, path);
   return {
     kind: 'edit',
-    edit: { address: block, attributePath: path, value: input.now, from, create: 2 },
+    edits: [{ address: block, attributePath: path, value: input.now, from, create: 2 }],
     // A restart with an attribute path is gated as what it is: an in-place update of that one map entry.
     expectation: { actionType: 'restart', targetAddress: block, attributePath: path, expectedValue: input.now },
   };
@@ -307,9 +376,9 @@ export async function planEdit(
     case 'scale_up':
     case 'scale_down':
     case 'modify_config': {
-      const param = singleParameter(input);
-      if (typeof param === 'string') return refused(param);
-      return attributeEdit(input, reader, policy, block, param[0], param[1]);
+      const params = attributeParameters(input);
+      if (typeof params === 'string') return refused(params);
+      return attributesEdit(input, reader, policy, block, params);
     }
     case 'restart':
       return restartPlan(input, reader, policy, block);
@@ -322,5 +391,11 @@ export async function planEdit(
 
 /** "set count of terraform_data.pool to 4": the intent given to the fix agent. */
 export function describeEdit(edit: AttributeEdit): string {
-  return `set ${joinAttributePath(edit.attributePath)} of ${edit.address} to ${JSON.stringify(edit.value)} (was ${JSON.stringify(edit.from ?? null)})`;
+  const was = edit.from === undefined && edit.create !== undefined ? 'not set yet' : JSON.stringify(edit.from ?? null);
+  return `set ${joinAttributePath(edit.attributePath)} of ${edit.address} to ${JSON.stringify(edit.value)} (was ${was})`;
+}
+
+/** Every edit of an action said as one intent: "set a … ; set b …". */
+export function describeEdits(edits: readonly AttributeEdit[]): string {
+  return edits.map(describeEdit).join('; ');
 }

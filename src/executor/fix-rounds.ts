@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AttributeEdit } from './edit-plan.js';
-import { describeEdit } from './edit-plan.js';
+import { describeEdits } from './edit-plan.js';
 import type { FixClient, HclEditor } from './ports.js';
 import { fileNamedIn } from '../terraform/steps.js';
 import { unifiedDiff } from '../plan/unified-diff.js';
@@ -45,7 +45,7 @@ export async function fixRound(input: {
   round: number;
   staging: string;
   diagnostics: string;
-  edit: AttributeEdit;
+  edits: readonly AttributeEdit[];
   edited: readonly string[];
   fix: FixClient;
   hcl: HclEditor;
@@ -64,7 +64,7 @@ export async function fixRound(input: {
     fileName,
     fileContent: masked,
     diagnostics,
-    intent: describeEdit(input.edit),
+    intent: describeEdits(input.edits),
   });
   const base = { round: input.round, fileName, diagnostics };
   if ('error' in reply) return { ...base, accepted: false, reason: `fix agent: ${reply.error}` };
@@ -73,15 +73,17 @@ export async function fixRound(input: {
   if (diff === '') return { ...base, accepted: false, reason: 'the proposed file is identical' };
   const current = readConfigFiles(input.staging);
   const proposed = { ...current, [fileName]: content };
-  const had = await input.hcl.read(current, input.edit.address, input.edit.attributePath);
-  const has = await input.hcl.read(proposed, input.edit.address, input.edit.attributePath);
-  if (had !== has) {
-    return {
-      ...base,
-      diff,
-      accepted: false,
-      reason: `the proposed file drops the intended change (${input.edit.attributePath.join('.')} would be ${JSON.stringify(has ?? null)})`,
-    };
+  for (const edit of input.edits) {
+    const had = await input.hcl.read(current, edit.address, edit.attributePath);
+    const has = await input.hcl.read(proposed, edit.address, edit.attributePath);
+    if (had !== has) {
+      return {
+        ...base,
+        diff,
+        accepted: false,
+        reason: `the proposed file drops the intended change (${edit.attributePath.join('.')} would be ${JSON.stringify(has ?? null)})`,
+      };
+    }
   }
   const introduced = await newRefusals(input.guard ?? new ConfigGuard(), current, proposed);
   if (introduced.length > 0) {

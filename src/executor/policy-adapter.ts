@@ -1,6 +1,6 @@
 import type { ParameterValue } from '../agent/decision-schema.js';
 import { evaluateDecision } from '../policy/evaluate.js';
-import { allowsDisruption, type Policy } from '../policy/policy-schema.js';
+import { allowsDisruption, isAddable, type Policy } from '../policy/policy-schema.js';
 import { asNumber } from '../shapes/resource-shapes.js';
 import type { ExecutorPolicy } from './ports.js';
 import { refuse } from '../shared/result.js';
@@ -38,6 +38,7 @@ export function executorPolicy(policy: () => Policy): ExecutorPolicy {
       return verdict.allowed ? { ok: true } : refuse('POLICY_BLOCKED', verdict.message);
     },
     allowsDisruption: (kind, address, type) => allowsDisruption(policy(), kind, address, type),
+    isAddable: (attributePath) => isAddable(policy(), attributePath),
   };
 }
 

@@ -53,6 +53,11 @@ export interface ExecutorPolicy {
    * replaces a whole group). Pure.
    */
   allowsDisruption(kind: 'stop_start' | 'replace', address: string, type: string): boolean;
+  /**
+   * Whether an attribute not set in the configuration may be added (`policy.addable_attributes`,
+   * matched exactly or by last segment): e.g. `allow_stopping_for_update`. Pure.
+   */
+  isAddable(attributePath: string): boolean;
 }
 
 export type { RegistryRefresh } from '../actions/ports.js';

@@ -199,7 +199,9 @@ export class PlanPreparer {
     const changed = await stageChange(this.d, w, plan);
     if (!changed.ok) return { ...changed, patch: first };
     const changes = {
-      edit: plan.kind === 'edit' ? plan.edit : null,
+      // `edit` (the first) stays for readers of actions stored before several edits existed.
+      edit: plan.kind === 'edit' ? (plan.edits[0] ?? null) : null,
+      edits: plan.kind === 'edit' ? plan.edits : [],
       replace: plan.kind === 'replace' ? plan.replace : [],
       kind: plan.kind,
     };
@@ -292,7 +294,7 @@ export class PlanPreparer {
         round,
         staging: w.staging,
         diagnostics: attempt.diagnostics,
-        edit: plan.edit,
+        edits: plan.edits,
         edited: w.edited,
         fix: this.d.fix,
         hcl: this.d.hcl,

@@ -1,5 +1,5 @@
 /**
- * The planned change made in a staging copy: the one-value edit, or a rollback's files. Never
+ * The planned change made in a staging copy: the value edits (one or several), or a rollback's files. Never
  * touches the run dir.
  */
 import type { EditPlan } from './edit-plan.js';
@@ -13,14 +13,18 @@ type Step = { ok: true } | Refusal<'EDIT_REFUSED' | 'ROLLBACK_REFUSED'>;
 /** Applies the planned change to the staging copy's files; records the edited names on `w`. */
 export async function stageChange(d: ExecutorDeps, w: Work, plan: EditPlan): Promise<Step> {
   if (plan.kind === 'edit') {
-    const edited = await d.hcl.edit(readConfigFiles(w.staging), plan.edit);
-    if (!edited.ok)
-      return refuse(
-        'EDIT_REFUSED',
-        `editing ${plan.edit.address} ${plan.edit.attributePath.join('.')}: ${edited.message}`,
-      );
-    writeFilesAtomic(w.staging, edited.files);
-    w.edited = Object.keys(edited.files);
+    // Every edit is made on the files the previous one left: all of them or none reach the staging copy.
+    let files = readConfigFiles(w.staging);
+    const changed: Record<string, string> = {};
+    for (const edit of plan.edits) {
+      const edited = await d.hcl.edit(files, edit);
+      if (!edited.ok)
+        return refuse('EDIT_REFUSED', `editing ${edit.address} ${edit.attributePath.join('.')}: ${edited.message}`);
+      files = { ...files, ...edited.files };
+      Object.assign(changed, edited.files);
+    }
+    writeFilesAtomic(w.staging, changed);
+    w.edited = Object.keys(changed);
     return { ok: true };
   }
   if (plan.kind === 'rollback') return rollbackFiles(d, w);

@@ -23,8 +23,9 @@ interface OneValueEdit {
   address: string;
   attributePath: string[];
   value: number | string | boolean;
-  /** The value the plan started from. */
+  /** The value the plan started from (absent for an added attribute). */
   from: unknown;
+  create?: number;
 }
 
 /**
@@ -56,24 +57,36 @@ export async function writeEditedFiles(
   return { written: Object.keys(write), deleted, ...again };
 }
 
-/** The action's one-value edit made on the current run dir files, written for the moved files only. */
+/** The action's value edits (every one of them), stored before several edits existed as one `edit`. */
+function storedEdits(a: ActionRecord): OneValueEdit[] {
+  const c = a.changes as { edit?: OneValueEdit | null; edits?: OneValueEdit[] } | null;
+  if (Array.isArray(c?.edits) && c.edits.length > 0) return c.edits;
+  return c?.edit ? [c.edit] : [];
+}
+
+/** The action's value edits made on the current run dir files, written for the moved files only. */
 async function editAgain(
   a: ActionRecord,
   runDir: string,
   moved: string[],
   hcl: HclEditor,
 ): Promise<{ merged: string[]; conflicts: string[] }> {
-  const edit = (a.changes as { edit?: OneValueEdit | null } | null)?.edit ?? null;
+  const edits = storedEdits(a);
   // A fix round may have changed more than the value: re-doing only the value would not be what was planned.
   const fixed = a.fixAttempts.some((f) => (f as { accepted?: unknown }).accepted === true);
-  if (edit === null || fixed) return { merged: [], conflicts: moved };
-  const current = readConfigFiles(runDir);
-  // They changed the very value: theirs stands (it is not InfraAI's to overwrite).
-  if ((await hcl.read(current, edit.address, edit.attributePath)) !== edit.from)
-    return { merged: [], conflicts: moved };
-  const r = await hcl.edit(current, edit);
-  if (!r.ok || Object.keys(r.files).some((n) => !moved.includes(n))) return { merged: [], conflicts: moved };
-  writeFilesAtomic(runDir, r.files);
-  const merged = Object.keys(r.files);
+  if (edits.length === 0 || fixed) return { merged: [], conflicts: moved };
+  let current = readConfigFiles(runDir);
+  const changed: Record<string, string> = {};
+  for (const edit of edits) {
+    // They changed the very value: theirs stands (it is not InfraAI's to overwrite).
+    if ((await hcl.read(current, edit.address, edit.attributePath)) !== edit.from)
+      return { merged: [], conflicts: moved };
+    const r = await hcl.edit(current, edit);
+    if (!r.ok || Object.keys(r.files).some((n) => !moved.includes(n))) return { merged: [], conflicts: moved };
+    current = { ...current, ...r.files };
+    Object.assign(changed, r.files);
+  }
+  writeFilesAtomic(runDir, changed);
+  const merged = Object.keys(changed);
   return { merged, conflicts: moved.filter((n) => !merged.includes(n)) };
 }

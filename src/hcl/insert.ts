@@ -2,7 +2,9 @@
  * Where and how to add a value that is not set yet: a new entry in a map (`annotations`,
  * `triggers`), and the map attribute itself when it is missing. Only text is added (at the end of
  * the enclosing block, object or JSON object, indented like its neighbours); nothing existing is
- * rewritten, so comments and layout stay. Only the last `create` segments of a path may be added:
+ * rewritten, so comments and layout stay. A plain attribute (`allow_stopping_for_update = true`)
+ * goes where `terraform fmt` lays it out (attribute-placement.ts: after the last attribute before
+ * the nested blocks, `=` aligned with its run, which may re-pad that run's spaces). Only the last `create` segments of a path may be added:
  * the blocks above them must already exist (which of them are blocks is the schema's business).
  */
 import { classifyExpression, escapeHclString, objectElemKey, renderHcl, renderJson, type HclValue } from './literal.js';
@@ -11,6 +13,7 @@ import { kids, type HclNode } from './parser.js';
 import type { JsonNode } from './json-locate.js';
 import { findJsonResources, walkJson } from './tf-json.js';
 import { refuse } from '../shared/result.js';
+import { placeAttribute } from './attribute-placement.js';
 
 export interface Splice {
   start: number;
@@ -174,6 +177,18 @@ function insertInBlock(
   const close = kids(block).find((n) => n.type === 'block_end');
   if (open === undefined || close === undefined) return refuse('PARSE_ERROR', `${where} is not a complete block`);
   const real = items.filter((n) => n.type !== 'comment');
+  // A plain attribute (not a map entry) goes where `terraform fmt` lays attributes out.
+  const placed =
+    rest.length === 0
+      ? placeAttribute(
+          src,
+          { start: block.startIndex, open: open.endIndex, close: close.startIndex },
+          items,
+          head,
+          value,
+        )
+      : undefined;
+  if (placed !== undefined) return { ok: true, splices: placed, verifyPath: [...vp, ...path] };
   const splices = addLast(
     src,
     {

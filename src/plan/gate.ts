@@ -27,6 +27,13 @@ export interface PlanExpectation {
    */
   attributePath?: string[];
   expectedValue?: HclValue;
+  /**
+   * Several attributes edited by one action (ASG `desired_capacity` + `max_size`, an added
+   * `allow_stopping_for_update` + `machine_type`): the plan may change only these paths on the
+   * target, and each must end at its expected value. When set, `attributePath`/`expectedValue` are
+   * ignored; a single edit may use either form (see `expectedAttributes`).
+   */
+  attributes?: ExpectedAttribute[];
   /** Set both for scaling through `count`: the plan must create/delete exactly |to - from| instances. */
   countFrom?: number;
   countTo?: number;
@@ -48,6 +55,18 @@ export interface PlanExpectation {
    * and starts the resource is accepted. Without it such a plan is refused.
    */
   disruption?: 'stop_start';
+}
+
+export interface ExpectedAttribute {
+  path: string[];
+  expectedValue?: HclValue;
+}
+
+/** The edited attributes an expectation names: `attributes`, else the one `attributePath`. */
+export function expectedAttributes(e: PlanExpectation): ExpectedAttribute[] {
+  if (e.attributes !== undefined) return e.attributes;
+  if (e.attributePath === undefined || e.attributePath.length === 0) return [];
+  return [{ path: e.attributePath, ...(e.expectedValue !== undefined && { expectedValue: e.expectedValue }) }];
 }
 
 /** A refused plan keeps each reason apart (the stored gate JSON lists them); `message` joins them. */
@@ -127,11 +146,11 @@ function optInNames(rc: ResourceChange): string {
 }
 
 /** A replace of the target caused by an edit: only what the edit forces, and only with the policy's opt-in. */
-function replaceReasons(rc: ResourceChange, e: PlanExpectation, path: string[]): string[] {
-  const shown = path.join('.');
+function replaceReasons(rc: ResourceChange, e: PlanExpectation, edited: readonly ExpectedAttribute[]): string[] {
+  const shown = edited.map((a) => a.path.join('.')).join(', ');
   const what = disruptionOf(rc)?.would ?? 'would be replaced';
   const paths = rc.change.replace_paths ?? [];
-  const only = paths.length > 0 && paths.every((p) => pathUnder(p, path));
+  const only = paths.length > 0 && paths.every((p) => edited.some((a) => pathUnder(p, a.path)));
   if (!only) return [`${rc.address}: ${what}, expected an in-place update of ${shown}`];
   if (e.allowReplace !== true) {
     return [`${rc.address}: ${what}; allowed only when the policy lists ${optInNames(rc)} under disruption.replace`];
@@ -156,12 +175,12 @@ function acknowledgementReasons(rc: ResourceChange, e: PlanExpectation): string[
   return [];
 }
 
-function attributeReasons(rc: ResourceChange, e: PlanExpectation, path: string[]): string[] {
+function attributeReasons(rc: ResourceChange, e: PlanExpectation, edited: readonly ExpectedAttribute[]): string[] {
   const kind = changeKindOf(rc.change.actions);
-  const shown = path.join('.');
+  const shown = edited.map((a) => a.path.join('.')).join(', ');
   const reasons: string[] = [];
   if (kind === 'replace') {
-    reasons.push(...replaceReasons(rc, e, path));
+    reasons.push(...replaceReasons(rc, e, edited));
   } else if (kind !== 'update') {
     return [`${rc.address}: ${kind}, expected an in-place update of ${shown}`];
   } else {
@@ -171,14 +190,17 @@ function attributeReasons(rc: ResourceChange, e: PlanExpectation, path: string[]
     ...changedLeaves(rc.change)
       // Computed attributes become unknown on any update (terraform_data's `output`); they are
       // consequences, not configuration changes, so only known changes are held to the path.
-      .filter((leaf) => !leaf.afterUnknown && !pathUnder(leaf.path, path))
+      .filter((leaf) => !leaf.afterUnknown && !edited.some((a) => pathUnder(leaf.path, a.path)))
       .map((leaf) => `${rc.address}: changes ${formatPath(leaf.path)}, expected only ${shown}`),
   );
-  if (e.expectedValue !== undefined) {
-    const after = valueAtConfigPath(rc.change.after, path);
-    if (!sameValue(after, e.expectedValue, isNumericString(shapeOf(rc.type), shown))) {
+  // Every edited attribute must end at its value: one left out of the plan is refused as well.
+  for (const a of edited) {
+    if (a.expectedValue === undefined) continue;
+    const one = a.path.join('.');
+    const after = valueAtConfigPath(rc.change.after, a.path);
+    if (!sameValue(after, a.expectedValue, isNumericString(shapeOf(rc.type), one))) {
       reasons.push(
-        `${rc.address}: ${shown} would become ${JSON.stringify(after)}, expected ${JSON.stringify(e.expectedValue)}`,
+        `${rc.address}: ${one} would become ${JSON.stringify(after)}, expected ${JSON.stringify(a.expectedValue)}`,
       );
     }
   }
@@ -213,9 +235,8 @@ function configForm(path: string): string {
  * what state holds and what the cloud holds (redacted), the edited attribute first.
  */
 function driftReasons(plan: PlanJson, e: PlanExpectation): string[] {
-  const edited = e.attributePath?.join('.');
-  const touches = (p: string): boolean =>
-    edited !== undefined && (configForm(p) === edited || configForm(p).startsWith(`${edited}.`));
+  const edited = expectedAttributes(e).map((a) => a.path.join('.'));
+  const touches = (p: string): boolean => edited.some((x) => configForm(p) === x || configForm(p).startsWith(`${x}.`));
   return driftItems(plan)
     .filter((item) => isInstanceOf(item.address, e.targetAddress) || isInstanceOf(e.targetAddress, item.address))
     .map((item) => {
@@ -239,17 +260,17 @@ function actionReasons(changes: ResourceChange[], plan: PlanJson, e: PlanExpecta
   const onTarget = changes.filter((rc) => isInstanceOf(rc.address, e.targetAddress));
   const reasons = [...driftReasons(plan, e), ...outsideTarget(changes, e.targetAddress)];
   if (onTarget.length === 0) reasons.push(`plan does not change the target ${e.targetAddress}`);
-  const path = e.attributePath;
-  if (e.actionType === 'restart' && (path === undefined || path.length === 0)) {
+  const edited = expectedAttributes(e);
+  if (e.actionType === 'restart' && edited.length === 0) {
     return [...reasons, ...restartReasons(changes, e)];
   }
   if (e.countFrom !== undefined && e.countTo !== undefined) {
     return [...reasons, ...countReasons(changes, e, e.countFrom, e.countTo)];
   }
-  if (path === undefined || path.length === 0) {
+  if (edited.length === 0) {
     return [...reasons, `${e.actionType} expectation names neither an attribute path nor countFrom/countTo`];
   }
-  return [...reasons, ...onTarget.flatMap((rc) => attributeReasons(rc, e, path))];
+  return [...reasons, ...onTarget.flatMap((rc) => attributeReasons(rc, e, edited))];
 }
 
 /**

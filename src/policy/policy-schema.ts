@@ -28,6 +28,13 @@ export const PolicySchema = z
     /** Attribute paths that may ever be changed. Matched exactly or by last segment. */
     changeable_attributes: z.array(AttributePathSchema),
     attributes: z.record(AttributePathSchema, AttributeBoundsSchema).default({}),
+    /**
+     * Attribute paths the executor may ADD to a resource block when they are not set yet (placed
+     * where `terraform fmt` puts an attribute): e.g. `allow_stopping_for_update`, added as `true`
+     * with a GCE machine_type change when `disruption.stop_start` opts the instance in. Matched
+     * exactly or by last segment. Default: none (an absent attribute is never added).
+     */
+    addable_attributes: z.array(AttributePathSchema).max(256).default([]),
     /** Step the rules agent uses when scaling; policy max_step still applies. */
     default_step: z.number().int().positive().default(1),
     cooldown_seconds: z
@@ -117,6 +124,12 @@ export function matchAttributeKey<T>(table: Readonly<Record<string, T>>, path: s
 export function isChangeable(policy: Policy, path: string): boolean {
   const last = splitAttributePath(path).at(-1) ?? path;
   return policy.changeable_attributes.some((a) => a === path || a === last);
+}
+
+/** True when the policy lets the executor add `path` to a block that does not set it yet. */
+export function isAddable(policy: Pick<Policy, 'addable_attributes'>, path: string): boolean {
+  const last = splitAttributePath(path).at(-1) ?? path;
+  return policy.addable_attributes.some((a) => a === path || a === last);
 }
 
 /** True when the policy opts `address` (or its resource type) in to a disruptive change of this kind. */

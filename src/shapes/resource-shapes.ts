@@ -44,6 +44,12 @@ export type ScaleTarget =
       /** Bounds the resource imposes (ASG min_size..max_size); the policy's bounds apply on top. */
       min?: number;
       max?: number;
+      /**
+       * The resource's own bound the value sits on, moved with it in the same action (ASG at
+       * max_size: `max_size` is raised to the new desired_capacity; at min_size: `min_size` lowered).
+       * The policy bounds it too.
+       */
+      bound?: { path: string; current: number };
     }
   | { ok: false; reason: string };
 
@@ -109,7 +115,11 @@ export function ignoresChange(ignored: readonly string[], path: string): boolean
   return ignoreRuleFor(ignored, path) !== undefined;
 }
 
-function found(path: string, current: number | undefined, bounds: { min?: number; max?: number } = {}): ScaleTarget {
+function found(
+  path: string,
+  current: number | undefined,
+  bounds: { min?: number; max?: number; bound?: { path: string; current: number } } = {},
+): ScaleTarget {
   if (current === undefined) return { ok: false, reason: `${path} has no numeric value in state` };
   return { ok: true, path, current, ...bounds };
 }
@@ -159,14 +169,18 @@ const ASG: ResourceShape = {
       return found(path, path === 'max_size' ? max : min);
     }
     const desired = numberAt(attributes, 'desired_capacity');
+    // At its own bound: the bound moves with it, in the same action (one plan, gated together).
     if (desired !== undefined && max !== undefined && direction === 'up' && desired >= max) {
-      return {
-        ok: false,
-        reason: `desired_capacity is at max_size (${max}); raising it needs max_size raised too, which a human decides`,
-      };
+      return found('desired_capacity', desired, {
+        ...(min !== undefined && { min }),
+        bound: { path: 'max_size', current: max },
+      });
     }
     if (desired !== undefined && min !== undefined && direction === 'down' && desired <= min) {
-      return { ok: false, reason: `desired_capacity is at min_size (${min}); lowering it needs min_size lowered too` };
+      return found('desired_capacity', desired, {
+        ...(max !== undefined && { max }),
+        bound: { path: 'min_size', current: min },
+      });
     }
     return found('desired_capacity', desired, { ...(min !== undefined && { min }), ...(max !== undefined && { max }) });
   },

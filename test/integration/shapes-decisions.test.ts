@@ -103,12 +103,12 @@ describe('rules agent + default policy on real resource types (registry → deci
     }
   });
 
-  it('ASG at max_size and a single instance: no_action naming why; node pool restart: blocked to a human', async () => {
+  it('ASG at max_size: both raised; a single instance: no_action naming why; node pool restart: blocked to a human', async () => {
     service = await startTestService(testConfig(), { actionPreparer: preparer });
     seed(service);
     const full = await decisionFor(service, 'aws_autoscaling_group.full', 'cpu_usage');
-    expect(full).toMatchObject({ status: 'no_action', action_type: 'no_action' });
-    expect(full.reason).toMatch(/desired_capacity is at max_size \(3\)/);
+    expect(full).toMatchObject({ status: 'proposed', parameters: { desired_capacity: 4, max_size: 4 } });
+    expect(full.reason).toMatch(/max_size 3 → 4 with it \(desired_capacity was at max_size\)/);
     const box = await decisionFor(service, 'aws_instance.box', 'cpu_usage');
     expect(box.status).toBe('no_action');
     expect(box.reason).toMatch(/resize it with modify_config on instance_type/);
@@ -125,7 +125,7 @@ describe('rules agent + default policy on real resource types (registry → deci
     expect(d.decision).toMatchObject({ action_type: 'restart', resource_address: 'google_container_node_pool.auto' });
     expect(d.policy_verdict).toMatchObject({ allowed: false, rule: 'restart_method' });
     expect(d.policy_verdict.message).toMatch(/needs a human: a node pool has no Terraform-side rolling restart/);
-    expect(preparer.prepared).toHaveLength(0);
+    expect(preparer.prepared).toEqual([full.id]);
   });
 });
 

@@ -165,13 +165,13 @@ ${lifecycle}}
     expect(cloudResource(env, 'aws_autoscaling_group')).toMatchObject({ desired_capacity: 3, max_size: 4 });
   });
 
-  it('ASG at max_size: no_action naming the reason, nothing planned, the cloud unchanged', async () => {
+  it('ASG at max_size: desired_capacity and max_size raised together (issue 14; see multi-attribute.test.ts)', async () => {
     env = await deploy('aws', asg(3, 3));
     const { decision, action } = await alertToAction(env, 'aws_autoscaling_group.web');
-    expect(decision).toMatchObject({ status: 'no_action', action_type: 'no_action' });
-    expect(decision.reason).toMatch(/desired_capacity is at max_size \(3\).*a human decides/);
-    expect(action).toBeUndefined();
-    expect(cloudResource(env, 'aws_autoscaling_group')).toMatchObject({ desired_capacity: 3, max_size: 3 });
+    expect(decision).toMatchObject({ status: 'proposed', parameters: { desired_capacity: 4, max_size: 4 } });
+    expect(action?.status, action?.statusReason ?? '').toBe('awaiting_approval');
+    await approveAndApply(env, action!);
+    expect(cloudResource(env, 'aws_autoscaling_group')).toMatchObject({ desired_capacity: 4, max_size: 4 });
   });
 
   it('ASG with lifecycle { ignore_changes = [desired_capacity] } (read at sync): max_size 3 → 4', async () => {

@@ -72,7 +72,13 @@ describe('agent context redaction (canary)', () => {
     const asg = shapeIn(F.asg(2, 4, 1, ['desired_capacity']));
     expect(asg.scale_up).toEqual({ attribute: 'max_size', current: 4 });
     expect(asg.ignore_changes).toEqual(['desired_capacity']);
-    expect(shapeIn(F.asg(4, 4, 1)).scale_up.not_scalable).toMatch(/at max_size/);
+    // At max_size, max_size moves with desired_capacity in the same action.
+    expect(shapeIn(F.asg(4, 4, 1)).scale_up).toEqual({
+      attribute: 'desired_capacity',
+      current: 4,
+      min: 1,
+      moves_with_it: { attribute: 'max_size', current: 4, set_to: 'the new value' },
+    });
     const gce = shapeIn(F.gce());
     expect(gce.scale_up.not_scalable).toMatch(/one machine/);
     expect(gce.stop_start).toEqual([

@@ -133,7 +133,7 @@ describe('rules agent on each resource shape (issue 13 table), checked by the de
     expect(up.verdict.allowed).toBe(true);
   });
 
-  it('ASG: desired_capacity, capped by max_size; at max_size → no_action naming the reason', () => {
+  it('ASG: desired_capacity, capped by max_size; at max_size → desired_capacity and max_size raised together', () => {
     const up = decideOn(F.asg(2, 4, 1), 'HighCPU');
     expect(up.d.parameters).toEqual({ desired_capacity: 3 });
     expect(up.verdict.allowed).toBe(true);
@@ -141,13 +141,30 @@ describe('rules agent on each resource shape (issue 13 table), checked by the de
     const big = PolicySchema.parse({ ...DEFAULT_POLICY, default_step: 5, attributes: {} });
     expect(decideOn(F.asg(2, 4, 1), 'HighCPU', big).d.parameters).toEqual({ desired_capacity: 4 });
     const atMax = decideOn(F.asg(4, 4, 1), 'HighCPU');
-    expect(atMax.d.action_type).toBe('no_action');
-    expect(atMax.d.reason).toMatch(/desired_capacity is at max_size \(4\).*a human decides/);
+    expect(atMax.d).toMatchObject({ action_type: 'scale_up', parameters: { desired_capacity: 5, max_size: 5 } });
+    expect(atMax.d.reason).toMatch(/desired_capacity 4 → 5, and max_size 4 → 5 with it/);
+    expect(atMax.verdict.allowed).toBe(true);
+    // The policy's max on max_size bounds both; at that max nothing can move: no_action naming it.
+    const capped = PolicySchema.parse({
+      ...DEFAULT_POLICY,
+      default_step: 3,
+      attributes: { ...DEFAULT_POLICY.attributes, max_size: { min: 1, max: 6 } },
+    });
+    expect(decideOn(F.asg(4, 4, 1), 'HighCPU', capped).d.parameters).toEqual({ desired_capacity: 6, max_size: 6 });
+    const blocked = decideOn(F.asg(6, 6, 1), 'HighCPU', capped);
+    expect(blocked.d.action_type).toBe('no_action');
+    expect(blocked.d.reason).toMatch(
+      /desired_capacity is at max_size \(6\) and the policy max of max_size \(6\) blocks/,
+    );
     const down = decideOn(F.asg(2, 4, 1), 'WebCPULow');
     expect(down.d.parameters).toEqual({ desired_capacity: 1 });
     expect(down.verdict.allowed).toBe(true);
-    const atMin = decideOn(F.asg(1, 4, 1), 'WebCPULow');
-    expect(atMin.d.action_type).toBe('no_action');
+    // The min side is symmetric: at min_size 2, both go to 1.
+    const atMin = decideOn(F.asg(2, 4, 2), 'WebCPULow');
+    expect(atMin.d).toMatchObject({ action_type: 'scale_down', parameters: { desired_capacity: 1, min_size: 1 } });
+    expect(atMin.verdict.allowed).toBe(true);
+    // desired_capacity's own policy min (1) stops it: no_action.
+    expect(decideOn(F.asg(1, 4, 1), 'WebCPULow').d.action_type).toBe('no_action');
   });
 
   it('ASG with desired_capacity under ignore_changes: max_size / min_size, allowed by the default policy', () => {

@@ -145,13 +145,15 @@ describe('restart per resource type', () => {
     const ok = await plan({ 'main.tf': ECS('  force_new_deployment = true\n') }, 'aws_ecs_service.api', 'restart');
     expect(ok).toEqual({
       kind: 'edit',
-      edit: {
-        address: 'aws_ecs_service.api',
-        attributePath: ['triggers', 'infraai_restarted_at'],
-        value: NOW,
-        from: undefined,
-        create: 2,
-      },
+      edits: [
+        {
+          address: 'aws_ecs_service.api',
+          attributePath: ['triggers', 'infraai_restarted_at'],
+          value: NOW,
+          from: undefined,
+          create: 2,
+        },
+      ],
       expectation: {
         actionType: 'restart',
         targetAddress: 'aws_ecs_service.api',
@@ -165,14 +167,14 @@ describe('restart per resource type', () => {
     const r = await plan({ 'main.tf': DEPLOYMENT }, 'kubernetes_deployment.web', 'restart');
     expect(r.kind).toBe('edit');
     if (r.kind !== 'edit') return;
-    expect(r.edit.attributePath).toEqual([
+    expect(r.edits[0]?.attributePath).toEqual([
       'spec',
       'template',
       'metadata',
       'annotations',
       'kubectl.kubernetes.io/restartedAt',
     ]);
-    const edited = await hcl.edit({ 'main.tf': DEPLOYMENT }, r.edit);
+    const edited = await hcl.edit({ 'main.tf': DEPLOYMENT }, r.edits[0]!);
     expect(edited.ok && edited.files['main.tf']).toContain(
       `        annotations = {\n          "kubectl.kubernetes.io/restartedAt" = "${NOW}"\n        }\n`,
     );
@@ -255,7 +257,7 @@ describe('acknowledgements (GCE machine_type needs allow_stopping_for_update)', 
     );
     expect(yes).toMatchObject({
       kind: 'edit',
-      edit: { attributePath: ['machine_type'], value: 'e2-medium', from: 'e2-small' },
+      edits: [{ attributePath: ['machine_type'], value: 'e2-medium', from: 'e2-small' }],
       expectation: { attributePath: ['machine_type'], expectedValue: 'e2-medium', disruption: 'stop_start' },
     });
     // The policy's allowed values still apply.
@@ -301,11 +303,11 @@ describe('forbidden paths and numeric strings', () => {
       });
       expect(r).toMatchObject({
         kind: 'edit',
-        edit: { attributePath: ['spec', 'replicas'], value: '3', from: '2' },
+        edits: [{ attributePath: ['spec', 'replicas'], value: '3', from: '2' }],
         expectation: { expectedValue: '3' },
       });
       if (r.kind !== 'edit') return;
-      const edited = await hcl.edit({ 'main.tf': DEPLOYMENT }, r.edit);
+      const edited = await hcl.edit({ 'main.tf': DEPLOYMENT }, r.edits[0]!);
       expect(edited.ok && edited.files['main.tf']).toBe(DEPLOYMENT.replace('replicas = "2"', 'replicas = "3"'));
     }
     const tooFar = await plan({ 'main.tf': DEPLOYMENT }, 'kubernetes_deployment.web', 'scale_up', {
@@ -314,6 +316,6 @@ describe('forbidden paths and numeric strings', () => {
     expect(tooFar.kind === 'refused' && tooFar.reason).toMatch(/max_step 2/);
     const numeric = DEPLOYMENT.replace('replicas = "2"', 'replicas = 2');
     const n = await plan({ 'main.tf': numeric }, 'kubernetes_deployment.web', 'scale_up', { 'spec.replicas': '3' });
-    expect(n).toMatchObject({ kind: 'edit', edit: { value: 3, from: 2 } });
+    expect(n).toMatchObject({ kind: 'edit', edits: [{ value: 3, from: 2 }] });
   });
 });

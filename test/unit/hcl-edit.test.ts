@@ -316,6 +316,7 @@ describe('attribute paths travel as segment arrays (HclEditor port, planEdit)', 
       maxChangedResources: () => 5,
       check: () => ({ ok: true as const }),
       allowsDisruption: () => false,
+      isAddable: () => false,
     };
     const plan = await planEdit(
       {
@@ -334,7 +335,7 @@ describe('attribute paths travel as segment arrays (HclEditor port, planEdit)', 
     ]);
     expect(plan).toMatchObject({
       kind: 'edit',
-      edit: { attributePath: ['input', 'autoscaling', 'max_node_count'], value: 6, from: 5 },
+      edits: [{ attributePath: ['input', 'autoscaling', 'max_node_count'], value: 6, from: 5 }],
       expectation: { attributePath: ['input', 'autoscaling', 'max_node_count'] },
     });
   });

@@ -33,14 +33,22 @@ describe('shapes table: which attribute a scale changes', () => {
     expect(scaleOf(F.poolFixed(2), 'down')).toEqual({ ok: true, path: 'node_count', current: 2 });
   });
 
-  it('ASG: desired_capacity with min_size..max_size as its own bounds; refused at the bound it would cross', () => {
+  it('ASG: desired_capacity with min_size..max_size as its own bounds; at a bound, the bound moves with it', () => {
     expect(scaleOf(F.asg(2, 4, 1), 'up')).toEqual({ ok: true, path: 'desired_capacity', current: 2, min: 1, max: 4 });
-    const atMax = scaleOf(F.asg(4, 4, 1), 'up');
-    expect(atMax.ok).toBe(false);
-    if (!atMax.ok) expect(atMax.reason).toMatch(/desired_capacity is at max_size \(4\)/);
-    const atMin = scaleOf(F.asg(1, 4, 1), 'down');
-    expect(atMin.ok).toBe(false);
-    if (!atMin.ok) expect(atMin.reason).toMatch(/at min_size \(1\)/);
+    expect(scaleOf(F.asg(4, 4, 1), 'up')).toEqual({
+      ok: true,
+      path: 'desired_capacity',
+      current: 4,
+      min: 1,
+      bound: { path: 'max_size', current: 4 },
+    });
+    expect(scaleOf(F.asg(1, 4, 1), 'down')).toEqual({
+      ok: true,
+      path: 'desired_capacity',
+      current: 1,
+      max: 4,
+      bound: { path: 'min_size', current: 1 },
+    });
   });
 
   it('ASG with desired_capacity under ignore_changes: max_size up, min_size down', () => {
