@@ -10,6 +10,7 @@ import type { HclValue } from '../hcl/literal.js';
 import type { ExecutorPolicy } from './ports.js';
 import { ignoreCovers, type FileSet, type IgnoreChangesRule } from '../hcl/edit.js';
 import { asNumber, forbiddenChange, shapeOf, type ResourceShape } from '../shapes/resource-shapes.js';
+import { editTarget, sharedLiteralRefusal } from './edit-target.js';
 
 export interface AttributeEdit {
   address: string;
@@ -201,6 +202,10 @@ async function attributeEdit(
       );
     }
   }
+  // A for_each instance is edited and gated as itself (src/executor/edit-target.ts).
+  const target = editTarget(input.targetAddress);
+  const shared = sharedLiteralRefusal(target, resolved, found !== undefined, input.instances);
+  if (shared !== undefined) return refused(shared);
   const written = inConfiguredType(value, found?.value);
   const verdict = policy.check(input.actionType, joined, written, found?.value);
   if (!verdict.ok) return refused(`policy: ${verdict.message}`);
@@ -211,7 +216,7 @@ async function attributeEdit(
   }
   const expectation: PlanExpectation = {
     actionType: asGateType(input.actionType),
-    targetAddress: block,
+    targetAddress: target.address,
     attributePath: resolved,
     expectedValue: written,
     ...(ack !== undefined && { disruption: ack.disruption }),
@@ -220,7 +225,7 @@ async function attributeEdit(
   };
   return {
     kind: 'edit',
-    edit: { address: block, attributePath: resolved, value: written, from: found?.value },
+    edit: { address: target.address, attributePath: resolved, value: written, from: found?.value },
     expectation,
   };
 }
