@@ -10,7 +10,7 @@ import type { HclValue } from '../hcl/literal.js';
 import type { ExecutorPolicy } from './ports.js';
 import { ignoreCovers, type FileSet, type IgnoreChangesRule } from '../hcl/edit.js';
 import { asNumber, forbiddenChange, shapeOf, type ResourceShape } from '../shapes/resource-shapes.js';
-import { editTarget, sharedLiteralRefusal } from './edit-target.js';
+import { editTarget, namingInstance, sharedLiteralRefusal } from './edit-target.js';
 
 export interface AttributeEdit {
   address: string;
@@ -314,7 +314,10 @@ export async function planEdit(
     case 'modify_config': {
       const param = singleParameter(input);
       if (typeof param === 'string') return refused(param);
-      return attributeEdit(input, reader, policy, block, param[0], param[1]);
+      return namingInstance(
+        editTarget(input.targetAddress),
+        await attributeEdit(input, reader, policy, block, param[0], param[1]),
+      );
     }
     case 'restart':
       return restartPlan(input, reader, policy, block);

@@ -43,3 +43,13 @@ export function sharedLiteralRefusal(
   if (siblings.length === 0) return undefined;
   return `${target.instance}: ${path.join('.')} is a literal on the for_each block ${target.block}, shared by ${siblings.join(', ')}; changing it for ${target.instance} would change them too (set it per instance, e.g. each.value.${path.at(-1) ?? ''})`;
 }
+
+/**
+ * A refusal of an edit on a for_each instance names the instance (`pool["web"]: policy: …`), so
+ * whoever reads it knows which of the block's instances the action was for.
+ */
+export function namingInstance<P extends { kind: string }>(target: EditTarget, plan: P): P {
+  if (target.instance === undefined || plan.kind !== 'refused') return plan;
+  const reason = (plan as P & { reason: string }).reason;
+  return reason.includes(target.instance) ? plan : { ...plan, reason: `${target.instance}: ${reason}` };
+}
