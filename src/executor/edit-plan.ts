@@ -181,7 +181,8 @@ async function attributeEdit(
     return { kind: 'edit', edit: { address: block, attributePath: ['count'], value: count, from }, expectation };
   }
   const path = splitAttributePath(key);
-  const found = await locate(reader.read, input.files, block, path);
+  // Read where the edit goes: a for_each instance's own value (the tracer resolves each.value.X).
+  const found = await locate(reader.read, input.files, editTarget(input.targetAddress).address, path);
   // Absent from the HCL as a literal: the editor may still resolve it through a variable, so the
   // path is kept and the editor decides (and refuses computed values with its own reason).
   const resolved = found?.path ?? path;
@@ -204,7 +205,8 @@ async function attributeEdit(
   }
   // A for_each instance is edited and gated as itself (src/executor/edit-target.ts).
   const target = editTarget(input.targetAddress);
-  const shared = sharedLiteralRefusal(target, resolved, found !== undefined, input.instances);
+  const onBlock = target.instance !== undefined && (await locate(reader.read, input.files, block, path)) !== undefined;
+  const shared = sharedLiteralRefusal(target, resolved, onBlock, input.instances);
   if (shared !== undefined) return refused(shared);
   const written = inConfiguredType(value, found?.value);
   const verdict = policy.check(input.actionType, joined, written, found?.value);
