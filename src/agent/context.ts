@@ -51,7 +51,10 @@ export interface DecisionContext {
   incident: IncidentRecord;
   alerts: IncidentAlert[];
   resource: RegistryResource;
-  /** The id decisions must name: the resource's block address (count instances share it). */
+  /**
+   * The id decisions must name: the block address for count instances (they share it), the
+   * instance address for a for_each instance (`pool["web"]`: a distinct target).
+   */
   targetId: string;
   /** Ids the model may use for the target (block, instance addresses, the alert's resource key). */
   acceptedIds: string[];

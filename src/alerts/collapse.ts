@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RegistryLookup } from '../registry/registry-port.js';
+import { targetAddressOf, type RegistryLookup } from '../registry/registry-port.js';
 import type { AlertStatus } from './normalise.js';
 import type { LookupStatus } from './ports.js';
 
@@ -8,7 +8,10 @@ export interface Resolution {
   status: LookupStatus;
   reason: string | null;
   runId: string | null;
-  /** The owning block's address (count/for_each instances collapse onto their block). */
+  /**
+   * The target: a `for_each` instance's own address (`pool["web"]`); otherwise the owning block's
+   * (count instances collapse onto their block).
+   */
   resourceAddress: string | null;
 }
 
@@ -30,7 +33,9 @@ export function dedupKey(
 }
 
 /**
- * Storm collapse: alerts with the same owner and alertname share one incident. Unmatched alerts
+ * Storm collapse: alerts with the same target and alertname share one incident. The target is
+ * the block for count instances (interchangeable: one incident for `pool[0]` and `pool[1]`) and
+ * the instance for for_each instances (`pool["web"]` and `pool["api"]` are two). Unmatched alerts
  * group by the raw resource key so that a human still sees one incident per thing.
  */
 export function incidentKey(resolution: Resolution, resourceKey: string | null, alertname: string): string {
@@ -69,7 +74,7 @@ export function resolveResource(
         status: 'matched',
         reason: `matched by ${result.matchedBy}`,
         runId: result.resource.runId,
-        resourceAddress: result.resource.blockAddress,
+        resourceAddress: targetAddressOf(result.resource),
       };
     case 'ambiguous':
       return { status: 'ambiguous', reason: result.reason, runId: null, resourceAddress: null };

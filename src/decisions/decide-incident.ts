@@ -1,7 +1,12 @@
 import type { LedgerEntry } from '../shared/ledger.js';
 import { evaluateDecision, type PolicyVerdict } from '../policy/evaluate.js';
 import type { Policy } from '../policy/policy-schema.js';
-import type { RegistryLookup, RegistryResource } from '../registry/registry-port.js';
+import {
+  isForEachInstance,
+  targetAddressOf,
+  type RegistryLookup,
+  type RegistryResource,
+} from '../registry/registry-port.js';
 import { isoAt, type Clock } from '../shared/clock.js';
 import type { LlmRecorder } from '../shared/metrics-ports.js';
 import { currentValues } from '../agent/attribute-paths.js';
@@ -37,8 +42,14 @@ function resolveResource(registry: RegistryLookup, i: IncidentForDecision): Regi
   }
   const exact = registry.get(i.runId, i.resourceAddress);
   if (exact && exact.mode === 'managed' && exact.status === 'present') return exact;
-  // Incidents may name a block (`terraform_data.pool`) rather than one of its instances.
+  // Incidents may name a block (`terraform_data.pool`) rather than one of its instances: its count
+  // instances are interchangeable, so the first stands for them. A for_each instance (distinct
+  // target) is named by its own address, so a block of for_each instances is never stood in for.
   const block = registry.listByDeployment(i.runId, NEIGHBOUR_LIMIT).filter((r) => r.blockAddress === i.resourceAddress);
+  const forEach = block.filter(isForEachInstance);
+  if (forEach.length > 0) {
+    return `resource ${i.resourceAddress} is a for_each block; its instances (${forEach.map((r) => r.address).join(', ')}) are distinct targets and the incident names none of them`;
+  }
   return block[0] ?? `resource ${i.resourceAddress} is no longer in deployment ${i.runId}`;
 }
 
@@ -49,20 +60,25 @@ function buildContext(
   resource: RegistryResource,
 ): DecisionContext {
   const neighbours = deps.registry.listByDeployment(resource.runId, NEIGHBOUR_LIMIT);
-  const instances = neighbours.filter((n) => n.blockAddress === resource.blockAddress).map((n) => n.address);
-  const acceptedIds = [
-    ...new Set([resource.blockAddress, resource.address, ...instances, incident.resourceKey ?? '']),
-  ].filter((s) => s !== '');
+  const targetId = targetAddressOf(resource);
+  // A for_each instance is its own target: the model may name it (or the alert's key), never its
+  // block or a sibling instance. Count instances share their block's id.
+  const instances = isForEachInstance(resource)
+    ? []
+    : neighbours.filter((n) => n.blockAddress === resource.blockAddress).map((n) => n.address);
+  const acceptedIds = [...new Set([targetId, resource.address, ...instances, incident.resourceKey ?? ''])].filter(
+    (s) => s !== '',
+  );
   const paths = [...new Set(['count', ...deps.policy.changeable_attributes])];
   return {
     incident,
     alerts,
     resource,
-    targetId: resource.blockAddress,
+    targetId,
     acceptedIds,
     neighbours,
     currentValues: currentValues(resource, neighbours, paths),
-    history: deps.store.history(resource.runId, resource.blockAddress, HISTORY_LIMIT),
+    history: deps.store.history(resource.runId, targetId, HISTORY_LIMIT),
     policy: deps.policy,
   };
 }
@@ -194,10 +210,11 @@ export async function decideIncident(deps: DecideDeps, incidentId: string): Prom
       }),
     );
   }
-  const base = { incidentId, runId: resource.runId, resourceAddress: resource.blockAddress };
+  // The decision's target (and the action's): the for_each instance, or the count block.
+  const base = { incidentId, runId: resource.runId, resourceAddress: targetAddressOf(resource) };
   const recent = deps.store.recentActionable({ ...base, sinceIso: cooldownStart(deps) });
   if (recent)
-    return store(deps, suppressed(deps, { ...base, resourceId: resource.blockAddress }, recent.id, recent.createdAt));
+    return store(deps, suppressed(deps, { ...base, resourceId: base.resourceAddress }, recent.id, recent.createdAt));
 
   const ctx = buildContext(deps, incident, alerts, resource);
   const result = await runAgent(ctx, deps.model);

@@ -10,6 +10,7 @@ import type { HclValue } from '../hcl/literal.js';
 import type { ExecutorPolicy } from './ports.js';
 import { ignoreCovers, type FileSet, type IgnoreChangesRule } from '../hcl/edit.js';
 import { asNumber, forbiddenChange, shapeOf, type ResourceShape } from '../shapes/resource-shapes.js';
+import { editTarget, namingInstance, sharedLiteralRefusal } from './edit-target.js';
 
 export interface AttributeEdit {
   address: string;
@@ -194,7 +195,8 @@ async function attributeEdit(
     return { kind: 'one', edit: { address: block, attributePath: ['count'], value: count, from } };
   }
   const path = splitAttributePath(key);
-  const found = await locate(reader.read, input.files, block, path);
+  // Read where the edit goes: a for_each instance's own value (the tracer resolves each.value.X).
+  const found = await locate(reader.read, input.files, editTarget(input.targetAddress).address, path);
   // Absent from the HCL as a literal: the editor may still resolve it through a variable, so the
   // path is kept and the editor decides (and refuses computed values with its own reason).
   const resolved = found?.path ?? path;
@@ -221,6 +223,11 @@ async function attributeEdit(
   }
   // Not in the configuration at all: added where the policy lists the path as addable.
   const create = found === undefined && policy.isAddable(joined) ? { create: 1 } : {};
+  // A for_each instance is edited and gated as itself (src/executor/edit-target.ts).
+  const target = editTarget(input.targetAddress);
+  const onBlock = target.instance !== undefined && (await locate(reader.read, input.files, block, path)) !== undefined;
+  const shared = sharedLiteralRefusal(target, resolved, onBlock, input.instances);
+  if (shared !== undefined) return refused(shared);
   const written = inConfiguredType(value, found?.value);
   const verdict = policy.check(input.actionType, joined, written, found?.value);
   if (!verdict.ok) return refused(`policy: ${verdict.message}`);
@@ -231,7 +238,7 @@ async function attributeEdit(
   }
   return {
     kind: 'one',
-    edit: { address: block, attributePath: resolved, value: written, from: found?.value, ...create },
+    edit: { address: target.address, attributePath: resolved, value: written, from: found?.value, ...create },
     ...(ack !== undefined && { disruption: ack.disruption }),
     // A replace this edit forces is accepted by the gate only where the policy opts the target in.
     ...(policy.allowsDisruption('replace', input.targetAddress, type) && { allowReplace: true }),
@@ -285,7 +292,8 @@ async function attributesEdit(
   }
   const expectation: PlanExpectation = {
     actionType: asGateType(input.actionType),
-    targetAddress: block,
+    // A for_each instance is gated as itself: a sibling changing is outside the target.
+    targetAddress: editTarget(input.targetAddress).address,
     attributes: edits.map((e) => ({ path: e.attributePath, expectedValue: e.value })),
     // One edit is also said the way single-attribute readers know it.
     ...(edits.length === 1 &&
@@ -378,7 +386,10 @@ export async function planEdit(
     case 'modify_config': {
       const params = attributeParameters(input);
       if (typeof params === 'string') return refused(params);
-      return attributesEdit(input, reader, policy, block, params);
+      return namingInstance(
+        editTarget(input.targetAddress),
+        await attributesEdit(input, reader, policy, block, params),
+      );
     }
     case 'restart':
       return restartPlan(input, reader, policy, block);

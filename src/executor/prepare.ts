@@ -31,6 +31,7 @@ import {
   type SourceFingerprint,
 } from './source-files.js';
 import { isoAt } from '../shared/clock.js';
+import { chainRecord, type ValueChain } from '../hcl/edit.js';
 import { refuse, type Refusal } from '../shared/result.js';
 
 /** What one prepare produced; `raw` outputs are redacted once the plan's secrets are known. */
@@ -46,6 +47,8 @@ export interface Work {
   secrets: Set<string>;
   /** The deployment's files the plan is made from (hashes of the staging copy before the edit). */
   sources: SourceFingerprint | undefined;
+  /** The value chain of each staged edit, in the edits' order (undefined where the editor gave none). */
+  chains?: Array<ValueChain | undefined>;
 }
 
 /** A prepare whose deployment kept changing under it this many times in a row gives up. */
@@ -198,10 +201,18 @@ export class PlanPreparer {
     if (plan.kind === 'refused') return { ...refuse('EDIT_REFUSED', plan.reason), patch: first };
     const changed = await stageChange(this.d, w, plan);
     if (!changed.ok) return { ...changed, patch: first };
+    // Each edit carries the chain from the instance's attribute back to the literal edited.
+    const edits =
+      plan.kind === 'edit'
+        ? plan.edits.map((e, i) => {
+            const chain = w.chains?.[i];
+            return chain !== undefined ? { ...e, chain: chainRecord(chain) } : e;
+          })
+        : [];
     const changes = {
       // `edit` (the first) stays for readers of actions stored before several edits existed.
-      edit: plan.kind === 'edit' ? (plan.edits[0] ?? null) : null,
-      edits: plan.kind === 'edit' ? plan.edits : [],
+      edit: edits[0] ?? null,
+      edits,
       replace: plan.kind === 'replace' ? plan.replace : [],
       kind: plan.kind,
     };

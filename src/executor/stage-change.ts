@@ -5,6 +5,7 @@
 import type { EditPlan } from './edit-plan.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import type { Work } from './prepare.js';
+import type { ValueChain } from '../hcl/edit.js';
 import { refuse, type Refusal } from '../shared/result.js';
 import { copyConfigFiles, listConfigFiles, readConfigFiles, writeFilesAtomic } from '../terraform/workspace-fs.js';
 
@@ -16,15 +17,18 @@ export async function stageChange(d: ExecutorDeps, w: Work, plan: EditPlan): Pro
     // Every edit is made on the files the previous one left: all of them or none reach the staging copy.
     let files = readConfigFiles(w.staging);
     const changed: Record<string, string> = {};
+    const chains: Array<ValueChain | undefined> = [];
     for (const edit of plan.edits) {
       const edited = await d.hcl.edit(files, edit);
       if (!edited.ok)
         return refuse('EDIT_REFUSED', `editing ${edit.address} ${edit.attributePath.join('.')}: ${edited.message}`);
       files = { ...files, ...edited.files };
       Object.assign(changed, edited.files);
+      chains.push(edited.chain);
     }
     writeFilesAtomic(w.staging, changed);
     w.edited = Object.keys(changed);
+    w.chains = chains;
     return { ok: true };
   }
   if (plan.kind === 'rollback') return rollbackFiles(d, w);

@@ -1,5 +1,5 @@
 import { STRONG_KINDS, type KeyKind } from './lookup-keys.js';
-import type { RegistryResource } from './registry-port.js';
+import { isForEachInstance, type RegistryResource } from './registry-port.js';
 
 /** The fields a lookup decision needs; the full resource is loaded only for the answer. */
 export type MatchRef = Pick<RegistryResource, 'runId' | 'address' | 'blockAddress' | 'indexKey'>;
@@ -16,10 +16,25 @@ export type LookupMatch<T extends MatchRef> =
 
 export const MAX_CANDIDATES = 10;
 
+/** Kinds that name one instance on their own (not a label or tag several instances may share, not the block). */
+const INSTANCE_KINDS: ReadonlySet<KeyKind> = new Set([
+  'address',
+  'cloud_id',
+  'self_link',
+  'label_name',
+  'name',
+  'scoped_name',
+  'pool',
+  'ip',
+]);
+
 /**
  * Turns the rows a key matched into one answer. Pure.
  * - Strong kinds (address, cloud id, self_link) win over weak ones (labels, names, tags).
- * - All matches instances of one block in one deployment → `matched`, first instance.
+ * - All matches instances of one `count` block in one deployment → `matched`, first instance.
+ * - Several instances of one `for_each` block: the one instance the key names exactly (by an
+ *   instance kind: address, name, pool…, while the others matched only by label, tag or block)
+ *   → `matched`, that instance; otherwise `ambiguous` naming them (they are not interchangeable).
  * - Matches in two deployments or two blocks → `ambiguous` with the reason; never a pick.
  */
 export function resolveMatches<T extends MatchRef>(
@@ -40,6 +55,25 @@ export function resolveMatches<T extends MatchRef>(
   const entries = [...byResource.values()].sort((a, b) => compareResources(a.resource, b.resource));
   const blocks = new Set(entries.map((e) => `${e.resource.runId}\u0000${e.resource.blockAddress}`));
   const first = entries[0];
+  if (
+    first !== undefined &&
+    blocks.size === 1 &&
+    entries.length > 1 &&
+    entries.some((e) => isForEachInstance(e.resource))
+  ) {
+    const named = entries.filter((e) => [...e.kinds].some((k) => INSTANCE_KINDS.has(k)));
+    const only = named[0];
+    if (only !== undefined && named.length === 1) {
+      return { status: 'matched', resource: only.resource, matchedBy: [...only.kinds].sort().join(',') };
+    }
+    const shown = entries.slice(0, MAX_CANDIDATES).map((e) => e.resource);
+    const atLeast = truncated ? 'at least ' : '';
+    return {
+      status: 'ambiguous',
+      candidates: shown,
+      reason: `key "${key}" matches ${atLeast}${entries.length} for_each instances of ${first.resource.runId}:${first.resource.blockAddress} (${shown.map((r) => r.address).join(', ')}); for_each instances are distinct targets: use a label that names one`,
+    };
+  }
   if (first !== undefined && blocks.size === 1) {
     const kinds = new Set(entries.flatMap((e) => [...e.kinds]));
     return { status: 'matched', resource: first.resource, matchedBy: [...kinds].sort().join(',') };

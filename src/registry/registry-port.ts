@@ -48,3 +48,17 @@ export interface RegistryLookup {
   /** Present managed resources of a deployment (the neighbours given to the agent). Reads only. */
   listByDeployment(runId: string, limit?: number): RegistryResource[];
 }
+
+/** A `for_each` instance (string key): not interchangeable with its block's other instances. */
+export function isForEachInstance(r: Pick<RegistryResource, 'indexKey'>): boolean {
+  return typeof r.indexKey === 'string';
+}
+
+/**
+ * What incidents, decisions and actions target for a resource: a `for_each` instance is its own
+ * target (`module.m.terraform_data.pool["web"]`); a `count` instance or a single resource is its
+ * block (count instances are interchangeable). Pure.
+ */
+export function targetAddressOf(r: Pick<RegistryResource, 'address' | 'blockAddress' | 'indexKey'>): string {
+  return isForEachInstance(r) ? r.address : r.blockAddress;
+}

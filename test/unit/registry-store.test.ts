@@ -42,8 +42,18 @@ describe('SqliteRegistryStore lookups and history', () => {
 
   it('says ambiguous, naming both, when two blocks share a key', () => {
     sync('a');
-    // team=sre is on both for_each instances of svc (one block): matched. "inner-a" is in two module instances: ambiguous.
-    expect(store.lookup('team=sre')).toMatchObject({
+    // team=sre is on both for_each instances of svc: they are distinct targets (issue 14), so
+    // ambiguous naming both; svc-api names one. "inner-a" is in two module instances: ambiguous.
+    const shared = store.lookup('team=sre');
+    expect(shared.status).toBe('ambiguous');
+    if (shared.status === 'ambiguous') {
+      expect(shared.reason).toMatch(/2 for_each instances of a:terraform_data\.svc/);
+      expect(shared.candidates.map((c) => c.address)).toEqual([
+        'terraform_data.svc["api"]',
+        'terraform_data.svc["worker"]',
+      ]);
+    }
+    expect(store.lookup('svc-api')).toMatchObject({
       status: 'matched',
       resource: { address: 'terraform_data.svc["api"]' },
     });
