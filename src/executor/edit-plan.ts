@@ -180,6 +180,9 @@ async function attributeEdit(
     return { kind: 'edit', edit: { address: block, attributePath: ['count'], value: count, from }, expectation };
   }
   const path = splitAttributePath(key);
+  // A for_each instance (string key) is its own target: its value is traced through each.value,
+  // and the gate holds exactly that instance to the change. Count instances share the block.
+  block = /\["(?:[^"\\]|\\.)*"\]$/.test(input.targetAddress) ? input.targetAddress : block;
   const found = await locate(reader.read, input.files, block, path);
   // Absent from the HCL as a literal: the editor may still resolve it through a variable, so the
   // path is kept and the editor decides (and refuses computed values with its own reason).

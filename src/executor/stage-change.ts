@@ -6,14 +6,15 @@ import type { EditPlan } from './edit-plan.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import type { Work } from './prepare.js';
 import { refuse, type Refusal } from '../shared/result.js';
-import { copyConfigFiles, listConfigFiles, readConfigFiles, writeFilesAtomic } from '../terraform/workspace-fs.js';
+import { copyConfigFiles, listConfigFiles, writeFilesAtomic } from '../terraform/workspace-fs.js';
+import { readEditableFiles } from './source-files.js';
 
 type Step = { ok: true } | Refusal<'EDIT_REFUSED' | 'ROLLBACK_REFUSED'>;
 
 /** Applies the planned change to the staging copy's files; records the edited names on `w`. */
 export async function stageChange(d: ExecutorDeps, w: Work, plan: EditPlan): Promise<Step> {
   if (plan.kind === 'edit') {
-    const edited = await d.hcl.edit(readConfigFiles(w.staging), plan.edit);
+    const edited = await d.hcl.edit(readEditableFiles(w.staging), plan.edit);
     if (!edited.ok)
       return refuse(
         'EDIT_REFUSED',
