@@ -15,6 +15,7 @@ export function treeSitterHclEditor(): HclEditor {
           attributePath: [...edit.attributePath],
           value: edit.value,
           ...(edit.create !== undefined && { create: edit.create }),
+          ...(edit.varFiles !== undefined && { varFiles: [...edit.varFiles] }),
         },
         await get(),
       );

@@ -102,6 +102,8 @@ export interface HclEditor {
       value: number | string | boolean;
       /** Trailing segments that may be missing and are then added (a new map entry / map). */
       create?: number;
+      /** The deployment's -var-file list in order (run-dir-relative), highest precedence last. */
+      varFiles?: readonly string[];
     },
   ): Promise<{ ok: true; files: Record<string, string>; chain?: ValueChain } | Refusal>;
   /** The block's `lifecycle { ignore_changes }` rule with its file and line; undefined when none. */

@@ -5,9 +5,9 @@
  * fingerprints tells whether someone changed the deployment since, and which files.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { listConfigFiles } from '../terraform/workspace-fs.js';
+import { listConfigFiles, readConfigFiles } from '../terraform/workspace-fs.js';
 
 /** Relative path → sha256 of its bytes. */
 export type SourceFingerprint = Record<string, string>;
@@ -79,4 +79,33 @@ export function editedFiles(dir: string, sources: SourceFingerprint): { changed:
   return d === undefined
     ? { changed: [], deleted: [] }
     : { changed: [...d.changed, ...d.added].sort(), deleted: d.deleted };
+}
+
+const LOCAL_SOURCE = /^\s*source\s*=\s*"(\.\.?\/[^"]*)"/gm;
+
+/**
+ * The files the HCL editor works on: the config files of `dir` (keyed by relative path, local
+ * modules inside it included) plus those of local modules outside it (`source = "../modules/pool"`,
+ * followed through nested calls), keyed relative to `dir` (`../modules/pool/main.tf`).
+ */
+export function readEditableFiles(dir: string): Record<string, string> {
+  const files: Record<string, string> = readConfigFiles(dir);
+  const seen = new Set<string>();
+  const queue = Object.keys(files).filter((f) => f.endsWith('.tf'));
+  while (queue.length > 0) {
+    const file = queue.shift() as string;
+    for (const m of (files[file] ?? '').matchAll(LOCAL_SOURCE)) {
+      const rel = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1] ?? ''));
+      if (!rel.startsWith('../') || seen.has(rel)) continue;
+      seen.add(rel);
+      const abs = path.join(dir, rel);
+      if (!existsSync(abs)) continue;
+      for (const name of listConfigFiles(abs)) {
+        const key = `${rel}/${name}`;
+        files[key] = readFileSync(path.join(abs, name), 'utf8');
+        if (key.endsWith('.tf')) queue.push(key);
+      }
+    }
+  }
+  return files;
 }

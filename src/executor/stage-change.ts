@@ -7,7 +7,8 @@ import type { ExecutorDeps } from './executor-deps.js';
 import type { Work } from './prepare.js';
 import type { ValueChain } from '../hcl/edit.js';
 import { refuse, type Refusal } from '../shared/result.js';
-import { copyConfigFiles, listConfigFiles, readConfigFiles, writeFilesAtomic } from '../terraform/workspace-fs.js';
+import { copyConfigFiles, listConfigFiles, writeFilesAtomic } from '../terraform/workspace-fs.js';
+import { readEditableFiles } from './source-files.js';
 
 type Step = { ok: true } | Refusal<'EDIT_REFUSED' | 'ROLLBACK_REFUSED'>;
 
@@ -15,7 +16,7 @@ type Step = { ok: true } | Refusal<'EDIT_REFUSED' | 'ROLLBACK_REFUSED'>;
 export async function stageChange(d: ExecutorDeps, w: Work, plan: EditPlan): Promise<Step> {
   if (plan.kind === 'edit') {
     // Every edit is made on the files the previous one left: all of them or none reach the staging copy.
-    let files = readConfigFiles(w.staging);
+    let files = readEditableFiles(w.staging);
     const changed: Record<string, string> = {};
     const chains: Array<ValueChain | undefined> = [];
     for (const edit of plan.edits) {
