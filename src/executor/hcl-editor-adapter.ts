@@ -18,7 +18,7 @@ export function treeSitterHclEditor(): HclEditor {
         },
         await get(),
       );
-      return r.ok ? { ok: true, files: r.files } : refuse(r.code, `${r.message} (${r.code})`);
+      return r.ok ? { ok: true, files: r.files, chain: r.chain } : refuse(r.code, `${r.message} (${r.code})`);
     },
     async read(files, address, attributePath) {
       const r = await readHclValue(files, address, [...attributePath], await get());

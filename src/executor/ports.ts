@@ -1,7 +1,7 @@
 /** Collaborators the executor takes from outside; main.ts adapts the real ones. */
 import type { FixClient } from '../agent/fix-client.js';
 import type { Refusal } from '../shared/result.js';
-import type { IgnoreChangesRule } from '../hcl/edit.js';
+import type { IgnoreChangesRule, ValueChain } from '../hcl/edit.js';
 
 export type { FixClient } from '../agent/fix-client.js';
 
@@ -98,7 +98,7 @@ export interface HclEditor {
       /** Trailing segments that may be missing and are then added (a new map entry / map). */
       create?: number;
     },
-  ): Promise<{ ok: true; files: Record<string, string> } | Refusal>;
+  ): Promise<{ ok: true; files: Record<string, string>; chain?: ValueChain } | Refusal>;
   /** The block's `lifecycle { ignore_changes }` rule with its file and line; undefined when none. */
   ignoreChanges(files: Record<string, string>, address: string): Promise<IgnoreChangesRule | undefined>;
   /** The attribute's literal value in the configuration, or undefined. Paths are segment arrays, never re-split. */

@@ -31,6 +31,7 @@ import {
   type SourceFingerprint,
 } from './source-files.js';
 import { isoAt } from '../shared/clock.js';
+import { chainRecord, type ValueChain } from '../hcl/edit.js';
 import { refuse, type Refusal } from '../shared/result.js';
 
 /** What one prepare produced; `raw` outputs are redacted once the plan's secrets are known. */
@@ -46,6 +47,8 @@ export interface Work {
   secrets: Set<string>;
   /** The deployment's files the plan is made from (hashes of the staging copy before the edit). */
   sources: SourceFingerprint | undefined;
+  /** How the edited literal is reached from the target's attribute (set by stageChange). */
+  chain?: ValueChain;
 }
 
 /** A prepare whose deployment kept changing under it this many times in a row gives up. */
@@ -199,7 +202,8 @@ export class PlanPreparer {
     const changed = await stageChange(this.d, w, plan);
     if (!changed.ok) return { ...changed, patch: first };
     const changes = {
-      edit: plan.kind === 'edit' ? plan.edit : null,
+      edit:
+        plan.kind === 'edit' ? { ...plan.edit, ...(w.chain !== undefined && { chain: chainRecord(w.chain) }) } : null,
       replace: plan.kind === 'replace' ? plan.replace : [],
       kind: plan.kind,
     };

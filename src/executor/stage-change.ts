@@ -21,6 +21,7 @@ export async function stageChange(d: ExecutorDeps, w: Work, plan: EditPlan): Pro
       );
     writeFilesAtomic(w.staging, edited.files);
     w.edited = Object.keys(edited.files);
+    if (edited.chain !== undefined) w.chain = edited.chain;
     return { ok: true };
   }
   if (plan.kind === 'rollback') return rollbackFiles(d, w);

@@ -22,8 +22,11 @@ import { applySplices, locateInsert } from './insert.js';
 import { findJsonResources, isJsonTemplate, walkJson, type JsonResource } from './tf-json.js';
 import { readIgnoreChanges as readRule, type IgnoreChangesRule } from './lifecycle.js';
 import { refuse } from '../shared/result.js';
+import { lineAt, showPath, type ValueChain } from './value-chain.js';
 
 export type { HclValue } from './literal.js';
+export type { ChainStep, ValueChain } from './value-chain.js';
+export { chainRecord, formatChain } from './value-chain.js';
 export type { IgnoreChangesRule } from './lifecycle.js';
 export { ignoreCovers } from './lifecycle.js';
 export { HclParser } from './parser.js';
@@ -58,6 +61,8 @@ export type EditResult =
       diff: string;
       /** Where the value lives: the resource block itself, or a variable it reads. */
       source: 'literal' | 'variable';
+      /** From the instance's attribute back to the edited literal, with its old and new value. */
+      chain: ValueChain;
     }
   | Refusal<EditCode>;
 
@@ -83,12 +88,22 @@ export function locateTarget(cfg: ConfigFiles, address: string, attributePath: s
       `resource "${addr.type}" "${addr.name}" is declared in ${found.file} and ${json[0]?.file}`,
     );
   }
-  if (!('walk' in found) && found.code === 'NOT_FOUND' && json.length > 0) return inJson(json, attributePath, where);
+  if (!('walk' in found) && found.code === 'NOT_FOUND' && json.length > 0)
+    return inJson(json, attributePath, where, cfg.files);
   if (!('walk' in found)) return found;
   const w = found.walk;
-  if (w.ok === 'var') return locateVariable(cfg, w.name, w.rest);
+  const attrWhere = `${address.replace(/^module\.[^.]+\./, '')}.${showPath(attributePath)}`;
+  if (w.ok === 'var') {
+    const v = locateVariable(cfg, w.name, w.rest);
+    if ('ok' in v) return v;
+    const attr = { kind: 'attribute' as const, where: attrWhere, file: found.file };
+    return { ...v, chain: [{ ...attr, line: lineAt(cfg.files[found.file] ?? '', w.at) }, ...v.chain] };
+  }
   if (!w.ok) return w;
   return {
+    chain: [
+      { kind: 'attribute', where: attrWhere, file: found.file, line: lineAt(cfg.files[found.file] ?? '', w.start) },
+    ],
     file: found.file,
     start: w.start,
     end: w.end,
@@ -99,7 +114,12 @@ export function locateTarget(cfg: ConfigFiles, address: string, attributePath: s
   };
 }
 
-function inJson(json: JsonResource[], attributePath: string[], where: string): Target | Fail {
+function inJson(
+  json: JsonResource[],
+  attributePath: string[],
+  where: string,
+  files: ConfigFiles['files'],
+): Target | Fail {
   if (json.length > 1)
     return refuse('AMBIGUOUS', `${where} is declared ${json.length} times (${json.map((j) => j.file).join(', ')})`);
   const res = json[0] as (typeof json)[number];
@@ -111,6 +131,7 @@ function inJson(json: JsonResource[], attributePath: string[], where: string): T
   if (w.node.kind !== 'scalar' || isJsonTemplate(value) || value === null)
     return refuse('NOT_LITERAL', `${display} in ${res.file} is not a literal number, string or bool`);
   return {
+    chain: [{ kind: 'attribute', where: display, file: res.file, line: lineAt(files[res.file] ?? '', w.node.start) }],
     file: res.file,
     start: w.node.start,
     end: w.node.end,
@@ -174,7 +195,8 @@ export async function editHcl(files: FileSet, req: EditRequest, parser?: HclPars
       message: `${t.display} is a ${valueTypeOf(current)}; refusing to write a ${valueTypeOf(req.value)}`,
     };
   }
-  if (current === req.value) return { ok: true, files: {}, changes: [], diff: '', source: t.source };
+  const chain: ValueChain = { steps: t.chain, from: current, to: req.value };
+  if (current === req.value) return { ok: true, files: {}, changes: [], diff: '', source: t.source, chain };
   const rendered = t.format === 'hcl' ? renderHcl(req.value) : renderJson(req.value);
   if (rendered === undefined)
     return { ok: false, code: 'INVALID_REQUEST', message: `value ${String(req.value)} cannot be written as a literal` };
@@ -189,6 +211,7 @@ export async function editHcl(files: FileSet, req: EditRequest, parser?: HclPars
     changes: [{ file: t.file, path: t.display, before: beforeText, after: rendered }],
     diff: unifiedDiff(t.file, src, after),
     source: t.source,
+    chain,
   };
 }
 
@@ -212,6 +235,11 @@ async function insertValue(files: FileSet, req: EditRequest, hcl: HclParser, cre
     changes: [{ file: ins.file, path: ins.display, before: '', after: after.slice(start, start + added).trim() }],
     diff: unifiedDiff(ins.file, src, after),
     source: 'literal',
+    chain: {
+      steps: [{ kind: 'attribute', where: ins.display, file: ins.file, line: lineAt(after, start) }],
+      from: null,
+      to: req.value,
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { classifyExpression, objectElemKey } from './literal.js';
 import { kids, type HclNode, type HclParser } from './parser.js';
 import { locateJsonValue } from './json-locate.js';
 import { refuse, type Refusal } from '../shared/result.js';
+import { lineAt, type ChainStep } from './value-chain.js';
 
 export type FailCode =
   'NOT_FOUND' | 'NOT_LITERAL' | 'MODULE_INTERNAL' | 'AMBIGUOUS' | 'PARSE_ERROR' | 'INVALID_REQUEST';
@@ -23,11 +24,13 @@ export interface Target {
   verifyPath: Array<string | number>;
   /** Human path, e.g. `resource.terraform_data.pool.input.node_count`, `worker_size`. */
   display: string;
+  /** From the resource's attribute to the literal (the last step). */
+  chain: ChainStep[];
 }
 
 export type Walk =
   | { ok: true; start: number; end: number; verifyPath: Array<string | number> }
-  | { ok: 'var'; name: string; rest: string[] }
+  | { ok: 'var'; name: string; rest: string[]; at: number }
   | Fail;
 
 const fail = (code: FailCode, message: string): Fail => refuse(code, message);
@@ -71,7 +74,7 @@ export function findBlocks(root: HclNode, kind: string, labels: string[]): HclNo
 
 function walkExpr(expr: HclNode, path: string[], vp: Array<string | number>, where: string): Walk {
   const c = classifyExpression(expr);
-  if (c.kind === 'variable') return { ok: 'var', name: c.name, rest: path };
+  if (c.kind === 'variable') return { ok: 'var', name: c.name, rest: path, at: expr.startIndex };
   if (path.length === 0) {
     if (c.kind === 'literal') return { ok: true, start: expr.startIndex, end: expr.endIndex, verifyPath: vp };
     if (c.kind === 'object') return fail('NOT_LITERAL', `${where} is an object; name an attribute inside it`);
@@ -199,6 +202,7 @@ function inTfvars(cfg: ConfigFiles, file: string, name: string, rest: string[]):
       source: 'variable',
       verifyPath: [name, ...rest],
       display,
+      chain: [{ kind: 'tfvars', where: `${file} ${display}`, file, line: lineAt(src, r.start) }],
     };
   }
   const w = cfg.parser.withTree(src, (root) =>
@@ -211,7 +215,16 @@ function inTfvars(cfg: ConfigFiles, file: string, name: string, rest: string[]):
   );
   if (w.ok === 'var') return fail('NOT_LITERAL', `${file}: ${name} refers to another variable`);
   if (!w.ok) return w;
-  return { file, start: w.start, end: w.end, format: 'hcl', source: 'variable', verifyPath: w.verifyPath, display };
+  return {
+    file,
+    start: w.start,
+    end: w.end,
+    format: 'hcl',
+    source: 'variable',
+    verifyPath: w.verifyPath,
+    display,
+    chain: [{ kind: 'tfvars', where: `${file} ${display}`, file, line: lineAt(src, w.start) }],
+  };
 }
 
 /** Resolves `var.NAME` (+ a remaining path inside its value) to the one place that sets it. */
@@ -255,5 +268,13 @@ export function locateVariable(cfg: ConfigFiles, name: string, rest: string[]): 
     source: 'variable',
     verifyPath: w.verifyPath,
     display: `variable.${name}.default${rest.length ? `.${rest.join('.')}` : ''}`,
+    chain: [
+      {
+        kind: 'variable_default',
+        where: `variable "${name}" default${rest.length ? `.${rest.join('.')}` : ''}`,
+        file: found.file,
+        line: lineAt(cfg.files[found.file] ?? '', w.start),
+      },
+    ],
   };
 }

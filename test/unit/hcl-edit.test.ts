@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { editHcl, HclParser, readHclValue, type EditResult, type FileSet } from '../../src/hcl/edit.js';
+import { editHcl, formatChain, HclParser, readHclValue, type EditResult, type FileSet } from '../../src/hcl/edit.js';
 import { planEdit, type HclReader } from '../../src/executor/edit-plan.js';
 import { treeSitterHclEditor } from '../../src/executor/hcl-editor-adapter.js';
 import { verifyEdit } from '../../src/hcl/verify.js';
@@ -303,7 +303,10 @@ describe('attribute paths travel as segment arrays (HclEditor port, planEdit)', 
       { 'main.tf': DOTTED },
       { address: 'terraform_data.vm', attributePath: ['input', 'team.size'], value: 3 },
     );
-    expect(r).toEqual({ ok: true, files: { 'main.tf': DOTTED.replace('"team.size" = 2', '"team.size" = 3') } });
+    expect(r).toMatchObject({ ok: true, files: { 'main.tf': DOTTED.replace('"team.size" = 2', '"team.size" = 3') } });
+    expect(r.ok && r.chain !== undefined && formatChain(r.chain)).toBe(
+      'terraform_data.vm.input["team.size"] (line 3): 2 → 3',
+    );
   });
 
   it('planEdit splits the decision key once and hands the editor and the plan gate arrays', async () => {
@@ -337,5 +340,21 @@ describe('attribute paths travel as segment arrays (HclEditor port, planEdit)', 
       edit: { attributePath: ['input', 'autoscaling', 'max_node_count'], value: 6, from: 5 },
       expectation: { attributePath: ['input', 'autoscaling', 'max_node_count'] },
     });
+  });
+});
+
+describe('the value chain of an edit', () => {
+  it('names the resource attribute for a literal, and the tfvars line for var.NAME', async () => {
+    const lit = ok(await edit({ 'main.tf': MAIN }, 'terraform_data.vm', ['count'], 4));
+    expect(formatChain(lit.chain)).toBe('terraform_data.vm.count (line 8): 2 → 4');
+    const tfvars = '# sizes\nworkers = 4\n';
+    const v = ok(
+      await edit({ 'main.tf': MAIN, 'terraform.tfvars': tfvars }, 'terraform_data.vm', ['input', 'from_var'], 5),
+    );
+    expect(formatChain(v.chain)).toBe('terraform_data.vm.input.from_var ← terraform.tfvars workers (line 2): 4 → 5');
+    expect(v.chain.steps.map((s) => [s.kind, s.file, s.line])).toEqual([
+      ['attribute', 'main.tf', 15],
+      ['tfvars', 'terraform.tfvars', 2],
+    ]);
   });
 });
