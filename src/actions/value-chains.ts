@@ -64,11 +64,10 @@ function parseStep(v: unknown): ValueChainStepView | undefined {
   };
 }
 
-/** A literal as it reads in the chain: numbers and booleans bare, strings quoted, the rest as JSON. */
+/** A literal as it reads in the chain (as hcl/value-chain.ts formatChain writes it): numbers and booleans bare, strings quoted, the rest as JSON, none as null. */
 export function chainValueText(v: unknown): string {
   if (v === REDACTED) return REDACTED;
-  if (v === undefined) return '(unset)';
-  return JSON.stringify(v) ?? String(v);
+  return JSON.stringify(v ?? null) ?? String(v);
 }
 
 /** `a ← b ← c (line 12): 3 → 4` — the line is the last step's (the literal that is edited). */
