@@ -14,7 +14,8 @@
 import type { FileSet } from '../shared/file-set.js';
 import type { Refusal } from '../shared/result.js';
 import { renderHcl, renderJson, valueTypeOf, type HclValue } from './literal.js';
-import { inBlock, locateVariable, parseAddress, walkBody, type ConfigFiles, type Fail, type Target } from './locate.js';
+import { inBlock, parseAddress, type ConfigFiles, type Fail, type Target } from './locate.js';
+import { traceValue, type TraceFail, type TraceOptions } from './trace.js';
 import { HclParser } from './parser.js';
 import { decodeHclLiteral, verifyEdit } from './verify.js';
 import { unifiedDiff } from '../plan/unified-diff.js';
@@ -22,7 +23,7 @@ import { applySplices, locateInsert } from './insert.js';
 import { findJsonResources, isJsonTemplate, walkJson, type JsonResource } from './tf-json.js';
 import { readIgnoreChanges as readRule, type IgnoreChangesRule } from './lifecycle.js';
 import { refuse } from '../shared/result.js';
-import { lineAt, showPath, type ValueChain } from './value-chain.js';
+import { lineAt, type ValueChain } from './value-chain.js';
 
 export type { HclValue } from './literal.js';
 export type { ChainStep, ValueChain } from './value-chain.js';
@@ -43,6 +44,8 @@ export interface EditRequest {
    * the `annotations` map itself when missing.
    */
   create?: number;
+  /** Var files the deployment passes with -var-file, in order (deployment-relative paths). */
+  varFiles?: string[];
 }
 
 /** The run dir's *.tf, *.tfvars, *.auto.tfvars(.json) contents by file name. */
@@ -69,49 +72,42 @@ export type EditResult =
 export type ReadResult =
   { ok: true; value: HclValue; source: 'literal' | 'variable'; file: string } | Refusal<EditCode>;
 
-/** Finds the one text range holding the value of `attributePath` on `address`. */
-export function locateTarget(cfg: ConfigFiles, address: string, attributePath: string[]): Target | Fail {
-  const addr = parseAddress(address);
-  if (!addr.ok) return addr;
+/**
+ * Finds the one text range holding the value of `attributePath` on the instance `address`
+ * (module path and instance key included), following modules, variables, locals and for_each
+ * (trace.ts). A root resource declared only in `.tf.json` is read there.
+ */
+export function locateTarget(
+  cfg: ConfigFiles,
+  address: string,
+  attributePath: string[],
+  opts: TraceOptions = {},
+): Target | TraceFail {
   if (attributePath.length === 0 || attributePath.some((p) => p.length === 0)) {
-    return { ok: false, code: 'INVALID_REQUEST', message: 'attributePath must name at least one non-empty attribute' };
+    return { ...refuse('INVALID_REQUEST', 'attributePath must name at least one non-empty attribute'), chain: [] };
   }
-  const where = `${addr.type}.${addr.name}`;
-  const found = inBlock(cfg, 'resource', [addr.type, addr.name], (body) =>
-    walkBody(body, attributePath, ['resource', addr.type, addr.name, 0], where),
-  );
-  const json = findJsonResources(cfg.files, addr.type, addr.name);
-  if (!Array.isArray(json)) return json;
-  if ('walk' in found && json.length > 0) {
-    return refuse(
-      'AMBIGUOUS',
-      `resource "${addr.type}" "${addr.name}" is declared in ${found.file} and ${json[0]?.file}`,
-    );
+  if (!address.startsWith('module.')) {
+    const addr = parseAddress(address);
+    if (!addr.ok) return { ...addr, chain: [] };
+    const json = findJsonResources(cfg.files, addr.type, addr.name);
+    if (!Array.isArray(json)) return { ...json, chain: [] };
+    if (json.length > 0) {
+      const where = `${addr.type}.${addr.name}`;
+      const found = inBlock(cfg, 'resource', [addr.type, addr.name], () => true);
+      if ('file' in found)
+        return {
+          ...refuse(
+            'AMBIGUOUS',
+            `resource "${addr.type}" "${addr.name}" is declared in ${found.file} and ${json[0]?.file}`,
+          ),
+          chain: [],
+        };
+      if (found.code !== 'NOT_FOUND') return { ...found, chain: [] };
+      const j = inJson(json, attributePath, where, cfg.files);
+      return 'ok' in j ? { ...j, chain: [] } : j;
+    }
   }
-  if (!('walk' in found) && found.code === 'NOT_FOUND' && json.length > 0)
-    return inJson(json, attributePath, where, cfg.files);
-  if (!('walk' in found)) return found;
-  const w = found.walk;
-  const attrWhere = `${address.replace(/^module\.[^.]+\./, '')}.${showPath(attributePath)}`;
-  if (w.ok === 'var') {
-    const v = locateVariable(cfg, w.name, w.rest);
-    if ('ok' in v) return v;
-    const attr = { kind: 'attribute' as const, where: attrWhere, file: found.file };
-    return { ...v, chain: [{ ...attr, line: lineAt(cfg.files[found.file] ?? '', w.at) }, ...v.chain] };
-  }
-  if (!w.ok) return w;
-  return {
-    chain: [
-      { kind: 'attribute', where: attrWhere, file: found.file, line: lineAt(cfg.files[found.file] ?? '', w.start) },
-    ],
-    file: found.file,
-    start: w.start,
-    end: w.end,
-    format: 'hcl',
-    source: 'literal',
-    verifyPath: w.verifyPath,
-    display: `${where}.${attributePath.join('.')}`,
-  };
+  return traceValue(cfg, address, attributePath, opts);
 }
 
 function inJson(
@@ -161,9 +157,10 @@ export async function readHclValue(
   address: string,
   attributePath: string[],
   parser?: HclParser,
+  opts: TraceOptions = {},
 ): Promise<ReadResult> {
   const cfg = { files, parser: parser ?? (await HclParser.create()) };
-  const t = locateTarget(cfg, address, attributePath);
+  const t = locateTarget(cfg, address, attributePath, opts);
   if ('ok' in t) return t;
   const value = asHclValue(decode(t, (files[t.file] ?? '').slice(t.start, t.end)));
   if (value === undefined)
@@ -177,7 +174,8 @@ export async function readHclValue(
  */
 export async function editHcl(files: FileSet, req: EditRequest, parser?: HclParser): Promise<EditResult> {
   const hcl = parser ?? (await HclParser.create());
-  const t = locateTarget({ files, parser: hcl }, req.address, req.attributePath);
+  const opts = req.varFiles !== undefined ? { varFiles: req.varFiles } : {};
+  const t = locateTarget({ files, parser: hcl }, req.address, req.attributePath, opts);
   if ('ok' in t && t.code === 'NOT_FOUND' && (req.create ?? 0) > 0)
     return insertValue(files, req, hcl, req.create ?? 0);
   if ('ok' in t) return t;
@@ -203,7 +201,14 @@ export async function editHcl(files: FileSet, req: EditRequest, parser?: HclPars
   const after = src.slice(0, t.start) + rendered + src.slice(t.end);
   const problem =
     verifyEdit(t.format, src, after, t.verifyPath, req.value) ??
-    checkResult({ files: { ...files, [t.file]: after }, parser: hcl }, t, req.value, req.address, req.attributePath);
+    checkResult(
+      { files: { ...files, [t.file]: after }, parser: hcl },
+      t,
+      req.value,
+      req.address,
+      req.attributePath,
+      opts,
+    );
   if (problem !== undefined) return { ok: false, code: 'VERIFY_FAILED', message: `${t.file}: ${problem}` };
   return {
     ok: true,
@@ -246,7 +251,7 @@ async function insertValue(files: FileSet, req: EditRequest, hcl: HclParser, cre
 function readsBack(cfg: ConfigFiles, file: string, format: 'hcl' | 'json', req: EditRequest): string | undefined {
   if (format === 'hcl' && cfg.parser.withTree(cfg.files[file] ?? '', (root) => root.hasError))
     return 'the edited file has a syntax error';
-  const again = locateTarget(cfg, req.address, req.attributePath);
+  const again = locateTarget(cfg, req.address, req.attributePath, req.varFiles ? { varFiles: req.varFiles } : {});
   if ('ok' in again) return `the added value cannot be found again: ${again.message}`;
   const text = (cfg.files[again.file] ?? '').slice(again.start, again.end);
   if (again.file !== file || decode(again, text) !== req.value)
@@ -274,11 +279,12 @@ function checkResult(
   value: HclValue,
   address: string,
   path: string[],
+  opts: TraceOptions,
 ): string | undefined {
   if (t.format === 'hcl' && cfg.parser.withTree(cfg.files[t.file] ?? '', (root) => root.hasError)) {
     return 'the edited file has a syntax error';
   }
-  const again = locateTarget(cfg, address, path);
+  const again = locateTarget(cfg, address, path, opts);
   if ('ok' in again) return `the edited value cannot be found again: ${again.message}`;
   const text = (cfg.files[again.file] ?? '').slice(again.start, again.end);
   if (again.file !== t.file || again.start !== t.start || decode(again, text) !== value) {

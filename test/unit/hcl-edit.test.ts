@@ -218,13 +218,18 @@ describe('editHcl through variables', () => {
 describe('editHcl refusals', () => {
   const cases: Array<[string, string, string[], string]> = [
     ['an expression', 'terraform_data.vm', ['input', 'computed'], 'NOT_LITERAL'],
-    ['a local', 'terraform_data.vm', ['triggers_replace'], 'NOT_LITERAL'],
+    ['an undefined local', 'terraform_data.vm', ['triggers_replace'], 'NOT_FOUND'],
     ['a template with interpolation', 'terraform_data.vm', ['input', 'label'], 'NOT_LITERAL'],
     ['a whole object', 'terraform_data.vm', ['input'], 'NOT_LITERAL'],
     ['a block', 'terraform_data.vm', ['autoscaling'], 'NOT_LITERAL'],
     ['a missing attribute', 'terraform_data.vm', ['input', 'nope'], 'NOT_FOUND'],
     ['a missing resource', 'terraform_data.nope', ['count'], 'NOT_FOUND'],
-    ['a module resource', 'module.gke.google_container_node_pool.pool', ['node_count'], 'MODULE_INTERNAL'],
+    [
+      'a resource in a module that is not called',
+      'module.gke.google_container_node_pool.pool',
+      ['node_count'],
+      'NOT_FOUND',
+    ],
     ['a data source', 'data.terraform_remote_state.x', ['count'], 'INVALID_REQUEST'],
   ];
   for (const [what, address, path, code] of cases) {
