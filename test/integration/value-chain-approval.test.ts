@@ -31,6 +31,15 @@ const SECRET_SIZE = {
   'terraform.tfvars': 'machine_type = "e2-small"\n',
 };
 
+/** A local module whose argument comes from a root variable set in an auto tfvars file. */
+const MODULE = {
+  'main.tf':
+    'module "pool" {\n  source     = "./modules/pool"\n  node_count = var.node_count\n}\n\nvariable "node_count" {\n  type = number\n}\n',
+  'prod.auto.tfvars': '# sizes\nnode_count = 2\n',
+  'modules/pool/main.tf':
+    'variable "node_count" {\n  type = number\n}\n\nresource "terraform_data" "pool" {\n  input = {\n    node_count = var.node_count\n  }\n}\n',
+};
+
 async function start(deployments: Record<string, Record<string, string>>): Promise<Harness> {
   tg = new FakeTelegramServer();
   const apiRoot = await tg.start();
@@ -70,7 +79,7 @@ describe('the value chain reaches the approver', () => {
     expect(d['value_chains']).toEqual([
       {
         steps: [
-          { kind: 'attribute', where: 'terraform_data.workers.count', file: 'main.tf', line: 6 },
+          { kind: 'count', where: 'terraform_data.workers.count', file: 'main.tf', line: 6 },
           { kind: 'tfvars', where: 'terraform.tfvars workers', file: 'terraform.tfvars', line: 2 },
         ],
         from: 2,
@@ -82,6 +91,37 @@ describe('the value chain reaches the approver', () => {
       items: Array<Record<string, unknown>>;
     };
     expect(page.items.find((i) => i['id'] === action.id)?.['value_chains']).toEqual(d['value_chains']);
+    expect(await requestText(action.id)).toContain(`🔗 <b>Edits:</b> <code>${text}</code>`);
+  });
+
+  it('through a local module argument to an auto tfvars line: every step with its file and line, API and Telegram', async () => {
+    h = await start({ mod: MODULE });
+    const { action } = await prepareDecision(h, {
+      runId: 'mod',
+      address: 'module.pool.terraform_data.pool',
+      actionType: 'scale_up',
+      parameters: { 'input.node_count': 3 },
+    });
+    expect(action.status).toBe('awaiting_approval');
+    const text =
+      'module.pool.terraform_data.pool.input.node_count ← module.pool var.node_count ← prod.auto.tfvars node_count (line 2): 2 → 3';
+    expect((await detail(action.id))['value_chains']).toEqual([
+      {
+        steps: [
+          {
+            kind: 'attribute',
+            where: 'module.pool.terraform_data.pool.input.node_count',
+            file: 'modules/pool/main.tf',
+            line: 7,
+          },
+          { kind: 'module_argument', where: 'module.pool var.node_count', file: 'main.tf', line: 3 },
+          { kind: 'tfvars', where: 'prod.auto.tfvars node_count', file: 'prod.auto.tfvars', line: 2 },
+        ],
+        from: 2,
+        to: 3,
+        text,
+      },
+    ]);
     expect(await requestText(action.id)).toContain(`🔗 <b>Edits:</b> <code>${text}</code>`);
   });
 
