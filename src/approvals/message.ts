@@ -18,6 +18,10 @@ export const CALLBACK_DATA_MAX_BYTES = 64;
 /** Telegram's limit for a message text, in characters after entity parsing; we stay under it. */
 export const MESSAGE_MAX_CHARS = 4000;
 
+/** Value chains shown per message, and the characters of each (before escaping). */
+const MAX_CHAINS = 4;
+const CHAIN_MAX_CHARS = 300;
+
 const ACTION_ID = /^[A-Za-z0-9_-]{1,62}$/;
 
 /** `a:<actionId>` approves, `r:<actionId>` rejects. Names the action only; the server holds the rest. */
@@ -87,6 +91,21 @@ function relative(iso: string | null, now: number): string {
   return diff >= 0 ? ` (in ${span})` : ` (${span} ago)`;
 }
 
+/**
+ * Escaped `text` of at most `max` characters: a longer one loses its middle (marked …), so both
+ * ends stay readable. Cuts before escaping, never inside an entity.
+ */
+function middleCut(text: string, max: number): string {
+  let keep = text.length;
+  for (;;) {
+    const head = Math.ceil(keep / 3);
+    const cut = keep >= text.length ? text : `${text.slice(0, head)} … ${text.slice(text.length - (keep - head))}`;
+    const escaped = escapeHtml(cut);
+    if (escaped.length <= max || keep <= 8) return escaped;
+    keep = Math.max(8, keep - Math.max(1, Math.ceil((escaped.length - max) / 2)));
+  }
+}
+
 /** Renders one message; holds the secrets so every helper scrubs the same way. */
 class Renderer {
   constructor(private readonly secrets: readonly string[]) {}
@@ -134,6 +153,21 @@ class Renderer {
           `⚠️ <b>Disruptive (${this.s(c.disruption?.kind.replace('_', '/'), 20)}):</b> <code>${this.s(c.address, 160)}</code> ${this.s(c.disruption?.warning, 300)}`,
       );
     if (items.length > 5) lines.push(`⚠️ … and ${items.length - 5} more disruptive changes`);
+    return lines.join('\n');
+  }
+
+  /**
+   * One 🔗 line per value chain: from the resource attribute back to the literal that is edited,
+   * and its value before → after. A long chain loses its middle, never its ends (the attribute, and
+   * the file line and values being the point).
+   */
+  chains(v: ApprovalRequestView): string {
+    const list = v.valueChains ?? [];
+    if (list.length === 0) return '';
+    const lines = list
+      .slice(0, MAX_CHAINS)
+      .map((c) => `🔗 <b>Edits:</b> <code>${middleCut(scrubText(c.text, this.secrets), CHAIN_MAX_CHARS)}</code>`);
+    if (list.length > MAX_CHAINS) lines.push(`🔗 … and ${list.length - MAX_CHAINS} more edited values`);
     return lines.join('\n');
   }
 
@@ -218,10 +252,10 @@ export function renderActionMessage(v: ApprovalRequestView, now: number, secrets
     expiry,
     `<i>action ${r.s(v.actionId, 64)}</i>`,
   ].join('\n');
-  const warning = r.disruptions(v);
-  if (warning === '') return clamp(body);
-  // The warning is never the part cut off: the body gives way to it.
-  return `${clamp(body, MESSAGE_MAX_CHARS - warning.length - 2)}\n\n${warning}`;
+  // The value chains and the disruption warning are never the part cut off: the body gives way to them.
+  const tail = clamp([r.chains(v), r.disruptions(v)].filter((t) => t !== '').join('\n\n'), MESSAGE_MAX_CHARS - 600);
+  if (tail === '') return clamp(body);
+  return `${clamp(body, MESSAGE_MAX_CHARS - tail.length - 2)}\n\n${tail}`;
 }
 
 /** A queued action has no plan yet: a short note; the full request follows when its turn comes. */

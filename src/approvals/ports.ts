@@ -5,6 +5,7 @@
 import type { DecisionSource } from '../agent/decision-schema.js';
 import type { ActionStatus } from '../actions/status.js';
 import type { ApprovalChannelName, Verdict, VerdictRequest, VerdictResult } from '../actions/verdict.js';
+import type { ValueChainView } from '../actions/value-chains.js';
 
 export type {
   ApprovalChannelName,
@@ -68,6 +69,8 @@ export interface ApprovalRequestView {
   parameters: Record<string, unknown>;
   planSha256: string | null;
   planChanges: PlanChangeView[];
+  /** Per edited attribute: where the value comes from (actions/value-chains.ts), already redacted; absent or empty when none was stored. */
+  valueChains?: readonly ValueChainView[];
   expiresAt: string | null;
   decidedBy: string | null;
   decidedVia: string | null;

@@ -1,4 +1,4 @@
-import { list, obj, str, type Json } from './api.js';
+import { list, num, obj, str, type Json } from './api.js';
 import { h } from './dom.js';
 
 const SYMBOL: Record<string, string> = { create: '+', update: '~', delete: '−', replace: '±', read: '↻', 'no-op': '=' };
@@ -57,6 +57,48 @@ export function planSummaryView(summary: unknown): HTMLElement {
             ),
           ),
         ),
+      );
+    }),
+  );
+}
+
+/**
+ * Where each edited value comes from (`value_chains` of GET /ops/actions/:id): from the resource's
+ * attribute back to the literal that is edited, its file line, and its value before → after. Reads
+ * as the chain's one-line text (`a ← b ← c (line 12): 3 → 4`); each step's file:line is its tooltip.
+ * Null when the action has no chain (older actions, no edit).
+ */
+export function valueChainsView(chains: unknown): HTMLElement | null {
+  const items = list(chains);
+  if (items.length === 0) return null;
+  return h(
+    'ul',
+    { class: 'value-chains', attrs: { 'aria-label': 'Where the edited values come from' } },
+    ...items.map((c) => {
+      const steps = list(c, 'steps');
+      const last = steps[steps.length - 1];
+      const line = last ? num(last, 'line') : null;
+      return h(
+        'li',
+        { class: 'value-chain', attrs: { 'data-text': str(c, 'text') ?? '' } },
+        ...steps.flatMap((s, i) => {
+          const file = str(s, 'file');
+          const at = num(s, 'line');
+          const where = h(
+            'code',
+            {
+              class: 'chain-step',
+              attrs: { 'data-kind': str(s, 'kind') ?? '', title: file ? `${file}${at ? `:${at}` : ''}` : '' },
+            },
+            str(s, 'where') ?? '?',
+          );
+          return i === 0 ? [where] : [h('span', { class: 'chain-arrow' }, ' ← '), where];
+        }),
+        line !== null ? h('span', { class: 'chain-line' }, ` (line ${line})`) : null,
+        ': ',
+        h('span', { class: 'before' }, display(c.from)),
+        ' → ',
+        h('span', { class: 'after' }, display(c.to)),
       );
     }),
   );

@@ -1,6 +1,6 @@
 import { ApiError, enc, getJson, list, num, obj, postJson, str, type Json } from './api.js';
 import { announce, apiLink, append, badge, fill, h, timeAgo } from './dom.js';
-import { actionOf, diffView, planSummaryView } from './plan-view.js';
+import { actionOf, diffView, planSummaryView, valueChainsView } from './plan-view.js';
 import { ChangeGate, OpenState, showError, type PageContext, type Section } from './section.js';
 
 interface Pending {
@@ -59,6 +59,12 @@ async function decide(
   ctx.refresh('approvals', 'timeline', 'stats', 'health');
 }
 
+/** "Edits" and the value chains, when the action stored any. */
+function chainsBlock(a: Json | null): HTMLElement[] {
+  const view = valueChainsView(a ? a.value_chains : null);
+  return view ? [h('h4', {}, 'Edits'), view] : [];
+}
+
 function card(p: Pending, open: OpenState, ctx: PageContext, fresh: boolean): HTMLElement {
   const it = p.item;
   const a = p.detail ? actionOf(p.detail) : null;
@@ -85,6 +91,7 @@ function card(p: Pending, open: OpenState, ctx: PageContext, fresh: boolean): HT
     ),
     h('p', { class: 'reason' }, confidenceView(num(it, 'confidence')), h('span', {}, str(it, 'reason') ?? '')),
     paramsView(obj(it, 'parameters')),
+    ...chainsBlock(a),
     h('h4', {}, 'Plan'),
     planSummaryView(a ? (a.plan_summary ?? a.planSummary ?? null) : null),
     open.details(`diff:${id}`, 'HCL diff', () => diffView(a ? str(a, 'diff') : null), true),

@@ -1,6 +1,6 @@
 import { enc, getJson, isMissingRoute, list, str, type Json } from './api.js';
 import { announce, apiLink, badge, duration, fill, h, timeAgo } from './dom.js';
-import { actionOf, diffView, planSummaryView, tfOutputView } from './plan-view.js';
+import { actionOf, diffView, planSummaryView, tfOutputView, valueChainsView } from './plan-view.js';
 import { ChangeGate, OpenState, showError, type PageContext, type Section } from './section.js';
 
 /** Fills `target` from the action's detail when first opened. */
@@ -89,7 +89,15 @@ function actionItem(a: Json, open: OpenState, fresh: boolean): HTMLElement {
     open.details(
       `plan:${id}`,
       'Plan and diff',
-      lazy(id, (x) => h('div', {}, planSummaryView(x.plan_summary ?? x.planSummary ?? null), diffView(str(x, 'diff')))),
+      lazy(id, (x) =>
+        h(
+          'div',
+          {},
+          valueChainsView(x.value_chains),
+          planSummaryView(x.plan_summary ?? x.planSummary ?? null),
+          diffView(str(x, 'diff')),
+        ),
+      ),
     ),
     open.details(
       `tf:${id}`,

@@ -13,6 +13,7 @@ import type {
   PlanChangeView,
 } from '../../approvals/ports.js';
 import type { ActionStatus } from '../../actions/status.js';
+import { storedValueChains } from '../../actions/value-chains.js';
 import { SqliteActionQueue } from './sqlite-action-queue.js';
 
 interface ActionRow {
@@ -26,6 +27,7 @@ interface ActionRow {
   status_reason: string | null;
   plan_sha256: string | null;
   plan_summary_json: string | null;
+  changes_json: string | null;
   expires_at: string | null;
   decided_by: string | null;
   decided_via: string | null;
@@ -180,6 +182,7 @@ export class SqliteApprovalView implements ApprovalView {
       parameters: obj(parseJson(a.parameters_json)),
       planSha256: a.plan_sha256,
       planChanges: parsePlanSummary(a.plan_summary_json),
+      valueChains: storedValueChains(parseJson(a.changes_json), parseJson(a.plan_summary_json)),
       expiresAt: a.expires_at,
       decidedBy: a.decided_by,
       decidedVia: a.decided_via,

@@ -85,7 +85,8 @@ const IdParams = z.object({
 /**
  * GET /ops/actions and GET /ops/actions/:id. Everything stored is already redacted; an unapproved
  * POST /infra plan is further withheld by reader (withholdUnapproved). The list carries no plan
- * fields at all.
+ * fields at all; both carry the value chains of what is edited (`value_chains`, redacted; a POST
+ * /infra deployment edits nothing, so it has none).
  */
 export function actionRoutes(deps: ActionRouteDeps): RouteModule {
   return (app) => {

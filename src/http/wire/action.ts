@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ActionRecord, ApprovalRow } from '../../actions/action-store.js';
 import { ACTION_STATUSES } from '../../actions/status.js';
+import { CHAIN_STEP_KINDS, storedValueChains } from '../../actions/value-chains.js';
 import type { LedgerRow } from '../../shared/ledger.js';
 import { DataMap, snakeKeys } from './common.js';
 import { LedgerRowWire, ledgerToWire } from './ledger.js';
@@ -17,6 +18,24 @@ export const PlanSummaryItemWire = z.strictObject({
 });
 
 export const PlanSummaryWire = z.array(PlanSummaryItemWire).nullable();
+
+/** One step of a value chain (actions/value-chains.ts): where the value the action changes comes from. */
+export const ValueChainStepWire = z.strictObject({
+  kind: z.enum(CHAIN_STEP_KINDS),
+  where: z
+    .string()
+    .describe('as a person reads it: `module.gke var.node_pools`, `prod.tfvars node_pools.default.node_count`'),
+  file: z.string().nullable().describe('deployment-relative path of the file holding this step'),
+  line: z.number().int().positive().nullable().describe('1-based'),
+});
+
+/** Per edited attribute: from the resource instance back to the literal that is edited, and its value before → after. */
+export const ValueChainWire = z.strictObject({
+  steps: z.array(ValueChainStepWire).min(1),
+  from: z.unknown().describe('the literal before (redacted when sensitive)'),
+  to: z.unknown().describe('the literal after (redacted when sensitive)'),
+  text: z.string().describe('the chain in one line: `a ← b ← c (line 12): 3 → 4`'),
+});
 
 export const ActionListItemWire = z.strictObject({
   id: z.string(),
@@ -39,6 +58,9 @@ export const ActionListItemWire = z.strictObject({
   updated_at: z.string(),
   queue_position: z.number().int().nullable(),
   queued_behind: z.string().nullable(),
+  value_chains: z
+    .array(ValueChainWire)
+    .describe('one per edited attribute, in edit order; empty when the action stored none (older actions, no edit)'),
 });
 
 export const ApprovalRowWire = z.strictObject({
@@ -101,6 +123,7 @@ export function actionListItemToWire(a: ActionRecord): z.infer<typeof ActionList
     updated_at: a.updatedAt,
     queue_position: a.queuePosition,
     queued_behind: a.queuedBehind,
+    value_chains: storedValueChains(a.changes, a.planSummary),
   };
 }
 
