@@ -13,7 +13,7 @@ import { planFileOf } from '../terraform/workspace-fs.js';
 import { isStalePlan } from '../terraform/steps.js';
 import { planSecrets } from '../plan/redact.js';
 import { keepOutput, type StepOutput } from '../terraform/output.js';
-import { copyConfigFiles, fileExists, removeDir, sha256File } from '../terraform/workspace-fs.js';
+import { copyConfigFiles, fileExists, removeDir, removeStaging, sha256File } from '../terraform/workspace-fs.js';
 import { describeSourceDiff, sourcesChangedSince, type SourceChange } from './source-files.js';
 import { writeEditedFiles } from './write-edit.js';
 import { isoAt } from '../shared/clock.js';
@@ -70,7 +70,7 @@ export class Applier {
       })
     )
       return false;
-    removeDir(a.stagingDir);
+    removeStaging(a.stagingDir);
     this.d.planSecrets.delete(a.id);
     this.d.logger.warn(
       { actionId: a.id, runId: a.runId, ...diff },
@@ -177,7 +177,7 @@ export class Applier {
       tfOutput: outputs,
       stagingDir: null,
     });
-    removeDir(staging);
+    removeStaging(staging);
     this.d.planSecrets.delete(a.id);
     return 'applied';
   }
@@ -240,7 +240,7 @@ export class Applier {
         "the original configuration re-applied (the deployment's files were never changed)",
         { rollback: details, tfOutput: outputs, stagingDir: null },
       );
-      removeDir(path.dirname(backupDir));
+      removeStaging(path.dirname(backupDir));
       await this.resync(a.runId);
       return 'rolled_back';
     }

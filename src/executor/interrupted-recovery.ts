@@ -20,7 +20,7 @@ import { configSecrets, scrubStored } from '../hcl/config-secrets.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import { differencesOf, interruptedStateOf, summaryOf, type InterruptedState } from './interrupted-state.js';
 import { planSecrets } from '../plan/redact.js';
-import { createStaging, differingFiles, readConfigFiles, removeDir } from '../terraform/workspace-fs.js';
+import { createStaging, differingFiles, readConfigFiles, removeStaging } from '../terraform/workspace-fs.js';
 
 export type { InterruptedState } from './interrupted-state.js';
 
@@ -122,9 +122,9 @@ export class InterruptedRecovery {
   /** Plans the run dir's files against the current state in a scratch copy. */
   private async inspect(a: ActionRecord): Promise<InterruptedState> {
     const runDir = resolveRunDir(this.d.settings.runsDir, a.runId);
-    const scratch = path.join(this.d.settings.dataDir, 'staging', `${a.id}-inspect`);
+    let scratch = path.join(this.d.settings.dataDir, 'staging', `${a.id}-inspect`);
     try {
-      createStaging(runDir, scratch);
+      scratch = createStaging(runDir, scratch);
       const planFile = path.join(scratch, 'inspect.tfplan');
       const r = await this.d.steps.plan(scratch, planFile, []);
       const secrets = configSecrets(readConfigFiles(scratch));
@@ -147,7 +147,7 @@ export class InterruptedRecovery {
         secrets,
       );
     } finally {
-      removeDir(scratch);
+      removeStaging(scratch);
     }
   }
 

@@ -20,7 +20,7 @@ import { gatePlan } from '../plan/gate.js';
 import { planSecrets, redactPlanJson } from '../plan/redact.js';
 import { keepOutput } from '../terraform/output.js';
 import { unifiedDiff } from '../plan/unified-diff.js';
-import { createStaging, readConfigFiles, removeDir, sha256File, writeFilesAtomic } from '../terraform/workspace-fs.js';
+import { createStaging, readConfigFiles, removeStaging, sha256File, writeFilesAtomic } from '../terraform/workspace-fs.js';
 import { stageChange } from './stage-change.js';
 import {
   describeSourceDiff,
@@ -135,7 +135,7 @@ export class PlanPreparer {
         work.secrets,
       ),
     );
-    removeDir(staging);
+    removeStaging(work.staging);
     this.d.logger.warn({ actionId, runId: action.runId, reason }, 'action prepare failed');
     return 'done';
   }
@@ -162,7 +162,7 @@ export class PlanPreparer {
         planSha256: null,
       },
     );
-    removeDir(w.staging);
+    removeStaging(w.staging);
     this.d.planSecrets.delete(w.action.id);
     this.d.logger.info(
       { actionId: w.action.id, runId: w.action.runId, ...diff },
@@ -175,7 +175,10 @@ export class PlanPreparer {
     const a = w.action;
     w.runDir = resolveRunDir(this.d.settings.runsDir, a.runId);
     const base = this.d.revisions.ensureBase(a.runId, w.runDir);
-    createStaging(w.runDir, w.staging);
+    // Local modules outside the run dir make the copy a mirror: Terraform runs in its work dir.
+    w.staging = createStaging(w.runDir, w.staging);
+    w.planFile = planFileOf(w.staging, a.id);
+    this.d.store.patch(a.id, { stagingDir: w.staging });
     // What the plan is made from: the copy's bytes, so an edit racing the copy is caught at the end.
     w.sources = fingerprint(w.staging);
     w.secrets = configSecrets(readConfigFiles(w.staging));
