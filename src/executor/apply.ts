@@ -13,6 +13,7 @@ import { planFileOf } from '../terraform/workspace-fs.js';
 import { isStalePlan } from '../terraform/steps.js';
 import { planSecrets } from '../plan/redact.js';
 import { keepOutput, type StepOutput } from '../terraform/output.js';
+import { readDeploymentSettings } from '../registry/deployment-settings.js';
 import { copyConfigFiles, fileExists, removeDir, removeStaging, sha256File } from '../terraform/workspace-fs.js';
 import { describeSourceDiff, sourcesChangedSince, type SourceChange } from './source-files.js';
 import { writeEditedFiles } from './write-edit.js';
@@ -228,7 +229,8 @@ export class Applier {
       return 'rollback_failed';
     }
     const restoredFiles: string[] = [];
-    const re = await this.d.steps.applyConfig(runDir);
+    const settings = readDeploymentSettings(runDir);
+    const re = await this.d.steps.applyConfig(runDir, undefined, settings.ok ? settings.settings.var_files : []);
     const reapply = keepOutput('rollback apply', re, secrets);
     const details = { reason, restoredFiles, backupDir, applyOutput: outputs.at(-1), reapplyOutput: reapply };
     outputs.push(reapply);

@@ -20,6 +20,7 @@ import { configSecrets, scrubStored } from '../hcl/config-secrets.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import { differencesOf, interruptedStateOf, summaryOf, type InterruptedState } from './interrupted-state.js';
 import { planSecrets } from '../plan/redact.js';
+import { readDeploymentSettings } from '../registry/deployment-settings.js';
 import { createStaging, differingFiles, readConfigFiles, removeStaging } from '../terraform/workspace-fs.js';
 
 export type { InterruptedState } from './interrupted-state.js';
@@ -126,7 +127,8 @@ export class InterruptedRecovery {
     try {
       scratch = createStaging(runDir, scratch);
       const planFile = path.join(scratch, 'inspect.tfplan');
-      const r = await this.d.steps.plan(scratch, planFile, []);
+      const settings = readDeploymentSettings(runDir);
+      const r = await this.d.steps.plan(scratch, planFile, [], settings.ok ? settings.settings.var_files : []);
       const secrets = configSecrets(readConfigFiles(scratch));
       if (r.exitCode !== 0 && r.exitCode !== 2)
         return this.unknown(a, scrubStored(describeFailure(`planning "${a.runId}" against its state`, r), secrets));

@@ -86,6 +86,12 @@ export function createStaging(runDir: string, stagingDir: string): string {
   return workDir;
 }
 
+/** The workspace `terraform workspace select` chose for `dir` (`.terraform/environment`), `default` without one. */
+export function selectedWorkspace(dir: string): string {
+  const file = path.join(dir, '.terraform', 'environment');
+  return fileExists(file) ? readFileSync(file, 'utf8').trim() || 'default' : 'default';
+}
+
 /** Written at the root of a mirrored staging copy; holds the work dir's path relative to it. */
 const STAGING_ROOT_MARKER = '.infraai-staging-root';
 
