@@ -10,6 +10,8 @@ export interface Resolution {
   runId: string | null;
   /** The owning block's address (count/for_each instances collapse onto their block). */
   resourceAddress: string | null;
+  /** Set when the alert's labels took part (a key was ambiguous): the answer may differ for other labels. */
+  labelDependent?: true;
 }
 
 /**
@@ -67,18 +69,25 @@ export function resolveResource(
     };
   }
   let firstMiss: Resolution | undefined;
+  let dependent = false;
   for (const key of list) {
-    const r = toResolution(lookupOne(registry, key, labels));
-    if (r.status === 'matched') return r;
+    const one = lookupOne(registry, key, labels);
+    dependent ||= one.dependent;
+    const r = toResolution(one.result);
+    if (r.status === 'matched') return dependent ? { ...r, labelDependent: true } : r;
     // An ambiguity is worth more to a human than an "unknown": keep the first one.
     if (firstMiss === undefined || (firstMiss.status === 'unknown' && r.status === 'ambiguous')) firstMiss = r;
   }
-  return firstMiss as Resolution;
+  return dependent ? { ...(firstMiss as Resolution), labelDependent: true } : (firstMiss as Resolution);
 }
 
 const RUN_ID_KEY = /^([A-Za-z0-9][A-Za-z0-9._-]{0,127}):(.+)$/;
 
-function lookupOne(registry: RegistryLookup, key: string, labels: Readonly<Record<string, string>>): LookupResult {
+function lookupOne(
+  registry: RegistryLookup,
+  key: string,
+  labels: Readonly<Record<string, string>>,
+): { result: LookupResult; dependent: boolean } {
   const explicit = RUN_ID_KEY.exec(key);
   if (explicit !== null) {
     const [, runId = '', address = ''] = explicit;
@@ -87,15 +96,16 @@ function lookupOne(registry: RegistryLookup, key: string, labels: Readonly<Recor
       exact?.status === 'present' && exact.mode === 'managed'
         ? exact
         : registry.listByDeployment(runId, 100_000).find((r) => r.blockAddress === address);
-    if (hit !== undefined) return { status: 'matched', resource: hit, matchedBy: 'run_id:address' };
+    if (hit !== undefined)
+      return { result: { status: 'matched', resource: hit, matchedBy: 'run_id:address' }, dependent: false };
   }
-  let result = narrowByLabels(registry, registry.lookup(key), labels);
+  let raw = registry.lookup(key);
   const host = /^(.+):\d{1,5}$/.exec(key)?.[1];
-  if (result.status === 'unknown' && host !== undefined) {
-    const again = narrowByLabels(registry, registry.lookup(host), labels);
-    if (again.status !== 'unknown') result = again;
+  if (raw.status === 'unknown' && host !== undefined) {
+    const again = registry.lookup(host);
+    if (again.status !== 'unknown') raw = again;
   }
-  return result;
+  return { result: narrowByLabels(registry, raw, labels), dependent: raw.status === 'ambiguous' };
 }
 
 /** An ambiguous answer kept to the candidates of the one deployment whose settings labels the alert carries. */

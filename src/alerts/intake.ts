@@ -300,10 +300,10 @@ export class AlertIntake {
   private resolve(a: NormalisedAlert, work: Work): Resolution {
     const keys = a.resourceKey === null ? [] : [a.resourceKey];
     for (const k of pickResourceKeys(a.labels, this.deps.resourceLabels)) if (!keys.includes(k)) keys.push(k);
-    // Deployment labels take part in the answer: the cache key carries the alert's labels too.
-    const cacheKey = JSON.stringify([keys, Object.entries(a.labels).sort(([x], [y]) => (x < y ? -1 : 1))]);
+    const cacheKey = keys.join('\u0000');
     let r = work.resolutions.get(cacheKey);
-    if (r === undefined) {
+    // An answer the labels took part in (an ambiguous key narrowed by deployment labels) is not reused.
+    if (r === undefined || r.labelDependent === true) {
       r = resolveResource(this.deps.registry, keys, this.deps.resourceLabels, a.labels);
       work.resolutions.set(cacheKey, r);
     }
