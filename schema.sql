@@ -13,6 +13,8 @@ CREATE TABLE IF NOT EXISTS deployments (
   terraform_version TEXT,
   state_hash        TEXT,            -- sha256 of the redacted resource set; unchanged → no writes
   config_signature  TEXT,            -- root-module *.tf / *.tf.json names, sizes, mtimes read at that sync
+  settings_json     TEXT,            -- infraai.yaml as read at the last sync (var_files, workspace, owners, labels); NULL = none
+  local_modules_json TEXT,           -- local module dirs the configuration calls, relative to RUNS_DIR (JSON list)
   resource_count    INTEGER NOT NULL DEFAULT 0,
   last_error        TEXT,
   synced_at         TEXT,

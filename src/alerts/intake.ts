@@ -4,7 +4,7 @@ import type { Clock } from '../shared/clock.js';
 import type { EventBus } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import { dedupKey, incidentKey, resolveResource, type Resolution } from './collapse.js';
-import type { NormalisedAlert, NormalisedNotification } from './normalise.js';
+import { pickResourceKeys, type NormalisedAlert, type NormalisedNotification } from './normalise.js';
 import type { AlertWriteStore, DecisionTrigger, StoredAlertState } from './ports.js';
 
 export interface IntakeDeps {
@@ -196,7 +196,7 @@ export class AlertIntake {
       work.received.push({ fingerprint: a.fingerprint, status: 'firing', incidentId: state.incidentId });
       return;
     }
-    const resolution = this.resolve(a.resourceKey, work);
+    const resolution = this.resolve(a, work);
     const keep = state?.incidentOpen === true ? state.incidentId : null;
     const incident = keep !== null ? { id: keep, opened: false } : this.incidentFor(a, resolution, work);
     // The alert row must exist before incident_alerts references it, and must carry its incident.
@@ -216,7 +216,7 @@ export class AlertIntake {
 
   private processResolved(a: NormalisedAlert, state: StoredAlertState | undefined, work: Work): void {
     const incidentId = state?.incidentId ?? null;
-    const resolution = this.resolve(a.resourceKey, work);
+    const resolution = this.resolve(a, work);
     this.deps.store.upsertAlert({ ...alertRow(a, resolution, incidentId, work.at), resolvedAt: a.endsAt ?? work.at });
     if (incidentId !== null && state?.incidentOpen === true) work.touched.add(incidentId);
     work.received.push({ fingerprint: a.fingerprint, status: 'resolved', incidentId });
@@ -296,11 +296,15 @@ export class AlertIntake {
   }
 
   /** Cached per batch (see receiveMany). */
-  private resolve(resourceKey: string | null, work: Work): Resolution {
-    const cacheKey = resourceKey ?? '\u0000';
+  /** Every RESOURCE_LABELS key of the alert is tried (its resource key first); its labels pick a deployment. */
+  private resolve(a: NormalisedAlert, work: Work): Resolution {
+    const keys = a.resourceKey === null ? [] : [a.resourceKey];
+    for (const k of pickResourceKeys(a.labels, this.deps.resourceLabels)) if (!keys.includes(k)) keys.push(k);
+    const cacheKey = keys.join('\u0000');
     let r = work.resolutions.get(cacheKey);
-    if (r === undefined) {
-      r = resolveResource(this.deps.registry, resourceKey, this.deps.resourceLabels);
+    // An answer the labels took part in (an ambiguous key narrowed by deployment labels) is not reused.
+    if (r === undefined || r.labelDependent === true) {
+      r = resolveResource(this.deps.registry, keys, this.deps.resourceLabels, a.labels);
       work.resolutions.set(cacheKey, r);
     }
     return r;

@@ -147,6 +147,19 @@ export function simpleFingerprint(identity: Record<string, string>): string {
   return createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 16);
 }
 
+/**
+ * Every resource key the labels give, in `order` (each entry present, pairs joined): the alert path
+ * tries them all, not only the first. Pure.
+ */
+export function pickResourceKeys(labels: Record<string, string>, order: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const entry of order) {
+    const one = pickResourceKey(labels, [entry]);
+    if (one !== null && !out.includes(one)) out.push(one);
+  }
+  return out;
+}
+
 export function pickResourceKey(labels: Record<string, string>, order: readonly string[]): string | null {
   const value = (name: string): string | undefined => {
     const v = Object.hasOwn(labels, name) ? labels[name] : undefined;

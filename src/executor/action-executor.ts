@@ -12,7 +12,7 @@ import { InterruptedRecovery } from './interrupted-recovery.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import { PlanPreparer } from './prepare.js';
 import type { Scheduler } from './ports.js';
-import { removeDir } from '../terraform/workspace-fs.js';
+import { removeStaging } from '../terraform/workspace-fs.js';
 import { staleLockNote } from './stale-lock.js';
 import { resolveRunDir } from '../registry/run-id.js';
 import { isActionStatus, releasesDeployment } from '../actions/status.js';
@@ -203,7 +203,7 @@ export class ActionExecutor implements ActionPreparer {
    */
   recover(): void {
     for (const a of this.d.store.inStatus(['preparing'])) {
-      removeDir(a.stagingDir);
+      removeStaging(a.stagingDir);
       this.d.store.transition(a.id, ['preparing'], 'prepare_failed', 'interrupted by restart', { stagingDir: null });
     }
     for (const a of this.d.store.inStatus(['applying', 'approved'])) {
@@ -267,7 +267,7 @@ export class ActionExecutor implements ActionPreparer {
   private dropStaging(actionId: string): void {
     const a: ActionRecord | undefined = this.d.store.get(actionId);
     if (a?.stagingDir) {
-      removeDir(a.stagingDir);
+      removeStaging(a.stagingDir);
       this.d.store.patch(actionId, { stagingDir: null });
     }
     this.d.planSecrets.delete(actionId);

@@ -13,7 +13,8 @@ import { planFileOf } from '../terraform/workspace-fs.js';
 import { isStalePlan } from '../terraform/steps.js';
 import { planSecrets } from '../plan/redact.js';
 import { keepOutput, type StepOutput } from '../terraform/output.js';
-import { copyConfigFiles, fileExists, removeDir, sha256File } from '../terraform/workspace-fs.js';
+import { readDeploymentSettings } from '../registry/deployment-settings.js';
+import { copyConfigFiles, fileExists, removeDir, removeStaging, sha256File } from '../terraform/workspace-fs.js';
 import { describeSourceDiff, sourcesChangedSince, type SourceChange } from './source-files.js';
 import { writeEditedFiles } from './write-edit.js';
 import { isoAt } from '../shared/clock.js';
@@ -70,7 +71,7 @@ export class Applier {
       })
     )
       return false;
-    removeDir(a.stagingDir);
+    removeStaging(a.stagingDir);
     this.d.planSecrets.delete(a.id);
     this.d.logger.warn(
       { actionId: a.id, runId: a.runId, ...diff },
@@ -177,7 +178,7 @@ export class Applier {
       tfOutput: outputs,
       stagingDir: null,
     });
-    removeDir(staging);
+    removeStaging(staging);
     this.d.planSecrets.delete(a.id);
     return 'applied';
   }
@@ -228,7 +229,8 @@ export class Applier {
       return 'rollback_failed';
     }
     const restoredFiles: string[] = [];
-    const re = await this.d.steps.applyConfig(runDir);
+    const settings = readDeploymentSettings(runDir);
+    const re = await this.d.steps.applyConfig(runDir, undefined, settings.ok ? settings.settings.var_files : []);
     const reapply = keepOutput('rollback apply', re, secrets);
     const details = { reason, restoredFiles, backupDir, applyOutput: outputs.at(-1), reapplyOutput: reapply };
     outputs.push(reapply);
@@ -240,7 +242,7 @@ export class Applier {
         "the original configuration re-applied (the deployment's files were never changed)",
         { rollback: details, tfOutput: outputs, stagingDir: null },
       );
-      removeDir(path.dirname(backupDir));
+      removeStaging(path.dirname(backupDir));
       await this.resync(a.runId);
       return 'rolled_back';
     }

@@ -20,7 +20,8 @@ import { configSecrets, scrubStored } from '../hcl/config-secrets.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import { differencesOf, interruptedStateOf, summaryOf, type InterruptedState } from './interrupted-state.js';
 import { planSecrets } from '../plan/redact.js';
-import { createStaging, differingFiles, readConfigFiles, removeDir } from '../terraform/workspace-fs.js';
+import { readDeploymentSettings } from '../registry/deployment-settings.js';
+import { createStaging, differingFiles, readConfigFiles, removeStaging } from '../terraform/workspace-fs.js';
 
 export type { InterruptedState } from './interrupted-state.js';
 
@@ -122,11 +123,12 @@ export class InterruptedRecovery {
   /** Plans the run dir's files against the current state in a scratch copy. */
   private async inspect(a: ActionRecord): Promise<InterruptedState> {
     const runDir = resolveRunDir(this.d.settings.runsDir, a.runId);
-    const scratch = path.join(this.d.settings.dataDir, 'staging', `${a.id}-inspect`);
+    let scratch = path.join(this.d.settings.dataDir, 'staging', `${a.id}-inspect`);
     try {
-      createStaging(runDir, scratch);
+      scratch = createStaging(runDir, scratch);
       const planFile = path.join(scratch, 'inspect.tfplan');
-      const r = await this.d.steps.plan(scratch, planFile, []);
+      const settings = readDeploymentSettings(runDir);
+      const r = await this.d.steps.plan(scratch, planFile, [], settings.ok ? settings.settings.var_files : []);
       const secrets = configSecrets(readConfigFiles(scratch));
       if (r.exitCode !== 0 && r.exitCode !== 2)
         return this.unknown(a, scrubStored(describeFailure(`planning "${a.runId}" against its state`, r), secrets));
@@ -147,7 +149,7 @@ export class InterruptedRecovery {
         secrets,
       );
     } finally {
-      removeDir(scratch);
+      removeStaging(scratch);
     }
   }
 

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../shared/errors.js';
 import { resolveRunDir } from '../registry/run-id.js';
+import { readDeploymentSettings } from '../registry/deployment-settings.js';
 import type { RegistryResource } from '../registry/registry-port.js';
 import type { PlanJson } from '../plan/plan-json.js';
 import type { TerraformResult } from '../terraform/terraform-runner.js';
@@ -20,7 +21,13 @@ import { gatePlan } from '../plan/gate.js';
 import { planSecrets, redactPlanJson } from '../plan/redact.js';
 import { keepOutput } from '../terraform/output.js';
 import { unifiedDiff } from '../plan/unified-diff.js';
-import { createStaging, readConfigFiles, removeDir, sha256File, writeFilesAtomic } from '../terraform/workspace-fs.js';
+import {
+  createStaging,
+  readConfigFiles,
+  removeStaging,
+  sha256File,
+  writeFilesAtomic,
+} from '../terraform/workspace-fs.js';
 import { stageChange } from './stage-change.js';
 import {
   describeSourceDiff,
@@ -50,6 +57,8 @@ export interface Work {
   sources: SourceFingerprint | undefined;
   /** The value chain of each staged edit, in the edits' order (undefined where the editor gave none). */
   chains?: Array<ValueChain | undefined>;
+  /** infraai.yaml `var_files` (relative to the run dir), passed to plan as `-var-file` in order. */
+  varFiles?: readonly string[];
 }
 
 /** A prepare whose deployment kept changing under it this many times in a row gives up. */
@@ -139,7 +148,7 @@ export class PlanPreparer {
         work.secrets,
       ),
     );
-    removeDir(staging);
+    removeStaging(work.staging);
     this.d.logger.warn({ actionId, runId: action.runId, reason }, 'action prepare failed');
     return 'done';
   }
@@ -166,7 +175,7 @@ export class PlanPreparer {
         planSha256: null,
       },
     );
-    removeDir(w.staging);
+    removeStaging(w.staging);
     this.d.planSecrets.delete(w.action.id);
     this.d.logger.info(
       { actionId: w.action.id, runId: w.action.runId, ...diff },
@@ -178,8 +187,14 @@ export class PlanPreparer {
   private async build(w: Work): Promise<Built> {
     const a = w.action;
     w.runDir = resolveRunDir(this.d.settings.runsDir, a.runId);
+    const settings = readDeploymentSettings(w.runDir);
+    if (!settings.ok) return { ...refuse('PREPARE_ERROR', `deployment settings: ${settings.error}`), patch: {} };
+    w.varFiles = settings.settings.var_files;
     const base = this.d.revisions.ensureBase(a.runId, w.runDir);
-    createStaging(w.runDir, w.staging);
+    // Local modules outside the run dir make the copy a mirror: Terraform runs in its work dir.
+    w.staging = createStaging(w.runDir, w.staging);
+    w.planFile = planFileOf(w.staging, a.id);
+    this.d.store.patch(a.id, { stagingDir: w.staging });
     // What the plan is made from: the copy's bytes, so an edit racing the copy is caught at the end.
     w.sources = fingerprint(w.staging);
     w.secrets = configSecrets(readConfigFiles(w.staging));
@@ -202,6 +217,8 @@ export class PlanPreparer {
     if (plan.kind === 'refused') return { ...refuse('EDIT_REFUSED', plan.reason), patch: first };
     const changed = await stageChange(this.d, w, plan);
     if (!changed.ok) return { ...changed, patch: first };
+    const shared = this.sharedModuleEdit(w);
+    if (shared !== undefined) return { ...refuse('EDIT_REFUSED', shared), patch: first };
     // Each edit carries the chain from the instance's attribute back to the literal edited.
     const edits =
       plan.kind === 'edit'
@@ -222,6 +239,21 @@ export class PlanPreparer {
     if (!planned.ok) return { ...refuse(planned.code, planned.message), patch: common };
     // fmt and fix rounds may have touched more files since: the files written at apply are these.
     return this.gate(w, plan, planned.plan, { ...common, ...this.filesAndDiff(w) });
+  }
+
+  /**
+   * An edited file inside a local module other deployments call too: the edit would change them as
+   * well, so it is refused naming them. Undefined when no edited file is in a shared module.
+   */
+  private sharedModuleEdit(w: Work): string | undefined {
+    const runsDir = path.resolve(this.d.settings.runsDir);
+    for (const name of w.edited) {
+      const file = path.relative(runsDir, path.resolve(w.runDir, name));
+      const shared = this.d.registry?.sharedModuleUsers?.(w.action.runId, file);
+      if (shared !== undefined)
+        return `the edit is in ${name}, inside the local module "${shared.moduleDir}" that deployment(s) ${shared.runIds.join(', ')} also call: changing it would change them too`;
+    }
+    return undefined;
   }
 
   /** The staging copy's files that differ from the ones the plan started from, and their diff. */
@@ -329,7 +361,7 @@ export class PlanPreparer {
     // and a plan made next to a failed validate is simply discarded.
     const [v, p] = await Promise.all([
       this.d.steps.validate(w.staging),
-      this.d.steps.plan(w.staging, w.planFile, replace),
+      this.d.steps.plan(w.staging, w.planFile, replace, w.varFiles ?? []),
     ]);
     w.raw.push({ step: 'validate', result: v.result });
     if (!v.ok)

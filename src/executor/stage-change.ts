@@ -20,7 +20,8 @@ export async function stageChange(d: ExecutorDeps, w: Work, plan: EditPlan): Pro
     const changed: Record<string, string> = {};
     const chains: Array<ValueChain | undefined> = [];
     for (const edit of plan.edits) {
-      const edited = await d.hcl.edit(files, edit);
+      // The deployment's declared var files (infraai.yaml) let the tracer reach values set there.
+      const edited = await d.hcl.edit(files, { ...edit, ...(w.varFiles !== undefined && { varFiles: w.varFiles }) });
       if (!edited.ok)
         return refuse('EDIT_REFUSED', `editing ${edit.address} ${edit.attributePath.join('.')}: ${edited.message}`);
       files = { ...files, ...edited.files };

@@ -45,6 +45,17 @@ export interface RegistryLookup {
   generation?(): string;
   /** The resource at an exact address in a deployment, or undefined. Reads only. */
   get(runId: string, address: string): RegistryResource | undefined;
+  /**
+   * The alert labels that select a deployment (its infraai.yaml `labels`); undefined when it has
+   * none. An ambiguous key is narrowed to the deployments whose labels the alert all carries. Reads only.
+   */
+  deploymentLabels?(runId: string): Readonly<Record<string, string>> | undefined;
+  /**
+   * When `file` (relative to RUNS_DIR, e.g. `modules/pool/main.tf`) belongs to a local module that
+   * `runId` calls and other deployments call too (as read at their last sync): the module's dir and
+   * those deployments. An edit there would change them as well. Undefined otherwise. Reads only.
+   */
+  sharedModuleUsers?(runId: string, file: string): { moduleDir: string; runIds: string[] } | undefined;
   /** Present managed resources of a deployment (the neighbours given to the agent). Reads only. */
   listByDeployment(runId: string, limit?: number): RegistryResource[];
 }

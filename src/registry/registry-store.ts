@@ -1,4 +1,7 @@
 import type { ParsedState } from './state-parser.js';
+import type { DeploymentSettings } from './deployment-settings.js';
+
+export type { DeploymentSettings };
 import type { RegistryLookup, RegistryResource } from './registry-port.js';
 
 export type DeploymentStatus = 'active' | 'failed' | 'destroyed' | 'uninitialised';
@@ -15,6 +18,16 @@ export interface DeploymentRecord {
   syncedAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** infraai.yaml as read at the last sync; absent when the deployment has none (or it was never read). */
+  settings?: DeploymentSettings;
+  /** Local module dirs the configuration calls, relative to RUNS_DIR (`modules/pool`); absent until read. */
+  localModules?: string[];
+}
+
+/** What the files of a deployment say about its layout, read at every sync. */
+export interface DeploymentLayout {
+  settings: DeploymentSettings | null;
+  localModules: string[];
 }
 
 export interface StateSnapshot {
@@ -73,6 +86,8 @@ export interface RegistryStore extends RegistryLookup {
    * kept as they were. Writes nothing when status and error are unchanged. Returns whether it wrote.
    */
   recordFailure(runId: string, dir: string, status: 'failed' | 'uninitialised', error: string): boolean;
+  /** Stores the deployment's settings and local modules (the row must exist). Writes only when they changed. */
+  recordLayout(runId: string, layout: DeploymentLayout): void;
   getDeployment(runId: string): DeploymentRecord | undefined;
   listDeployments(): DeploymentRecord[];
   /** Paginated search over every resource (managed and data, present and gone). Reads only. */

@@ -6,8 +6,11 @@ import { describeFailure, type TerraformResult } from '../terraform/terraform-ru
 import type { StepLimits, TerraformSteps } from '../terraform/steps.js';
 import { ConfigReader, withIgnoredChanges } from './config-lifecycle.js';
 import { discoverDeployments, hasTerraformConfig, isInitialised, wantsBootstrap } from './deployment-discovery.js';
-import type { ApplyOutcome, DeploymentStatus, RegistryStore } from './registry-store.js';
+import type { ApplyOutcome, DeploymentLayout, DeploymentStatus, RegistryStore } from './registry-store.js';
 import { resolveRunDir } from './run-id.js';
+import path from 'node:path';
+import { localModuleDirs, selectedWorkspace } from '../terraform/workspace-fs.js';
+import { readDeploymentSettings, type DeploymentSettings } from './deployment-settings.js';
 import { parseShowJson, parseStatePullMeta, type ParsedState } from './state-parser.js';
 
 export interface RegistrySyncOptions {
@@ -97,7 +100,34 @@ export class RegistrySync {
   }
 
   private async syncLocked(runId: string, dir: string, opts: SyncOptions): Promise<SyncReport> {
+    // A bad infraai.yaml marks the deployment failed with the field named; nothing else is read.
+    const read = readDeploymentSettings(dir);
+    if (!read.ok) throw new AppError('ERR_VALIDATION', read.error);
     await this.ensureInit(runId, dir, opts.signal);
+    if (read.settings.workspace !== undefined)
+      await this.selectWorkspace(runId, dir, read.settings.workspace, opts.signal);
+    const layout: DeploymentLayout = {
+      settings: read.present ? read.settings : null,
+      localModules: localModuleDirs(dir).map((d) => path.relative(path.resolve(this.options.runsDir), d)),
+    };
+    const report = await this.syncState(runId, dir, read.settings, opts);
+    this.deps.store.recordLayout(runId, layout);
+    return report;
+  }
+
+  /** Selects the deployment's workspace when another one is selected (`.terraform/environment`). */
+  private async selectWorkspace(runId: string, dir: string, name: string, signal: AbortSignal | undefined) {
+    if (selectedWorkspace(dir) === name) return;
+    const limits = limitsOf(this.options.readTimeoutMs, signal);
+    await this.tf(`selecting workspace "${name}" of "${runId}"`, this.deps.steps.workspaceSelect(dir, name, limits));
+  }
+
+  private async syncState(
+    runId: string,
+    dir: string,
+    settings: DeploymentSettings,
+    opts: SyncOptions,
+  ): Promise<SyncReport> {
     // Pull before show: if an apply slips in between, the stored serial is older than the
     // content, so the next sync sees a newer serial and reads again (never the reverse).
     let meta = await this.pullMeta(runId, dir, opts.signal);
@@ -123,7 +153,7 @@ export class RegistrySync {
     if (opts.bootstrap === true && !state.hasState && wantsBootstrap(dir)) {
       this.deps.logger.info({ runId }, 'bootstrapping deployment: terraform apply');
       const limits = limitsOf(this.options.applyTimeoutMs, opts.signal);
-      await this.tf(`bootstrapping "${runId}"`, this.deps.steps.applyConfig(dir, limits));
+      await this.tf(`bootstrapping "${runId}"`, this.deps.steps.applyConfig(dir, limits, settings.var_files));
       bootstrapped = true;
       meta = await this.pullMeta(runId, dir, opts.signal);
       state = await this.show(runId, dir, opts.signal);

@@ -59,9 +59,23 @@ export class TerraformSteps {
     return { ...refuse('VALIDATE_FAILED', diagnostics), diagnostics, result };
   }
 
-  /** `plan -out -detailed-exitcode`: exit 0 no changes, 2 changes, anything else an error. */
-  plan(cwd: string, planFile: string, replace: readonly string[]): Promise<TerraformResult> {
-    const args = ['plan', `-out=${planFile}`, '-detailed-exitcode', ...replace.map((a) => `-replace=${a}`)];
+  /**
+   * `plan -out -detailed-exitcode`: exit 0 no changes, 2 changes, anything else an error.
+   * `varFiles` (the deployment's infraai.yaml `var_files`, relative to `cwd`) go in as `-var-file`, in order.
+   */
+  plan(
+    cwd: string,
+    planFile: string,
+    replace: readonly string[],
+    varFiles: readonly string[] = [],
+  ): Promise<TerraformResult> {
+    const args = [
+      'plan',
+      `-out=${planFile}`,
+      '-detailed-exitcode',
+      ...varFiles.map((f) => `-var-file=${f}`),
+      ...replace.map((a) => `-replace=${a}`),
+    ];
     return this.tf.run(args, { cwd, timeoutMs: this.timeouts.planMs });
   }
 
@@ -84,9 +98,18 @@ export class TerraformSteps {
     return this.tf.run(['apply', planFile], { cwd, timeoutMs: this.timeouts.applyMs });
   }
 
-  /** Re-applies the configuration on disk (the rollback's converge step). */
-  applyConfig(cwd: string, limits: StepLimits = { timeoutMs: this.timeouts.applyMs }): Promise<TerraformResult> {
-    return this.tf.run(['apply', '-auto-approve'], { cwd, ...limits });
+  /** Re-applies the configuration on disk (the rollback's converge step, a bootstrap). */
+  applyConfig(
+    cwd: string,
+    limits: StepLimits = { timeoutMs: this.timeouts.applyMs },
+    varFiles: readonly string[] = [],
+  ): Promise<TerraformResult> {
+    return this.tf.run(['apply', '-auto-approve', ...varFiles.map((f) => `-var-file=${f}`)], { cwd, ...limits });
+  }
+
+  /** `terraform workspace select <name>` (the workspace must exist); written to `.terraform/environment`. */
+  workspaceSelect(cwd: string, name: string, limits: StepLimits): Promise<TerraformResult> {
+    return this.tf.run(['workspace', 'select', name], { cwd, ...limits });
   }
 
   /** Destroys what the state in `cwd` holds (undoing a create that failed part-way). */

@@ -84,6 +84,16 @@ export const MIGRATIONS: Migration[] = [
       }
     },
   },
+  {
+    version: 8,
+    description:
+      'registry (d-layout): deployments.settings_json (infraai.yaml), deployments.local_modules_json (local modules the deployment calls)',
+    up(db) {
+      const have = (db.prepare('PRAGMA table_info(deployments)').all() as Array<{ name: string }>).map((c) => c.name);
+      for (const name of ['settings_json', 'local_modules_json'])
+        if (!have.includes(name)) db.exec(`ALTER TABLE deployments ADD COLUMN ${name} TEXT`);
+    },
+  },
 ];
 
 /** The indexes version 5 added (also in schema.sql, which creates them for new databases). */
@@ -95,4 +105,4 @@ export const PER_KEY_INDEXES = `
   CREATE INDEX IF NOT EXISTS action_status_history_status ON action_status_history (status, at);
   CREATE INDEX IF NOT EXISTS approvals_verdict ON approvals (verdict, outcome, at);`;
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RegistryResource } from '../../registry/registry-port.js';
-import type { DeploymentRecord, DeploymentStatus } from '../../registry/registry-store.js';
+import type { DeploymentRecord, DeploymentSettings, DeploymentStatus } from '../../registry/registry-store.js';
 import { REGISTRY_FORMAT, type ParsedInstance } from '../../registry/state-parser.js';
 
 /** Row shapes of the registry tables and their mapping to domain records. */
@@ -26,6 +26,8 @@ export interface DeploymentRow {
   synced_at: string | null;
   created_at: string;
   updated_at: string;
+  settings_json?: string | null;
+  local_modules_json?: string | null;
 }
 
 export const RESOURCE_COLUMNS =
@@ -62,6 +64,8 @@ export function toDeployment(row: DeploymentRow): DeploymentRecord {
     syncedAt: row.synced_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    ...(row.settings_json == null ? {} : { settings: JSON.parse(row.settings_json) as DeploymentSettings }),
+    ...(row.local_modules_json == null ? {} : { localModules: JSON.parse(row.local_modules_json) as string[] }),
   };
 }
 

@@ -7,6 +7,7 @@ import { ambiguityReason, MAX_CANDIDATES, resolveMatches } from '../../registry/
 import type { LookupResult, RegistryResource } from '../../registry/registry-port.js';
 import type {
   ApplyOutcome,
+  DeploymentLayout,
   DeploymentRecord,
   DeploymentStatus,
   RegistryStore,
@@ -48,6 +49,7 @@ export class SqliteRegistryStore implements RegistryStore {
   private readonly stmts: {
     getDeployment: Statement<[string], DeploymentRow>;
     listDeployments: Statement<[], DeploymentRow>;
+    recordLayout: Statement<[string | null, string, string]>;
     upsertDeployment: Statement<Record<string, unknown>>;
     lookupStrong: Statement<[string], LookupRow>;
     lookupBlocks: Statement<[string], { run_id: string; block_address: string }>;
@@ -69,6 +71,7 @@ export class SqliteRegistryStore implements RegistryStore {
       getDeployment: db.prepare('SELECT * FROM deployments WHERE run_id = ?'),
       dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       listDeployments: db.prepare('SELECT * FROM deployments ORDER BY run_id'),
+      recordLayout: db.prepare('UPDATE deployments SET settings_json = ?, local_modules_json = ? WHERE run_id = ?'),
       upsertDeployment: db.prepare(
         `INSERT INTO deployments (run_id, dir, status, state_serial, state_lineage, terraform_version, state_hash,
            config_signature, resource_count, last_error, synced_at, created_at, updated_at)
@@ -203,6 +206,34 @@ export class SqliteRegistryStore implements RegistryStore {
     });
     this.writes += 1;
     return true;
+  }
+
+  deploymentLabels(runId: string): Readonly<Record<string, string>> | undefined {
+    return this.getDeployment(runId)?.settings?.labels;
+  }
+
+  sharedModuleUsers(runId: string, file: string): { moduleDir: string; runIds: string[] } | undefined {
+    const all = this.listDeployments();
+    const own = all.find((d) => d.runId === runId)?.localModules ?? [];
+    // The deepest module dir holding the file (a module may sit inside another's directory).
+    const moduleDir = own
+      .filter((m) => file.startsWith(`${m}/`))
+      .sort((a, b) => b.length - a.length)
+      .at(0);
+    if (moduleDir === undefined) return undefined;
+    const runIds = all
+      .filter((d) => d.runId !== runId && (d.localModules ?? []).includes(moduleDir))
+      .map((d) => d.runId);
+    return runIds.length > 0 ? { moduleDir, runIds } : undefined;
+  }
+
+  recordLayout(runId: string, layout: DeploymentLayout): void {
+    const settings = layout.settings === null ? null : JSON.stringify(layout.settings);
+    const modules = JSON.stringify(layout.localModules);
+    const row = this.stmts.getDeployment.get(runId);
+    if (row === undefined || (row.settings_json === settings && row.local_modules_json === modules)) return;
+    this.stmts.recordLayout.run(settings, modules, runId);
+    this.writes += 1;
   }
 
   getDeployment(runId: string): DeploymentRecord | undefined {

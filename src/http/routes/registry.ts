@@ -57,7 +57,12 @@ export function registryRoutes(deps: RegistryRouteDeps): RouteModule {
         // Deployments are few (one per run dir): paged in memory, same list shape as every other list.
         const { limit, offset } = req.query;
         const all = deps.store.listDeployments();
-        return { total: all.length, limit, offset, items: all.slice(offset, offset + limit).map(deploymentToWire) };
+        return {
+          total: all.length,
+          limit,
+          offset,
+          items: all.slice(offset, offset + limit).map((d) => deploymentToWire(d, all)),
+        };
       },
     );
 
@@ -78,7 +83,7 @@ export function registryRoutes(deps: RegistryRouteDeps): RouteModule {
         }
         const page = deps.store.searchResources({ runId: req.params.run_id, limit: 500, offset: 0 });
         return {
-          deployment: deploymentToWire(deployment),
+          deployment: deploymentToWire(deployment, deps.store.listDeployments()),
           resources: page.items.map(resourceToWire),
           total: page.total,
         };

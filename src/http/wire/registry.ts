@@ -35,6 +35,17 @@ export const DeploymentWire = z.strictObject({
   synced_at: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
+  /** infraai.yaml as read at the last sync; null when the deployment has none. */
+  settings: z
+    .strictObject({
+      var_files: z.array(z.string()),
+      workspace: z.string().nullable(),
+      owners: z.array(z.string()),
+      labels: z.record(z.string(), z.string()),
+    })
+    .nullable(),
+  /** Local modules the configuration calls (dirs relative to RUNS_DIR) and the other deployments calling each. */
+  local_modules: z.array(z.strictObject({ dir: z.string(), shared_with: z.array(z.string()) })),
 });
 
 export const SyncReportWire = z.strictObject({
@@ -64,7 +75,12 @@ export function resourceToWire(r: RegistryResource): z.infer<typeof ResourceWire
   };
 }
 
-export function deploymentToWire(d: DeploymentRecord): z.infer<typeof DeploymentWire> {
+/** `all` (every deployment) says which other deployments call the same local modules. */
+export function deploymentToWire(
+  d: DeploymentRecord,
+  all: readonly DeploymentRecord[] = [],
+): z.infer<typeof DeploymentWire> {
+  const s = d.settings;
   return {
     run_id: d.runId,
     dir: d.dir,
@@ -77,6 +93,14 @@ export function deploymentToWire(d: DeploymentRecord): z.infer<typeof Deployment
     synced_at: d.syncedAt,
     created_at: d.createdAt,
     updated_at: d.updatedAt,
+    settings:
+      s === undefined
+        ? null
+        : { var_files: s.var_files, workspace: s.workspace ?? null, owners: s.owners, labels: s.labels },
+    local_modules: (d.localModules ?? []).map((dir) => ({
+      dir,
+      shared_with: all.filter((o) => o.runId !== d.runId && (o.localModules ?? []).includes(dir)).map((o) => o.runId),
+    })),
   };
 }
 
