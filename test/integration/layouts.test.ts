@@ -51,15 +51,7 @@ describe('layouts: local modules outside the run dir', () => {
 
   it('a deployment calling ../modules/pool scales through the executor: planned, applied, staging removed', async () => {
     h = await startWithDeployments({ prod: deploymentUsingPool(2) });
-    const { action } = await prepareDecision(h, {
-      runId: 'prod',
-      address: 'terraform_data.web[0]',
-      actionType: 'scale_up',
-      parameters: { count: 3 },
-    });
-    expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
-    const summary = action.planSummary as Array<{ address: string; action: string }>;
-    expect(summary.map((s) => `${s.action} ${s.address}`)).toEqual(['create terraform_data.web[2]']);
+    const action = await scaleWebToThree(h);
     const r = await approve(h, action.id, action.planSha256 ?? undefined);
     expect(r).toEqual({ ok: true, status: 'approved' });
     const done = h.service.actions.get(action.id)!;
@@ -83,6 +75,20 @@ const WEB = `resource "terraform_data" "web" {
   count = 2
 }
 `;
+
+/** Prepares `count 2 → 3` on prod's terraform_data.web: awaiting approval, the plan creates web[2] only. */
+async function scaleWebToThree(harness: Harness) {
+  const { action } = await prepareDecision(harness, {
+    runId: 'prod',
+    address: 'terraform_data.web[0]',
+    actionType: 'scale_up',
+    parameters: { count: 3 },
+  });
+  expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
+  const summary = action.planSummary as Array<{ address: string; action: string }>;
+  expect(summary.map((s) => `${s.action} ${s.address}`)).toEqual(['create terraform_data.web[2]']);
+  return action;
+}
 
 function write(dir: string, files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) {
@@ -153,16 +159,8 @@ resource "terraform_data" "web" {
       labels: { env: 'prod' },
     });
 
-    const { action } = await prepareDecision(h, {
-      runId: 'prod',
-      address: 'terraform_data.web[0]',
-      actionType: 'scale_up',
-      parameters: { count: 3 },
-    });
-    expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
     // Without -var-file=prod.tfvars the plan would also change web[0] and web[1] back to "dev".
-    const summary = action.planSummary as Array<{ address: string; action: string }>;
-    expect(summary.map((s) => `${s.action} ${s.address}`)).toEqual(['create terraform_data.web[2]']);
+    const action = await scaleWebToThree(h);
     // The plan's input variables: the value in prod.tfvars, not the default.
     expect((action.planJson as { variables?: Record<string, { value: unknown }> }).variables?.tag?.value).toBe('prod');
     await approve(h, action.id, action.planSha256 ?? undefined);
