@@ -68,6 +68,8 @@ export async function startWithDeployments(
   deployments: Record<string, Record<string, string>>,
   extraEnv: Record<string, string> = {},
   overrides: Overrides = {},
+  /** Extra `terraform apply` arguments per deployment when seeding (e.g. its `-var-file`). */
+  seedArgs: Record<string, string[]> = {},
 ): Promise<Harness> {
   const ws = tempWorkspace('infraai-exec-');
   const policyFile = path.join(ws.root, 'policy.json');
@@ -80,11 +82,11 @@ export async function startWithDeployments(
       writeFileSync(path.join(dir, name), text);
     }
     // Local modules must be installed before anything can plan.
-    if (Object.keys(files).some((n) => n.includes('/'))) {
+    if (Object.keys(files).some((n) => n.includes('/')) || Object.values(files).some((t) => /\bmodule\s+"/.test(t))) {
       const init = await tf(dir, ['init', '-input=false', '-no-color']);
       if (init.exitCode !== 0) throw new Error(`initialising ${runId}: ${init.stderr}`);
     }
-    const r = await tf(dir, ['apply', '-auto-approve', '-input=false', '-no-color']);
+    const r = await tf(dir, ['apply', '-auto-approve', '-input=false', '-no-color', ...(seedArgs[runId] ?? [])]);
     if (r.exitCode !== 0) throw new Error(`seeding ${runId}: ${r.stderr}`);
   }
   const config = testConfig({ POLICY_FILE: policyFile, ...extraEnv }, ws);
