@@ -95,6 +95,24 @@ async function locate(
 }
 
 /**
+ * The target instance's own value in the state at the path (as given, then under `input`), when it
+ * is a number, string or boolean: the current value of an attribute set through a variable, a
+ * module argument or a map entry rather than a literal on the block.
+ */
+function stateValue(
+  attributes: Record<string, unknown> | undefined,
+  path: string[],
+): { path: string[]; value: HclValue } | undefined {
+  for (const candidate of attributeCandidates(path)) {
+    let v: unknown = attributes;
+    for (const seg of candidate)
+      v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[seg] : undefined;
+    if (isHclValue(v)) return { path: candidate, value: v };
+  }
+  return undefined;
+}
+
+/**
  * The value in the configuration's own type: `replicas = "2"` is written `"3"`, `count = 2` is
  * written 3, whether the decision said 3 or "3". Only decimal numbers cross over.
  */
@@ -198,8 +216,11 @@ async function attributeEdit(
   // Read where the edit goes: a for_each instance's own value (the tracer resolves each.value.X).
   const found = await locate(reader.read, input.files, editTarget(input.targetAddress).address, path);
   // Absent from the HCL as a literal: the editor may still resolve it through a variable, so the
-  // path is kept and the editor decides (and refuses computed values with its own reason).
-  const resolved = found?.path ?? path;
+  // path is kept and the editor decides (and refuses computed values with its own reason). The
+  // policy's step is then bounded from the target instance's own value in the state.
+  const inState = found === undefined ? stateValue(input.attributes, path) : undefined;
+  const resolved = found?.path ?? inState?.path ?? path;
+  const current = found?.value ?? inState?.value;
   const joined = joinAttributePath(resolved);
   // Defence in depth: the decision was checked, but an LLM may still name a path the table forbids.
   const forbidden =
@@ -222,14 +243,14 @@ async function attributeEdit(
     }
   }
   // Not in the configuration at all: added where the policy lists the path as addable.
-  const create = found === undefined && policy.isAddable(joined) ? { create: 1 } : {};
+  const create = found === undefined && inState === undefined && policy.isAddable(joined) ? { create: 1 } : {};
   // A for_each instance is edited and gated as itself (src/executor/edit-target.ts).
   const target = editTarget(input.targetAddress);
   const onBlock = target.instance !== undefined && (await locate(reader.read, input.files, block, path)) !== undefined;
   const shared = sharedLiteralRefusal(target, resolved, onBlock, input.instances);
   if (shared !== undefined) return refused(shared);
   const written = inConfiguredType(value, found?.value);
-  const verdict = policy.check(input.actionType, joined, written, found?.value);
+  const verdict = policy.check(input.actionType, joined, written, current);
   if (!verdict.ok) return refused(`policy: ${verdict.message}`);
   if (ack !== undefined && !policy.allowsDisruption('stop_start', input.targetAddress, type)) {
     return refused(
