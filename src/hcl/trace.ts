@@ -11,6 +11,7 @@ import { classifyExpression, objectElemKey } from './literal.js';
 import { kids, type HclNode } from './parser.js';
 import { blockLabels, bodyOf, findBlocks, type ConfigFiles, type Fail, type FailCode, type Target } from './locate.js';
 import { locateJsonValue } from './json-locate.js';
+import { readPaths, readsValue } from './field-readers.js';
 import { formatSteps, lineAt, showPath, type ChainStep } from './value-chain.js';
 
 type Key = string | number;
@@ -297,7 +298,8 @@ class Tracer {
   /** Human path of the edited value (the `path` of the stored change). */
   private display = '';
   /** `var.X` / `local.X` crossed, per dir, with the block that read it. */
-  private readonly crossed: Array<{ dir: string; ref: 'var' | 'local'; name: string; reader: string }> = [];
+  private readonly crossed: Array<{ dir: string; ref: 'var' | 'local'; name: string; reader: string; path: Seg[] }> =
+    [];
 
   constructor(
     private readonly cfg: ConfigFiles,
@@ -481,7 +483,7 @@ class Tracer {
       };
     }
     if (ref.root === 'local') {
-      this.crossed.push({ dir: scope.dir, ref: 'local', name: ref.name, reader });
+      this.crossed.push({ dir: scope.dir, ref: 'local', name: ref.name, reader, path: ref.path });
       const hits: Array<{ file: string; f: Found }> = [];
       for (const file of tfIn(this.cfg, scope.dir)) {
         this.cfg.parser.withTree(this.src(file), (root) => {
@@ -506,7 +508,7 @@ class Tracer {
       return { f: (hits[0] as { f: Found }).f, scope, reader: `local.${ref.name}` };
     }
     // var.NAME
-    this.crossed.push({ dir: scope.dir, ref: 'var', name: ref.name, reader });
+    this.crossed.push({ dir: scope.dir, ref: 'var', name: ref.name, reader, path: ref.path });
     const call = scope.call;
     if (call !== undefined) {
       const arg = this.block(call.caller.dir, 'module', [call.name], (block, file) => {
@@ -645,12 +647,12 @@ class Tracer {
             if (kind === 'locals') {
               for (const a of kids(bodyOf(b) ?? b).filter((n) => n.type === 'attribute')) {
                 const lid = `local.${kids(a)[0]?.text ?? ''}`;
-                if (lid !== c.reader && !this.crossedReader(lid) && mentions(a, c.ref, c.name)) others.add(lid);
+                if (lid !== c.reader && !this.crossedReader(lid) && reads(a, c)) others.add(lid);
               }
               continue;
             }
             const shown = c.dir === '' ? id : `${c.dir}: ${id}`;
-            if (id !== c.reader && !this.crossedReader(id) && mentions(b, c.ref, c.name)) others.add(shown);
+            if (id !== c.reader && !this.crossedReader(id) && reads(b, c)) others.add(shown);
           }
         });
       }
@@ -702,6 +704,11 @@ class Tracer {
       ),
     };
   }
+}
+
+/** Whether `node` reads the part of `var.NAME` / `local.NAME` the value is at (sharing per field). */
+function reads(node: HclNode, c: { ref: 'var' | 'local'; name: string; path: Seg[] }): boolean {
+  return mentions(node, c.ref, c.name) && readsValue(readPaths(node, c.ref, c.name), c.path);
 }
 
 /** Whether `node` contains `var.NAME` / `local.NAME`. */
