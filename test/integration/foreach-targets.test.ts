@@ -165,10 +165,11 @@ describe('for_each instances are distinct targets (real service, real terraform)
     expect(actions).toHaveLength(1);
     expect(actions[0]).toMatchObject({ target_address: 'terraform_data.pool["web"]' });
     expect(actions[0]!.status).not.toBe('awaiting_approval');
-    // With the tracer merged the shared literal yields no per-instance value (the executor's own
-    // shared-literal refusal is unit-tested in test/unit/foreach-targets.test.ts); either way the
-    // refusal names the instance.
-    expect(String(actions[0]!.status_reason)).toMatch(/^terraform_data\.pool\["web"\]: /);
+    // The policy bounds the step from pool["web"]'s own state value; the tracer then refuses the
+    // literal every instance shares (the executor's own shared-literal refusal is unit-tested in
+    // test/unit/foreach-targets.test.ts). The refusal names the instance and why.
+    expect(String(actions[0]!.status_reason)).toContain('not only terraform_data.pool["web"]');
+    expect(String(actions[0]!.status_reason)).toContain('(AMBIGUOUS)');
     expect(snapshot(h.runDir('flat'))).toEqual(before);
   });
 });
