@@ -16,6 +16,7 @@ export function treeSitterHclEditor(): HclEditor {
           value: edit.value,
           ...(edit.create !== undefined && { create: edit.create }),
           ...(edit.varFiles !== undefined && { varFiles: [...edit.varFiles] }),
+          ...(edit.sharedValues !== undefined && { sharedValues: edit.sharedValues }),
         },
         await get(),
       );

@@ -39,6 +39,7 @@ export function executorPolicy(policy: () => Policy): ExecutorPolicy {
     },
     allowsDisruption: (kind, address, type) => allowsDisruption(policy(), kind, address, type),
     isAddable: (attributePath) => isAddable(policy(), attributePath),
+    sharedValues: () => policy().shared_values,
   };
 }
 

@@ -58,6 +58,8 @@ export interface ExecutorPolicy {
    * matched exactly or by last segment): e.g. `allow_stopping_for_update`. Pure.
    */
   isAddable(attributePath: string): boolean;
+  /** Policy `shared_values` (default `refuse`): whether a literal several resources read may be edited. Pure. */
+  sharedValues?(): 'refuse' | 'allow';
 }
 
 export type { RegistryRefresh } from '../actions/ports.js';
@@ -104,6 +106,8 @@ export interface HclEditor {
       create?: number;
       /** The deployment's -var-file list in order (run-dir-relative), highest precedence last. */
       varFiles?: readonly string[];
+      /** Policy `shared_values`: `allow` edits a literal other root resources read (named in `chain.sharedWith`). */
+      sharedValues?: 'refuse' | 'allow';
     },
   ): Promise<{ ok: true; files: Record<string, string>; chain?: ValueChain } | Refusal>;
   /** The block's `lifecycle { ignore_changes }` rule with its file and line; undefined when none. */

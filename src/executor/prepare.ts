@@ -384,7 +384,10 @@ export class PlanPreparer {
   private gate(w: Work, plan: Exclude<EditPlan, { kind: 'refused' }>, planJson: PlanJson, common: ActionPatch): Built {
     const secrets = new Set([...planSecrets(planJson), ...w.secrets]);
     w.secrets = secrets;
-    const verdict = gatePlan(planJson, plan.expectation, { maxChangedResources: this.d.policy.maxChangedResources() });
+    // A literal edited under `shared_values: allow` changes its sharers too: the gate wants exactly them.
+    const sharers = [...new Set((w.chains ?? []).flatMap((c) => c?.sharedWith ?? []))];
+    const expectation = sharers.length > 0 ? { ...plan.expectation, sharers } : plan.expectation;
+    const verdict = gatePlan(planJson, expectation, { maxChangedResources: this.d.policy.maxChangedResources() });
     const patch: ActionPatch = {
       ...common,
       planSummary: verdict.summary,

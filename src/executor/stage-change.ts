@@ -21,7 +21,12 @@ export async function stageChange(d: ExecutorDeps, w: Work, plan: EditPlan): Pro
     const chains: Array<ValueChain | undefined> = [];
     for (const edit of plan.edits) {
       // The deployment's declared var files (infraai.yaml) let the tracer reach values set there.
-      const edited = await d.hcl.edit(files, { ...edit, ...(w.varFiles !== undefined && { varFiles: w.varFiles }) });
+      const sharedValues = d.policy.sharedValues?.() ?? 'refuse';
+      const edited = await d.hcl.edit(files, {
+        ...edit,
+        ...(w.varFiles !== undefined && { varFiles: w.varFiles }),
+        ...(sharedValues === 'allow' && { sharedValues }),
+      });
       if (!edited.ok)
         return refuse('EDIT_REFUSED', `editing ${edit.address} ${edit.attributePath.join('.')}: ${edited.message}`);
       files = { ...files, ...edited.files };

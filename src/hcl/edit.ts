@@ -46,6 +46,8 @@ export interface EditRequest {
   create?: number;
   /** Var files the deployment passes with -var-file, in order (deployment-relative paths). */
   varFiles?: string[];
+  /** Policy `shared_values`: `allow` edits a literal other root resources read too (named in the chain). */
+  sharedValues?: 'refuse' | 'allow';
 }
 
 /** The run dir's *.tf, *.tfvars, *.auto.tfvars(.json) contents by file name. */
@@ -174,7 +176,10 @@ export async function readHclValue(
  */
 export async function editHcl(files: FileSet, req: EditRequest, parser?: HclParser): Promise<EditResult> {
   const hcl = parser ?? (await HclParser.create());
-  const opts = req.varFiles !== undefined ? { varFiles: req.varFiles } : {};
+  const opts = {
+    ...(req.varFiles !== undefined && { varFiles: req.varFiles }),
+    ...(req.sharedValues !== undefined && { sharedValues: req.sharedValues }),
+  };
   const t = locateTarget({ files, parser: hcl }, req.address, req.attributePath, opts);
   if ('ok' in t && t.code === 'NOT_FOUND' && (req.create ?? 0) > 0)
     return insertValue(files, req, hcl, req.create ?? 0);
@@ -193,7 +198,12 @@ export async function editHcl(files: FileSet, req: EditRequest, parser?: HclPars
       message: `${t.display} is a ${valueTypeOf(current)}; refusing to write a ${valueTypeOf(req.value)}`,
     };
   }
-  const chain: ValueChain = { steps: t.chain, from: current, to: req.value };
+  const chain: ValueChain = {
+    steps: t.chain,
+    from: current,
+    to: req.value,
+    ...(t.sharedWith !== undefined && { sharedWith: t.sharedWith }),
+  };
   if (current === req.value) return { ok: true, files: {}, changes: [], diff: '', source: t.source, chain };
   const rendered = t.format === 'hcl' ? renderHcl(req.value) : renderJson(req.value);
   if (rendered === undefined)

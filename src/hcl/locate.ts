@@ -26,6 +26,8 @@ export interface Target {
   display: string;
   /** From the resource's attribute to the literal (the last step). */
   chain: ChainStep[];
+  /** Root resource blocks that read the literal too (only with `sharedValues: 'allow'`). */
+  sharedWith?: string[];
 }
 
 export type Walk =

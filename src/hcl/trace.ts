@@ -53,6 +53,12 @@ interface Scope {
 export interface TraceOptions {
   /** Var files passed with -var-file, in order (deployment-relative), highest precedence last. */
   varFiles?: readonly string[];
+  /**
+   * `allow` (policy `shared_values`): a literal other root resource blocks read too is edited, and
+   * they are named in `sharedWith`. Sharers through locals, module calls or a module used twice
+   * are refused either way. Default `refuse`.
+   */
+  sharedValues?: 'refuse' | 'allow';
 }
 
 type Found =
@@ -628,6 +634,8 @@ class Tracer {
    */
   private checkShared(lit: Extract<Found, { kind: 'literal' }>): void {
     const others = new Set<string>();
+    // Root resource blocks: the only sharers `sharedValues: 'allow'` accepts (the gate can see them).
+    const resources = new Set<string>();
     for (const c of this.crossed) {
       for (const file of tfIn(this.cfg, c.dir)) {
         this.cfg.parser.withTree(this.src(file), (root) => {
@@ -652,7 +660,10 @@ class Tracer {
               continue;
             }
             const shown = c.dir === '' ? id : `${c.dir}: ${id}`;
-            if (id !== c.reader && !this.crossedReader(id) && reads(b, c)) others.add(shown);
+            if (id !== c.reader && !this.crossedReader(id) && reads(b, c)) {
+              others.add(shown);
+              if (kind === 'resource' && c.dir === '') resources.add(id);
+            }
           }
         });
       }
@@ -678,12 +689,18 @@ class Tracer {
       if (callers.length > 1 || callers.some((c) => c.endsWith('(every instance)')))
         others.add(`the module ${dir} used by ${callers.join(', ')}`);
     }
+    if (others.size > 0 && others.size === resources.size && this.opts.sharedValues === 'allow') {
+      this.sharedWith = [...resources].sort();
+      return;
+    }
     if (others.size > 0)
       refused(
         'AMBIGUOUS',
         `the value is shared: ${[...others].join(', ')} read it too, so changing it would change them as well`,
       );
   }
+
+  private sharedWith: string[] | undefined;
 
   private crossedReader(id: string): boolean {
     return this.crossed.some((c) => c.reader === id);
@@ -699,6 +716,7 @@ class Tracer {
       source: this.steps.length > 1 ? 'variable' : 'literal',
       verifyPath: lit.vp,
       display: this.display,
+      ...(this.sharedWith !== undefined && { sharedWith: this.sharedWith }),
       chain: this.steps.map((s) =>
         s.file === lit.file && s === this.steps[this.steps.length - 1] ? { ...s, line: lineAt(src, lit.start) } : s,
       ),

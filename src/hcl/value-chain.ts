@@ -19,6 +19,11 @@ export interface ValueChain {
   steps: ChainStep[];
   from: unknown;
   to: unknown;
+  /**
+   * Other resource blocks that read the same literal (policy `shared_values: allow`): the edit
+   * changes them too, and the plan gate requires exactly them to change at the edited attribute.
+   */
+  sharedWith?: string[];
 }
 
 function shown(v: unknown): string {
@@ -29,7 +34,11 @@ function shown(v: unknown): string {
 export function formatChain(c: ValueChain): string {
   const last = c.steps[c.steps.length - 1];
   const line = last?.line !== undefined ? ` (line ${last.line})` : '';
-  return `${c.steps.map((s) => s.where).join(' ← ')}${line}: ${shown(c.from)} → ${shown(c.to)}`;
+  const shared =
+    c.sharedWith !== undefined && c.sharedWith.length > 0
+      ? `; shared with ${c.sharedWith.join(', ')}, which change with it`
+      : '';
+  return `${c.steps.map((s) => s.where).join(' ← ')}${line}: ${shown(c.from)} → ${shown(c.to)}${shared}`;
 }
 
 /** `a ← b ← c` without values, for refusals. */
@@ -46,7 +55,13 @@ export function lineAt(text: string, offset: number): number {
 
 /** What is stored with the action's change (`changes.edit.chain`): the chain and its text. */
 export function chainRecord(c: ValueChain): ValueChain & { text: string } {
-  return { steps: c.steps, from: c.from, to: c.to, text: formatChain(c) };
+  return {
+    steps: c.steps,
+    from: c.from,
+    to: c.to,
+    ...(c.sharedWith !== undefined && { sharedWith: c.sharedWith }),
+    text: formatChain(c),
+  };
 }
 
 /** `input["team.size"].node_count`: identifier segments dotted, others quoted in brackets. */

@@ -55,6 +55,11 @@ export interface PlanExpectation {
    * and starts the resource is accepted. Without it such a plan is refused.
    */
   disruption?: 'stop_start';
+  /**
+   * Resource blocks that read the edited literal too (policy `shared_values: allow`): each of their
+   * instances must change exactly like the target (same paths, same values), and nothing else.
+   */
+  sharers?: string[];
 }
 
 export interface ExpectedAttribute {
@@ -257,8 +262,19 @@ function driftReasons(plan: PlanJson, e: PlanExpectation): string[] {
 /** Refusals specific to the action type (besides the shared ones). */
 function actionReasons(changes: ResourceChange[], plan: PlanJson, e: PlanExpectation): string[] {
   if (e.actionType === 'rollback') return [];
+  const sharers = e.sharers ?? [];
+  const isSharer = (rc: ResourceChange) => sharers.some((s) => isInstanceOf(rc.address, s));
   const onTarget = changes.filter((rc) => isInstanceOf(rc.address, e.targetAddress));
-  const reasons = [...driftReasons(plan, e), ...outsideTarget(changes, e.targetAddress)];
+  const reasons = [
+    ...driftReasons(plan, e),
+    ...outsideTarget(
+      changes.filter((rc) => !isSharer(rc)),
+      e.targetAddress,
+    ),
+  ];
+  for (const s of sharers)
+    if (!changes.some((rc) => isInstanceOf(rc.address, s)))
+      reasons.push(`${s} reads the edited value but the plan does not change it`);
   if (onTarget.length === 0) reasons.push(`plan does not change the target ${e.targetAddress}`);
   const edited = expectedAttributes(e);
   if (e.actionType === 'restart' && edited.length === 0) {
@@ -270,7 +286,7 @@ function actionReasons(changes: ResourceChange[], plan: PlanJson, e: PlanExpecta
   if (edited.length === 0) {
     return [...reasons, `${e.actionType} expectation names neither an attribute path nor countFrom/countTo`];
   }
-  return [...reasons, ...onTarget.flatMap((rc) => attributeReasons(rc, e, edited))];
+  return [...reasons, ...[...onTarget, ...changes.filter(isSharer)].flatMap((rc) => attributeReasons(rc, e, edited))];
 }
 
 /**

@@ -35,6 +35,13 @@ export const PolicySchema = z
      * exactly or by last segment. Default: none (an absent attribute is never added).
      */
     addable_attributes: z.array(AttributePathSchema).max(256).default([]),
+    /**
+     * A literal several resources read (a variable two resource blocks use): `refuse` (default)
+     * sends the change to a human; `allow` edits it when the sharers are root resource blocks, and
+     * the plan gate then requires exactly those to change, at the edited attribute, to the same
+     * value. Sharers through locals or module calls are refused either way.
+     */
+    shared_values: z.enum(['refuse', 'allow']).default('refuse'),
     /** Step the rules agent uses when scaling; policy max_step still applies. */
     default_step: z.number().int().positive().default(1),
     cooldown_seconds: z

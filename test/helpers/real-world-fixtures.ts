@@ -12,6 +12,8 @@ import { tf } from './executor-harness.js';
 export const FIXTURES = path.resolve('test/fixtures/real-world');
 
 export interface Expected {
+  /** Policy keys over the test policy (`shared_values`); cases with the same policy share one service. */
+  policy?: Record<string, unknown>;
   address: string;
   parameters: Record<string, number>;
   /** Local modules outside the run dir, keyed relative to it (`../modules/x/main.tf`). */
@@ -21,6 +23,9 @@ export interface Expected {
   remote_module?: string;
   edits?: Array<{ file: string; line: number; old: string; new: string }>;
   planned?: { update?: Record<string, string[]>; create?: string[] };
+  /** Blocks the edited literal is shared with (`shared_values: allow`), shown in the chain. */
+  shared_with?: string[];
+  /** An editor code (`AMBIGUOUS`, shown as `(AMBIGUOUS)`) or `PLAN_GATE` (the plan gate refused). */
   refusal?: string;
   reason_includes?: string;
 }

@@ -32,53 +32,62 @@ const POLICY = {
 };
 
 const cases = caseNames();
-const deployments: Record<string, Record<string, string>> = {};
+const policyKey = (c: string) => JSON.stringify(expectedOf(c).policy ?? {});
 
-describe('real-world shapes: trace, edit or refuse, and the plan/diff property (real terraform)', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    for (const c of cases) deployments[c] = await deploymentOf(c);
-    const policyFile = path.join(tempWorkspace('infraai-rw-policy-').root, 'policy.json');
-    writeFileSync(policyFile, JSON.stringify(POLICY));
-    const seedArgs = Object.fromEntries(
-      cases.map((c) => [c, (expectedOf(c).var_files ?? []).map((f) => `-var-file=${f}`)]),
-    );
-    h = await startWithDeployments(deployments, { POLICY_FILE: policyFile }, {}, seedArgs);
-  }, 300_000);
-  afterAll(async () => {
-    await h?.service.stop();
-  });
-
-  it('has the fixture set: accepted edits and refusals', () => {
-    expect(cases.length).toBeGreaterThanOrEqual(12);
-    expect(cases.filter((c) => expectedOf(c).refusal === undefined).length).toBeGreaterThanOrEqual(6);
-  });
-
-  for (const name of cases) {
-    const e = expectedOf(name);
-    it(`${name}: ${e.refusal === undefined ? 'edits the literal a person wrote' : `refused (${e.refusal})`}`, async () => {
-      const copy = await gitCopy(h.runsDir, name);
-      const actionType = Object.values(e.parameters).some((v) => v < 2) ? 'scale_down' : 'scale_up';
-      const { action } = await prepareDecision(h, {
-        runId: name,
-        address: e.address,
-        actionType,
-        parameters: e.parameters,
-      });
-      if (e.refusal !== undefined) {
-        expect(action.status).toBe('prepare_failed');
-        expect(action.statusReason).toContain(`(${e.refusal})`);
-        if (e.reason_includes !== undefined) expect(action.statusReason).toContain(e.reason_includes);
-        return;
-      }
-      expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
-      await approve(h, action.id, action.planSha256 ?? undefined);
-      expect(h.service.actions.get(action.id)!.status).toBe('applied');
-      // The files the run dir holds now, into the git copy made before the action.
-      for (const f of Object.keys(deployments[name]!)) cpSync(path.join(h.runDir(name), f), path.join(copy, f));
-      expect(await wordDiff(copy)).toEqual(e.edits);
-      const planned = await plannedChanges(copy, e.var_files);
-      expect(planned).toEqual({ update: e.planned?.update ?? {}, create: e.planned?.create ?? [], other: [] });
-    }, 120_000);
-  }
+it('the fixture set has accepted edits and refusals', () => {
+  expect(cases.length).toBeGreaterThanOrEqual(12);
+  expect(cases.filter((c) => expectedOf(c).refusal === undefined).length).toBeGreaterThanOrEqual(6);
 });
+
+for (const key of [...new Set(cases.map(policyKey))].sort()) {
+  const group = cases.filter((c) => policyKey(c) === key);
+  describe(`real-world shapes, policy ${key} (real terraform)`, () => {
+    let h: Harness;
+    const deployments: Record<string, Record<string, string>> = {};
+    beforeAll(async () => {
+      for (const c of group) deployments[c] = await deploymentOf(c);
+      const policyFile = path.join(tempWorkspace('infraai-rw-policy-').root, 'policy.json');
+      writeFileSync(policyFile, JSON.stringify({ ...POLICY, ...(JSON.parse(key) as object) }));
+      const seedArgs = Object.fromEntries(
+        group.map((c) => [c, (expectedOf(c).var_files ?? []).map((f) => `-var-file=${f}`)]),
+      );
+      h = await startWithDeployments(deployments, { POLICY_FILE: policyFile }, {}, seedArgs);
+    }, 300_000);
+    afterAll(async () => {
+      await h?.service.stop();
+    });
+
+    for (const name of group) {
+      const e = expectedOf(name);
+      const what = e.refusal === undefined ? 'edits the literal a person wrote' : `refused (${e.refusal})`;
+      it(`${name}: ${what}`, async () => {
+        const copy = await gitCopy(h.runsDir, name);
+        const actionType = 'scale_up';
+        const { action } = await prepareDecision(h, {
+          runId: name,
+          address: e.address,
+          actionType,
+          parameters: e.parameters,
+        });
+        if (e.refusal !== undefined) {
+          expect(action.status).toBe('prepare_failed');
+          if (e.refusal === 'PLAN_GATE') expect(action.gate).toMatchObject({ ok: false });
+          else expect(action.statusReason).toContain(`(${e.refusal})`);
+          if (e.reason_includes !== undefined) expect(action.statusReason).toContain(e.reason_includes);
+          return;
+        }
+        expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
+        const chain = (action.changes as { edit: { chain: { text: string; sharedWith?: string[] } } }).edit.chain;
+        expect(chain.sharedWith).toEqual(e.shared_with);
+        if (e.shared_with !== undefined) expect(chain.text).toContain(`shared with ${e.shared_with.join(', ')}`);
+        await approve(h, action.id, action.planSha256 ?? undefined);
+        expect(h.service.actions.get(action.id)!.status).toBe('applied');
+        // The files the run dir holds now, into the git copy made before the action.
+        for (const f of Object.keys(deployments[name]!)) cpSync(path.join(h.runDir(name), f), path.join(copy, f));
+        expect(await wordDiff(copy)).toEqual(e.edits);
+        const planned = await plannedChanges(copy, e.var_files);
+        expect(planned).toEqual({ update: e.planned?.update ?? {}, create: e.planned?.create ?? [], other: [] });
+      }, 120_000);
+    }
+  });
+}
