@@ -43,6 +43,8 @@ export interface ValueChainView {
   to: unknown;
   /** The whole chain in one line: `a ← b ← c (line 12): 3 → 4`. */
   text: string;
+  /** Resource blocks that read the same literal and change with it (policy `shared_values: allow`). */
+  shared_with?: string[];
 }
 
 const KINDS: ReadonlySet<string> = new Set(CHAIN_STEP_KINDS);
@@ -125,7 +127,16 @@ function parseChain(v: unknown, sensitive: ReadonlySet<string>): ValueChainView 
     reachesSensitive(ok, sensitive);
   const from = secret ? REDACTED : o['from'];
   const to = secret ? REDACTED : o['to'];
-  return { steps: ok, from, to, text: formatValueChain(ok, from, to) };
+  const shared = Array.isArray(o['sharedWith']) ? o['sharedWith'].filter((x) => typeof x === 'string') : [];
+  const text = formatValueChain(ok, from, to);
+  if (shared.length === 0) return { steps: ok, from, to, text };
+  return {
+    steps: ok,
+    from,
+    to,
+    text: `${text}; shared with ${shared.join(', ')}, which change with it`,
+    shared_with: shared,
+  };
 }
 
 /**

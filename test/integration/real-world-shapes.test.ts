@@ -79,7 +79,13 @@ for (const key of [...new Set(cases.map(policyKey))].sort()) {
         expect(action.status, action.statusReason ?? '').toBe('awaiting_approval');
         const chain = (action.changes as { edit: { chain: { text: string; sharedWith?: string[] } } }).edit.chain;
         expect(chain.sharedWith).toEqual(e.shared_with);
-        if (e.shared_with !== undefined) expect(chain.text).toContain(`shared with ${e.shared_with.join(', ')}`);
+        if (e.shared_with !== undefined) {
+          // What the approver reads (GET /ops/actions/:id, the same view Telegram and the dashboard show).
+          const res = await h.service.app.inject({ method: 'GET', url: `/ops/actions/${action.id}` });
+          const shown = (res.json() as { value_chains: Array<{ text: string; shared_with?: string[] }> }).value_chains;
+          expect(shown[0]?.shared_with).toEqual(e.shared_with);
+          expect(shown[0]?.text).toContain(`; shared with ${e.shared_with.join(', ')}, which change with it`);
+        }
         await approve(h, action.id, action.planSha256 ?? undefined);
         expect(h.service.actions.get(action.id)!.status).toBe('applied');
         // The files the run dir holds now, into the git copy made before the action.

@@ -35,6 +35,10 @@ export const ValueChainWire = z.strictObject({
   from: z.unknown().describe('the literal before (redacted when sensitive)'),
   to: z.unknown().describe('the literal after (redacted when sensitive)'),
   text: z.string().describe('the chain in one line: `a ← b ← c (line 12): 3 → 4`'),
+  shared_with: z
+    .array(z.string())
+    .optional()
+    .describe('resource blocks that read the same literal and change with it (policy shared_values: allow)'),
 });
 
 export const ActionListItemWire = z.strictObject({
